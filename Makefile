@@ -1,0 +1,141 @@
+# missive: top-level build.
+#
+#   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin
+#   make demo       install missing Debian packages, build, start the demo
+#   make check      install missing packages, build with ASan+UBSan, run every test
+#   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
+#   make clean      remove build products (not var/, which holds the demo's data)
+#
+# Quiet unless V=1.  VARIANT=san builds with AddressSanitizer and UBSan into
+# build/san/ (what `make check` uses); the default VARIANT=release builds into
+# build/release/ and bin/.
+
+PREFIX      ?= /usr/local
+BINDIR_INST ?= $(PREFIX)/bin
+SYSCONFDIR  ?= $(PREFIX)/etc/missive
+DESTDIR     ?=
+VARIANT     ?= release
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS := openssl libmariadb libconfig libargon2
+
+BUILD := build/$(VARIANT)
+ifeq ($(VARIANT),release)
+OUTBIN := bin
+OPTFLAGS := -O2 -D_FORTIFY_SOURCE=2
+else ifeq ($(VARIANT),san)
+OUTBIN := $(BUILD)/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+SANLDFLAGS := -fsanitize=address,undefined
+else
+$(error VARIANT must be release or san)
+endif
+
+WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASEFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	-fstack-protector-strong -fPIE -I. $(WARNFLAGS) \
+	-DMISSIVE_SYSCONFDIR='"$(SYSCONFDIR)"'
+
+# pkg-config for every library; fail loudly if one is missing.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS  = $(BASEFLAGS) $(OPTFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lpthread
+
+# Libraries: one per directory that more than one program links.
+COMMON_SRC  := $(wildcard common/*.c)
+KEYDIST_SRC := $(filter-out keydist/missive-keys.c,$(wildcard keydist/*.c))
+SERVER_SRC  := $(filter-out server/main.c server/missive-admin.c,$(wildcard server/*.c))
+CLIENT_SRC  := $(filter-out client/main.c,$(wildcard client/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCOMMON  := $(BUILD)/libcommon.a
+LIBKEYDIST := $(BUILD)/libkeydist.a
+LIBSERVER  := $(BUILD)/libserver.a
+LIBCLIENT  := $(BUILD)/libclient.a
+# Order matters for static linking: users before what they use.
+LINK_LIBS := $(LIBSERVER) $(LIBCLIENT) $(LIBKEYDIST) $(LIBCOMMON)
+
+PROGRAMS := $(OUTBIN)/missived $(OUTBIN)/missive $(OUTBIN)/missive-keys \
+	$(OUTBIN)/missive-admin
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all demo check tests deps clean install lint
+all: $(PROGRAMS)
+
+tests: $(PROGRAMS) $(UNIT_TESTS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+define static_lib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call static_lib,$(LIBCOMMON),$(COMMON_SRC)))
+$(eval $(call static_lib,$(LIBKEYDIST),$(KEYDIST_SRC)))
+$(eval $(call static_lib,$(LIBSERVER),$(SERVER_SRC)))
+$(eval $(call static_lib,$(LIBCLIENT),$(CLIENT_SRC)))
+
+define program
+$(OUTBIN)/$(1): $(call obj,$(2)) $(LINK_LIBS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $(call obj,$(2)) $$(LINK_LIBS) $$(LIBS)
+endef
+$(eval $(call program,missived,server/main.c))
+$(eval $(call program,missive-admin,server/missive-admin.c))
+$(eval $(call program,missive,client/main.c))
+$(eval $(call program,missive-keys,keydist/missive-keys.c))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(LINK_LIBS) $(LIBS) $(CMOCKA_LIBS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+# Every test, built with sanitizers.  tests/run.sh prints "N passed, N failed"
+# last and exits non-zero if anything failed or nothing ran.
+check: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
+	$(Q)MISSIVE_BIN=$(CURDIR)/build/san/bin MISSIVE_UNIT=$(CURDIR)/build/san/tests \
+		tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR_INST) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(PREFIX)/share/missive/sql
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR_INST)/
+	install -m 0644 conf/server.conf conf/client.conf $(DESTDIR)$(SYSCONFDIR)/
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/missive/sql/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

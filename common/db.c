@@ -1,0 +1,234 @@
+#include "common/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "common/err.h"
+#include "common/secret.h"
+
+#define DB_MAX_BINDS 16
+
+struct db {
+	MYSQL *conn;
+	char error[256];
+};
+
+/* Map a client or server error number to our codes. */
+static int
+db_code(unsigned int errnum)
+{
+	switch (errnum) {
+	case ER_DUP_ENTRY:
+		return E_EXISTS;
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_UNKNOWN_HOST:
+	case ER_SERVER_SHUTDOWN:
+	case ER_CON_COUNT_ERROR:
+		return E_DB_UNAVAILABLE;
+	default:
+		return E_DB;
+	}
+}
+
+int
+db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
+{
+	unsigned int timeout = p->timeout_s ? p->timeout_s : 5;
+	char *password = NULL;
+	struct db *db;
+	int r;
+
+	*out = NULL;
+	if ((r = secret_read_file(p->password_file, &password)) != 0) {
+		snprintf(err, errlen, "database password file %s: %s",
+		    p->password_file, err_str(r));
+		return r;
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->conn = mysql_init(NULL)) == NULL) {
+		secret_free(password);
+		free(db);
+		snprintf(err, errlen, "database: out of memory");
+		return E_NOMEM;
+	}
+	mysql_optionsv(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_optionsv(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	mysql_optionsv(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(db->conn, p->socket ? NULL : p->host, p->user,
+	    password, p->name, p->socket ? 0 : p->port, p->socket, 0) == NULL) {
+		r = db_code(mysql_errno(db->conn));
+		snprintf(err, errlen, "cannot connect to MariaDB at %s %s "
+		    "(database '%s', account '%s'): %s",
+		    p->socket ? "socket" : "host",
+		    p->socket ? p->socket : p->host, p->name, p->user,
+		    mysql_error(db->conn));
+		secret_free(password);
+		db_close(db);
+		return r;
+	}
+	secret_free(password);
+	*out = db;
+	return 0;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	mysql_close(db->conn);
+	free(db);
+}
+
+const char *
+db_error(struct db *db)
+{
+	return db->error;
+}
+
+/* Remember the statement's error and map it. */
+static int
+stmt_fail(struct db *db, MYSQL_STMT *stmt)
+{
+	unsigned int errnum = stmt ? mysql_stmt_errno(stmt) :
+	    mysql_errno(db->conn);
+
+	snprintf(db->error, sizeof(db->error), "%s",
+	    stmt ? mysql_stmt_error(stmt) : mysql_error(db->conn));
+	return db_code(errnum);
+}
+
+/* Prepare sql and bind params; *out is the statement to execute. */
+static int
+stmt_prepare(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, MYSQL_STMT **out)
+{
+	MYSQL_BIND bind[DB_MAX_BINDS];
+	MYSQL_STMT *stmt;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (nparams > DB_MAX_BINDS)
+		return E_INVALID;
+	if ((stmt = mysql_stmt_init(db->conn)) == NULL)
+		return stmt_fail(db, NULL);
+	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0)
+		goto fail;
+	if (mysql_stmt_param_count(stmt) != nparams) {
+		snprintf(db->error, sizeof(db->error), "parameter count");
+		mysql_stmt_close(stmt);
+		return E_INTERNAL;
+	}
+	memset(bind, 0, sizeof(bind));
+	for (i = 0; i < nparams; i++) {
+		if (params[i].type == DB_INT) {
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = (void *)&params[i].i;
+		} else if (params[i].str == NULL) {
+			bind[i].buffer_type = MYSQL_TYPE_NULL;
+		} else {
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = (void *)params[i].str;
+			bind[i].buffer_length = params[i].len;
+		}
+	}
+	if (nparams > 0 && mysql_stmt_bind_param(stmt, bind) != 0)
+		goto fail;
+	if (mysql_stmt_execute(stmt) != 0)
+		goto fail;
+	*out = stmt;
+	return 0;
+fail:
+	r = stmt_fail(db, stmt);
+	mysql_stmt_close(stmt);
+	return r;
+}
+
+int
+db_exec(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, unsigned long long *affected)
+{
+	MYSQL_STMT *stmt;
+	int r;
+
+	if ((r = stmt_prepare(db, sql, params, nparams, &stmt)) != 0)
+		return r;
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(stmt);
+	mysql_stmt_close(stmt);
+	return 0;
+}
+
+int
+db_query(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, struct db_val *cols, size_t ncols,
+    int (*row)(void *arg, const struct db_val *cols), void *arg)
+{
+	MYSQL_BIND bind[DB_MAX_BINDS];
+	unsigned long lengths[DB_MAX_BINDS];
+	my_bool nulls[DB_MAX_BINDS];
+	MYSQL_STMT *stmt;
+	size_t i;
+	int r, f;
+
+	if (ncols > DB_MAX_BINDS)
+		return E_INVALID;
+	if ((r = stmt_prepare(db, sql, params, nparams, &stmt)) != 0)
+		return r;
+	if (mysql_stmt_field_count(stmt) != ncols) {
+		snprintf(db->error, sizeof(db->error), "column count");
+		r = E_INTERNAL;
+		goto out;
+	}
+	memset(bind, 0, sizeof(bind));
+	for (i = 0; i < ncols; i++) {
+		bind[i].length = &lengths[i];
+		bind[i].is_null = &nulls[i];
+		if (cols[i].type == DB_INT) {
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = &cols[i].i;
+		} else {
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = cols[i].buf;
+			bind[i].buffer_length = cols[i].cap;
+		}
+	}
+	if (mysql_stmt_bind_result(stmt, bind) != 0) {
+		r = stmt_fail(db, stmt);
+		goto out;
+	}
+	while ((f = mysql_stmt_fetch(stmt)) == 0 || f == MYSQL_DATA_TRUNCATED) {
+		for (i = 0; i < ncols; i++) {
+			cols[i].is_null = nulls[i];
+			if (cols[i].type == DB_INT)
+				continue;
+			/* A string must fit with its NUL: never cut silently. */
+			if (lengths[i] >= cols[i].cap) {
+				snprintf(db->error, sizeof(db->error),
+				    "column %zu longer than %zu bytes", i,
+				    cols[i].cap - 1);
+				r = E_TOO_LONG;
+				goto out;
+			}
+			cols[i].len = nulls[i] ? 0 : lengths[i];
+			cols[i].buf[cols[i].len] = '\0';
+		}
+		if ((r = row(arg, cols)) != 0)
+			goto out;
+	}
+	if (f != MYSQL_NO_DATA)
+		r = stmt_fail(db, stmt);
+out:
+	mysql_stmt_close(stmt);
+	return r;
+}

@@ -1,0 +1,80 @@
+#include "common/text.h"
+
+#include <string.h>
+
+#include "common/err.h"
+
+int
+utf8_valid(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t c = s[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int
+name_check_user(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > NAME_USER_MAX)
+		return E_BAD_NAME;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return E_BAD_NAME;
+	}
+	return 0;
+}
+
+int
+name_check_nick(const char *nick)
+{
+	size_t i, len = strlen(nick);
+
+	if (len == 0 || len > NAME_NICK_MAX)
+		return E_BAD_NICK;
+	if (!utf8_valid((const uint8_t *)nick, len))
+		return E_BAD_NICK;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)nick[i];
+
+		if (c < 0x20 || c == 0x7f || c == '|')
+			return E_BAD_NICK;
+	}
+	return 0;
+}

@@ -1,0 +1,249 @@
+#include "keydist/keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "common/b64.h"
+#include "common/err.h"
+
+int
+kd_key_generate(int bits, EVP_PKEY **out)
+{
+	EVP_PKEY_CTX *ctx;
+	int r = E_CRYPTO;
+
+	*out = NULL;
+	if (bits < KD_RSA_MIN_BITS || bits > KD_RSA_MAX_BITS)
+		return E_INVALID;
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL)
+		return E_CRYPTO;
+	if (EVP_PKEY_keygen_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) == 1 &&
+	    EVP_PKEY_generate(ctx, out) == 1)
+		r = 0;
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+/* Create path as a new file of exactly mode, as a stdio stream. */
+static int
+create_file(const char *path, mode_t mode, FILE **out)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	if (fd < 0)
+		return errno == EEXIST ? E_EXISTS : E_IO;
+	/* The umask may have narrowed the mode; make it exactly what we want. */
+	if (fchmod(fd, mode) != 0 || (*out = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(path);
+		return E_IO;
+	}
+	return 0;
+}
+
+static int
+write_key(EVP_PKEY *key, const char *path, int private)
+{
+	FILE *f;
+	int r, ok;
+
+	if ((r = create_file(path, private ? 0600 : 0644, &f)) != 0)
+		return r;
+	if (private)
+		ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	else
+		ok = PEM_write_PUBKEY(f, key);
+	if (fclose(f) != 0)
+		ok = 0;
+	if (ok != 1) {
+		unlink(path);
+		return E_IO;
+	}
+	return 0;
+}
+
+int
+kd_key_write_private(EVP_PKEY *key, const char *path)
+{
+	return write_key(key, path, 1);
+}
+
+int
+kd_key_write_public(EVP_PKEY *key, const char *path)
+{
+	return write_key(key, path, 0);
+}
+
+int
+kd_key_check(EVP_PKEY *key)
+{
+	int bits;
+
+	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+		return E_KEY_TYPE;
+	bits = EVP_PKEY_get_bits(key);
+	if (bits < KD_RSA_MIN_BITS || bits > KD_RSA_MAX_BITS)
+		return E_KEY_TYPE;
+	return 0;
+}
+
+/* Keep *out only if it is an acceptable key. */
+static int
+accept_key(EVP_PKEY **out)
+{
+	int r;
+
+	if (*out == NULL)
+		return E_KEY_FILE;
+	if ((r = kd_key_check(*out)) != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+int
+kd_key_read_private(const char *path, EVP_PKEY **out)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return E_KEY_FILE;
+	if (fstat(fd, &st) != 0 || (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return E_KEY_FILE;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fclose(f);
+		return E_KEY_PERM;
+	}
+	*out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return accept_key(out);
+}
+
+int
+kd_key_read_public(const char *path, EVP_PKEY **out)
+{
+	FILE *f;
+
+	*out = NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return E_KEY_FILE;
+	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	return accept_key(out);
+}
+
+int
+kd_key_from_pem(const char *pem, size_t len, EVP_PKEY **out)
+{
+	BIO *bio;
+
+	*out = NULL;
+	if (len == 0 || len > KD_PEM_MAX)
+		return E_TOO_LONG;
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return E_NOMEM;
+	*out = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	return accept_key(out);
+}
+
+int
+kd_key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
+{
+	BIO *bio;
+	char *data;
+	long n;
+	int r = E_CRYPTO;
+
+	*pem = NULL;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return E_NOMEM;
+	if (PEM_write_bio_PUBKEY(bio, key) == 1 &&
+	    (n = BIO_get_mem_data(bio, &data)) > 0) {
+		if ((*pem = malloc((size_t)n + 1)) == NULL) {
+			r = E_NOMEM;
+		} else {
+			memcpy(*pem, data, (size_t)n);
+			(*pem)[n] = '\0';
+			*len = (size_t)n;
+			r = 0;
+		}
+	}
+	BIO_free(bio);
+	return r;
+}
+
+int
+kd_key_to_der(EVP_PKEY *key, unsigned char **der, size_t *len)
+{
+	int n;
+
+	*der = NULL;
+	if ((n = i2d_PUBKEY(key, der)) <= 0)
+		return E_CRYPTO;
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+kd_key_from_der(const unsigned char *der, size_t len, EVP_PKEY **out)
+{
+	const unsigned char *p = der;
+
+	*out = NULL;
+	if (len == 0 || len > KD_PEM_MAX)
+		return E_TOO_LONG;
+	*out = d2i_PUBKEY(NULL, &p, (long)len);
+	/* Trailing bytes after the key are not a key. */
+	if (*out != NULL && p != der + len) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	return *out == NULL ? E_MALFORMED : accept_key(out);
+}
+
+int
+kd_key_equal(EVP_PKEY *a, EVP_PKEY *b)
+{
+	return a != NULL && b != NULL && EVP_PKEY_eq(a, b) == 1;
+}
+
+int
+kd_fingerprint(EVP_PKEY *key, char out[KD_FP_SIZE])
+{
+	unsigned char *der = NULL, md[32];
+	unsigned int mdlen = 0;
+	size_t len;
+	int r;
+
+	if ((r = kd_key_to_der(key, &der, &len)) != 0)
+		return r;
+	r = EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == sizeof(md) ? 0 : E_CRYPTO;
+	OPENSSL_free(der);
+	if (r != 0)
+		return r;
+	memcpy(out, "SHA256:", 7);
+	if (b64_encode(md, sizeof(md), out + 7, KD_FP_SIZE - 7, 0) != 43)
+		return E_INTERNAL;
+	return 0;
+}

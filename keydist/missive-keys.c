@@ -1,0 +1,347 @@
+/*
+ * missive-keys: key distribution.
+ *
+ *   missive-keys server-init DIR
+ *       Create the server's key pair: DIR/server.key (0600), DIR/server.pub.
+ *   missive-keys [-c server.conf] client [--host H] [--port P] [--device D] USER DIR
+ *       Create a self-contained client folder DIR for USER: client.conf,
+ *       user.key (0600), user.pub, and server.pub (the pinned server key),
+ *       and enroll user.pub for USER in MariaDB.
+ *   missive-keys fingerprint FILE
+ *       Print the SSH-style fingerprint of a public or private key file.
+ *
+ * Exit status: 0 done, 1 refused or failed (reason on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "common/accounts.h"
+#include "common/err.h"
+#include "keydist/keys.h"
+#include "server/admin.h"
+
+#define PROG "missive-keys"
+
+/* The files of a client folder, relative to it. */
+static const char *const client_files[] = {
+	"client.conf", "user.key", "user.pub", "server.pub",
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " server-init DIR\n"
+	    "       " PROG " [-c server.conf] client [--host H] [--port P] "
+	    "[--device D] USER DIR\n"
+	    "       " PROG " fingerprint FILE\n");
+	exit(2);
+}
+
+/* path = dir + "/" + name, or exit on overflow (paths come from the admin). */
+static void
+join(char *path, size_t len, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
+		fprintf(stderr, PROG ": path too long: %s/%s\n", dir, name);
+		exit(1);
+	}
+}
+
+/* Make dir (mode 0700 unless it exists already and is empty). */
+static int
+make_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno == EEXIST && rmdir(dir) == 0 && mkdir(dir, 0700) == 0)
+		return 0;
+	fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
+	    errno == ENOTEMPTY || errno == EEXIST ?
+	    "it exists and is not empty (refusing to overwrite keys)" :
+	    strerror(errno));
+	return E_IO;
+}
+
+static int
+cmd_server_init(const char *dir)
+{
+	char priv[4096], pub[4096], fp[KD_FP_SIZE];
+	EVP_PKEY *key = NULL;
+	int r;
+
+	join(priv, sizeof(priv), dir, "server.key");
+	join(pub, sizeof(pub), dir, "server.pub");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
+		    strerror(errno));
+		return 1;
+	}
+	if (access(priv, F_OK) == 0 || access(pub, F_OK) == 0) {
+		fprintf(stderr, PROG ": %s already holds a server key; "
+		    "refusing to replace it (every client folder pins it)\n", dir);
+		return 1;
+	}
+	if ((r = kd_key_generate(KD_RSA_BITS, &key)) != 0 ||
+	    (r = kd_key_write_private(key, priv)) != 0 ||
+	    (r = kd_key_write_public(key, pub)) != 0 ||
+	    (r = kd_fingerprint(key, fp)) != 0) {
+		fprintf(stderr, PROG ": server key in %s: %s\n", dir, err_str(r));
+		unlink(priv);
+		EVP_PKEY_free(key);
+		return 1;
+	}
+	printf("server key: %s (RSA-%d)\n  private: %s\n  public:  %s\n", fp,
+	    KD_RSA_BITS, priv, pub);
+	EVP_PKEY_free(key);
+	return 0;
+}
+
+/* Copy the server public key file into the folder, checking it parses. */
+static int
+copy_server_key(const char *from, const char *to, char fp[KD_FP_SIZE])
+{
+	EVP_PKEY *key;
+	int r;
+
+	if ((r = kd_key_read_public(from, &key)) != 0) {
+		fprintf(stderr, PROG ": server public key %s: %s\n", from,
+		    err_str(r));
+		return r;
+	}
+	if ((r = kd_fingerprint(key, fp)) != 0 ||
+	    (r = kd_key_write_public(key, to)) != 0)
+		fprintf(stderr, PROG ": %s: %s\n", to, err_str(r));
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/* Host names go into client.conf between quotes: keep them plain. */
+static int
+host_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	return n > 0 && n < 256 && strspn(h, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
+}
+
+static int
+write_client_conf(const char *path, const char *user, const char *host,
+    long long port)
+{
+	FILE *f;
+	int ok;
+
+	if ((f = fopen(path, "wx")) == NULL) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return E_IO;
+	}
+	ok = fprintf(f,
+	    "# missive client folder of user '%s', made by missive-keys.\n"
+	    "# Paths are relative to this folder: copy the whole folder to\n"
+	    "# any machine and run:  missive -c <folder>/client.conf\n"
+	    "# Every setting is described in conf/client.conf of the sources.\n"
+	    "\n"
+	    "user = \"%s\";\n"
+	    "\n"
+	    "server = {\n"
+	    "  host = \"%s\";\n"
+	    "  port = %lld;\n"
+	    "};\n"
+	    "\n"
+	    "keys = {\n"
+	    "  private = \"user.key\";   # this user's private key (mode 0600)\n"
+	    "  public = \"user.pub\";    # enrolled on the server\n"
+	    "  server = \"server.pub\";  # the pinned server key\n"
+	    "};\n", user, user, host, port) > 0;
+	if (fclose(f) != 0 || !ok) {
+		fprintf(stderr, PROG ": writing %s failed\n", path);
+		return E_IO;
+	}
+	return 0;
+}
+
+static void
+remove_folder(const char *dir)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(client_files) / sizeof(client_files[0]); i++) {
+		join(path, sizeof(path), dir, client_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static int
+cmd_client(const char *conf, const char *host, long long port,
+    const char *device, const char *user, const char *dir)
+{
+	char path[4096], fp[KD_FP_SIZE], server_fp[KD_FP_SIZE];
+	struct server_config cfg;
+	struct account acc;
+	EVP_PKEY *key = NULL;
+	struct db *db;
+	int r, status = 1;
+
+	if (name_check_user(device) != 0) {
+		fprintf(stderr, PROG ": invalid device label '%s' (same rules "
+		    "as user names)\n", device);
+		return 1;
+	}
+	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0)
+		return 1;
+	if (host == NULL)
+		host = cfg.listen_address;
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+		fprintf(stderr, PROG ": the server listens on %s; pass --host "
+		    "with the address clients should dial\n", host);
+		goto out;
+	}
+	if (!host_ok(host)) {
+		fprintf(stderr, PROG ": invalid host '%s'\n", host);
+		goto out;
+	}
+	if (port == 0)
+		port = cfg.listen_port;
+	if ((r = accounts_get(db, user, &acc)) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", user, r == E_NOT_FOUND ?
+		    "no such user (create it with missive-admin useradd)" :
+		    err_str(r));
+		goto out;
+	}
+	if ((r = kd_key_generate(KD_RSA_BITS, &key)) != 0) {
+		fprintf(stderr, PROG ": key generation: %s\n", err_str(r));
+		goto out;
+	}
+	if (make_dir(dir) != 0)
+		goto out;
+	join(path, sizeof(path), dir, "server.pub");
+	if (copy_server_key(cfg.public_key, path, server_fp) != 0)
+		goto fail;
+	join(path, sizeof(path), dir, "user.key");
+	if ((r = kd_key_write_private(key, path)) == 0) {
+		join(path, sizeof(path), dir, "user.pub");
+		r = kd_key_write_public(key, path);
+	}
+	if (r != 0 || (r = kd_fingerprint(key, fp)) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
+		goto fail;
+	}
+	join(path, sizeof(path), dir, "client.conf");
+	if (write_client_conf(path, user, host, port) != 0)
+		goto fail;
+	/* Enroll last: a folder that is not complete is never enrolled. */
+	if ((r = accounts_enroll_key(db, user, device, key)) != 0) {
+		fprintf(stderr, PROG ": enrolling the key of %s: %s\n", user,
+		    r == E_EXISTS ? "this user already has a key for device "
+		    "label (use --device to name another device)" : err_str(r));
+		goto fail;
+	}
+	printf("client folder %s for %s (device %s)\n"
+	    "  user key:          %s\n"
+	    "  pinned server key: %s\n"
+	    "  server:            %s port %lld\n"
+	    "connect with:  missive -c %s/client.conf\n", dir, user, device, fp,
+	    server_fp, host, port, dir);
+	status = 0;
+	goto out;
+fail:
+	remove_folder(dir);
+out:
+	EVP_PKEY_free(key);
+	db_close(db);
+	server_config_free(&cfg);
+	return status;
+}
+
+static int
+cmd_fingerprint(const char *file)
+{
+	char fp[KD_FP_SIZE];
+	EVP_PKEY *key = NULL;
+	FILE *f;
+	int r;
+
+	/* Accept a public key, or a private key (whose public part we print). */
+	if ((r = kd_key_read_public(file, &key)) == E_KEY_FILE &&
+	    (f = fopen(file, "re")) != NULL) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+		r = key == NULL ? E_KEY_FILE : kd_key_check(key);
+	}
+	if (r == 0)
+		r = kd_fingerprint(key, fp);
+	if (r != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", file, err_str(r));
+		EVP_PKEY_free(key);
+		return 1;
+	}
+	printf("%d %s %s (RSA)\n", EVP_PKEY_get_bits(key), fp, file);
+	EVP_PKEY_free(key);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = NULL, *host = NULL, *device = "default", *cmd;
+	long long port = 0;
+	char *end;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			conf = optarg;
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	cmd = argv[optind++];
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			host = optarg;
+			break;
+		case 'P':
+			errno = 0;
+			port = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || port < 1 || port > 65535) {
+				fprintf(stderr, PROG ": bad port '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			device = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "server-init") == 0 && argc == 1)
+		return cmd_server_init(argv[0]);
+	if (strcmp(cmd, "client") == 0 && argc == 2)
+		return cmd_client(conf, host, port, device, argv[0], argv[1]);
+	if (strcmp(cmd, "fingerprint") == 0 && argc == 1)
+		return cmd_fingerprint(argv[0]);
+	usage();
+}

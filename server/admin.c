@@ -1,0 +1,53 @@
+#include "server/admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+const char *
+admin_config_path(const char *given)
+{
+	const char *env;
+
+	if (given != NULL)
+		return given;
+	if ((env = getenv("MISSIVE_SERVER_CONF")) != NULL && *env != '\0')
+		return env;
+	return MISSIVE_SYSCONFDIR "/server.conf";
+}
+
+void
+admin_db_params(const struct server_config *cfg, const char *user,
+    const char *password_file, struct db_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->socket = cfg->db_socket;
+	p->host = cfg->db_host;
+	p->port = (unsigned)cfg->db_port;
+	p->name = cfg->db_name;
+	p->user = user;
+	p->password_file = password_file;
+}
+
+int
+admin_open(const char *prog, const char *path, struct server_config *cfg,
+    struct db **db)
+{
+	struct db_params p;
+	char err[512];
+	int r;
+
+	*db = NULL;
+	if ((r = server_config_load(path, cfg, err, sizeof(err))) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return r;
+	}
+	admin_db_params(cfg, cfg->db_admin_user, cfg->db_admin_password_file, &p);
+	if ((r = db_open(&p, db, err, sizeof(err))) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		server_config_free(cfg);
+	}
+	return r;
+}

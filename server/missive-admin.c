@@ -1,0 +1,221 @@
+/*
+ * missive-admin: manage user accounts in MariaDB.
+ *
+ *   missive-admin [-c server.conf] useradd [--password-file F] USER NICKNAME
+ *   missive-admin [-c server.conf] passwd [--password-file F] USER
+ *   missive-admin [-c server.conf] disable USER
+ *   missive-admin [-c server.conf] enable USER
+ *   missive-admin [-c server.conf] list
+ *   missive-admin hash-password [--password-file F]
+ *
+ * Exit status: 0 done, 1 refused or failed (the reason on stderr),
+ * 2 usage error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "common/accounts.h"
+#include "common/err.h"
+#include "common/secret.h"
+#include "server/admin.h"
+
+#define PROG "missive-admin"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " [-c server.conf] useradd [--password-file F] USER NICKNAME\n"
+	    "       " PROG " [-c server.conf] passwd [--password-file F] USER\n"
+	    "       " PROG " [-c server.conf] disable|enable USER\n"
+	    "       " PROG " [-c server.conf] list\n"
+	    "       " PROG " hash-password [--password-file F]\n"
+	    "User names: 1-%d of a-z 0-9 . _ - (starting with a letter or digit).\n"
+	    "Nicknames: 1-%d bytes of UTF-8 without control characters or '|'.\n",
+	    NAME_USER_MAX, NAME_NICK_MAX);
+	exit(2);
+}
+
+/*
+ * Ask for (or read) a new password and hash it into phc.  New passwords
+ * must be at least PASSWD_MIN_LEN bytes.
+ */
+static int
+new_password_hash(const char *file, char phc[PASSWD_PHC_MAX])
+{
+	char *pw = NULL;
+	int r;
+
+	if ((r = secret_password(file, "New password: ", 1, &pw)) != 0) {
+		if (r == E_PASSWORD)
+			fprintf(stderr, PROG ": the passwords do not match\n");
+		else if (file != NULL)
+			fprintf(stderr, PROG ": password file %s: %s%s\n", file,
+			    err_str(r), r == E_KEY_PERM ?
+			    " (chmod 600 it)" : "");
+		else
+			fprintf(stderr, PROG ": cannot read a password from "
+			    "the terminal (%s); use --password-file\n",
+			    err_str(r));
+		return r;
+	}
+	if (strlen(pw) < PASSWD_MIN_LEN) {
+		fprintf(stderr, PROG ": a password needs at least %d characters\n",
+		    PASSWD_MIN_LEN);
+		r = E_PASSWORD;
+	} else if ((r = passwd_hash(pw, strlen(pw), phc)) != 0) {
+		fprintf(stderr, PROG ": hashing failed: %s\n", err_str(r));
+	}
+	secret_free(pw);
+	return r;
+}
+
+/* Print the outcome of an account statement for user; 0 or 1 for exit(). */
+static int
+report(int r, const char *user, const char *done)
+{
+	switch (r) {
+	case 0:
+		printf("%s: %s\n", user, done);
+		return 0;
+	case E_BAD_NAME:
+		fprintf(stderr, PROG ": invalid user name '%s': use 1-%d of "
+		    "a-z 0-9 . _ -, starting with a letter or digit\n", user,
+		    NAME_USER_MAX);
+		break;
+	case E_BAD_NICK:
+		fprintf(stderr, PROG ": invalid nickname: use 1-%d bytes of "
+		    "UTF-8 without control characters or '|'\n", NAME_NICK_MAX);
+		break;
+	case E_EXISTS:
+		fprintf(stderr, PROG ": user '%s' already exists\n", user);
+		break;
+	case E_NOT_FOUND:
+		fprintf(stderr, PROG ": no user '%s'\n", user);
+		break;
+	default:
+		fprintf(stderr, PROG ": %s: %s\n", user, err_str(r));
+	}
+	return 1;
+}
+
+static int
+print_account(void *arg, const struct account *a)
+{
+	char created[32];
+	struct tm tm;
+	time_t t = (time_t)a->created_at;
+
+	(void)arg;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(created, sizeof(created), "?");
+	printf("%-16s %-20s %-8s %5lld %4lld  %s\n", a->name, a->nick,
+	    a->disabled ? "disabled" : "active", a->failed_logins, a->nkeys,
+	    created);
+	return 0;
+}
+
+static int
+cmd_hash_password(const char *file)
+{
+	char phc[PASSWD_PHC_MAX];
+
+	if (new_password_hash(file, phc) != 0)
+		return 1;
+	printf("%s\n", phc);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = NULL, *pwfile = NULL, *cmd;
+	struct server_config cfg;
+	struct db *db;
+	char phc[PASSWD_PHC_MAX];
+	int ch, r, status = 1;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			conf = optarg;
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	cmd = argv[optind];
+	/* Options may follow the command: "useradd --password-file F U N". */
+	optind++;
+	while ((ch = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
+		if (ch == 'p')
+			pwfile = optarg;
+		else
+			usage();
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (strcmp(cmd, "hash-password") == 0) {
+		if (argc != 0)
+			usage();
+		return cmd_hash_password(pwfile);
+	}
+	if (!((strcmp(cmd, "useradd") == 0 && argc == 2) ||
+	    (strcmp(cmd, "passwd") == 0 && argc == 1) ||
+	    (strcmp(cmd, "disable") == 0 && argc == 1) ||
+	    (strcmp(cmd, "enable") == 0 && argc == 1) ||
+	    (strcmp(cmd, "list") == 0 && argc == 0)))
+		usage();
+	/* Check names before asking for a password or touching the DB. */
+	if (argc > 0 && strcmp(cmd, "useradd") == 0 &&
+	    ((r = name_check_user(argv[0])) != 0 ||
+	    (r = name_check_nick(argv[1])) != 0))
+		return report(r, argv[0], "");
+
+	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0)
+		return 1;
+	if (strcmp(cmd, "list") == 0) {
+		printf("%-16s %-20s %-8s %5s %4s  %s\n", "USER", "NICKNAME",
+		    "STATE", "FAILS", "KEYS", "CREATED");
+		r = accounts_list(db, print_account, NULL);
+		status = r == 0 ? 0 : report(r, "list", "");
+	} else if (strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0) {
+		int off = strcmp(cmd, "disable") == 0;
+
+		r = accounts_set_disabled(db, argv[0], off);
+		status = report(r, argv[0], off ? "disabled" : "enabled");
+	} else {
+		int add = strcmp(cmd, "useradd") == 0;
+		struct account acc;
+
+		/* Refuse a duplicate or a missing user before asking. */
+		r = accounts_get(db, argv[0], &acc);
+		if (add && r == 0)
+			status = report(E_EXISTS, argv[0], "");
+		else if (r != 0 && !(add && r == E_NOT_FOUND))
+			status = report(r, argv[0], "");
+		else if (new_password_hash(pwfile, phc) != 0)
+			status = 1;
+		else if (add)
+			status = report(accounts_add(db, argv[0], argv[1], phc),
+			    argv[0], "created");
+		else
+			status = report(accounts_set_password(db, argv[0], phc),
+			    argv[0], "password changed");
+		OPENSSL_cleanse(&acc, sizeof(acc));
+	}
+	db_close(db);
+	server_config_free(&cfg);
+	return status;
+}
