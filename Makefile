@@ -75,11 +75,14 @@ PROGRAMS := $(OUTBIN)/missived $(OUTBIN)/missive $(OUTBIN)/missive-keys \
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Small programs the integration tests drive (never installed).
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all demo check tests deps clean install lint
 all: $(PROGRAMS)
 
-tests: $(PROGRAMS) $(UNIT_TESTS)
+tests: $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -117,6 +120,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(LINK_LIBS) $(LIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TOOL    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
@@ -126,6 +134,7 @@ demo: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
 	$(Q)MISSIVE_BIN=$(CURDIR)/build/san/bin MISSIVE_UNIT=$(CURDIR)/build/san/tests \
+		MISSIVE_TOOLS=$(CURDIR)/build/san/tests/tools \
 		tests/run.sh
 
 install: all

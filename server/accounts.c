@@ -1,4 +1,4 @@
-#include "common/accounts.h"
+#include "server/accounts.h"
 
 #include <stdlib.h>
 #include <string.h>
