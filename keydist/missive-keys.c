@@ -22,9 +22,9 @@
 
 #include <openssl/pem.h>
 
-#include "common/accounts.h"
 #include "common/err.h"
 #include "keydist/keys.h"
+#include "server/accounts.h"
 #include "server/admin.h"
 
 #define PROG "missive-keys"
