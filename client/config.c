@@ -51,9 +51,10 @@ client_config_free(struct client_config *cfg)
 
 /* Rules that tie settings together or go beyond a length range. */
 static int
-client_config_check(const char *file, const struct client_config *cfg,
-    char *err, size_t errlen)
+client_config_check(const char *file, const void *out, char *err,
+    size_t errlen)
 {
+	const struct client_config *cfg = out;
 	if (name_check_user(cfg->user) != 0) {
 		cfg_error(err, errlen, "%s: 'user' is not a valid user name "
 		    "(lowercase letters, digits, '.', '_', '-', starting with "
@@ -74,14 +75,6 @@ int
 client_config_load(const char *file, struct client_config *cfg, char *err,
     size_t errlen)
 {
-	int r;
-
-	if ((r = cfg_load(file, client_fields, NFIELDS, cfg, err,
-	    errlen)) != 0)
-		return r;
-	if ((r = client_config_check(file, cfg, err, errlen)) != 0) {
-		client_config_free(cfg);
-		return r;
-	}
-	return 0;
+	return cfg_load(file, client_fields, NFIELDS, cfg, client_config_check,
+	    err, errlen);
 }

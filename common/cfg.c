@@ -563,7 +563,7 @@ load_field(struct cfg_ctx *x, const config_t *c, const struct cfg_field *f)
 
 int
 cfg_load(const char *file, const struct cfg_field *fields, size_t nfields,
-    void *out, char *err, size_t errlen)
+    void *out, cfg_check_fn *check, char *err, size_t errlen)
 {
 	struct cfg_ctx x = {
 		.file = file, .fields = fields, .nfields = nfields,
@@ -621,6 +621,8 @@ cfg_load(const char *file, const struct cfg_field *fields, size_t nfields,
 	for (i = 0; i < nfields; i++)
 		if ((r = load_field(&x, &c, &fields[i])) != 0)
 			goto out;
+	if (check != NULL)
+		r = check(file, out, err, errlen);
 out:
 	config_destroy(&c);
 	free(buf);

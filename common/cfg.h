@@ -62,9 +62,16 @@ struct cfg_field {
  * bad: a path longer than CFG_PATH_MAX).  On error err holds one line
  * describing the first problem, and every string field of out is NULL.
  * err may be NULL when errlen is 0.
+ *
+ * check (may be NULL) runs after every field loaded, for rules that relate
+ * several settings; it returns 0 or E_CONFIG with its message in err, and
+ * its failure frees the strings like any other.
  */
+typedef int cfg_check_fn(const char *file, const void *out, char *err,
+    size_t errlen);
 int cfg_load(const char *file, const struct cfg_field *fields, size_t nfields,
-    void *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+    void *out, cfg_check_fn *check, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Free every string field of out named by the table and set it to NULL. */
 void cfg_free(const struct cfg_field *fields, size_t nfields, void *out);

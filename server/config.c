@@ -87,9 +87,10 @@ server_config_free(struct server_config *cfg)
 
 /* Rules that tie settings together; the table cannot say these. */
 static int
-server_config_check(const char *file, const struct server_config *cfg,
-    char *err, size_t errlen)
+server_config_check(const char *file, const void *out, char *err,
+    size_t errlen)
 {
+	const struct server_config *cfg = out;
 	if (cfg->db_socket == NULL && cfg->db_host == NULL) {
 		cfg_error(err, errlen, "%s: database: set socket or host",
 		    file);
@@ -115,14 +116,6 @@ int
 server_config_load(const char *file, struct server_config *cfg, char *err,
     size_t errlen)
 {
-	int r;
-
-	if ((r = cfg_load(file, server_fields, NFIELDS, cfg, err,
-	    errlen)) != 0)
-		return r;
-	if ((r = server_config_check(file, cfg, err, errlen)) != 0) {
-		server_config_free(cfg);
-		return r;
-	}
-	return 0;
+	return cfg_load(file, server_fields, NFIELDS, cfg, server_config_check,
+	    err, errlen);
 }

@@ -678,7 +678,7 @@ test_generic(void **state)
 
 	(void)state;
 	memset(&d, 0xa5, sizeof(d));
-	if (cfg_load(path, demo_fields, DEMO_N, &d, err, sizeof(err)) != 0)
+	if (cfg_load(path, demo_fields, DEMO_N, &d, NULL, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(d.deep, -5);
 	assert_int_equal(d.flag, 1);
@@ -693,18 +693,18 @@ test_generic(void **state)
 
 	/* Missing required, with the help text; a NULL err is allowed. */
 	path = write_conf("a: { b: { }; };\n");
-	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, err,
+	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, NULL, err,
 	    sizeof(err)), E_CONFIG);
 	assert_non_null(strstr(err,
 	    "missing required setting 'a.b.c.deep' (a deep integer)"));
-	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, NULL, 0),
+	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, NULL, NULL, 0),
 	    E_CONFIG);
 	assert_null(d.name);
 	remove_conf(path);
 
 	/* A message longer than err is cut, still terminated. */
 	path = write_conf("a: { b: { c: { deep = 6; }; }; };\n");
-	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, err, 8),
+	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, NULL, err, 8),
 	    E_CONFIG);
 	assert_int_equal(strlen(err), 7);
 	remove_conf(path);
@@ -712,7 +712,7 @@ test_generic(void **state)
 	/* An error after strings were set frees them. */
 	path = write_conf("a: { name = \"x\"; b: { c: { deep = 1; }; }; };\n"
 	    "opt = \"toolongvalue\";\n");
-	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, err,
+	assert_int_equal(cfg_load(path, demo_fields, DEMO_N, &d, NULL, err,
 	    sizeof(err)), E_CONFIG);
 	assert_non_null(strstr(err, ":2: 'opt' must be between 1 and 8"));
 	assert_null(d.name);
