@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/util.h"
+
 #include "common/err.h"
 #include "keydist/hkdf.h"
 
@@ -40,19 +42,6 @@ static const struct vector vectors[] = {
 	  "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
 	  "9d201395faa4b61a96c8" },
 };
-
-static size_t
-unhex(const char *hex, uint8_t *out)
-{
-	size_t i, n = strlen(hex) / 2;
-	unsigned v;
-
-	for (i = 0; i < n; i++) {
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void
 test_rfc5869_vectors(void **state)

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/util.h"
+
 #include <openssl/evp.h>
 
 #include "common/err.h"
@@ -35,19 +37,6 @@ static const uint8_t iv_a[KD_AEAD_IV_LEN] = {
 };
 static const uint8_t key_b[KD_AEAD_KEY_LEN] = { 0x42 };
 static const uint8_t iv_b[KD_AEAD_IV_LEN] = { 0x24 };
-
-static size_t
-unhex(const char *hex, uint8_t *out)
-{
-	size_t i, n = strlen(hex) / 2;
-	unsigned v;
-
-	for (i = 0; i < n; i++) {
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void
 fill(uint8_t *p, size_t len, unsigned seed)
