@@ -103,7 +103,7 @@ frame_field_b64_var(const struct frame_field *f, uint8_t *out, size_t cap,
 int
 frame_field_b64(const struct frame_field *f, uint8_t *out, size_t want)
 {
-	size_t got;
+	size_t got = 0;
 	int r;
 
 	if (f->len != B64_ENCODED_SIZE(want) - 1)
