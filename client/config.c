@@ -55,6 +55,7 @@ client_config_check(const char *file, const void *out, char *err,
     size_t errlen)
 {
 	const struct client_config *cfg = out;
+
 	if (name_check_user(cfg->user) != 0) {
 		cfg_error(err, errlen, "%s: 'user' is not a valid user name "
 		    "(lowercase letters, digits, '.', '_', '-', starting with "

@@ -59,10 +59,16 @@ db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
 		snprintf(err, errlen, "database: out of memory");
 		return E_NOMEM;
 	}
-	mysql_optionsv(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_optionsv(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
-	mysql_optionsv(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	mysql_optionsv(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_optionsv(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
+	    mysql_optionsv(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
+	    mysql_optionsv(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
+	    mysql_optionsv(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0) {
+		snprintf(err, errlen, "database: cannot set connection options: %s",
+		    mysql_error(db->conn));
+		secret_free(password);
+		db_close(db);
+		return E_DB;
+	}
 	if (mysql_real_connect(db->conn, p->socket ? NULL : p->host, p->user,
 	    password, p->name, p->socket ? 0 : p->port, p->socket, 0) == NULL) {
 		r = db_code(mysql_errno(db->conn));

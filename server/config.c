@@ -91,6 +91,7 @@ server_config_check(const char *file, const void *out, char *err,
     size_t errlen)
 {
 	const struct server_config *cfg = out;
+
 	if (cfg->db_socket == NULL && cfg->db_host == NULL) {
 		cfg_error(err, errlen, "%s: database: set socket or host",
 		    file);
