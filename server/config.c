@@ -61,8 +61,6 @@ static const struct cfg_field server_fields[] = {
 	    F(conn_rate_per_addr), "new connections per address per minute" },
 	{ "limits.output_queue_max", CFG_INT, 0, 4096, 1LL << 30, 1LL << 20,
 	    NULL, F(output_queue_max), "bytes queued to one client" },
-	{ "limits.rekey_records", CFG_INT, 0, 16, 1LL << 32, 1LL << 20, NULL,
-	    F(rekey_records), "records per direction between key rotations" },
 
 	{ "login.fail_delay_ms", CFG_INT, 0, 0, 10000, 500, NULL,
 	    F(login_fail_delay_ms), "milliseconds before a failure answer" },

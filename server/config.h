@@ -45,8 +45,6 @@ struct server_config {
 					   per minute; 0 = unlimited */
 	long long output_queue_max;	/* bytes queued to one slow client
 					   before it is dropped */
-	long long rekey_records;	/* records per direction before the
-					   session keys are rotated */
 
 	long long login_fail_delay_ms;	/* delay before a "login failed"
 					   answer, milliseconds */

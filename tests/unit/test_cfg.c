@@ -217,7 +217,6 @@ test_sample_server(void **state)
 		assert_int_equal(c.keepalive_interval, 30);
 		assert_int_equal(c.conn_rate_per_addr, 60);
 		assert_int_equal(c.output_queue_max, 1048576);
-		assert_int_equal(c.rekey_records, 1048576);
 		assert_int_equal(c.login_fail_delay_ms, 500);
 		assert_int_equal(c.login_lock_after, 5);
 		assert_int_equal(c.login_lock_seconds, 300);
@@ -293,7 +292,6 @@ test_server_defaults(void **state)
 	assert_int_equal(c.keepalive_interval, 30);
 	assert_int_equal(c.conn_rate_per_addr, 60);
 	assert_int_equal(c.output_queue_max, 1 << 20);
-	assert_int_equal(c.rekey_records, 1 << 20);
 	assert_int_equal(c.login_fail_delay_ms, 500);
 	assert_int_equal(c.login_lock_after, 5);
 	assert_int_equal(c.login_lock_seconds, 300);
@@ -458,8 +456,8 @@ test_out_of_range(void **state)
 	    "'listen.port' must be between 1 and 65535 (got 0)");
 	client_fail(CLIENT_OK "max_frame = 100;\n", 3,
 	    "'max_frame' must be between 256 and 16777216 (got 100)");
-	server_fail(DB_OK "limits: { rekey_records = 4294967297L; };\n", 6,
-	    "'limits.rekey_records' must be between 16 and 4294967296 "
+	server_fail(DB_OK "limits: { output_queue_max = 4294967297L; };\n", 6,
+	    "'limits.output_queue_max' must be between 4096 and 1073741824 "
 	    "(got 4294967297)");
 	server_fail(DB_OK "workers = -1;\n", 6,
 	    "'workers' must be between 0 and 256 (got -1)");
@@ -470,23 +468,48 @@ test_out_of_range(void **state)
 	    "'user' must be between 1 and 32 bytes long (got 0)");
 }
 
+/* A small table for the generic loader's own tests. */
+struct demo {
+	long long deep, big;
+	int flag, flag2;
+	char *name, *opt, *where;
+};
+
+static const struct cfg_field demo_fields[] = {
+	{ "a.b.c.deep", CFG_INT, 1, -5, 5, 0, NULL,
+	    offsetof(struct demo, deep), "a deep integer" },
+	{ "big", CFG_INT, 0, 0, 1LL << 40, 0, NULL,
+	    offsetof(struct demo, big), "a 64-bit integer" },
+	{ "flag", CFG_BOOL, 0, 0, 1, 1, NULL,
+	    offsetof(struct demo, flag), "a flag" },
+	{ "a.flag2", CFG_BOOL, 0, 0, 1, 0, NULL,
+	    offsetof(struct demo, flag2), "another flag" },
+	{ "a.name", CFG_STRING, 0, 0, 8, 0, "dflt",
+	    offsetof(struct demo, name), "a name" },
+	{ "opt", CFG_STRING, 0, 1, 8, 0, NULL,
+	    offsetof(struct demo, opt), "optional" },
+	{ "where", CFG_PATH, 0, 1, 64, 0, "/abs/default",
+	    offsetof(struct demo, where), "a path" },
+};
+#define DEMO_N (sizeof(demo_fields) / sizeof(demo_fields[0]))
+
 /* A 64-bit value with L loads; without it libconfig 1.5 would truncate. */
 static void
 test_int64(void **state)
 {
-	char *path = write_conf(DB_OK
-	    "limits: { rekey_records = 4294967296L; };\n");
-	struct server_config c;
+	char *path = write_conf("a: { b: { c: { deep = 1; }; }; };\n"
+	    "big = 4294967296L;\n");
+	struct demo d;
 	char err[512];
 
 	(void)state;
-	if (server_config_load(path, &c, err, sizeof(err)) != 0)
+	if (cfg_load(path, demo_fields, DEMO_N, &d, NULL, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_true(c.rekey_records == 4294967296LL);
-	server_config_free(&c);
+	assert_true(d.big == 4294967296LL);
+	cfg_free(demo_fields, DEMO_N, &d);
 	remove_conf(path);
 
-	server_fail(DB_OK "limits: {\n rekey_records = 4294967296;\n};\n", 7,
+	server_fail(DB_OK "limits: {\n max_frame = 4294967296;\n};\n", 7,
 	    "integer 4294967296 does not fit in a 32-bit int: write it as "
 	    "4294967296L");
 	server_fail(DB_OK "limits: { max_frame = 0x100000100; };\n", 6,
@@ -646,27 +669,6 @@ test_unreadable(void **state)
 
 /* ---- the generic loader on its own table ---- */
 
-struct demo {
-	long long deep;
-	int flag, flag2;
-	char *name, *opt, *where;
-};
-
-static const struct cfg_field demo_fields[] = {
-	{ "a.b.c.deep", CFG_INT, 1, -5, 5, 0, NULL,
-	    offsetof(struct demo, deep), "a deep integer" },
-	{ "flag", CFG_BOOL, 0, 0, 1, 1, NULL,
-	    offsetof(struct demo, flag), "a flag" },
-	{ "a.flag2", CFG_BOOL, 0, 0, 1, 0, NULL,
-	    offsetof(struct demo, flag2), "another flag" },
-	{ "a.name", CFG_STRING, 0, 0, 8, 0, "dflt",
-	    offsetof(struct demo, name), "a name" },
-	{ "opt", CFG_STRING, 0, 1, 8, 0, NULL,
-	    offsetof(struct demo, opt), "optional" },
-	{ "where", CFG_PATH, 0, 1, 64, 0, "/abs/default",
-	    offsetof(struct demo, where), "a path" },
-};
-#define DEMO_N (sizeof(demo_fields) / sizeof(demo_fields[0]))
 
 static void
 test_generic(void **state)
