@@ -78,3 +78,20 @@ name_check_nick(const char *nick)
 	}
 	return 0;
 }
+
+int
+text_check_chat(const uint8_t *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len > max || !utf8_valid(s, len))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
+			return 0;
+		/* C1 controls are U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8. */
+		if (s[i] == 0xc2 && i + 1 < len && s[i + 1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}

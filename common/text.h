@@ -26,4 +26,10 @@ int name_check_user(const char *name);
 /* 0 if nick is a valid nickname, else E_BAD_NICK. */
 int name_check_nick(const char *nick);
 
+/*
+ * Chat text: 1 to max bytes of valid UTF-8 without control characters
+ * (C0, DEL, C1), TAB excepted.  1 if acceptable, else 0.
+ */
+int text_check_chat(const uint8_t *s, size_t len, size_t max);
+
 #endif

@@ -6,7 +6,12 @@
  * Loads and validates the configuration, the server key pair and the
  * database account, and reports each step.  --check stops there with
  * status 0 when everything is usable, so an admin can validate a change
- * before restarting the server.
+ * before restarting the server.  Otherwise it serves until SIGTERM or
+ * SIGINT (exit 0); SIGHUP reopens the log file.
+ *
+ * A database that cannot be reached at start is reported and waited for
+ * (logins answer "unavailable" meanwhile); one that refuses the account
+ * is a configuration error and stops the server.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 #include "keydist/keys.h"
 #include "server/admin.h"
 #include "server/config.h"
+#include "server/server.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -41,6 +47,7 @@ main(int argc, char **argv)
 	struct server_config cfg;
 	struct db_params dbp;
 	struct db *db = NULL;
+	struct server *srv = NULL;
 	EVP_PKEY *key = NULL;
 	char err[512], fp[KD_FP_SIZE];
 	int ch, quiet = 0, check = 0, r, status = 1;
@@ -84,18 +91,28 @@ main(int argc, char **argv)
 	}
 	log_info("server key %s (RSA-%d)", fp, EVP_PKEY_get_bits(key));
 	admin_db_params(&cfg, cfg.db_user, cfg.db_password_file, &dbp);
-	if (db_open(&dbp, &db, err, sizeof(err)) != 0) {
+	if ((r = db_open(&dbp, &db, err, sizeof(err))) != 0) {
 		log_error("%s", err);
+		if (check || r != E_DB_UNAVAILABLE)
+			goto out;
+		log_warn("starting without the database; logins answer "
+		    "'unavailable' until it is back");
+	} else
+		log_info("database '%s' reachable as '%s'", cfg.db_name,
+		    cfg.db_user);
+	db_close(db);
+	db = NULL;
+	if (check) {
+		status = 0;
 		goto out;
 	}
-	log_info("database '%s' reachable as '%s'", cfg.db_name, cfg.db_user);
-	if (!check) {
-		log_error("the relay is not part of this build yet; "
-		    "use --check to validate a configuration");
+	if (server_new(&cfg, key, &srv) != 0)
 		goto out;
-	}
-	status = 0;
+	if (server_run(srv) == 0)
+		status = 0;
+	log_info("stopped");
 out:
+	server_free(srv);
 	db_close(db);
 	EVP_PKEY_free(key);
 	server_config_free(&cfg);

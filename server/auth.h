@@ -1,0 +1,58 @@
+/*
+ * The slow steps of a session, run on worker threads (server/worker.h):
+ * opening the client's KeyExchange (one RSA private-key operation) and
+ * checking a login against MariaDB (one Argon2id verification).  Each
+ * worker thread has its own database connection, opened at start and
+ * reopened after an outage, at most once a second.  Nothing here touches
+ * a connection or logs: results go back to the loop thread.
+ */
+#ifndef MISSIVE_AUTH_H
+#define MISSIVE_AUTH_H
+
+#include <stddef.h>
+
+#include "common/db.h"
+#include "common/text.h"
+#include "keydist/handshake.h"
+
+struct auth_settings {
+	struct db_params db;
+	unsigned lock_after;         /* failures in a row that lock */
+	unsigned lock_seconds;       /* for this long */
+};
+
+/* worker_pool_start() callbacks; arg is a const struct auth_settings *. */
+void *auth_thread_init(void *arg);
+void auth_thread_fini(void *wctx);
+
+/*
+ * Take the KeyExchange line (kd_hs_server_keyx()) and find the user the
+ * client key is enrolled for: *owner_r is 0 with owner set, E_NOT_FOUND
+ * (not enrolled or revoked) or E_DB_UNAVAILABLE (decide at login).
+ * Returns the handshake's error, if any.
+ */
+int auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
+    int *owner_r, char owner[NAME_USER_MAX + 1]);
+
+enum login_result {
+	LOGIN_OK,
+	LOGIN_INVALID,       /* no such user, wrong password or wrong key */
+	LOGIN_LOCKED,        /* the account is locked in the database */
+	LOGIN_DISABLED,      /* right password and key, disabled account */
+	LOGIN_UNAVAILABLE,   /* the database cannot be reached */
+};
+
+/* The reason word of `1001|ERR|reason` for a result. */
+const char *login_result_word(enum login_result r);
+
+/*
+ * Check user/password and that the session's client key (fingerprint fp)
+ * is enrolled for that user.  On LOGIN_OK nick holds the nickname.  A
+ * failure for an existing account counts in the database (and locks it
+ * after lock_after in a row); a success clears the count.
+ */
+enum login_result auth_login(void *wctx, const char *user,
+    const char *password, size_t pwlen, const char *fp,
+    char nick[NAME_NICK_MAX * 4 + 1]);
+
+#endif

@@ -1,0 +1,148 @@
+/* Setting up and tearing down the relay (the loop is server/loop.c). */
+#include "server/server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "server/admin.h"
+#include "server/conn.h"
+#include "server/throttle.h"
+#include "server/worker.h"
+
+#define LISTEN_BACKLOG 1024
+#define THROTTLE_MAX 65536
+
+static int
+listen_on(const char *host, long long port)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	}, *res, *ai;
+	char portstr[16];
+	int fd = -1, one = 1, r, saved = 0;
+
+	snprintf(portstr, sizeof(portstr), "%lld", port);
+	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		log_error("listen address %s: %s", host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)) == 0 &&
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		log_error("cannot listen on %s port %lld: %s", host, port,
+		    strerror(saved));
+	return fd;
+}
+
+static int
+epoll_add(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int
+server_new(const struct server_config *cfg, EVP_PKEY *key,
+    struct server **out)
+{
+	struct server *s;
+	sigset_t set;
+	int r = E_IO;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return E_NOMEM;
+	s->cfg = cfg;
+	s->key = key;
+	s->epfd = s->lfd = s->sigfd = -1;
+	admin_db_params(cfg, cfg->db_user, cfg->db_password_file, &s->auth.db);
+	s->auth.lock_after = (unsigned)cfg->login_lock_after;
+	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
+
+	/* The loop takes these signals from a signalfd; workers block all. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_error("epoll: %s", strerror(errno));
+		goto fail;
+	}
+	if ((s->lfd = listen_on(cfg->listen_address, cfg->listen_port)) < 0)
+		goto fail;
+	r = E_NOMEM;
+	if ((s->login_fails = throttle_new(THROTTLE_MAX)) == NULL ||
+	    (s->conn_rate = throttle_new(THROTTLE_MAX)) == NULL)
+		goto fail;
+	if ((r = worker_pool_start(&s->pool, (unsigned)cfg->workers,
+	    auth_thread_init, auth_thread_fini, &s->auth)) != 0) {
+		log_error("worker threads: %s", err_str(r));
+		goto fail;
+	}
+	r = E_IO;
+	if (epoll_add(s->epfd, s->lfd, &server_tag_listen) != 0 ||
+	    epoll_add(s->epfd, s->sigfd, &server_tag_signal) != 0 ||
+	    epoll_add(s->epfd, worker_pool_fd(s->pool), &server_tag_pool) != 0) {
+		log_error("epoll: %s", strerror(errno));
+		goto fail;
+	}
+	log_info("listening on %s port %lld, %u workers, max %lld clients",
+	    cfg->listen_address, cfg->listen_port,
+	    worker_pool_threads(s->pool), cfg->max_clients);
+	*out = s;
+	return 0;
+fail:
+	server_free(s);
+	return r;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	/* Jobs still running refer to closed connections: done() frees them. */
+	worker_pool_stop(s->pool);
+	throttle_free(s->login_fails);
+	throttle_free(s->conn_rate);
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s);
+}
