@@ -344,6 +344,21 @@ accept_resume(struct server *s)
 		s->accept_resume_ms = s->now_ms + ACCEPT_PAUSE_MS;
 }
 
+/* Whether c ends in one of the ways clients end every day. */
+static int
+conn_closed_normally(const struct conn *c)
+{
+	static const char *const normal[] = {
+		"quit", "closed", "timeout", "shutdown",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(normal) / sizeof(normal[0]); i++)
+		if (strcmp(c->close_reason, normal[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Queue and flush `1010|reason|detail` if conn_fail() asked for it. */
 static void
 conn_send_notice(struct conn *c)
@@ -372,7 +387,8 @@ conn_close(struct conn *c)
 	struct server *s = c->srv;
 
 	conn_send_notice(c);
-	log_info("disconnect %s id=%llu user=%s reason=%s: %s", c->addr,
+	log_msg(conn_closed_normally(c) ? LOG_INFO : LOG_WARN,
+	    "disconnect %s id=%llu user=%s reason=%s: %s", c->addr,
 	    (unsigned long long)c->id, c->user[0] ? c->user : "-",
 	    c->close_reason, c->close_detail);
 	session_leave(c);
