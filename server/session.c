@@ -380,6 +380,8 @@ login_job_done(struct worker_job *job)
 		snprintf(c->nick, sizeof(c->nick), "%s", j->nick);
 		snprintf(key, sizeof(key), "u:%s", j->user);
 		throttle_clear(s->login_fails, key);
+		snprintf(key, sizeof(key), "a:%s", c->ip);
+		throttle_clear(s->login_fails, key);
 		c->state = CONN_LOGGED_IN;
 		s->nlogged++;
 		s->db_down = 0;

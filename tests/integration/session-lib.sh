@@ -1,0 +1,96 @@
+# missive: helpers for tests that run a server and line-mode clients.
+# Source after lib.sh.
+#
+#   server_setup PORT [EXTRA_CONF]   DB, seed, server key, server.conf in
+#                                    $T/server (EXTRA_CONF appended), client
+#                                    folders $T/c/user1..user3 on PORT
+#                                    (reconnecting within 1 s)
+#   server_start                     start missived (log $T/server.log),
+#                                    wait until it listens; sets SRV_PID
+#   server_log                       the server's log so far
+#   client_start NAME FOLDER [PWFILE] [PORT]
+#                                    start `missive` with stdin from a FIFO
+#                                    and output in $T/NAME.out
+#   say NAME LINE                    type LINE into client NAME
+#   seen NAME TEXT                   TEXT is in NAME's output (for wait_until)
+#   client_out NAME                  NAME's output so far
+#   client_wait NAME                 wait for NAME to exit (10 s), print its
+#                                    status
+#   pwfile NAME PASSWORD             a 0600 password file, prints its path
+
+PW_OK=
+declare -A CLIENT_FD CLIENT_PID
+
+pwfile() {
+	(umask 077; printf '%s' "$2" >"$T/$1")
+	echo "$T/$1"
+}
+
+server_setup() {
+	local port=$1 extra=${2:-} u
+	db_start
+	"$REPO/scripts/db.sh" sql "$REPO/sql/seed.sql" >/dev/null
+	SERVER_CONF=$("$REPO/scripts/server-conf.sh" "$T/server" "$port")
+	printf '%s\n' "$extra" >>"$SERVER_CONF"
+	export MISSIVE_SERVER_CONF=$SERVER_CONF
+	"$BIN/missive-keys" server-init "$T/server" >/dev/null
+	mkdir -p "$T/c"
+	for u in user1 user2 user3; do
+		"$BIN/missive-keys" client --host 127.0.0.1 --port "$port" \
+			"$u" "$T/c/$u" >/dev/null
+		# Tests wait for reconnects: keep the backoff short.
+		printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' \
+			>>"$T/c/$u/client.conf"
+	done
+	PW_OK=$(pwfile pw.ok 111111)
+}
+
+server_start() {
+	: >"$T/server.log"
+	"$BIN/missived" -c "$SERVER_CONF" --log "$T/server.log" \
+		</dev/null >>"$T/server.stderr" 2>&1 &
+	SRV_PID=$!
+	register_pid "$SRV_PID"
+	if ! wait_until 20 grep -q "listening on" "$T/server.log"; then
+		not_ok "missived starts" "$(cat "$T/server.log" "$T/server.stderr")"
+		exit 1
+	fi
+}
+
+server_log() {
+	cat "$T/server.log"
+}
+
+client_start() {
+	local name=$1 folder=$2 pw=${3:-$PW_OK} fd
+	rm -f "$T/$name.in"
+	mkfifo "$T/$name.in"
+	"$BIN/missive" -c "$folder/client.conf" --password-file "$pw" \
+		<"$T/$name.in" >"$T/$name.out" 2>&1 &
+	CLIENT_PID[$name]=$!
+	register_pid $!
+	exec {fd}>"$T/$name.in"
+	CLIENT_FD[$name]=$fd
+}
+
+say() {
+	printf '%s\n' "$2" >&"${CLIENT_FD[$1]}"
+}
+
+seen() {
+	grep -qF -- "$2" "$T/$1.out"
+}
+
+client_out() {
+	cat "$T/$1.out"
+}
+
+client_wait() {
+	local pid=${CLIENT_PID[$1]} rc=0
+	if ! wait_until 15 _gone "$pid"; then
+		echo timeout
+		return
+	fi
+	wait "$pid" || rc=$?
+	echo "$rc"
+}
