@@ -71,6 +71,30 @@ test_utf8(void **state)
 	assert_true(utf8_valid((const uint8_t *)"a\0b", 3));
 }
 
+static int
+chat_ok(const char *s, size_t max)
+{
+	return text_check_chat((const uint8_t *)s, strlen(s), max);
+}
+
+static void
+test_chat_text(void **state)
+{
+	(void)state;
+	assert_true(chat_ok("hello", 100));
+	assert_true(chat_ok("a|b with\ttab, ünïcödé, \xf0\x9f\x98\x80", 100));
+	assert_true(chat_ok("12345", 5));
+	assert_false(chat_ok("123456", 5));
+	assert_false(chat_ok("", 100));
+	assert_false(chat_ok("bell\a", 100));
+	assert_false(chat_ok("esc\x1b[2J", 100));
+	assert_false(chat_ok("del\x7f", 100));
+	assert_false(chat_ok("c1 \xc2\x9b", 100));      /* U+009B CSI */
+	assert_true(chat_ok("nbsp \xc2\xa0", 100));     /* U+00A0 is text */
+	assert_false(chat_ok("bad \xc3\x28", 100));     /* not UTF-8 */
+	assert_false(text_check_chat((const uint8_t *)"a\0b", 3, 100));
+}
+
 int
 main(void)
 {
@@ -78,6 +102,7 @@ main(void)
 		cmocka_unit_test(test_user_names),
 		cmocka_unit_test(test_nicknames),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_chat_text),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
