@@ -1,25 +1,432 @@
 /*
- * missive: the missive client.
+ * missive: the missive client, line mode.
  *
- *   missive [-c FOLDER/client.conf] --check
+ *   missive [-c FOLDER/client.conf] [--password-file FILE] [--check]
  *
- * Loads the client folder (config, the user's key pair, the pinned server
- * key) and prints what it holds.
+ * Loads the client folder (config, default ./client.conf; the user's key
+ * pair; the pinned server key).  With --check, prints what it holds and
+ * exits.  Otherwise asks for the password on the terminal without echo (or
+ * reads it from FILE, which must not be readable by group or others;
+ * standard input is never read for it), connects, logs in, and sends each
+ * line of standard input as a chat message:
+ *
+ *   TT or /quit   leave (so does the end of input, after queued lines)
+ *   /who          list who is online
+ *   //text        send "/text" (other lines starting with '/' are refused)
+ *
+ * Standard output gets one line per event, flushed at once (it works in a
+ * pipe): chat as "[HH:MM:SS] <nickname> text" (the server's time, shown in
+ * local time), notices starting with "*** ", errors with "!!! ".  Control
+ * characters from the network are shown as '?'.  When standard output is
+ * not a terminal, the reason for an exit other than 0 also goes to
+ * standard error.
+ *
+ * Exit status:
+ *   0  clean quit
+ *   1  other error (bad configuration, unreadable key, no password, ...)
+ *   2  usage
+ *   3  login refused (invalid user, password or key; account locked or
+ *      disabled)
+ *   4  untrusted server: it presented another key than the pinned one
+ *   5  server unreachable: the first connection failed, or the connection
+ *      was lost and reconnecting is disabled
+ *   6  this client's key is not enrolled on the server
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "client/config.h"
+#include "client/session.h"
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/secret.h"
 #include "keydist/keys.h"
+
+#define EXIT_LOGIN 3
+#define EXIT_KEY_MISMATCH 4
+#define EXIT_UNREACHABLE 5
+#define EXIT_NOT_ENROLLED 6
+
+struct ui {
+	struct session *s;
+	const char *host;
+	struct buf who;               /* the who list being received */
+	char *line;                   /* the input line being read */
+	size_t linelen, linemax;
+	int overlong;                 /* skipping the rest of a long line */
+	int input_open;               /* still reading standard input */
+};
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: missive [-c FOLDER/client.conf] --check\n");
+	fprintf(stderr, "usage: missive [-c FOLDER/client.conf] "
+	    "[--password-file FILE] [--check]\n");
 	exit(2);
+}
+
+/*
+ * Print network text with every control character (C0 but TAB, DEL, C1:
+ * terminal escapes) as '?'.  The core hands over valid UTF-8 only.
+ */
+static void
+put_net(FILE *f, const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 &&
+		    u[i + 1] < 0xa0) {
+			i++;
+			fputc('?', f);
+		} else if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f) {
+			fputc('?', f);
+		} else {
+			fputc(u[i], f);
+		}
+	}
+}
+
+static void
+put_str(FILE *f, const char *s)
+{
+	put_net(f, s, strlen(s));
+}
+
+static void
+print_chat(const struct session_event *ev)
+{
+	char hms[16];
+	time_t t = (time_t)(ev->time_ms / 1000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
+		(void)snprintf(hms, sizeof(hms), "??:??:??");
+	printf("[%s] <", hms);
+	put_str(stdout, ev->nickname);
+	fputs("> ", stdout);
+	put_str(stdout, ev->text);
+	putchar('\n');
+}
+
+static const char *
+login_reason(const char *code)
+{
+	static const struct {
+		const char *code, *text;
+	} reasons[] = {
+		{ "invalid", "the user name, password or key is wrong" },
+		{ "locked", "too many failed attempts; try again later" },
+		{ "disabled", "this account is disabled" },
+		{ "unavailable", "the server cannot check accounts right now" },
+		{ "busy", "the server is busy" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(code, reasons[i].code) == 0)
+			return reasons[i].text;
+	}
+	return NULL;
+}
+
+static void
+print_key_mismatch(FILE *f, const struct session_event *ev)
+{
+	fprintf(f, "!!! The server presented a different key than the one "
+	    "pinned in this folder. Pinned: %s Presented: %s Refusing to "
+	    "connect: if the server key was changed on purpose, replace "
+	    "server.pub in the client folder with the new key after checking "
+	    "its fingerprint with the admin.\n", ev->pinned, ev->fingerprint);
+}
+
+static void
+print_not_enrolled(FILE *f, const struct session_event *ev)
+{
+	fprintf(f, "!!! The server does not accept this client's key (%s): ",
+	    ev->fingerprint);
+	put_str(f, ev->text);
+	fputs(". Ask the admin to enroll this key for your account.\n", f);
+}
+
+/* The who list: "nickname (user)" entries, printed at its end. */
+static void
+who_add(struct ui *ui, const struct session_event *ev)
+{
+	const char *sep = buf_size(&ui->who) > 0 ? ", " : "";
+
+	if (buf_append(&ui->who, sep, strlen(sep)) != 0 ||
+	    buf_append(&ui->who, ev->nickname, strlen(ev->nickname)) != 0 ||
+	    buf_append(&ui->who, " (", 2) != 0 ||
+	    buf_append(&ui->who, ev->user, strlen(ev->user)) != 0 ||
+	    buf_append(&ui->who, ")", 1) != 0)
+		printf("!!! out of memory: the who list is incomplete\n");
+}
+
+static void
+on_event(void *arg, const struct session_event *ev)
+{
+	struct ui *ui = arg;
+	const char *why;
+
+	switch (ev->kind) {
+	case SESSION_EV_CONNECTING:
+		printf("*** connecting to %s port %s\n", ev->host, ev->port);
+		break;
+	case SESSION_EV_CONNECTED:
+		printf("*** connected to %s, server key %s\n", ui->host,
+		    ev->fingerprint);
+		break;
+	case SESSION_EV_KEY_MISMATCH:
+		print_key_mismatch(stdout, ev);
+		if (!isatty(STDOUT_FILENO))
+			print_key_mismatch(stderr, ev);
+		break;
+	case SESSION_EV_NOT_ENROLLED:
+		print_not_enrolled(stdout, ev);
+		if (!isatty(STDOUT_FILENO))
+			print_not_enrolled(stderr, ev);
+		break;
+	case SESSION_EV_LOGGED_IN:
+		fputs("*** logged in as ", stdout);
+		put_str(stdout, ev->nickname);
+		putchar('\n');
+		break;
+	case SESSION_EV_LOGIN_FAILED:
+		fputs("!!! login refused: ", stdout);
+		if ((why = login_reason(ev->code)) != NULL)
+			fputs(why, stdout);
+		else
+			put_str(stdout, ev->code);
+		putchar('\n');
+		break;
+	case SESSION_EV_CHAT:
+		print_chat(ev);
+		break;
+	case SESSION_EV_JOIN:
+	case SESSION_EV_LEAVE:
+		fputs("*** ", stdout);
+		put_str(stdout, ev->nickname);
+		fputs(" (", stdout);
+		put_str(stdout, ev->user);
+		if (ev->kind == SESSION_EV_JOIN) {
+			fputs(") joined\n", stdout);
+			break;
+		}
+		fputs(") left (", stdout);
+		put_str(stdout, ev->code);
+		fputs(")\n", stdout);
+		break;
+	case SESSION_EV_WHO:
+		who_add(ui, ev);
+		break;
+	case SESSION_EV_WHO_END:
+		printf("*** online (%lld): ", ev->count);
+		put_net(stdout, (const char *)buf_data(&ui->who),
+		    buf_size(&ui->who));
+		putchar('\n');
+		buf_free(&ui->who);
+		break;
+	case SESSION_EV_SERVER_ERROR:
+		fputs("!!! server error (", stdout);
+		put_str(stdout, ev->code);
+		fputs("): ", stdout);
+		put_str(stdout, ev->text);
+		putchar('\n');
+		break;
+	case SESSION_EV_CLOSING:
+		if (strcmp(ev->code, "quit") == 0)
+			break;
+		fputs("*** the server is closing the connection (", stdout);
+		put_str(stdout, ev->code);
+		fputs("): ", stdout);
+		put_str(stdout, ev->text);
+		putchar('\n');
+		break;
+	case SESSION_EV_DISCONNECTED:
+		fputs("*** disconnected: ", stdout);
+		put_str(stdout, ev->text);
+		putchar('\n');
+		break;
+	case SESSION_EV_RECONNECTING:
+		printf("*** reconnecting in %lld ms\n", ev->delay_ms);
+		break;
+	case SESSION_EV_ERROR:
+		fputs("!!! ", stdout);
+		put_str(stdout, ev->text);
+		putchar('\n');
+		break;
+	case SESSION_EV_DONE:
+		break;
+	case SESSION_EV_FATAL:
+		/* These had their own message just before, on both streams. */
+		if (ev->end == SESSION_KEY_MISMATCH ||
+		    ev->end == SESSION_NOT_ENROLLED)
+			break;
+		if (ev->end != SESSION_LOGIN_REFUSED) {
+			fputs("!!! ", stdout);
+			put_str(stdout, ev->text);
+			putchar('\n');
+		}
+		if (!isatty(STDOUT_FILENO)) {
+			fputs("missive: ", stderr);
+			put_str(stderr, ev->text);
+			fputc('\n', stderr);
+		}
+		break;
+	}
+}
+
+/*
+ * One line typed by the user (without its LF).  Returns 0, or the error an
+ * event has already reported.
+ */
+static int
+input_line(struct ui *ui, char *p, size_t len)
+{
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return 0;
+	if ((len == 2 && memcmp(p, "TT", 2) == 0) ||
+	    (len == 5 && memcmp(p, "/quit", 5) == 0)) {
+		ui->input_open = 0;
+		session_quit(ui->s, session_clock_ms());
+		return 0;
+	}
+	if (len == 4 && memcmp(p, "/who", 4) == 0)
+		return session_who(ui->s);
+	if (p[0] == '/' && (len < 2 || p[1] != '/')) {
+		fputs("!!! unknown command ", stdout);
+		put_net(stdout, p, len);
+		fputs(" (commands: /who, /quit; start a line with // to send "
+		    "it with one /)\n", stdout);
+		return E_INVALID;
+	}
+	if (p[0] == '/') {
+		p++;
+		len--;
+	}
+	return session_send_chat(ui->s, p, len);
+}
+
+/* Read what standard input has; lines go out as they complete. */
+static void
+input_read(struct ui *ui)
+{
+	char chunk[4096], *nl;
+	size_t off = 0, n, take;
+	ssize_t got;
+
+	got = read(STDIN_FILENO, chunk, sizeof(chunk));
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (got <= 0) {
+		if (got < 0)
+			printf("!!! cannot read standard input: %s\n",
+			    strerror(errno));
+		/* A last line without LF still counts. */
+		if (ui->linelen > 0 && !ui->overlong)
+			(void)input_line(ui, ui->line, ui->linelen);
+		ui->linelen = 0;
+		ui->input_open = 0;
+		session_quit(ui->s, session_clock_ms());
+		return;
+	}
+	while (off < (size_t)got && ui->input_open) {
+		n = (size_t)got - off;
+		nl = memchr(chunk + off, '\n', n);
+		take = nl != NULL ? (size_t)(nl - (chunk + off)) : n;
+		if (!ui->overlong && ui->linelen + take > ui->linemax) {
+			ui->overlong = 1;
+			printf("!!! line longer than %zu bytes: not sent\n",
+			    ui->linemax);
+		}
+		if (!ui->overlong) {
+			memcpy(ui->line + ui->linelen, chunk + off, take);
+			ui->linelen += take;
+		}
+		off += take;
+		if (nl == NULL)
+			break;
+		off++;
+		if (!ui->overlong)
+			(void)input_line(ui, ui->line, ui->linelen);
+		ui->linelen = 0;
+		ui->overlong = 0;
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+}
+
+static int
+exit_status(enum session_end end)
+{
+	switch (end) {
+	case SESSION_QUIT:
+		return 0;
+	case SESSION_LOGIN_REFUSED:
+		return EXIT_LOGIN;
+	case SESSION_KEY_MISMATCH:
+		return EXIT_KEY_MISMATCH;
+	case SESSION_UNREACHABLE:
+		return EXIT_UNREACHABLE;
+	case SESSION_NOT_ENROLLED:
+		return EXIT_NOT_ENROLLED;
+	default:
+		return 1;
+	}
+}
+
+/* Drive the session until it ends. */
+static int
+run(struct ui *ui)
+{
+	struct pollfd pfd[2];
+	int64_t now, timeout;
+	int n, in, sx, fd;
+
+	session_start(ui->s, session_clock_ms());
+	while (session_end(ui->s) == SESSION_RUNNING) {
+		n = 0;
+		in = sx = -1;
+		if (ui->input_open) {
+			pfd[n].fd = STDIN_FILENO;
+			pfd[n].events = POLLIN;
+			in = n++;
+		}
+		if ((fd = session_fd(ui->s)) >= 0) {
+			pfd[n].fd = fd;
+			pfd[n].events = session_events(ui->s);
+			sx = n++;
+		}
+		timeout = session_timeout(ui->s, session_clock_ms());
+		if (poll(pfd, (nfds_t)n, timeout > INT_MAX ? INT_MAX :
+		    (int)timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			printf("!!! poll: %s\n", strerror(errno));
+			return 1;
+		}
+		now = session_clock_ms();
+		if (sx >= 0 && pfd[sx].revents != 0)
+			session_handle(ui->s, pfd[sx].revents, now);
+		if (in >= 0 && pfd[in].revents != 0 &&
+		    session_end(ui->s) == SESSION_RUNNING)
+			input_read(ui);
+		session_tick(ui->s, session_clock_ms());
+	}
+	return exit_status(session_end(ui->s));
 }
 
 int
@@ -27,12 +434,15 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'k' },
+		{ "password-file", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf = "client.conf";
+	const char *conf = "client.conf", *pwfile = NULL;
 	struct client_config cfg;
+	struct ui ui = { .who = BUF_INIT, .input_open = 1 };
 	EVP_PKEY *key = NULL, *server = NULL;
-	char err[512], fp[KD_FP_SIZE], sfp[KD_FP_SIZE];
+	char err[512], fp[KD_FP_SIZE], sfp[KD_FP_SIZE], prompt[512];
+	char *password = NULL;
 	int ch, check = 0, r, status = 1;
 
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
@@ -40,14 +450,16 @@ main(int argc, char **argv)
 			conf = optarg;
 		else if (ch == 'k')
 			check = 1;
+		else if (ch == 'p')
+			pwfile = optarg;
 		else
 			usage();
 	}
-	if (optind != argc || !check)
+	if (optind != argc)
 		usage();
 	if (client_config_load(conf, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "missive: %s\n", err);
-		return 2;
+		return 1;
 	}
 	if ((r = kd_key_read_private(cfg.private_key, &key)) != 0 ||
 	    (r = kd_fingerprint(key, fp)) != 0) {
@@ -61,10 +473,53 @@ main(int argc, char **argv)
 		    err_str(r));
 		goto out;
 	}
-	printf("user %s\nyour key %s\nserver %s port %lld, pinned key %s\n",
-	    cfg.user, fp, cfg.server_host, cfg.server_port, sfp);
-	status = 0;
+	if (check) {
+		printf("user %s\nyour key %s\nserver %s port %lld, pinned key "
+		    "%s\n", cfg.user, fp, cfg.server_host, cfg.server_port,
+		    sfp);
+		status = 0;
+		goto out;
+	}
+	(void)snprintf(prompt, sizeof(prompt), "Password for %s at %s: ",
+	    cfg.user, cfg.server_host);
+	if ((r = secret_password(pwfile, prompt, 0, &password)) != 0) {
+		if (pwfile == NULL)
+			fprintf(stderr, "missive: password: %s\n", r == E_IO ?
+			    "no terminal to ask on (use --password-file FILE)" :
+			    err_str(r));
+		else
+			fprintf(stderr, "missive: password file %s: %s\n",
+			    pwfile, r == E_KEY_PERM ? "group or others may "
+			    "read it (chmod 600 it)" : err_str(r));
+		goto out;
+	}
+	if ((r = session_new(&cfg, key, server, password, on_event, &ui,
+	    &ui.s)) != 0) {
+		fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
+		    "the password must be 1 to 1024 bytes of UTF-8, one line" :
+		    err_str(r));
+		goto out;
+	}
+	secret_free(password);
+	password = NULL;
+	ui.host = cfg.server_host;
+	ui.linemax = (size_t)cfg.max_frame;
+	if ((ui.line = malloc(ui.linemax)) == NULL) {
+		fprintf(stderr, "missive: %s\n", err_str(E_NOMEM));
+		goto out;
+	}
+	/* One line per event, even into a pipe. */
+	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0) {
+		fprintf(stderr, "missive: cannot set line buffering\n");
+		goto out;
+	}
+	status = run(&ui);
 out:
+	session_free(ui.s);
+	secret_free(password);
+	buf_free(&ui.who);
+	if (ui.line != NULL)
+		OPENSSL_clear_free(ui.line, ui.linemax);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(server);
 	client_config_free(&cfg);

@@ -1,6 +1,6 @@
 /*
  * The server's state shared by its two halves: server/loop.c (epoll,
- * sockets, buffers, timers, signals) and server/session.c (what the bytes
+ * sockets, buffers, timers, signals) and server/protocol.c (what the bytes
  * mean: handshake, login, chat, presence).  Loop thread only.
  */
 #ifndef MISSIVE_CONN_H
@@ -102,7 +102,7 @@ struct server {
 /* epoll_event.data.ptr of the fds that are not connections (loop.c). */
 extern char server_tag_listen, server_tag_signal, server_tag_pool;
 
-/* ---- loop.c, for session.c ---- */
+/* ---- loop.c, for protocol.c ---- */
 
 /*
  * Queue one frame (without LF) to be sealed into c's next record.  A
@@ -126,21 +126,21 @@ void conn_release(struct conn *c);
 /* Stop (1) or resume (0) reading from c (while a worker has its state). */
 void conn_pause(struct conn *c, int paused);
 
-/* ---- session.c, for loop.c ---- */
+/* ---- protocol.c, for loop.c ---- */
 
 /* Use the bytes in c->in (called after each read). */
-void session_input(struct conn *c);
+void protocol_input(struct conn *c);
 
 /* Once a second: timeouts and keepalive pings; delayed answers when due. */
-void session_tick(struct conn *c, uint64_t now_ms);
+void protocol_tick(struct conn *c, uint64_t now_ms);
 
 /* Send the delayed answers that are due (server->next_delayed_ms). */
-void session_due(struct server *s);
+void protocol_due(struct server *s);
 
 /* c is being closed: tell the others if it was logged in. */
-void session_leave(struct conn *c);
+void protocol_leave(struct conn *c);
 
-/* Free what the session part of c holds (hs, keys). */
-void session_free(struct conn *c);
+/* Free what the protocol part of c holds (hs, keys). */
+void protocol_free(struct conn *c);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * The event loop: accept, read, write, timers and signals.  What the bytes
- * mean is server/session.c's business.
+ * mean is server/protocol.c's business.
  *
  * One pass: wait for events; read what is readable and let the session
  * use it; drain finished worker jobs; once a second check timeouts; then
@@ -213,7 +213,7 @@ conn_read(struct conn *c)
 		budget -= (size_t)n;
 		c->last_rx_ms = c->srv->now_ms;
 		c->ping_out = 0;
-		session_input(c);
+		protocol_input(c);
 	}
 	buf_shrink(&c->in);
 }
@@ -391,7 +391,7 @@ conn_close(struct conn *c)
 	    "disconnect %s id=%llu user=%s reason=%s: %s", c->addr,
 	    (unsigned long long)c->id, c->user[0] ? c->user : "-",
 	    c->close_reason, c->close_detail);
-	session_leave(c);
+	protocol_leave(c);
 	if (c->fd >= 0) {
 		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
@@ -412,7 +412,7 @@ conn_release(struct conn *c)
 {
 	if (c->fd >= 0 || c->jobs > 0)
 		return;
-	session_free(c);
+	protocol_free(c);
 	kd_record_clear(&c->rx);
 	kd_record_clear(&c->tx);
 	buf_free(&c->in);
@@ -476,7 +476,7 @@ tick(struct server *s)
 
 	for (c = s->conns; c != NULL; c = c->next)
 		if (!c->dead)
-			session_tick(c, s->now_ms);
+			protocol_tick(c, s->now_ms);
 	throttle_prune(s->login_fails, s->now_ms,
 	    (uint64_t)s->cfg->login_lock_seconds * 1000);
 	throttle_prune(s->conn_rate, s->now_ms, 60000);
@@ -561,7 +561,7 @@ server_run(struct server *s)
 			next_tick = s->now_ms + TICK_MS;
 		}
 		if (s->next_delayed_ms != 0 && s->now_ms >= s->next_delayed_ms)
-			session_due(s);
+			protocol_due(s);
 		flush_dirty(s);
 		reap(s);
 	}

@@ -148,7 +148,7 @@ hs_job_done(struct worker_job *job)
 	}
 	c->state = CONN_FINISHED;
 	conn_pause(c, 0);
-	session_input(c);
+	protocol_input(c);
 }
 
 static int
@@ -640,7 +640,7 @@ on_records(struct conn *c)
 }
 
 void
-session_input(struct conn *c)
+protocol_input(struct conn *c)
 {
 	int wait = 0;
 
@@ -668,7 +668,7 @@ session_input(struct conn *c)
 }
 
 void
-session_tick(struct conn *c, uint64_t now_ms)
+protocol_tick(struct conn *c, uint64_t now_ms)
 {
 	const struct server_config *cfg = c->srv->cfg;
 	uint64_t idle = now_ms - c->last_rx_ms;
@@ -694,7 +694,7 @@ session_tick(struct conn *c, uint64_t now_ms)
 }
 
 void
-session_due(struct server *s)
+protocol_due(struct server *s)
 {
 	struct conn *c;
 	uint64_t next = 0;
@@ -717,7 +717,7 @@ session_due(struct server *s)
 }
 
 void
-session_leave(struct conn *c)
+protocol_leave(struct conn *c)
 {
 	static const char *const words[] = {
 		"quit", "closed", "timeout", "slow", "shutdown",
@@ -736,7 +736,7 @@ session_leave(struct conn *c)
 }
 
 void
-session_free(struct conn *c)
+protocol_free(struct conn *c)
 {
 	if (c->hs != NULL) {
 		kd_hs_clear(c->hs);

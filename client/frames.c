@@ -1,0 +1,317 @@
+/*
+ * Frames from the server once the handshake is done (docs/PROTOCOL.md
+ * section 5): a table of {opcode, field count, states, handler}.  A frame
+ * that breaks the protocol closes the connection (the session then
+ * reconnects); an unknown opcode is reported and ignored, so that a newer
+ * server can add messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/session_int.h"
+#include "common/err.h"
+#include "common/text.h"
+
+#define IN(st) (1u << (st))
+#define LOGGED_IN (IN(ST_OPEN) | IN(ST_QUIT))
+#define CONNECTED (IN(ST_LOGIN) | LOGGED_IN)
+
+struct handler {
+	unsigned opcode;
+	size_t min, max;              /* number of fields */
+	unsigned states;              /* IN() bits where it may come */
+	void (*fn)(struct session *, char **field, size_t n);
+};
+
+static void
+malformed(struct session *s, unsigned op)
+{
+	cs_lost(s, E_MALFORMED, "the server sent a malformed %04u frame", op);
+}
+
+/* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
+static int64_t
+parse_time(const char *t)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	struct tm tm;
+	time_t secs;
+	int v[7], i, k = 0;
+
+	if (strlen(t) != sizeof(pattern) - 1)
+		return -1;
+	memset(v, 0, sizeof(v));
+	for (i = 0; pattern[i] != '\0'; i++) {
+		if (pattern[i] != 'd') {
+			if (t[i] != pattern[i])
+				return -1;
+			k++;
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		v[k] = v[k] * 10 + (t[i] - '0');
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	if ((secs = timegm(&tm)) == (time_t)-1 || secs < 0)
+		return -1;
+	return (int64_t)secs * 1000 + v[6];
+}
+
+static void
+on_login(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_LOGGED_IN };
+	unsigned gen = s->gen;
+	int r;
+
+	if (strcmp(f[0], "ERR") == 0) {
+		ev.kind = SESSION_EV_LOGIN_FAILED;
+		ev.code = f[1];
+		ev.err = E_PASSWORD;
+		/* Worth another try later, by itself. */
+		if ((strcmp(f[1], "unavailable") == 0 ||
+		    strcmp(f[1], "busy") == 0) && s->reconnect_max_ms > 0) {
+			cs_emit(s, &ev);
+			if (s->gen == gen)
+				cs_lost(s, E_PASSWORD, "login refused (%s)",
+				    f[1]);
+			return;
+		}
+		cs_fatal(s, SESSION_LOGIN_REFUSED, E_PASSWORD, &ev,
+		    "login refused (%s)", f[1]);
+		return;
+	}
+	if (strcmp(f[0], "OK") != 0) {
+		malformed(s, OP_LOGIN_RESULT);
+		return;
+	}
+	s->state = ST_OPEN;
+	s->deadline = 0;
+	s->backoff_ms = s->reconnect_min_ms;
+	/*
+	 * What was typed while we were away goes first, in order, before
+	 * anything the callback sends.
+	 */
+	if (s->queued > 0) {
+		if ((r = buf_append(&s->txplain, buf_data(&s->queue),
+		    buf_size(&s->queue))) != 0) {
+			/* The queue stays for the next login. */
+			cs_lost(s, r, "%s", err_str(r));
+			return;
+		}
+		buf_free(&s->queue);
+		s->queued = 0;
+	}
+	ev.nickname = f[1];
+	cs_emit(s, &ev);
+	if (s->gen != gen || s->state != ST_OPEN)
+		return;
+	if (s->quit_wanted)
+		cs_send_quit(s);
+	else
+		cs_flush(s);
+}
+
+static void
+on_chat(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_CHAT, .nickname = f[0],
+	    .timestamp = f[1], .text = f[2] };
+
+	if ((ev.time_ms = parse_time(f[1])) < 0) {
+		malformed(s, OP_DELIVERY);
+		return;
+	}
+	cs_emit(s, &ev);
+}
+
+static void
+on_presence(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .user = f[1], .nickname = f[2] };
+
+	if (n == 3 && strcmp(f[0], "JOIN") == 0) {
+		ev.kind = SESSION_EV_JOIN;
+	} else if (n == 4 && strcmp(f[0], "LEAVE") == 0) {
+		ev.kind = SESSION_EV_LEAVE;
+		ev.code = f[3];
+	} else {
+		malformed(s, OP_PRESENCE);
+		return;
+	}
+	cs_emit(s, &ev);
+}
+
+static void
+on_who(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_WHO, .user = f[0],
+	    .nickname = f[1] };
+
+	cs_emit(s, &ev);
+}
+
+static void
+on_who_end(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_WHO_END };
+	size_t i, len = strlen(f[0]);
+
+	if (len == 0 || len > 9) {
+		malformed(s, OP_WHO_END);
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		if (f[0][i] < '0' || f[0][i] > '9') {
+			malformed(s, OP_WHO_END);
+			return;
+		}
+		ev.count = ev.count * 10 + (f[0][i] - '0');
+	}
+	cs_emit(s, &ev);
+}
+
+/* 1 to CS_TOKEN_MAX bytes of A-Z a-z 0-9. */
+static int
+token_ok(const char *t)
+{
+	size_t i, len = strlen(t);
+
+	if (len == 0 || len > CS_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= '0' && t[i] <= '9')))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+on_ping(struct session *s, char **f, size_t n)
+{
+	struct frame_field token = { f[0], strlen(f[0]) };
+	int r;
+
+	if (!token_ok(f[0])) {
+		malformed(s, OP_SERVER_PING);
+		return;
+	}
+	if ((r = cs_put(&s->txplain, OP_PONG, &token, 1)) != 0) {
+		cs_lost(s, r, "%s", err_str(r));
+		return;
+	}
+	cs_flush(s);
+}
+
+static void
+on_pong(struct session *s, char **f, size_t n)
+{
+	/* Any record counts as a sign of life; process_input() noted it. */
+	if (!token_ok(f[0]))
+		malformed(s, OP_SERVER_PONG);
+}
+
+static void
+on_error(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_SERVER_ERROR,
+	    .code = f[0], .text = f[1] };
+
+	cs_emit(s, &ev);
+}
+
+static void
+on_closing(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_CLOSING, .code = f[0],
+	    .text = f[1] };
+	unsigned gen = s->gen;
+
+	cs_emit(s, &ev);
+	if (s->gen != gen)
+		return;
+	/* The server closes after 1010; so do we, without waiting. */
+	if (s->state == ST_QUIT)
+		cs_finish(s);
+	else
+		cs_lost(s, E_CLOSED, "the server closed the connection (%s)",
+		    f[0]);
+}
+
+static const struct handler handlers[] = {
+	{ OP_LOGIN_RESULT, 2, 2, IN(ST_LOGIN), on_login },
+	{ OP_DELIVERY, 3, 3, LOGGED_IN, on_chat },
+	{ OP_PRESENCE, 3, 4, LOGGED_IN, on_presence },
+	{ OP_WHO_ENTRY, 2, 2, LOGGED_IN, on_who },
+	{ OP_WHO_END, 1, 1, LOGGED_IN, on_who_end },
+	{ OP_SERVER_PONG, 1, 1, CONNECTED, on_pong },
+	{ OP_SERVER_PING, 1, 1, CONNECTED, on_ping },
+	{ OP_ERROR, 2, 2, CONNECTED, on_error },
+	{ OP_CLOSING, 2, 2, CONNECTED, on_closing },
+	/* Handshake messages: known, and never right after the handshake. */
+	{ OP_SERVER_HELLO, 0, 0, 0, NULL },
+	{ OP_SERVER_FINISHED, 0, 0, 0, NULL },
+	{ OP_REFUSED, 0, 0, 0, NULL },
+};
+
+void
+cs_frame(struct session *s, char *f, size_t len)
+{
+	struct session_event ev = { .kind = SESSION_EV_ERROR,
+	    .err = E_MALFORMED };
+	const struct handler *h = NULL;
+	char *field[FRAME_MAX_FIELDS], msg[CS_MSG_MAX];
+	struct frame fr;
+	unsigned op;
+	size_t i;
+
+	if (frame_opcode(f, len, &op) != 0) {
+		cs_lost(s, E_MALFORMED, "the server sent a malformed frame");
+		return;
+	}
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (handlers[i].opcode == op)
+			h = &handlers[i];
+	}
+	if (h == NULL) {
+		(void)snprintf(msg, sizeof(msg), "ignored a message with the "
+		    "unknown opcode %04u from the server", op);
+		ev.text = msg;
+		cs_emit(s, &ev);
+		return;
+	}
+	if ((h->states & IN(s->state)) == 0) {
+		cs_lost(s, E_STATE, "the server sent %04u out of turn", op);
+		return;
+	}
+	if (frame_parse(f, len, h->min, h->max, &fr) != 0) {
+		malformed(s, op);
+		return;
+	}
+	/* Fields become strings in place: each ends at a '|' or the LF. */
+	for (i = 0; i < fr.nfields; i++) {
+		if (!utf8_valid((const uint8_t *)fr.field[i].p,
+		    fr.field[i].len)) {
+			malformed(s, op);
+			return;
+		}
+		field[i] = f + (fr.field[i].p - f);
+	}
+	for (i = 0; i < fr.nfields; i++)
+		field[i][fr.field[i].len] = '\0';
+	h->fn(s, field, fr.nfields);
+}

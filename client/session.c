@@ -1,0 +1,600 @@
+/*
+ * The client core: the session's life (start, loss, reconnect, end),
+ * timers and commands.  Connections and the handshake are in
+ * client/conn.c, frames from the server in client/frames.c.
+ */
+#include "client/session.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "client/session_int.h"
+#include "common/err.h"
+#include "common/secret.h"
+#include "common/text.h"
+
+int64_t
+session_clock_ms(void)
+{
+	struct timespec ts;
+
+	/* Cannot fail with a valid clock and pointer. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		abort();
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+cs_emit(struct session *s, const struct session_event *ev)
+{
+	s->on_event(s->arg, ev);
+}
+
+/* Refuse a command: report why as an error event, return err. */
+static int __attribute__((format(printf, 3, 4)))
+refuse(struct session *s, int err, const char *fmt, ...)
+{
+	struct session_event ev = { .kind = SESSION_EV_ERROR, .err = err };
+	char msg[CS_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev.text = msg;
+	cs_emit(s, &ev);
+	return err;
+}
+
+int
+session_new(const struct client_config *cfg, EVP_PKEY *key,
+    EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
+    void *arg, struct session **out)
+{
+	struct session *s;
+	size_t pwlen;
+	int r;
+
+	*out = NULL;
+	if (cfg == NULL || key == NULL || server_key == NULL ||
+	    password == NULL || on_event == NULL || cfg->server_host == NULL ||
+	    cfg->user == NULL || name_check_user(cfg->user) != 0 ||
+	    cfg->server_port < 1 || cfg->server_port > 65535 ||
+	    cfg->max_frame < 256 || cfg->reconnect_min_ms < 1 ||
+	    cfg->reconnect_max_ms < 0 || cfg->keepalive_interval < 0)
+		return E_INVALID;
+	/* The password travels as the last field of one frame. */
+	pwlen = strlen(password);
+	if (pwlen == 0 || pwlen > SECRET_MAX ||
+	    !utf8_valid((const uint8_t *)password, pwlen) ||
+	    strpbrk(password, "\r\n") != NULL ||
+	    strlen(cfg->user) + pwlen + 7 > (size_t)cfg->max_frame)
+		return E_PASSWORD;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return E_NOMEM;
+	s->fd = -1;
+	s->on_event = on_event;
+	s->arg = arg;
+	(void)snprintf(s->port, sizeof(s->port), "%lld", cfg->server_port);
+	s->max_frame = (size_t)cfg->max_frame;
+	s->reconnect_min_ms = cfg->reconnect_min_ms;
+	s->reconnect_max_ms = cfg->reconnect_max_ms;
+	s->keepalive_ms = cfg->keepalive_interval * 1000;
+	s->backoff_ms = s->reconnect_min_ms;
+	r = E_NOMEM;
+	if ((s->host = strdup(cfg->server_host)) == NULL ||
+	    (s->user = strdup(cfg->user)) == NULL ||
+	    (s->password = malloc(pwlen + 1)) == NULL)
+		goto fail;
+	memcpy(s->password, password, pwlen + 1);
+	s->password_len = pwlen;
+	r = E_CRYPTO;
+	if (EVP_PKEY_up_ref(key) != 1)
+		goto fail;
+	s->key = key;
+	if (EVP_PKEY_up_ref(server_key) != 1)
+		goto fail;
+	s->server_key = server_key;
+	if ((r = kd_fingerprint(key, s->own_fp)) != 0 ||
+	    (r = kd_fingerprint(server_key, s->pinned_fp)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	session_free(s);
+	return r;
+}
+
+/* Close the connection or attempt and wipe its secrets. */
+static void
+conn_close(struct session *s)
+{
+	if (s->lookup != NULL) {
+		net_lookup_cancel(s->lookup);
+		s->lookup = NULL;
+	}
+	if (s->addrs != NULL) {
+		freeaddrinfo(s->addrs);
+		s->addrs = NULL;
+	}
+	s->next_addr = NULL;
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	kd_hs_clear(&s->hs);
+	kd_record_clear(&s->tx);
+	kd_record_clear(&s->rx);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	buf_free(&s->txplain);
+	s->deadline = 0;
+	s->ping_sent = 0;
+	s->gen++;
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	conn_close(s);
+	buf_free(&s->rxplain);
+	buf_free(&s->queue);
+	if (s->password != NULL)
+		OPENSSL_clear_free(s->password, s->password_len);
+	free(s->host);
+	free(s->user);
+	EVP_PKEY_free(s->key);
+	EVP_PKEY_free(s->server_key);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+}
+
+/* Forget the queue, saying so (nothing goes away unnoticed). */
+static void
+drop_queue(struct session *s)
+{
+	struct session_event ev = { .kind = SESSION_EV_ERROR, .err = E_CLOSED };
+	char msg[CS_MSG_MAX];
+	size_t n = s->queued;
+
+	buf_free(&s->queue);
+	s->queued = 0;
+	if (n == 0)
+		return;
+	(void)snprintf(msg, sizeof(msg), "%zu queued line%s not sent", n,
+	    n == 1 ? " was" : "s were");
+	ev.text = msg;
+	cs_emit(s, &ev);
+}
+
+void
+cs_finish(struct session *s)
+{
+	struct session_event ev = { .kind = SESSION_EV_DONE,
+	    .end = SESSION_QUIT };
+
+	if (s->state == ST_END)
+		return;
+	conn_close(s);
+	s->state = ST_END;
+	s->end = SESSION_QUIT;
+	drop_queue(s);
+	cs_emit(s, &ev);
+}
+
+void
+cs_fatal(struct session *s, enum session_end end, int err,
+    const struct session_event *first, const char *fmt, ...)
+{
+	struct session_event ev = { .kind = SESSION_EV_FATAL, .end = end,
+	    .err = err };
+	char msg[CS_MSG_MAX];
+	va_list ap;
+
+	if (s->state == ST_END)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_close(s);
+	s->state = ST_END;
+	s->end = end;
+	if (first != NULL)
+		cs_emit(s, first);
+	drop_queue(s);
+	ev.text = msg;
+	cs_emit(s, &ev);
+}
+
+void
+cs_lost(struct session *s, int err, const char *fmt, ...)
+{
+	struct session_event ev = { .kind = SESSION_EV_DISCONNECTED,
+	    .err = err };
+	char why[CS_MSG_MAX];
+	int giving_up = s->quit_wanted, unsent;
+	unsigned gen;
+	va_list ap;
+	size_t n;
+
+	if (s->state == ST_END)
+		return;
+	if (s->state == ST_QUIT) {
+		/* We were only waiting for the server to go. */
+		cs_finish(s);
+		return;
+	}
+	unsent = s->state == ST_OPEN &&
+	    buf_size(&s->out) + buf_size(&s->txplain) > 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	n = strlen(why);
+	if (unsent)
+		(void)snprintf(why + n, sizeof(why) - n,
+		    " (output not yet sent was lost)");
+	conn_close(s);
+	s->state = ST_WAIT;
+	s->reconnect_at = 0;
+	ev.text = why;
+	gen = s->gen;
+	cs_emit(s, &ev);
+	if (s->gen != gen || s->state != ST_WAIT)
+		return;
+	if (!s->handshaked)
+		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		    "server unreachable: %s", why);
+	else if (s->reconnect_max_ms == 0)
+		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		    "connection lost and reconnecting is disabled");
+	else if (giving_up)
+		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		    "connection lost while quitting");
+	else {
+		struct session_event rev = { .kind = SESSION_EV_RECONNECTING,
+		    .delay_ms = s->backoff_ms };
+
+		s->reconnect_at = s->now + s->backoff_ms;
+		s->backoff_ms = s->backoff_ms > s->reconnect_max_ms / 2 ?
+		    s->reconnect_max_ms : s->backoff_ms * 2;
+		cs_emit(s, &rev);
+	}
+}
+
+size_t
+cs_frame_size(const struct frame_field *f, size_t n)
+{
+	size_t i, need = FRAME_OPCODE_LEN + 1;
+
+	for (i = 0; i < n; i++)
+		need += 1 + f[i].len;
+	return need;
+}
+
+int
+cs_put(struct buf *b, unsigned opcode, const struct frame_field *f, size_t n)
+{
+	size_t need = cs_frame_size(f, n), len;
+	int r;
+
+	/* frame_build() ends the frame with a NUL where the LF goes. */
+	if ((r = buf_reserve(b, need)) != 0 ||
+	    (r = frame_build((char *)buf_tail(b), need, &len, opcode, f,
+	    n)) != 0)
+		return r;
+	buf_tail(b)[len] = '\n';
+	buf_commit(b, len + 1);
+	return 0;
+}
+
+void
+cs_send_quit(struct session *s)
+{
+	s->state = ST_QUIT;
+	s->deadline = s->now + SESSION_QUIT_TIMEOUT_MS;
+	/* Out of memory for four bytes: leave without the goodbye. */
+	if (cs_put(&s->txplain, OP_QUIT, NULL, 0) != 0) {
+		cs_finish(s);
+		return;
+	}
+	cs_flush(s);
+}
+
+void
+session_start(struct session *s, int64_t now_ms)
+{
+	if (s->state != ST_IDLE)
+		return;
+	s->now = now_ms;
+	cs_attempt(s);
+}
+
+int
+session_fd(const struct session *s)
+{
+	switch (s->state) {
+	case ST_LOOKUP:
+		return s->lookup != NULL ? net_lookup_fd(s->lookup) : -1;
+	case ST_CONNECT:
+	case ST_HELLO:
+	case ST_FINISHED:
+	case ST_LOGIN:
+	case ST_OPEN:
+	case ST_QUIT:
+		return s->fd;
+	default:
+		return -1;
+	}
+}
+
+short
+session_events(const struct session *s)
+{
+	switch (s->state) {
+	case ST_LOOKUP:
+		return POLLIN;
+	case ST_CONNECT:
+		return POLLOUT;
+	case ST_HELLO:
+	case ST_FINISHED:
+	case ST_LOGIN:
+	case ST_OPEN:
+	case ST_QUIT:
+		return buf_size(&s->out) > 0 ? POLLIN | POLLOUT : POLLIN;
+	default:
+		return 0;
+	}
+}
+
+void
+session_handle(struct session *s, short revents, int64_t now_ms)
+{
+	unsigned gen = s->gen;
+
+	s->now = now_ms;
+	switch (s->state) {
+	case ST_LOOKUP:
+		if (revents & (POLLIN | POLLERR | POLLHUP))
+			cs_lookup_ready(s);
+		break;
+	case ST_CONNECT:
+		if (revents & (POLLOUT | POLLERR | POLLHUP))
+			cs_connect_ready(s);
+		break;
+	case ST_HELLO:
+	case ST_FINISHED:
+	case ST_LOGIN:
+	case ST_OPEN:
+	case ST_QUIT:
+		if (revents & POLLOUT)
+			cs_write(s);
+		if (s->gen == gen && (revents & (POLLIN | POLLERR | POLLHUP)))
+			cs_read(s);
+		break;
+	default:
+		break;
+	}
+}
+
+/* OPEN: ping a silent server, drop one silent for twice the interval. */
+static void
+keepalive(struct session *s)
+{
+	char token[CS_TOKEN_MAX + 1];
+	struct frame_field f;
+	int64_t silent = s->now - s->last_rx;
+	int r;
+
+	if (s->keepalive_ms == 0)
+		return;
+	if (silent >= 2 * s->keepalive_ms) {
+		cs_lost(s, E_IO, "the server has been silent for %lld s",
+		    (long long)(silent / 1000));
+		return;
+	}
+	if (silent < s->keepalive_ms || s->ping_sent)
+		return;
+	f.len = (size_t)snprintf(token, sizeof(token), "k%u", ++s->ping_count);
+	f.p = token;
+	if ((r = cs_put(&s->txplain, OP_PING, &f, 1)) != 0) {
+		cs_lost(s, r, "%s", err_str(r));
+		return;
+	}
+	s->ping_sent = 1;
+	cs_flush(s);
+}
+
+void
+session_tick(struct session *s, int64_t now_ms)
+{
+	s->now = now_ms;
+	switch (s->state) {
+	case ST_LOOKUP:
+	case ST_CONNECT:
+	case ST_HELLO:
+	case ST_FINISHED:
+	case ST_LOGIN:
+		if (now_ms < s->deadline)
+			break;
+		if (s->state == ST_LOOKUP)
+			cs_lost(s, E_IO, "looking up %s timed out", s->host);
+		else if (s->state == ST_CONNECT)
+			cs_lost(s, E_IO, "connecting to %s timed out",
+			    s->addr_text);
+		else
+			cs_lost(s, E_IO, "%s did not complete the %s within "
+			    "%d s", s->addr_text, s->state == ST_LOGIN ?
+			    "login" : "handshake",
+			    SESSION_CONNECT_TIMEOUT_MS / 1000);
+		break;
+	case ST_OPEN:
+		keepalive(s);
+		break;
+	case ST_QUIT:
+		if (now_ms >= s->deadline)
+			cs_finish(s);
+		break;
+	case ST_WAIT:
+		if (now_ms >= s->reconnect_at)
+			cs_attempt(s);
+		break;
+	default:
+		break;
+	}
+}
+
+int64_t
+session_timeout(const struct session *s, int64_t now_ms)
+{
+	int64_t due;
+
+	switch (s->state) {
+	case ST_LOOKUP:
+	case ST_CONNECT:
+	case ST_HELLO:
+	case ST_FINISHED:
+	case ST_LOGIN:
+	case ST_QUIT:
+		due = s->deadline;
+		break;
+	case ST_OPEN:
+		if (s->keepalive_ms == 0)
+			return -1;
+		due = s->last_rx + (s->ping_sent ? 2 : 1) * s->keepalive_ms;
+		break;
+	case ST_WAIT:
+		due = s->reconnect_at;
+		break;
+	default:
+		return -1;
+	}
+	return due <= now_ms ? 0 : due - now_ms;
+}
+
+int
+session_check_text(const struct session *s, const char *text, size_t len,
+    const char **why)
+{
+	const uint8_t *p = (const uint8_t *)text;
+	size_t i;
+
+	*why = NULL;
+	if (len == 0) {
+		*why = "it is empty";
+		return E_MALFORMED;
+	}
+	if (len > s->max_frame - 6) {
+		*why = "it is too long";
+		return E_TOO_LONG;
+	}
+	if (!utf8_valid(p, len)) {
+		*why = "it is not valid UTF-8";
+		return E_MALFORMED;
+	}
+	for (i = 0; i < len; i++) {
+		/* C0 except TAB, DEL, and C1 (U+0080..U+009F, C2 80..C2 9F). */
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0)) {
+			*why = "it contains a control character";
+			return E_MALFORMED;
+		}
+	}
+	return 0;
+}
+
+/* Send a frame now if logged in, else queue it for the next login. */
+static int
+send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
+    size_t n)
+{
+	size_t need = cs_frame_size(f, n);
+	int r;
+
+	switch (s->state) {
+	case ST_OPEN:
+		if (buf_size(&s->out) + need > SESSION_OUT_MAX)
+			return refuse(s, E_TOO_LONG, "not sent: the server is "
+			    "not reading (%zu bytes waiting)",
+			    buf_size(&s->out));
+		if ((r = cs_put(&s->txplain, opcode, f, n)) != 0)
+			return refuse(s, r, "not sent: %s", err_str(r));
+		cs_flush(s);
+		return 0;
+	case ST_QUIT:
+	case ST_END:
+		return refuse(s, E_STATE, "not sent: the session is %s",
+		    s->state == ST_QUIT ? "closing" : "over");
+	default:
+		if (s->quit_wanted)
+			return refuse(s, E_STATE, "not sent: the session is "
+			    "closing");
+		if (s->queued >= SESSION_QUEUE_LINES ||
+		    buf_size(&s->queue) + need > SESSION_QUEUE_BYTES)
+			return refuse(s, E_TOO_LONG, "not sent: %zu lines are "
+			    "already waiting for the connection", s->queued);
+		if ((r = cs_put(&s->queue, opcode, f, n)) != 0)
+			return refuse(s, r, "not sent: %s", err_str(r));
+		s->queued++;
+		return 0;
+	}
+}
+
+int
+session_send_chat(struct session *s, const char *text, size_t len)
+{
+	struct frame_field f = { text, len };
+	const char *why;
+	int r;
+
+	if ((r = session_check_text(s, text, len, &why)) == E_TOO_LONG)
+		return refuse(s, r, "message not sent: %zu bytes, at most %zu",
+		    len, s->max_frame - 6);
+	if (r != 0)
+		return refuse(s, r, "message not sent: %s", why);
+	return send_or_queue(s, OP_CHAT, &f, 1);
+}
+
+int
+session_who(struct session *s)
+{
+	return send_or_queue(s, OP_WHO, NULL, 0);
+}
+
+void
+session_quit(struct session *s, int64_t now_ms)
+{
+	s->now = now_ms;
+	switch (s->state) {
+	case ST_OPEN:
+		cs_send_quit(s);
+		break;
+	case ST_QUIT:
+	case ST_END:
+		break;
+	case ST_IDLE:
+		cs_finish(s);
+		break;
+	default:
+		/* Not logged in: queued lines go out first, after the login. */
+		if (s->queued > 0)
+			s->quit_wanted = 1;
+		else
+			cs_finish(s);
+		break;
+	}
+}
+
+enum session_end
+session_end(const struct session *s)
+{
+	return s->end;
+}

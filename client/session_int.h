@@ -1,0 +1,172 @@
+/*
+ * Inside the client core: the session struct and what client/session.c
+ * (life cycle, timers, commands), client/conn.c (connections, handshake,
+ * records) and client/frames.c (frames from the server once the handshake
+ * is done) share.  Front ends use client/session.h only.
+ */
+#ifndef MISSIVE_CLIENT_SESSION_INT_H
+#define MISSIVE_CLIENT_SESSION_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/net.h"
+#include "client/session.h"
+#include "common/buf.h"
+#include "common/frame.h"
+#include "keydist/handshake.h"
+#include "keydist/record.h"
+
+/* Application opcodes (docs/PROTOCOL.md section 6). */
+#define OP_LOGIN 1
+#define OP_CHAT 2
+#define OP_QUIT 3
+#define OP_WHO 4
+#define OP_PING 5
+#define OP_PONG 6
+#define OP_LOGIN_RESULT 1001
+#define OP_DELIVERY 1002
+#define OP_PRESENCE 1003
+#define OP_WHO_ENTRY 1004
+#define OP_WHO_END 1014
+#define OP_SERVER_PONG 1005
+#define OP_SERVER_PING 1006
+#define OP_ERROR 1009
+#define OP_CLOSING 1010
+#define OP_REFUSED 1199
+
+#define CS_MSG_MAX 512                /* our own event texts */
+#define CS_TOKEN_MAX 32               /* keepalive token */
+
+/*
+ * A session goes IDLE -> LOOKUP -> CONNECT -> HELLO -> FINISHED -> LOGIN
+ * -> OPEN, and from any of LOOKUP..OPEN to WAIT when the connection or the
+ * attempt is lost, then back to LOOKUP when the backoff has passed.  Quit
+ * goes from OPEN to QUIT (0003 sent, waiting for the goodbye).  END is
+ * final (s->end says why).  The connection's resources (fd, handshake,
+ * records, buffers) exist only in LOOKUP..QUIT.
+ */
+enum cs_state {
+	ST_IDLE,        /* session_start() not called yet */
+	ST_LOOKUP,      /* looking up the host name */
+	ST_CONNECT,     /* TCP connect in progress */
+	ST_HELLO,       /* ClientHello sent, waiting for ServerHello */
+	ST_FINISHED,    /* KeyExchange and ClientFinished sent, waiting for
+	                   ServerFinished (or 1199) */
+	ST_LOGIN,       /* 0001 sent, waiting for 1001 */
+	ST_OPEN,        /* logged in */
+	ST_QUIT,        /* 0003 sent, waiting for 1010 or the close */
+	ST_WAIT,        /* waiting to reconnect */
+	ST_END,         /* over */
+};
+
+struct session {
+	session_event_fn *on_event;
+	void *arg;
+	EVP_PKEY *key;                /* our private key (own reference) */
+	EVP_PKEY *server_key;         /* the pinned key (own reference) */
+	char own_fp[KD_FP_SIZE];
+	char pinned_fp[KD_FP_SIZE];
+	char *host;
+	char port[8];
+	char *user;
+	char *password;               /* kept for logging in again; wiped */
+	size_t password_len;
+	size_t max_frame;
+	int64_t reconnect_min_ms;
+	int64_t reconnect_max_ms;     /* 0: never reconnect */
+	int64_t keepalive_ms;         /* 0: no keepalive */
+
+	enum cs_state state;
+	enum session_end end;
+	int quit_wanted;              /* quit once the queue has gone out */
+	int handshaked;               /* a handshake has succeeded once: from
+	                                 then on a lost connection is retried */
+	unsigned gen;                 /* bumped by every close, so that code
+	                                 that ran a callback sees whether the
+	                                 connection it was using is gone */
+
+	/* The current connection (or attempt). */
+	struct net_lookup *lookup;
+	struct addrinfo *addrs;       /* the lookup's result */
+	struct addrinfo *next_addr;   /* the next one to try */
+	char addr_text[NET_ADDR_TEXT_MAX];    /* the address being used */
+	char connect_err[CS_MSG_MAX]; /* why the last address failed */
+	int fd;
+	struct kd_hs hs;
+	struct kd_record_dir tx, rx;
+	struct buf in;                /* bytes from the server */
+	struct buf out;               /* bytes for the server */
+	struct buf txplain;           /* frames to seal into the next record */
+	struct buf rxplain;           /* the record being dispatched */
+
+	struct buf queue;             /* frames waiting for the next login */
+	size_t queued;                /* how many */
+
+	int64_t now;                  /* the caller's clock, last we heard */
+	int64_t deadline;             /* LOOKUP..LOGIN: give up the attempt;
+	                                 QUIT: stop waiting for goodbye */
+	int64_t reconnect_at;         /* WAIT: next attempt */
+	int64_t backoff_ms;           /* the next reconnect delay */
+	int64_t last_rx;              /* last authenticated record */
+	int ping_sent;                /* pinged since last_rx */
+	unsigned ping_count;          /* makes the tokens */
+};
+
+/* Report one event. */
+void cs_emit(struct session *s, const struct session_event *ev);
+
+/*
+ * The connection or attempt ended (why: printf format): report it, then
+ * reconnect later, or end the session if that is not allowed.
+ */
+void cs_lost(struct session *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * End the session for good: close, report first (if not NULL) and then
+ * SESSION_EV_FATAL with the message.  Commands are refused from then on,
+ * also from the callbacks of these events.
+ */
+void cs_fatal(struct session *s, enum session_end end, int err,
+    const struct session_event *first, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* End the session after a quit (SESSION_EV_DONE). */
+void cs_finish(struct session *s);
+
+/* Append "OPCODE|f0|...\n" to b: 0, E_NOMEM, E_MALFORMED. */
+int cs_put(struct buf *b, unsigned opcode, const struct frame_field *f,
+    size_t n) __attribute__((warn_unused_result));
+
+/* The bytes cs_put() appends. */
+size_t cs_frame_size(const struct frame_field *f, size_t n);
+
+/* Start a connection attempt (LOOKUP). */
+void cs_attempt(struct session *s);
+
+/* LOOKUP: the lookup's fd is readable. */
+void cs_lookup_ready(struct session *s);
+
+/* CONNECT: the socket is writable (or failed). */
+void cs_connect_ready(struct session *s);
+
+/* Read what the socket has and handle it. */
+void cs_read(struct session *s);
+
+/* Send what the socket takes of s->out; the rest waits for POLLOUT. */
+void cs_write(struct session *s);
+
+/* Seal s->txplain into a record and send what the socket takes. */
+void cs_flush(struct session *s);
+
+/* Send 0003 and wait for the server's goodbye. */
+void cs_send_quit(struct session *s);
+
+/*
+ * Handle one frame (without its LF; f[len] is the LF and may be
+ * overwritten) from the server in LOGIN, OPEN or QUIT (client/frames.c).
+ */
+void cs_frame(struct session *s, char *f, size_t len);
+
+#endif
