@@ -78,8 +78,8 @@ expect_match "/who lists the three users" "$(client_out c)" 'user1.*user2.*user3
 
 # ---- wrong password: refused, no session, throttled ----
 client_start bad "$T/c/user1" "$(pwfile pw.bad 111112)"
-rc=$(client_wait bad)
-expect_eq "a wrong password ends the client with status 3" "$rc" 3
+client_wait bad
+expect_eq "a wrong password ends the client with status 3" "$RC" 3
 expect_contains "... and says the login was refused" "$(client_out bad)" "invalid"
 expect_match "the server logs the failure for fail2ban" "$(server_log)" \
 	'warn login failed user=user1 addr=127\.0\.0\.1 reason=invalid id=[0-9]+$'
@@ -91,8 +91,8 @@ cp -a "$T/c/user1" "$T/c/mitm"
 "$BIN/missive-keys" server-init "$T/other" >/dev/null
 cp "$T/other/server.pub" "$T/c/mitm/server.pub"
 client_start mitm "$T/c/mitm"
-rc=$(client_wait mitm)
-expect_eq "a client whose pinned key differs exits with status 4" "$rc" 4
+client_wait mitm
+expect_eq "a client whose pinned key differs exits with status 4" "$RC" 4
 expect_contains "... naming the pinned fingerprint" "$(client_out mitm)" \
 	"$("$BIN/missive-keys" fingerprint "$T/other/server.pub" | awk '{print $2}')"
 expect_contains "... and the presented one" "$(client_out mitm)" \
@@ -102,8 +102,8 @@ expect_contains "... and the presented one" "$(client_out mitm)" \
 cp -a "$T/c/user2" "$T/c/swap"
 sed -i 's/^user = "user2";/user = "user1";/' "$T/c/swap/client.conf"
 client_start swap "$T/c/swap"
-rc=$(client_wait swap)
-expect_eq "a key enrolled for user2 cannot log in as user1 (status 3)" "$rc" 3
+client_wait swap
+expect_eq "a key enrolled for user2 cannot log in as user1 (status 3)" "$RC" 3
 expect_match "... the server says why in its log" "$(server_log)" \
 	'login failed user=user1 addr=127\.0\.0\.1 reason=invalid'
 
@@ -114,8 +114,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 \
 chmod 600 "$T/c/stranger/user.key"
 openssl pkey -in "$T/c/stranger/user.key" -pubout -out "$T/c/stranger/user.pub"
 client_start stranger "$T/c/stranger"
-rc=$(client_wait stranger)
-expect_eq "a key enrolled for nobody ends the client with status 6" "$rc" 6
+client_wait stranger
+expect_eq "a key enrolled for nobody ends the client with status 6" "$RC" 6
 expect_contains "... and the client says the key is not enrolled" \
 	"$(client_out stranger)" "enrol"
 expect_match "... the server logs it" "$(server_log)" 'reason=not_enrolled'
@@ -156,6 +156,7 @@ kill -USR2 "$PROXY_PID"
 say k "this-line-is-cut-in-half"
 wait_until 10 grep -q "^cut" "$T/proxy.out" || true
 kill -KILL "${CLIENT_PID[k]}" "$PROXY_PID"
+wait "${CLIENT_PID[k]}" "$PROXY_PID" 2>/dev/null || true
 wait_until 10 grep -q "reason=closed" "$T/server.log" || true
 wait_until 10 seen a "left" || true
 expect_match "the server removes the dead peer" "$(server_log)" \
@@ -177,6 +178,7 @@ expect_match "a stopped client is dropped after idle_timeout" "$(server_log)" \
 wait_until 10 seen c "timeout" || true
 expect_match "the others see it time out" "$(client_out c)" 'user2.*left.*timeout'
 kill -KILL "${CLIENT_PID[s]}"
+wait "${CLIENT_PID[s]}" 2>/dev/null || true
 
 # ---- the database goes away: logins refused, chat goes on ----
 "$REPO/scripts/db.sh" stop >/dev/null
@@ -197,7 +199,8 @@ expect_contains "... and chats" "$(client_out a)" "back-again"
 
 # ---- quit: TT and /quit leave cleanly ----
 say d "TT"
-expect_eq "TT quits with status 0" "$(client_wait d)" 0
+client_wait d
+expect_eq "TT quits with status 0" "$RC" 0
 wait_until 10 seen a "quit" || true
 expect_match "the others see the quit" "$(client_out a)" 'user2.*left.*quit'
 

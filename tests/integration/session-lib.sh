@@ -14,8 +14,10 @@
 #   say NAME LINE                    type LINE into client NAME
 #   seen NAME TEXT                   TEXT is in NAME's output (for wait_until)
 #   client_out NAME                  NAME's output so far
-#   client_wait NAME                 wait for NAME to exit (10 s), print its
-#                                    status
+#   client_wait NAME                 wait for NAME to exit (15 s), set RC to
+#                                    its status ("timeout" if it did not)
+#                                    (not in $(...): only this shell can
+#                                    wait for its children)
 #   pwfile NAME PASSWORD             a 0600 password file, prints its path
 
 PW_OK=
@@ -86,11 +88,9 @@ client_out() {
 }
 
 client_wait() {
-	local pid=${CLIENT_PID[$1]} rc=0
-	if ! wait_until 15 _gone "$pid"; then
-		echo timeout
-		return
-	fi
-	wait "$pid" || rc=$?
-	echo "$rc"
+	local pid=${CLIENT_PID[$1]}
+	RC=timeout
+	wait_until 15 _gone "$pid" || return 0
+	RC=0
+	wait "$pid" || RC=$?
 }
