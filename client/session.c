@@ -484,31 +484,11 @@ int
 session_check_text(const struct session *s, const char *text, size_t len,
     const char **why)
 {
-	const uint8_t *p = (const uint8_t *)text;
-	size_t i;
+	size_t max = s->max_frame - 6;
 
-	*why = NULL;
-	if (len == 0) {
-		*why = "it is empty";
-		return E_MALFORMED;
-	}
-	if (len > s->max_frame - 6) {
-		*why = "it is too long";
-		return E_TOO_LONG;
-	}
-	if (!utf8_valid(p, len)) {
-		*why = "it is not valid UTF-8";
-		return E_MALFORMED;
-	}
-	for (i = 0; i < len; i++) {
-		/* C0 except TAB, DEL, and C1 (U+0080..U+009F, C2 80..C2 9F). */
-		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f ||
-		    (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0)) {
-			*why = "it contains a control character";
-			return E_MALFORMED;
-		}
-	}
-	return 0;
+	if ((*why = text_chat_problem((const uint8_t *)text, len, max)) == NULL)
+		return 0;
+	return len > max ? E_TOO_LONG : E_MALFORMED;
 }
 
 /* Send a frame now if logged in, else queue it for the next login. */

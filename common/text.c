@@ -79,19 +79,22 @@ name_check_nick(const char *nick)
 	return 0;
 }
 
-int
-text_check_chat(const uint8_t *s, size_t len, size_t max)
+const char *
+text_chat_problem(const uint8_t *s, size_t len, size_t max)
 {
 	size_t i;
 
-	if (len == 0 || len > max || !utf8_valid(s, len))
-		return 0;
+	if (len == 0)
+		return "it is empty";
+	if (len > max)
+		return "it is too long";
+	if (!utf8_valid(s, len))
+		return "it is not valid UTF-8";
 	for (i = 0; i < len; i++) {
-		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-			return 0;
-		/* C1 controls are U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8. */
-		if (s[i] == 0xc2 && i + 1 < len && s[i + 1] <= 0x9f)
-			return 0;
+		/* C0 but TAB, DEL, and C1: U+0080..U+009F are C2 80..C2 9F. */
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f ||
+		    (s[i] == 0xc2 && i + 1 < len && s[i + 1] <= 0x9f))
+			return "it contains a control character";
 	}
-	return 1;
+	return NULL;
 }

@@ -27,9 +27,10 @@ int name_check_user(const char *name);
 int name_check_nick(const char *nick);
 
 /*
- * Chat text: 1 to max bytes of valid UTF-8 without control characters
- * (C0, DEL, C1), TAB excepted.  1 if acceptable, else 0.
+ * Chat text must be 1 to max bytes of valid UTF-8 without control
+ * characters (C0, DEL, C1), TAB excepted.  NULL if s is, else why not,
+ * as a phrase for an error message ("it is too long").
  */
-int text_check_chat(const uint8_t *s, size_t len, size_t max);
+const char *text_chat_problem(const uint8_t *s, size_t len, size_t max);
 
 #endif

@@ -472,11 +472,13 @@ on_chat(struct conn *c, const struct frame *f)
 	struct server *s = c->srv;
 	const struct frame_field *text = &f->field[0];
 	size_t max = (size_t)s->cfg->max_frame - 6, len;
-	char ts[32], ct[24], *line;
+	char ts[32], ct[24], msg[64], *line;
+	const char *why;
 
-	if (!text_check_chat((const uint8_t *)text->p, text->len, max)) {
-		send_error(c, "text", "chat text must be 1 or more bytes of "
-		    "UTF-8 without control characters");
+	if ((why = text_chat_problem((const uint8_t *)text->p, text->len,
+	    max)) != NULL) {
+		snprintf(msg, sizeof(msg), "message not relayed: %s", why);
+		send_error(c, "text", msg);
 		return;
 	}
 	log_timestamp(ts);

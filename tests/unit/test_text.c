@@ -74,7 +74,7 @@ test_utf8(void **state)
 static int
 chat_ok(const char *s, size_t max)
 {
-	return text_check_chat((const uint8_t *)s, strlen(s), max);
+	return text_chat_problem((const uint8_t *)s, strlen(s), max) == NULL;
 }
 
 static void
@@ -92,7 +92,10 @@ test_chat_text(void **state)
 	assert_false(chat_ok("c1 \xc2\x9b", 100));      /* U+009B CSI */
 	assert_true(chat_ok("nbsp \xc2\xa0", 100));     /* U+00A0 is text */
 	assert_false(chat_ok("bad \xc3\x28", 100));     /* not UTF-8 */
-	assert_false(text_check_chat((const uint8_t *)"a\0b", 3, 100));
+	assert_string_equal(text_chat_problem((const uint8_t *)"a\0b", 3, 100),
+	    "it contains a control character");
+	assert_string_equal(text_chat_problem((const uint8_t *)"abc", 3, 2),
+	    "it is too long");
 }
 
 int
