@@ -25,19 +25,28 @@
 
 /* ---- sending ---- */
 
-/* Build a frame from NUL-terminated fields and queue it. */
-static void
-send_fields(struct conn *c, unsigned opcode, const char *const *v, size_t n)
+/* Build a frame from NUL-terminated fields (short ones: notices, lists). */
+static int
+build_fields(char line[512], size_t *len, unsigned opcode,
+    const char *const *v, size_t n)
 {
 	struct frame_field f[FRAME_MAX_FIELDS];
-	char line[512];
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		f[i].p = v[i];
 		f[i].len = strlen(v[i]);
 	}
-	if (frame_build(line, sizeof(line), &len, opcode, f, n) != 0) {
+	return frame_build(line, 512, len, opcode, f, n);
+}
+
+static void
+send_fields(struct conn *c, unsigned opcode, const char *const *v, size_t n)
+{
+	char line[512];
+	size_t len;
+
+	if (build_fields(line, &len, opcode, v, n) != 0) {
 		conn_fail(c, "error", 0, "cannot build frame %04u", opcode);
 		return;
 	}
@@ -72,15 +81,10 @@ static void
 broadcast_fields(struct server *s, const struct conn *except, unsigned opcode,
     const char *const *v, size_t n)
 {
-	struct frame_field f[FRAME_MAX_FIELDS];
 	char line[512];
-	size_t i, len;
+	size_t len;
 
-	for (i = 0; i < n; i++) {
-		f[i].p = v[i];
-		f[i].len = strlen(v[i]);
-	}
-	if (frame_build(line, sizeof(line), &len, opcode, f, n) == 0)
+	if (build_fields(line, &len, opcode, v, n) == 0)
 		broadcast(s, except, line, len);
 }
 
