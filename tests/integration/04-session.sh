@@ -5,8 +5,8 @@
 # key enrolled for someone else and a key enrolled for nobody are refused;
 # quitting, being killed mid-record and going silent are announced; a
 # damaged record closes only that connection; a database outage refuses
-# logins but not chat; nothing readable crosses the wire; SIGTERM says
-# goodbye.
+# logins but not chat; nothing readable crosses the wire; SIGHUP reopens
+# the log; SIGTERM says goodbye.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
@@ -225,6 +225,13 @@ if [ "$CAPTURE" -eq 1 ]; then
 else
 	not_ok "tshark captures the session" "tshark is missing: scripts/deps.sh installs it"
 fi
+
+# ---- SIGHUP reopens the log (rotation) ----
+mv "$T/server.log" "$T/server.log.1"
+kill -HUP "$SRV_PID"
+wait_until 10 grep -q "log reopened (SIGHUP)" "$T/server.log" || true
+expect_contains "after SIGHUP the server writes to a new log file" \
+	"$(cat "$T/server.log" 2>/dev/null)" "log reopened (SIGHUP)"
 
 # ---- SIGTERM: a notice to everyone, exit 0 ----
 kill -TERM "$SRV_PID"
