@@ -120,7 +120,8 @@ void conn_send_plain(struct conn *c, const char *line, size_t len);
 void conn_fail(struct conn *c, const char *reason, int notify,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Free c if it is closed and no worker job refers to it any more. */
+/* Free c if it is closed, no worker job refers to it and it is not on
+   the dirty list. */
 void conn_release(struct conn *c);
 
 /* Stop (1) or resume (0) reading from c (while a worker has its state). */

@@ -410,7 +410,9 @@ conn_close(struct conn *c)
 void
 conn_release(struct conn *c)
 {
-	if (c->fd >= 0 || c->jobs > 0)
+	/* A closed c may still be on the dirty list (marked by a broadcast
+	   from an earlier close in the same reap): flush_dirty() frees it. */
+	if (c->fd >= 0 || c->jobs > 0 || c->dirty)
 		return;
 	protocol_free(c);
 	kd_record_clear(&c->rx);
@@ -443,7 +445,10 @@ flush_dirty(struct server *s)
 		s->dirty = c->dirty_next;
 		c->dirty = 0;
 		/* Dead ones too: their last frames (1199, a 1001) must leave. */
-		conn_flush(c);
+		if (c->fd >= 0)
+			conn_flush(c);
+		else
+			conn_release(c);   /* closed while on this list */
 	}
 }
 
@@ -512,6 +517,7 @@ shutdown_all(struct server *s)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
 	reap(s);
+	flush_dirty(s);
 	log_info("shutdown: %zu connections closed", n);
 }
 
