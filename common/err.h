@@ -34,7 +34,8 @@
 	X(E_CLOSED, -24, "connection closed")                               \
 	X(E_STATE, -25, "message not allowed in this state")                \
 	X(E_SEQ_EXHAUSTED, -26, "record sequence space exhausted")          \
-	X(E_KEY_MISMATCH, -27, "key differs from the pinned key")
+	X(E_KEY_MISMATCH, -27, "key differs from the pinned key")           \
+	X(E_REPLAY, -28, "message replayed or out of order")
 
 enum err_code {
 #define ERR_ENUM(name, value, text) name = value,

@@ -1,0 +1,123 @@
+/*
+ * Sender keys: end-to-end encryption for rooms (Signal's sender-key shape).
+ *
+ * Each member makes a sender key for each room it speaks in: an AES-256-GCM
+ * key and IV, a random 8-byte id and an Ed25519 signing key pair.  It sends
+ * the sender key to every member's enrolled client key in a keydist
+ * envelope (RSA-OAEP to the recipient, RSA-PSS by the sender, bound to the
+ * room, both parties and the signing key), and then signs every message
+ * with the Ed25519 key.  A member holds the AES key of everyone else's
+ * sender key, so it could encrypt in their name; it cannot sign in their
+ * name, and receivers check the signature before they decrypt.  The server
+ * relays envelopes and messages and holds no key that opens them.
+ *
+ * Message (binary; base64 in frames):
+ *
+ *   id(8) || uint64_be(counter) || ciphertext || tag(16) || sig(64)
+ *
+ *   nonce = iv XOR (0x00000000 || uint64_be(counter))
+ *   aad   = "missive e2e v1\n" || m(room) || m(sender) || id || counter
+ *   sig   = Ed25519(aad || ciphertext || tag)
+ *
+ * with m(s) = uint16_be(len(s)) || s.  Counters start at 0 and go up by one
+ * per message; a receiver refuses a counter below the next it expects
+ * (E_REPLAY): messages from one sender arrive in order.
+ *
+ * Distribution (one per recipient device):
+ *
+ *   uint16_be(len(wrapped)) || wrapped || uint16_be(len(sig)) || sig ||
+ *   id(8) || ed25519_public(32) || sealed(44 + 16)
+ *
+ *   transcript = "missive sender key v1\n" || m(room) || m(sender) ||
+ *                m(recipient fingerprint) || id || ed25519_public
+ *   wrapped, sig: kd_envelope_seal(recipient, sender, transcript) -> K
+ *   sealed = AES-256-GCM(K, nonce 0, key || iv, aad = transcript)
+ *
+ * K is fresh for every envelope, so the zero nonce is never reused.
+ */
+#ifndef MISSIVE_SENDERKEY_H
+#define MISSIVE_SENDERKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "keydist/envelope.h"
+#include "keydist/record.h"
+
+#define KD_SK_ID_LEN 8
+#define KD_ED25519_LEN 32
+#define KD_ED25519_SIG_LEN 64
+#define KD_SK_LABEL "missive e2e v1\n"
+#define KD_SKD_LABEL "missive sender key v1\n"
+/* Bytes a message adds to its plaintext. */
+#define KD_SK_OVERHEAD (KD_SK_ID_LEN + 8 + KD_AEAD_TAG_LEN + KD_ED25519_SIG_LEN)
+/* Largest distribution blob. */
+#define KD_SKD_MAX (2 + KD_RSA_MAX_BYTES + 2 + KD_RSA_MAX_BYTES +          \
+	KD_SK_ID_LEN + KD_ED25519_LEN + KD_AEAD_KEY_LEN + KD_AEAD_IV_LEN +   \
+	KD_AEAD_TAG_LEN)
+#define KD_SK_NAME_MAX 255            /* room, user and fingerprint */
+
+struct kd_sender_key {
+	uint8_t id[KD_SK_ID_LEN];
+	uint8_t key[KD_AEAD_KEY_LEN];
+	uint8_t iv[KD_AEAD_IV_LEN];
+	uint8_t sign_pub[KD_ED25519_LEN];
+	EVP_PKEY *sign;        /* Ed25519: private for our own, public for
+	                          a peer's */
+	uint64_t next;         /* ours: next counter; a peer's: the lowest
+	                          counter still accepted */
+};
+
+/* Make a fresh sender key of our own.  E_CRYPTO, E_NOMEM. */
+int kd_sk_generate(struct kd_sender_key *sk)
+    __attribute__((warn_unused_result));
+
+/* Wipe and free; safe on a zeroed or cleared struct. */
+void kd_sk_clear(struct kd_sender_key *sk);
+
+/*
+ * Encrypt and sign one message with our sender key for room, as sender.
+ * out must hold len + KD_SK_OVERHEAD bytes (E_TOO_LONG).
+ */
+int kd_sk_seal(struct kd_sender_key *sk, const char *room, const char *sender,
+    const uint8_t *plain, size_t len, uint8_t *out, size_t cap,
+    size_t *outlen) __attribute__((warn_unused_result));
+
+/* The sender key id a message was made with (E_MALFORMED if too short). */
+int kd_sk_message_id(const uint8_t *msg, size_t len,
+    uint8_t id[static KD_SK_ID_LEN]) __attribute__((warn_unused_result));
+
+/*
+ * Check and decrypt a message from sender in room with its sender key sk.
+ * Errors, checked in this order: E_MALFORMED, E_NOT_FOUND (another
+ * sender key id), E_SIG_INVALID (not signed by that sender key's owner: a
+ * forgery, or another room or sender), E_REPLAY (an old counter),
+ * E_TOO_LONG (out too small), E_MAC_INVALID.  On error out is wiped and
+ * sk unchanged.
+ */
+int kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Seal our sender key for one recipient device: its enrolled public key
+ * and fingerprint, signed with our enrolled private key.
+ */
+int kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
+    EVP_PKEY *recipient, const char *room, const char *sender,
+    const char *recipient_fp, uint8_t *out, size_t cap, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Open a distribution from sender (whose enrolled public key is
+ * sender_key) for us (own private key, our fingerprint own_fp): a peer's
+ * sender key in *sk, which accepts counters from 0.  Errors as
+ * kd_envelope_open(), plus E_MALFORMED and E_MAC_INVALID.
+ */
+int kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
+    const char *room, const char *sender, const uint8_t *blob, size_t len,
+    struct kd_sender_key *sk) __attribute__((warn_unused_result));
+
+#endif
