@@ -222,3 +222,27 @@ accounts_key_owner(struct db *db, const char *fingerprint, char *name)
 		r = E_NOT_FOUND;
 	return r;
 }
+
+static int
+row_found(void *arg, const struct db_val *cols)
+{
+	*(int *)arg = 1;
+	return 0;
+}
+
+int
+accounts_revoke_key(struct db *db, const char *fingerprint)
+{
+	struct db_val p[] = { DB_IN_STR(fingerprint) };
+	struct db_val cols[] = { DB_OUT_INT() };
+	int found = 0, r;
+
+	/* Look first: UPDATE counts 0 rows for a key revoked already. */
+	if ((r = db_query(db, "SELECT key_id FROM client_keys "
+	    "WHERE fingerprint = ?", p, 1, cols, 1, row_found, &found)) != 0)
+		return r;
+	if (!found)
+		return E_NOT_FOUND;
+	return db_exec(db, "UPDATE client_keys SET revoked = 1 "
+	    "WHERE fingerprint = ?", p, 1, NULL);
+}

@@ -58,4 +58,11 @@ int accounts_enroll_key(struct db *db, const char *name, const char *device,
 int accounts_key_owner(struct db *db, const char *fingerprint, char *name)
     __attribute__((warn_unused_result));
 
+/*
+ * Revoke the enrolled key with this fingerprint: it is refused at the next
+ * handshake.  E_NOT_FOUND if no such key is enrolled (revoked or not).
+ */
+int accounts_revoke_key(struct db *db, const char *fingerprint)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -6,6 +6,7 @@
  *   missive-admin [-c server.conf] disable USER
  *   missive-admin [-c server.conf] enable USER
  *   missive-admin [-c server.conf] list
+ *   missive-admin [-c server.conf] revoke FINGERPRINT
  *   missive-admin [-c server.conf] check-password [--password-file F] USER
  *   missive-admin hash-password [--password-file F]
  *
@@ -35,6 +36,7 @@ usage(void)
 	    "       " PROG " [-c server.conf] passwd [--password-file F] USER\n"
 	    "       " PROG " [-c server.conf] disable|enable USER\n"
 	    "       " PROG " [-c server.conf] list\n"
+	    "       " PROG " [-c server.conf] revoke FINGERPRINT\n"
 	    "       " PROG " [-c server.conf] check-password [--password-file F] USER\n"
 	    "       " PROG " hash-password [--password-file F]\n"
 	    "User names: 1-%d of a-z 0-9 . _ - (starting with a letter or digit).\n"
@@ -209,6 +211,7 @@ main(int argc, char **argv)
 	    (strcmp(cmd, "disable") == 0 && argc == 1) ||
 	    (strcmp(cmd, "enable") == 0 && argc == 1) ||
 	    (strcmp(cmd, "check-password") == 0 && argc == 1) ||
+	    (strcmp(cmd, "revoke") == 0 && argc == 1) ||
 	    (strcmp(cmd, "list") == 0 && argc == 0)))
 		usage();
 	/* Check names before asking for a password or touching the DB. */
@@ -231,6 +234,14 @@ main(int argc, char **argv)
 		status = report(r, argv[0], off ? "disabled" : "enabled");
 	} else if (strcmp(cmd, "check-password") == 0) {
 		status = cmd_check_password(db, argv[0], pwfile);
+	} else if (strcmp(cmd, "revoke") == 0) {
+		r = accounts_revoke_key(db, argv[0]);
+		if (r == E_NOT_FOUND) {
+			fprintf(stderr, PROG ": no enrolled key %s\n", argv[0]);
+			status = 1;
+		} else
+			status = report(r, argv[0], "revoked; refused from "
+			    "the next connection");
 	} else {
 		int add = strcmp(cmd, "useradd") == 0;
 		struct account acc;

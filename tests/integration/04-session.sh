@@ -120,6 +120,27 @@ expect_contains "... and the client says the key is not enrolled" \
 	"$(client_out stranger)" "enrol"
 expect_match "... the server logs it" "$(server_log)" 'reason=not_enrolled'
 
+# ---- a revoked key is refused at the next handshake ----
+cp -a "$T/c/user3" "$T/c/revoked"
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device old \
+	user3 "$T/c/revoked2" >/dev/null
+printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/revoked2/client.conf"
+fp=$("$BIN/missive-keys" fingerprint "$T/c/revoked2/user.pub" | awk '{print $2}')
+out=$("$BIN/missive-admin" revoke "$fp" 2>&1)
+expect_contains "missive-admin revoke revokes the key" "$out" "$fp: revoked"
+expect_eq "... in the database" \
+	"$(db_sql "SELECT revoked FROM client_keys WHERE fingerprint='$fp'")" 1
+check_fails "revoking an unknown fingerprint fails" \
+	"$BIN/missive-admin" revoke SHA256:nosuchkey
+client_start rev "$T/c/revoked2"
+client_wait rev
+expect_eq "a client with a revoked key ends with status 6" "$RC" 6
+client_start unrev "$T/c/revoked"
+wait_until 20 seen unrev "logged in" || true
+expect_contains "user3's other key still logs in" "$(client_out unrev)" "logged in"
+say unrev "TT"
+client_wait unrev
+
 # ---- a flipped bit closes that connection only ----
 "$TOOLS/fault-proxy" "$PROXY_PORT" "$PORT" >"$T/proxy.out" 2>&1 &
 PROXY_PID=$!
@@ -201,7 +222,7 @@ expect_contains "... and chats" "$(client_out a)" "back-again"
 say d "TT"
 client_wait d
 expect_eq "TT quits with status 0" "$RC" 0
-wait_until 10 seen a "quit" || true
+wait_until 10 grep -q "(user2) left (quit)" "$T/a.out" || true
 expect_match "the others see the quit" "$(client_out a)" 'user2.*left.*quit'
 
 # ---- the wire carries nothing readable ----
