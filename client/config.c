@@ -4,6 +4,7 @@
 
 #include "common/cfg.h"
 #include "common/err.h"
+#include "common/frame.h"
 #include "common/text.h"
 
 #define HOST_MAX	253		/* longest DNS name */
@@ -37,8 +38,8 @@ static const struct cfg_field client_fields[] = {
 
 	{ "keepalive_interval", CFG_INT, 0, 0, 3600, 30, NULL,
 	    F(keepalive_interval), "seconds between keepalive pings" },
-	{ "max_frame", CFG_INT, 0, 256, 16777216, 65536, NULL,
-	    F(max_frame), "largest frame in bytes" },
+	{ "max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, 16777216, 65536,
+	    NULL, F(max_frame), "largest frame in bytes" },
 };
 
 #define NFIELDS (sizeof(client_fields) / sizeof(client_fields[0]))

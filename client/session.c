@@ -484,7 +484,7 @@ int
 session_check_text(const struct session *s, const char *text, size_t len,
     const char **why)
 {
-	size_t max = s->max_frame - 6;
+	size_t max = s->max_frame - FRAME_CHAT_OVERHEAD;
 
 	if ((*why = text_chat_problem((const uint8_t *)text, len, max)) == NULL)
 		return 0;
@@ -537,7 +537,7 @@ session_send_chat(struct session *s, const char *text, size_t len)
 
 	if ((r = session_check_text(s, text, len, &why)) == E_TOO_LONG)
 		return refuse(s, r, "message not sent: %zu bytes, at most %zu",
-		    len, s->max_frame - 6);
+		    len, s->max_frame - FRAME_CHAT_OVERHEAD);
 	if (r != 0)
 		return refuse(s, r, "message not sent: %s", why);
 	return send_or_queue(s, OP_CHAT, &f, 1);

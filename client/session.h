@@ -168,7 +168,7 @@ int64_t session_timeout(const struct session *s, int64_t now_ms);
 
 /*
  * Send len bytes of text as a chat line (queued if not logged in).  The
- * text must be 1 to max_frame - 6 bytes of UTF-8 without control
+ * text must be 1 to max_frame - FRAME_CHAT_OVERHEAD bytes of UTF-8 without control
  * characters other than TAB.  Returns 0, or on refusal (also reported by
  * an SESSION_EV_ERROR event with the reason): E_MALFORMED (bad text),
  * E_TOO_LONG (too long, or the queue is full), E_STATE (quitting or

@@ -16,6 +16,15 @@
 
 #define FRAME_OPCODE_LEN 4
 #define FRAME_MAX_FIELDS 16
+/* The smallest max_frame either side may configure. */
+#define FRAME_MAX_FRAME_MIN 1024
+/*
+ * Room a chat delivery needs around its text: "1002|" nickname (at most
+ * 256 bytes) "|" timestamp (24) "|" ... LF is 288 bytes; rounded up.  Chat
+ * text is at most max_frame - FRAME_CHAT_OVERHEAD bytes, so that its
+ * delivery still fits in max_frame.
+ */
+#define FRAME_CHAT_OVERHEAD 300
 
 struct frame_field {
 	const char *p;

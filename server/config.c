@@ -4,6 +4,7 @@
 
 #include "common/cfg.h"
 #include "common/err.h"
+#include "common/frame.h"
 
 #define HOST_MAX	253		/* longest DNS name */
 #define PATH_LEN_MAX	4095
@@ -49,8 +50,8 @@ static const struct cfg_field server_fields[] = {
 
 	{ "limits.max_clients", CFG_INT, 0, 1, 1000000, 10000, NULL,
 	    F(max_clients), "connections at once" },
-	{ "limits.max_frame", CFG_INT, 0, 256, 16777216, 65536, NULL,
-	    F(max_frame), "largest frame in bytes" },
+	{ "limits.max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, 16777216,
+	    65536, NULL, F(max_frame), "largest frame in bytes" },
 	{ "limits.handshake_timeout", CFG_INT, 0, 1, 300, 10, NULL,
 	    F(handshake_timeout), "seconds to complete the handshake" },
 	{ "limits.idle_timeout", CFG_INT, 0, 0, 86400, 90, NULL,

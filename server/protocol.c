@@ -475,7 +475,7 @@ on_chat(struct conn *c, const struct frame *f)
 {
 	struct server *s = c->srv;
 	const struct frame_field *text = &f->field[0];
-	size_t max = (size_t)s->cfg->max_frame - 6, len;
+	size_t max = (size_t)s->cfg->max_frame - FRAME_CHAT_OVERHEAD, len;
 	char ts[32], ct[24], msg[64], *line;
 	const char *why;
 

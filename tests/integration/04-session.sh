@@ -72,6 +72,18 @@ else
 	ok "no chat text in the server log"
 fi
 
+# The longest chat text (max_frame - 300) still fits in its delivery.
+long=$(head -c 65236 /dev/zero | tr '\0' 'y')
+say a "$long"
+# "[HH:MM:SS] <Alice> " is 19 bytes (grep cannot count to 65236).
+longest() { awk '/^\[..:..:..\] <Alice> y+$/ && length($0) == 19 + 65236' "$T/b.out"; }
+has_longest() { [ -n "$(longest)" ]; }
+wait_until 10 has_longest || true
+expect_eq "a chat line of the longest size arrives whole" "$(longest | wc -l)" 1
+say a "after-the-longest"
+wait_until 10 seen c "after-the-longest" || true
+expect_contains "... and everyone stays connected" "$(client_out c)" "after-the-longest"
+
 say c "/who"
 wait_until 10 seen c "user2" || true
 expect_match "/who lists the three users" "$(client_out c)" 'user1.*user2.*user3|3'

@@ -455,7 +455,7 @@ test_out_of_range(void **state)
 	server_fail(DB_OK "listen: { port = 0; };\n", 6,
 	    "'listen.port' must be between 1 and 65535 (got 0)");
 	client_fail(CLIENT_OK "max_frame = 100;\n", 3,
-	    "'max_frame' must be between 256 and 16777216 (got 100)");
+	    "'max_frame' must be between 1024 and 16777216 (got 100)");
 	server_fail(DB_OK "limits: { output_queue_max = 4294967297L; };\n", 6,
 	    "'limits.output_queue_max' must be between 4096 and 1073741824 "
 	    "(got 4294967297)");
@@ -594,7 +594,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	    "// 5000000000\n"
 	    "/* 5000000000\n @include \"x\" */ user = \"alice\";\n"
 	    "server: { host = \"h5000000000 @include \\\"x\\\"\"; };\n"
-	    "max_frame = 300; # 4294967296\n");
+	    "max_frame = 3000; # 4294967296\n");
 	struct client_config c;
 	char err[512];
 
@@ -602,7 +602,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	if (client_config_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.server_host, "h5000000000 @include \"x\"");
-	assert_int_equal(c.max_frame, 300);
+	assert_int_equal(c.max_frame, 3000);
 	client_config_free(&c);
 	remove_conf(path);
 }

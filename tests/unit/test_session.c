@@ -26,6 +26,7 @@
 #include "client/session.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/frame.h"
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 
@@ -748,16 +749,17 @@ test_invalid_text_refused(void **state)
 		    errors + i + 1);
 		assert_non_null(strstr(e->text, "not sent"));
 	}
-	/* max_frame - 6 bytes is the limit. */
+	/* max_frame - FRAME_CHAT_OVERHEAD bytes is the limit. */
 	memset(big, 'a', sizeof(big));
-	assert_int_equal(session_send_chat(x.s, big, MAX_FRAME - 5),
-	    E_TOO_LONG);
-	assert_int_equal(session_send_chat(x.s, big, MAX_FRAME - 6), 0);
+	assert_int_equal(session_send_chat(x.s, big,
+	    MAX_FRAME - FRAME_CHAT_OVERHEAD + 1), E_TOO_LONG);
+	assert_int_equal(session_send_chat(x.s, big,
+	    MAX_FRAME - FRAME_CHAT_OVERHEAD), 0);
 	/* Nothing refused reached the server: the next frames are these. */
 	assert_int_equal(session_send_chat(x.s, "tab\tand | bar", 13), 0);
 	memcpy(want, "0002|", 5);
-	memcpy(want + 5, big, MAX_FRAME - 6);
-	want[MAX_FRAME - 1] = '\0';
+	memcpy(want + 5, big, MAX_FRAME - FRAME_CHAT_OVERHEAD);
+	want[5 + MAX_FRAME - FRAME_CHAT_OVERHEAD] = '\0';
 	srv_expect(&x, want);
 	srv_expect(&x, "0002|tab\tand | bar");
 	fx_end(&x);
