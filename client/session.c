@@ -10,25 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "client/session_int.h"
 #include "common/err.h"
+#include "common/clock.h"
 #include "common/secret.h"
 #include "common/text.h"
 
 int64_t
 session_clock_ms(void)
 {
-	struct timespec ts;
-
-	/* Cannot fail with a valid clock and pointer. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		abort();
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_ms();
 }
 
 void

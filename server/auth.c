@@ -2,8 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/passwd.h"
 #include "server/accounts.h"
@@ -15,15 +15,6 @@ struct auth_ctx {
 	struct db *db;               /* NULL while the database is away */
 	uint64_t retry_ms;           /* no new attempt before this */
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void *
 auth_thread_init(void *arg)
@@ -54,7 +45,7 @@ auth_db(struct auth_ctx *ctx)
 
 	if (ctx->db != NULL)
 		return ctx->db;
-	if ((now = mono_ms()) < ctx->retry_ms)
+	if ((now = clock_ms()) < ctx->retry_ms)
 		return NULL;
 	if (db_open(&ctx->set->db, &ctx->db, err, sizeof(err)) != 0)
 		ctx->retry_ms = now + DB_RETRY_MS;

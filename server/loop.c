@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "common/log.h"
@@ -45,15 +46,6 @@
 
 /* Tags in epoll_event.data.ptr for the fds that are not connections. */
 char server_tag_listen, server_tag_signal, server_tag_pool;
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 epoll_add(int epfd, int fd, unsigned events, void *ptr)
@@ -496,7 +488,7 @@ static void
 shutdown_all(struct server *s)
 {
 	struct conn *c;
-	uint64_t until = mono_ms() + SHUTDOWN_FLUSH_MS;
+	uint64_t until = clock_ms() + SHUTDOWN_FLUSH_MS;
 	size_t n = s->nconns;
 	int pending;
 
@@ -512,7 +504,7 @@ shutdown_all(struct server *s)
 				conn_flush(c);
 			pending |= c->fd >= 0 && buf_size(&c->out) > 0;
 		}
-		if (!pending || mono_ms() >= until)
+		if (!pending || clock_ms() >= until)
 			break;
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
@@ -528,7 +520,7 @@ server_run(struct server *s)
 	uint64_t next_tick;
 	int i, n, timeout;
 
-	s->now_ms = mono_ms();
+	s->now_ms = clock_ms();
 	next_tick = s->now_ms + TICK_MS;
 	while (!s->stopping) {
 		timeout = (int)(next_tick > s->now_ms ? next_tick - s->now_ms : 0);
@@ -540,7 +532,7 @@ server_run(struct server *s)
 			log_error("epoll_wait: %s", strerror(errno));
 			return E_IO;
 		}
-		s->now_ms = mono_ms();
+		s->now_ms = clock_ms();
 		for (i = 0; i < n; i++) {
 			void *p = ev[i].data.ptr;
 			struct conn *c = p;
