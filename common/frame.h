@@ -17,14 +17,15 @@
 #define FRAME_OPCODE_LEN 4
 #define FRAME_MAX_FIELDS 16
 /* The smallest max_frame either side may configure. */
-#define FRAME_MAX_FRAME_MIN 1024
+#define FRAME_MAX_FRAME_MIN 4096
 /*
- * Room a chat delivery needs around its text: "1002|" nickname (at most
- * 256 bytes) "|" timestamp (24) "|" ... LF is 288 bytes; rounded up.  Chat
- * text is at most max_frame - FRAME_CHAT_OVERHEAD bytes, so that its
- * delivery still fits in max_frame.
+ * Room a chat delivery needs around its message: "1002|" nickname (at most
+ * 256 bytes) "|" user (32) "|" fingerprint (50) "|" conversation (33) "|"
+ * timestamp (24) "|" ... LF is 406 bytes; rounded up.  A chat message
+ * (base64) is at most max_frame - FRAME_CHAT_OVERHEAD bytes, so that its
+ * delivery still fits in max_frame (docs/PROTOCOL.md section 5.4).
  */
-#define FRAME_CHAT_OVERHEAD 300
+#define FRAME_CHAT_OVERHEAD 512
 
 struct frame_field {
 	const char *p;
