@@ -30,6 +30,8 @@ static const struct cfg_field client_fields[] = {
 	    F(public_key), "the user's RSA public key" },
 	{ "keys.server", CFG_PATH, 0, 1, PATH_LEN_MAX, 0, "server.pub",
 	    F(server_key), "the server's pinned public key" },
+	{ "known_keys", CFG_PATH, 0, 1, PATH_LEN_MAX, 0, "known_keys",
+	    F(known_keys), "the peer keys this folder has pinned" },
 
 	{ "reconnect.min_ms", CFG_INT, 0, 10, 600000, 500, NULL,
 	    F(reconnect_min_ms), "first reconnect delay in milliseconds" },

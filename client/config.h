@@ -1,9 +1,9 @@
 /*
  * A client folder's configuration, read from a libconfig file such as
  * conf/client.conf, which documents every setting with its unit, range and
- * default.  Key paths are resolved against the directory of the file, so a
- * folder (config, keys, the server's pinned key) can be copied anywhere;
- * every path below is absolute after a successful load.
+ * default.  Paths are resolved against the directory of the file, so a
+ * folder (config, keys, the server's pinned key, the pinned peer keys) can
+ * be copied anywhere; every path below is absolute after a successful load.
  */
 #ifndef MISSIVE_CLIENT_CONFIG_H
 #define MISSIVE_CLIENT_CONFIG_H
@@ -18,6 +18,7 @@ struct client_config {
 	char *private_key;		/* the user's RSA private key (path) */
 	char *public_key;		/* the user's RSA public key (path) */
 	char *server_key;		/* server's pinned public key (path) */
+	char *known_keys;		/* pinned peer keys (path, trust.h) */
 	long long reconnect_min_ms;	/* first reconnect delay, doubled on
 					   each failure */
 	long long reconnect_max_ms;	/* cap on that delay; 0 = do not

@@ -115,6 +115,7 @@ assert_client_strings_null(const struct client_config *c)
 	assert_null(c->private_key);
 	assert_null(c->public_key);
 	assert_null(c->server_key);
+	assert_null(c->known_keys);
 }
 
 /*
@@ -246,6 +247,8 @@ test_sample_client(void **state)
 	assert_string_equal(c.public_key, p);
 	in_dir(p, sizeof(p), "conf", "server.pub");
 	assert_string_equal(c.server_key, p);
+	in_dir(p, sizeof(p), "conf", "known_keys");
+	assert_string_equal(c.known_keys, p);
 	assert_int_equal(c.reconnect_min_ms, 500);
 	assert_int_equal(c.reconnect_max_ms, 30000);
 	assert_int_equal(c.keepalive_interval, 30);
@@ -320,6 +323,8 @@ test_client_defaults(void **state)
 	assert_string_equal(c.public_key, p);
 	in_dir(p, sizeof(p), tmp_base(), "server.pub");
 	assert_string_equal(c.server_key, p);
+	in_dir(p, sizeof(p), tmp_base(), "known_keys");
+	assert_string_equal(c.known_keys, p);
 	assert_int_equal(c.reconnect_min_ms, 500);
 	assert_int_equal(c.reconnect_max_ms, 30000);
 	assert_int_equal(c.keepalive_interval, 30);
@@ -332,7 +337,8 @@ static void
 test_path_relative(void **state)
 {
 	char *path = write_conf(CLIENT_OK
-	    "keys: { private = \"sub/dir/me.key\"; server = \"./s.pub\"; };\n");
+	    "keys: { private = \"sub/dir/me.key\"; server = \"./s.pub\"; };\n"
+	    "known_keys = \"trust/known\";\n");
 	struct client_config c;
 	char err[512], p[PATH_MAX + 64];
 
@@ -343,6 +349,8 @@ test_path_relative(void **state)
 	assert_string_equal(c.private_key, p);
 	in_dir(p, sizeof(p), tmp_base(), "./s.pub");
 	assert_string_equal(c.server_key, p);
+	in_dir(p, sizeof(p), tmp_base(), "trust/known");
+	assert_string_equal(c.known_keys, p);
 	assert_true(c.public_key[0] == '/');
 	client_config_free(&c);
 	remove_conf(path);
