@@ -31,9 +31,8 @@ malformed(struct session *s, unsigned op)
 	cs_lost(s, E_MALFORMED, "the server sent a malformed %04u frame", op);
 }
 
-/* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
-static int64_t
-parse_time(const char *t)
+int64_t
+cs_parse_time(const char *t)
 {
 	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
 	struct tm tm;
@@ -119,39 +118,12 @@ on_login(struct session *s, char **f, size_t n)
 	if (s->gen != gen || s->state != ST_OPEN)
 		return;
 	if (s->quit_wanted)
-		cs_send_quit(s);
-	else
+		s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
+	cs_rooms_login(s);
+	if (s->gen == gen && s->state == ST_OPEN)
 		cs_flush(s);
-}
-
-static void
-on_chat(struct session *s, char **f, size_t n)
-{
-	struct session_event ev = { .kind = SESSION_EV_CHAT, .nickname = f[0],
-	    .timestamp = f[1], .text = f[2] };
-
-	if ((ev.time_ms = parse_time(f[1])) < 0) {
-		malformed(s, OP_DELIVERY);
-		return;
-	}
-	cs_emit(s, &ev);
-}
-
-static void
-on_presence(struct session *s, char **f, size_t n)
-{
-	struct session_event ev = { .user = f[1], .nickname = f[2] };
-
-	if (n == 3 && strcmp(f[0], "JOIN") == 0) {
-		ev.kind = SESSION_EV_JOIN;
-	} else if (n == 4 && strcmp(f[0], "LEAVE") == 0) {
-		ev.kind = SESSION_EV_LEAVE;
-		ev.code = f[3];
-	} else {
-		malformed(s, OP_PRESENCE);
-		return;
-	}
-	cs_emit(s, &ev);
+	if (s->gen == gen)
+		cs_quit_if_drained(s);
 }
 
 static void
@@ -163,22 +135,30 @@ on_who(struct session *s, char **f, size_t n)
 	cs_emit(s, &ev);
 }
 
+int
+cs_parse_count(const char *t, long long *v)
+{
+	size_t i, len = strlen(t);
+
+	*v = 0;
+	if (len == 0 || len > 9)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		*v = *v * 10 + (t[i] - '0');
+	}
+	return 0;
+}
+
 static void
 on_who_end(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_WHO_END };
-	size_t i, len = strlen(f[0]);
 
-	if (len == 0 || len > 9) {
+	if (cs_parse_count(f[0], &ev.count) != 0) {
 		malformed(s, OP_WHO_END);
 		return;
-	}
-	for (i = 0; i < len; i++) {
-		if (f[0][i] < '0' || f[0][i] > '9') {
-			malformed(s, OP_WHO_END);
-			return;
-		}
-		ev.count = ev.count * 10 + (f[0][i] - '0');
 	}
 	cs_emit(s, &ev);
 }
@@ -254,8 +234,14 @@ on_closing(struct session *s, char **f, size_t n)
 
 static const struct handler handlers[] = {
 	{ OP_LOGIN_RESULT, 2, 2, IN(ST_LOGIN), on_login },
-	{ OP_DELIVERY, 3, 3, LOGGED_IN, on_chat },
-	{ OP_PRESENCE, 3, 4, LOGGED_IN, on_presence },
+	{ OP_DELIVERY, 6, 6, LOGGED_IN, cs_on_chat },
+	{ OP_PRESENCE, 6, 6, LOGGED_IN, cs_on_presence },
+	{ OP_DEVICE, 5, 5, LOGGED_IN, cs_on_device },
+	{ OP_DEVICES_END, 2, 2, LOGGED_IN, cs_on_devices_end },
+	{ OP_LEFT, 1, 1, LOGGED_IN, cs_on_left },
+	{ OP_SENDER_KEY_DELIVERY, 6, 6, LOGGED_IN, cs_on_sender_key },
+	{ OP_ROOM_ENTRY, 2, 2, LOGGED_IN, cs_on_room },
+	{ OP_ROOMS_END, 1, 1, LOGGED_IN, cs_on_rooms_end },
 	{ OP_WHO_ENTRY, 2, 2, LOGGED_IN, on_who },
 	{ OP_WHO_END, 1, 1, LOGGED_IN, on_who_end },
 	{ OP_SERVER_PONG, 1, 1, CONNECTED, on_pong },

@@ -7,16 +7,28 @@
  * pair; the pinned server key).  With --check, prints what it holds and
  * exits.  Otherwise asks for the password on the terminal without echo (or
  * reads it from FILE, which must not be readable by group or others;
- * standard input is never read for it), connects, logs in, and sends each
- * line of standard input as a chat message:
+ * standard input is never read for it), connects, logs in (into the room
+ * "lobby"), and sends each line of standard input as a chat message to
+ * the current room, end-to-end encrypted.  Commands:
  *
- *   TT or /quit   leave (so does the end of input, after queued lines)
- *   /who          list who is online
- *   //text        send "/text" (other lines starting with '/' are refused)
+ *   /join ROOM        join a room (with or without '#'); it becomes current
+ *   /leave [ROOM]     leave a room (default: the current one)
+ *   /rooms            list the rooms
+ *   /who [ROOM]       who is online, or in a room
+ *   /msg USER text    a private message
+ *   /fingerprint [USER]  your key's fingerprint, or USER's keys
+ *   /accept USER      accept USER's changed key (after comparing it)
+ *   /verify USER      mark USER's keys verified (after comparing them)
+ *   /help             these commands
+ *   TT or /quit       leave (so does the end of input, after queued lines)
+ *   //text            send "/text"
  *
  * Standard output gets one line per event, flushed at once (it works in a
- * pipe): chat as "[HH:MM:SS] <nickname> text" (the server's time, shown in
- * local time), notices starting with "*** ", errors with "!!! ".  Control
+ * pipe): chat as "[HH:MM:SS] #room <nickname> text" or "[HH:MM:SS] @user
+ * <nickname> text" for a private conversation (the server's time, shown in
+ * local time; "[key not accepted]" after the nickname when the sender's key
+ * changed and was not accepted), notices starting with "*** ", errors and
+ * warnings with "!!! ".  Control
  * characters from the network are shown as '?'.  When standard output is
  * not a terminal, the reason for an exit other than 0 also goes to
  * standard error.
@@ -59,7 +71,8 @@
 struct ui {
 	struct session *s;
 	const char *host;
-	struct buf who;               /* the who list being received */
+	char room[64];                /* where plain lines go */
+	struct buf who;               /* the who or room list being received */
 	char *line;                   /* the input line being read */
 	size_t linelen, linemax;
 	int overlong;                 /* skipping the rest of a long line */
@@ -103,6 +116,15 @@ put_str(FILE *f, const char *s)
 	put_net(f, s, strlen(s));
 }
 
+/* "#room" or "@user". */
+static void
+put_conv(FILE *f, const char *conv)
+{
+	if (conv[0] != '@')
+		fputc('#', f);
+	put_str(f, conv);
+}
+
 static void
 print_chat(const struct session_event *ev)
 {
@@ -113,9 +135,12 @@ print_chat(const struct session_event *ev)
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
 		(void)snprintf(hms, sizeof(hms), "??:??:??");
-	printf("[%s] <", hms);
+	printf("[%s] ", hms);
+	put_conv(stdout, ev->room);
+	fputs(" <", stdout);
 	put_str(stdout, ev->nickname);
-	fputs("> ", stdout);
+	fputs(ev->trust == SESSION_KEY_UNACCEPTED ? "> [key not accepted] " :
+	    "> ", stdout);
 	put_str(stdout, ev->text);
 	putchar('\n');
 }
@@ -160,18 +185,49 @@ print_not_enrolled(FILE *f, const struct session_event *ev)
 	fputs(". Ask the admin to enroll this key for your account.\n", f);
 }
 
-/* The who list: "nickname (user)" entries, printed at its end. */
+/* A list ("a (b), c (d)"), printed at its end. */
 static void
-who_add(struct ui *ui, const struct session_event *ev)
+list_add(struct ui *ui, const char *a, const char *b)
 {
 	const char *sep = buf_size(&ui->who) > 0 ? ", " : "";
 
 	if (buf_append(&ui->who, sep, strlen(sep)) != 0 ||
-	    buf_append(&ui->who, ev->nickname, strlen(ev->nickname)) != 0 ||
+	    buf_append(&ui->who, a, strlen(a)) != 0 ||
 	    buf_append(&ui->who, " (", 2) != 0 ||
-	    buf_append(&ui->who, ev->user, strlen(ev->user)) != 0 ||
+	    buf_append(&ui->who, b, strlen(b)) != 0 ||
 	    buf_append(&ui->who, ")", 1) != 0)
-		printf("!!! out of memory: the who list is incomplete\n");
+		printf("!!! out of memory: the list is incomplete\n");
+}
+
+static void
+list_print(struct ui *ui, const char *what, long long count)
+{
+	printf("*** %s (%lld): ", what, count);
+	put_net(stdout, (const char *)buf_data(&ui->who), buf_size(&ui->who));
+	putchar('\n');
+	buf_free(&ui->who);
+}
+
+static const char *
+trust_word(enum session_trust t)
+{
+	switch (t) {
+	case SESSION_KEY_OWN:
+		return "this device";
+	case SESSION_KEY_VERIFIED:
+		return "verified";
+	case SESSION_KEY_SEEN:
+		return "pinned, not verified";
+	default:
+		return "CHANGED, not accepted";
+	}
+}
+
+static void
+print_key(void *arg, const char *fp, enum session_trust t)
+{
+	printf("***   %s  %s\n", fp, trust_word(t));
+	(void)arg;
 }
 
 static void
@@ -214,29 +270,68 @@ on_event(void *arg, const struct session_event *ev)
 	case SESSION_EV_CHAT:
 		print_chat(ev);
 		break;
+	case SESSION_EV_UNREADABLE:
+		fputs("!!! ", stdout);
+		put_str(stdout, ev->text);
+		putchar('\n');
+		break;
+	case SESSION_EV_JOINED:
+		fputs("*** you are in ", stdout);
+		put_conv(stdout, ev->room);
+		printf(" with %lld other connection%s\n", ev->count,
+		    ev->count == 1 ? "" : "s");
+		break;
+	case SESSION_EV_LEFT:
+		fputs("*** you left ", stdout);
+		put_conv(stdout, ev->room);
+		putchar('\n');
+		if (strcmp(ev->room, ui->room) == 0)
+			(void)snprintf(ui->room, sizeof(ui->room), "lobby");
+		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
 		fputs("*** ", stdout);
 		put_str(stdout, ev->nickname);
 		fputs(" (", stdout);
 		put_str(stdout, ev->user);
-		if (ev->kind == SESSION_EV_JOIN) {
-			fputs(") joined\n", stdout);
-			break;
+		fputs(ev->kind == SESSION_EV_JOIN ? ") joined " : ") left ",
+		    stdout);
+		put_conv(stdout, ev->room);
+		if (ev->kind == SESSION_EV_LEAVE) {
+			fputs(" (", stdout);
+			put_str(stdout, ev->code);
+			fputs(")", stdout);
 		}
-		fputs(") left (", stdout);
-		put_str(stdout, ev->code);
-		fputs(")\n", stdout);
+		putchar('\n');
 		break;
 	case SESSION_EV_WHO:
-		who_add(ui, ev);
+		list_add(ui, ev->nickname, ev->user);
 		break;
 	case SESSION_EV_WHO_END:
-		printf("*** online (%lld): ", ev->count);
-		put_net(stdout, (const char *)buf_data(&ui->who),
-		    buf_size(&ui->who));
-		putchar('\n');
-		buf_free(&ui->who);
+		list_print(ui, "online", ev->count);
+		break;
+	case SESSION_EV_ROOM: {
+		char members[24];
+
+		(void)snprintf(members, sizeof(members), "%lld", ev->count);
+		list_add(ui, ev->room, members);
+		break;
+	}
+	case SESSION_EV_ROOMS_END:
+		list_print(ui, "rooms", ev->count);
+		break;
+	case SESSION_EV_KEY_PINNED:
+		printf("*** pinned %s's key %s (first seen; compare it with "
+		    "%s, then /verify %s)\n", ev->user, ev->fingerprint,
+		    ev->user, ev->user);
+		break;
+	case SESSION_EV_KEY_CHANGED:
+		printf("!!! WARNING: %s presented a key that is not pinned: %s "
+		    "(pinned: %s). It may be a new device of %s, or someone "
+		    "else. Nothing is sent to conversations with it until you "
+		    "compare fingerprints with %s and type /accept %s\n",
+		    ev->user, ev->fingerprint, ev->pinned, ev->user, ev->user,
+		    ev->user);
 		break;
 	case SESSION_EV_SERVER_ERROR:
 		fputs("!!! server error (", stdout);
@@ -288,6 +383,119 @@ on_event(void *arg, const struct session_event *ev)
 	}
 }
 
+static const char help[] =
+    "*** commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], "
+    "/msg USER text, /fingerprint [USER], /accept USER, /verify USER, "
+    "/quit (or TT), /help; //text sends /text\n";
+
+/* The next word of *p (ending at a space or the end), NUL-terminated. */
+static char *
+word(char **p)
+{
+	char *w = *p, *end;
+
+	while (*w == ' ')
+		w++;
+	if ((end = strchr(w, ' ')) != NULL) {
+		*end = '\0';
+		*p = end + 1;
+	} else {
+		*p = w + strlen(w);
+	}
+	return w;
+}
+
+/* A room as typed: "#dev" or "dev". */
+static char *
+room_arg(char **p)
+{
+	char *w = word(p);
+
+	return w[0] == '#' ? w + 1 : w;
+}
+
+static int
+cmd_fingerprint(struct ui *ui, const char *user)
+{
+	if (user[0] == '\0') {
+		printf("*** your key: %s\n", session_fingerprint(ui->s));
+		return 0;
+	}
+	printf("*** keys of %s:\n", user);
+	if (session_keys(ui->s, user, print_key, NULL) == 0)
+		printf("***   none seen yet\n");
+	return 0;
+}
+
+static int
+cmd_accept(struct ui *ui, const char *user, int verified)
+{
+	int n;
+
+	if (user[0] == '\0') {
+		printf("!!! usage: /%s USER\n", verified ? "verify" : "accept");
+		return E_INVALID;
+	}
+	if ((n = session_accept_key(ui->s, user, verified)) < 0)
+		return n;
+	if (n == 0)
+		printf("*** nothing to %s for %s\n", verified ? "verify" :
+		    "accept", user);
+	else
+		printf("*** %s %d key%s of %s\n", verified ? "verified" :
+		    "accepted", n, n == 1 ? "" : "s", user);
+	return 0;
+}
+
+/* A line starting with one '/' (NUL-terminated at len). */
+static int
+command(struct ui *ui, char *line, size_t len)
+{
+	char *rest = line + 1, *name, *arg, conv[64];
+	int r;
+
+	line[len] = '\0';
+	name = word(&rest);
+	if (strcmp(name, "who") == 0) {
+		arg = room_arg(&rest);
+		return session_who(ui->s, arg[0] != '\0' ? arg : NULL);
+	}
+	if (strcmp(name, "rooms") == 0)
+		return session_rooms(ui->s);
+	if (strcmp(name, "join") == 0) {
+		arg = room_arg(&rest);
+		if ((r = session_join(ui->s, arg)) == 0)
+			(void)snprintf(ui->room, sizeof(ui->room), "%s", arg);
+		return r;
+	}
+	if (strcmp(name, "leave") == 0) {
+		arg = room_arg(&rest);
+		return session_leave(ui->s, arg[0] != '\0' ? arg : ui->room);
+	}
+	if (strcmp(name, "msg") == 0) {
+		arg = word(&rest);
+		if (arg[0] == '\0' || rest[0] == '\0') {
+			printf("!!! usage: /msg USER text\n");
+			return E_INVALID;
+		}
+		(void)snprintf(conv, sizeof(conv), "@%s", arg);
+		return session_send_chat(ui->s, conv, rest, strlen(rest));
+	}
+	if (strcmp(name, "fingerprint") == 0)
+		return cmd_fingerprint(ui, word(&rest));
+	if (strcmp(name, "accept") == 0 || strcmp(name, "verify") == 0)
+		return cmd_accept(ui, word(&rest), name[0] == 'v');
+	if (strcmp(name, "help") == 0) {
+		fputs(help, stdout);
+		return 0;
+	}
+	fputs("!!! unknown command /", stdout);
+	put_str(stdout, name);
+	putchar('\n');
+	fputs(help, stdout);
+	return E_INVALID;
+}
+
 /*
  * One line typed by the user (without its LF).  Returns 0, or the error an
  * event has already reported.
@@ -305,20 +513,13 @@ input_line(struct ui *ui, char *p, size_t len)
 		session_quit(ui->s, session_clock_ms());
 		return 0;
 	}
-	if (len == 4 && memcmp(p, "/who", 4) == 0)
-		return session_who(ui->s);
-	if (p[0] == '/' && (len < 2 || p[1] != '/')) {
-		fputs("!!! unknown command ", stdout);
-		put_net(stdout, p, len);
-		fputs(" (commands: /who, /quit; start a line with // to send "
-		    "it with one /)\n", stdout);
-		return E_INVALID;
-	}
+	if (p[0] == '/' && (len < 2 || p[1] != '/'))
+		return command(ui, p, len);
 	if (p[0] == '/') {
 		p++;
 		len--;
 	}
-	return session_send_chat(ui->s, p, len);
+	return session_send_chat(ui->s, ui->room, p, len);
 }
 
 /* Read what standard input has; lines go out as they complete. */
@@ -439,7 +640,7 @@ main(int argc, char **argv)
 	};
 	const char *conf = "client.conf", *pwfile = NULL;
 	struct client_config cfg;
-	struct ui ui = { .who = BUF_INIT, .input_open = 1 };
+	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = "lobby" };
 	EVP_PKEY *key = NULL, *server = NULL;
 	char err[512], fp[KD_FP_SIZE], sfp[KD_FP_SIZE], prompt[512];
 	char *password = NULL;
@@ -494,17 +695,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = session_new(&cfg, key, server, password, on_event, &ui,
-	    &ui.s)) != 0) {
+	    &ui.s, err, sizeof(err))) != 0) {
 		fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
 		    "the password must be 1 to 1024 bytes of UTF-8, one line" :
-		    err_str(r));
+		    err[0] != '\0' ? err : err_str(r));
 		goto out;
 	}
 	secret_free(password);
 	password = NULL;
 	ui.host = cfg.server_host;
 	ui.linemax = (size_t)cfg.max_frame;
-	if ((ui.line = malloc(ui.linemax)) == NULL) {
+	if ((ui.line = malloc(ui.linemax + 1)) == NULL) {
 		fprintf(stderr, "missive: %s\n", err_str(E_NOMEM));
 		goto out;
 	}
@@ -519,7 +720,7 @@ out:
 	secret_free(password);
 	buf_free(&ui.who);
 	if (ui.line != NULL)
-		OPENSSL_clear_free(ui.line, ui.linemax);
+		OPENSSL_clear_free(ui.line, ui.linemax + 1);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(server);
 	client_config_free(&cfg);

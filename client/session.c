@@ -32,9 +32,8 @@ cs_emit(struct session *s, const struct session_event *ev)
 	s->on_event(s->arg, ev);
 }
 
-/* Refuse a command: report why as an error event, return err. */
-static int __attribute__((format(printf, 3, 4)))
-refuse(struct session *s, int err, const char *fmt, ...)
+int
+cs_refuse(struct session *s, int err, const char *fmt, ...)
 {
 	struct session_event ev = { .kind = SESSION_EV_ERROR, .err = err };
 	char msg[CS_MSG_MAX];
@@ -51,13 +50,15 @@ refuse(struct session *s, int err, const char *fmt, ...)
 int
 session_new(const struct client_config *cfg, EVP_PKEY *key,
     EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
-    void *arg, struct session **out)
+    void *arg, struct session **out, char *err, size_t errlen)
 {
+	struct e2e_conv *cv;
 	struct session *s;
 	size_t pwlen;
 	int r;
 
 	*out = NULL;
+	(void)snprintf(err, errlen, "%s", "");
 	if (cfg == NULL || key == NULL || server_key == NULL ||
 	    password == NULL || on_event == NULL || cfg->server_host == NULL ||
 	    cfg->user == NULL || name_check_user(cfg->user) != 0 ||
@@ -98,8 +99,16 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 		goto fail;
 	s->server_key = server_key;
 	if ((r = kd_fingerprint(key, s->own_fp)) != 0 ||
-	    (r = kd_fingerprint(server_key, s->pinned_fp)) != 0)
+	    (r = kd_fingerprint(server_key, s->pinned_fp)) != 0 ||
+	    (r = e2e_init(&s->e2e, key, cfg->user)) != 0)
 		goto fail;
+	if ((r = trust_load(cfg->known_keys, &s->trust, err, errlen)) != 0)
+		goto fail;
+	/* The server puts every login in the lobby. */
+	r = E_NOMEM;
+	if ((cv = e2e_conv(&s->e2e, "lobby", 1)) == NULL)
+		goto fail;
+	cv->member = 1;
 	*out = s;
 	return 0;
 fail:
@@ -127,6 +136,7 @@ conn_close(struct session *s)
 	kd_hs_clear(&s->hs);
 	kd_record_clear(&s->tx);
 	kd_record_clear(&s->rx);
+	e2e_reset(&s->e2e);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->txplain);
@@ -143,6 +153,9 @@ session_free(struct session *s)
 	conn_close(s);
 	buf_free(&s->rxplain);
 	buf_free(&s->queue);
+	e2e_fini(&s->e2e);
+	trust_free(s->trust);
+	free(s->warned);
 	if (s->password != NULL)
 		OPENSSL_clear_free(s->password, s->password_len);
 	free(s->host);
@@ -161,6 +174,7 @@ drop_queue(struct session *s)
 	char msg[CS_MSG_MAX];
 	size_t n = s->queued;
 
+	(void)cs_pending_drop_all(s);
 	buf_free(&s->queue);
 	s->queued = 0;
 	if (n == 0)
@@ -432,6 +446,11 @@ session_tick(struct session *s, int64_t now_ms)
 			    SESSION_CONNECT_TIMEOUT_MS / 1000);
 		break;
 	case ST_OPEN:
+		if (s->quit_wanted && now_ms >= s->deadline) {
+			(void)cs_pending_drop_all(s);
+			cs_send_quit(s);
+			break;
+		}
 		keepalive(s);
 		break;
 	case ST_QUIT:
@@ -462,9 +481,13 @@ session_timeout(const struct session *s, int64_t now_ms)
 		due = s->deadline;
 		break;
 	case ST_OPEN:
-		if (s->keepalive_ms == 0)
+		if (s->quit_wanted)
+			due = s->deadline;
+		else if (s->keepalive_ms == 0)
 			return -1;
-		due = s->last_rx + (s->ping_sent ? 2 : 1) * s->keepalive_ms;
+		else
+			due = s->last_rx + (s->ping_sent ? 2 : 1) *
+			    s->keepalive_ms;
 		break;
 	case ST_WAIT:
 		due = s->reconnect_at;
@@ -479,16 +502,15 @@ int
 session_check_text(const struct session *s, const char *text, size_t len,
     const char **why)
 {
-	size_t max = s->max_frame - FRAME_CHAT_OVERHEAD;
+	size_t max = session_text_max(s);
 
 	if ((*why = text_chat_problem((const uint8_t *)text, len, max)) == NULL)
 		return 0;
 	return len > max ? E_TOO_LONG : E_MALFORMED;
 }
 
-/* Send a frame now if logged in, else queue it for the next login. */
-static int
-send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
+int
+cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
     size_t n)
 {
 	size_t need = cs_frame_size(f, n);
@@ -497,51 +519,30 @@ send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
 	switch (s->state) {
 	case ST_OPEN:
 		if (buf_size(&s->out) + need > SESSION_OUT_MAX)
-			return refuse(s, E_TOO_LONG, "not sent: the server is "
+			return cs_refuse(s, E_TOO_LONG, "not sent: the server is "
 			    "not reading (%zu bytes waiting)",
 			    buf_size(&s->out));
 		if ((r = cs_put(&s->txplain, opcode, f, n)) != 0)
-			return refuse(s, r, "not sent: %s", err_str(r));
+			return cs_refuse(s, r, "not sent: %s", err_str(r));
 		cs_flush(s);
 		return 0;
 	case ST_QUIT:
 	case ST_END:
-		return refuse(s, E_STATE, "not sent: the session is %s",
+		return cs_refuse(s, E_STATE, "not sent: the session is %s",
 		    s->state == ST_QUIT ? "closing" : "over");
 	default:
 		if (s->quit_wanted)
-			return refuse(s, E_STATE, "not sent: the session is "
+			return cs_refuse(s, E_STATE, "not sent: the session is "
 			    "closing");
 		if (s->queued >= SESSION_QUEUE_LINES ||
 		    buf_size(&s->queue) + need > SESSION_QUEUE_BYTES)
-			return refuse(s, E_TOO_LONG, "not sent: %zu lines are "
+			return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
 			    "already waiting for the connection", s->queued);
 		if ((r = cs_put(&s->queue, opcode, f, n)) != 0)
-			return refuse(s, r, "not sent: %s", err_str(r));
+			return cs_refuse(s, r, "not sent: %s", err_str(r));
 		s->queued++;
 		return 0;
 	}
-}
-
-int
-session_send_chat(struct session *s, const char *text, size_t len)
-{
-	struct frame_field f = { text, len };
-	const char *why;
-	int r;
-
-	if ((r = session_check_text(s, text, len, &why)) == E_TOO_LONG)
-		return refuse(s, r, "message not sent: %zu bytes, at most %zu",
-		    len, s->max_frame - FRAME_CHAT_OVERHEAD);
-	if (r != 0)
-		return refuse(s, r, "message not sent: %s", why);
-	return send_or_queue(s, OP_CHAT, &f, 1);
-}
-
-int
-session_who(struct session *s)
-{
-	return send_or_queue(s, OP_WHO, NULL, 0);
 }
 
 void
@@ -550,7 +551,13 @@ session_quit(struct session *s, int64_t now_ms)
 	s->now = now_ms;
 	switch (s->state) {
 	case ST_OPEN:
-		cs_send_quit(s);
+		/* Lines waiting for a device list go out first. */
+		if (cs_pending_count(s) > 0) {
+			s->quit_wanted = 1;
+			s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
+		} else {
+			cs_send_quit(s);
+		}
 		break;
 	case ST_QUIT:
 	case ST_END:
@@ -560,12 +567,19 @@ session_quit(struct session *s, int64_t now_ms)
 		break;
 	default:
 		/* Not logged in: queued lines go out first, after the login. */
-		if (s->queued > 0)
+		if (s->queued > 0 || cs_pending_count(s) > 0)
 			s->quit_wanted = 1;
 		else
 			cs_finish(s);
 		break;
 	}
+}
+
+void
+cs_quit_if_drained(struct session *s)
+{
+	if (s->quit_wanted && s->state == ST_OPEN && cs_pending_count(s) == 0)
+		cs_send_quit(s);
 }
 
 enum session_end

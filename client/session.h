@@ -30,9 +30,12 @@
  * counts as lost; a frame with an unknown opcode is ignored with an error
  * event.
  *
- * Chat lines and who requests made while not logged in are queued (at most
+ * Chat lines and requests made while not logged in are queued (at most
  * SESSION_QUEUE_LINES lines or SESSION_QUEUE_BYTES bytes) and sent in order
- * after the next login.  Nothing is dropped silently: a refused line is an
+ * after the next login (chat lines per conversation, once its devices are
+ * known).  Every chat line is end-to-end encrypted: the core keeps the
+ * conversations' devices and sender keys (client/e2e.h) and the pinned peer
+ * keys (client/trust.h, the folder's known_keys).  Nothing is dropped silently: a refused line is an
  * error event, and so are lines still queued when the session ends.
  */
 #ifndef MISSIVE_CLIENT_SESSION_H
@@ -67,6 +70,14 @@ enum session_end {
 	SESSION_FAILED,               /* anything else */
 };
 
+/* How far a peer's key is trusted (docs/PROTOCOL.md section 8.4). */
+enum session_trust {
+	SESSION_KEY_UNACCEPTED,       /* changed: not pinned, not accepted */
+	SESSION_KEY_SEEN,             /* pinned on first use or accepted */
+	SESSION_KEY_VERIFIED,         /* fingerprint compared out of band */
+	SESSION_KEY_OWN,              /* this device's own key */
+};
+
 /*
  * Events.  The comment names the fields that are set; the others are NULL
  * or 0.  Strings are NUL-terminated, valid only during the callback, and
@@ -84,13 +95,30 @@ enum session_event_kind {
 	SESSION_EV_LOGGED_IN,         /* nickname (net) */
 	SESSION_EV_LOGIN_FAILED,      /* code (net): invalid, locked,
 	                                 disabled, unavailable or busy */
-	SESSION_EV_CHAT,              /* nickname, timestamp, text (net),
-	                                 time_ms */
-	SESSION_EV_JOIN,              /* user, nickname (net) */
-	SESSION_EV_LEAVE,             /* user, nickname, code (net): the
-	                                 reason */
+	SESSION_EV_CHAT,              /* room (the conversation: "dev" or
+	                                 "@bob"), nickname, user, fingerprint
+	                                 (the sending device), trust,
+	                                 timestamp, text (decrypted), time_ms */
+	SESSION_EV_UNREADABLE,        /* room, user, err, text: a message or
+	                                 sender key that was refused (forged,
+	                                 replayed, or sent before we came) */
+	SESSION_EV_JOINED,            /* room, count: we are in the room, with
+	                                 count other member connections */
+	SESSION_EV_LEFT,              /* room: we left it */
+	SESSION_EV_JOIN,              /* room, user, nickname, fingerprint
+	                                 (net): a device joined a room */
+	SESSION_EV_LEAVE,             /* room, user, nickname, fingerprint,
+	                                 code (net): the reason */
 	SESSION_EV_WHO,               /* user, nickname (net): one entry */
 	SESSION_EV_WHO_END,           /* count */
+	SESSION_EV_ROOM,              /* room, count: one room of the list */
+	SESSION_EV_ROOMS_END,         /* count */
+	SESSION_EV_KEY_PINNED,        /* user, fingerprint: first key seen
+	                                 for user, pinned (trust on first use) */
+	SESSION_EV_KEY_CHANGED,       /* user, fingerprint (new), pinned (one
+	                                 pinned before): sending to
+	                                 conversations with that device is
+	                                 refused until session_accept_key() */
 	SESSION_EV_SERVER_ERROR,      /* code, text (net): 1009 */
 	SESSION_EV_CLOSING,           /* code, text (net): 1010 */
 	SESSION_EV_DISCONNECTED,      /* err, text (may quote the server):
@@ -120,13 +148,16 @@ struct session_event {
 	int64_t time_ms;              /* the same, ms since the Unix epoch */
 	long long count;
 	long long delay_ms;
+	const char *room;             /* a conversation: room or "@user" */
+	enum session_trust trust;
 	int err;                      /* E_* code (common/err.h) */
 	enum session_end end;
 };
 
 /*
- * The callback may call session_send_chat(), session_who() and
- * session_quit(), nothing else of this API (no session_free()).
+ * The callback may call the commands (session_send_chat() to
+ * session_accept_key(), session_quit()) and the queries, not
+ * session_free().
  */
 typedef void session_event_fn(void *arg, const struct session_event *ev);
 
@@ -137,12 +168,15 @@ struct session;
  * pinned server key and the password (1 to 1024 bytes of UTF-8 without
  * CR or LF, else E_PASSWORD).  The session copies what it needs from cfg
  * and password, and takes its own references to the keys; the caller may
- * free all of them.  Nothing happens before session_start().  Returns 0,
- * E_PASSWORD, E_INVALID, E_CRYPTO or E_NOMEM.
+ * free all of them.  It loads the pinned peer keys from cfg->known_keys.
+ * Nothing happens before session_start().  Returns 0, E_PASSWORD,
+ * E_INVALID, E_CRYPTO, E_NOMEM, or E_CONFIG / E_IO with a one-line message
+ * in err (a bad or unreadable known_keys file).
  */
 int session_new(const struct client_config *cfg, EVP_PKEY *key,
     EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
-    void *arg, struct session **out) __attribute__((warn_unused_result));
+    void *arg, struct session **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Close the connection, wipe every secret (the password too) and free. */
 void session_free(struct session *s);
@@ -167,18 +201,64 @@ void session_tick(struct session *s, int64_t now_ms);
 int64_t session_timeout(const struct session *s, int64_t now_ms);
 
 /*
- * Send len bytes of text as a chat line (queued if not logged in).  The
- * text must be 1 to max_frame - FRAME_CHAT_OVERHEAD bytes of UTF-8 without control
- * characters other than TAB.  Returns 0, or on refusal (also reported by
- * an SESSION_EV_ERROR event with the reason): E_MALFORMED (bad text),
- * E_TOO_LONG (too long, or the queue is full), E_STATE (quitting or
- * ended), E_NOMEM.
+ * Send len bytes of text to conversation conv ("room" or "@user"),
+ * end-to-end encrypted (docs/PROTOCOL.md section 8).  The text must be 1
+ * to session_text_max() bytes of UTF-8 without control characters other
+ * than TAB; a room must be one we are in (or joining).  When the room's
+ * device list is not known yet (not logged in, joining, or asking a private
+ * conversation's devices) the line waits, in order, and goes out once it
+ * is.  Returns 0, or on refusal (also reported by an SESSION_EV_ERROR
+ * event with the reason): E_MALFORMED (bad text or conversation),
+ * E_TOO_LONG (too long, or too many lines waiting), E_STATE (not in that
+ * room, quitting or ended), E_UNTRUSTED (a device in the conversation has a
+ * changed key not yet accepted), E_NOT_FOUND (the user of a private
+ * conversation is not online), E_NOMEM.  A waiting line that is refused
+ * later is reported by an SESSION_EV_ERROR event.
  */
-int session_send_chat(struct session *s, const char *text, size_t len)
+int session_send_chat(struct session *s, const char *conv, const char *text,
+    size_t len) __attribute__((warn_unused_result));
+
+/* The longest chat text, in bytes. */
+size_t session_text_max(const struct session *s);
+
+/* Join a room (again after every reconnect, until left); E_MALFORMED. */
+int session_join(struct session *s, const char *room)
     __attribute__((warn_unused_result));
 
-/* Ask who is online (queued if not logged in); errors as above. */
-int session_who(struct session *s) __attribute__((warn_unused_result));
+/* Leave a room; E_STATE if we are not in it. */
+int session_leave(struct session *s, const char *room)
+    __attribute__((warn_unused_result));
+
+/* 1 if we are in room (or joining it). */
+int session_in_room(const struct session *s, const char *room);
+
+/* Ask for the list of rooms. */
+int session_rooms(struct session *s) __attribute__((warn_unused_result));
+
+/* Ask who is online (room NULL) or in a room (queued if not logged in). */
+int session_who(struct session *s, const char *room)
+    __attribute__((warn_unused_result));
+
+/*
+ * Accept the keys of user that are not accepted yet (seen in a room or
+ * conversation since we logged in), at SESSION_KEY_SEEN; with verified,
+ * also mark every pinned key of user SESSION_KEY_VERIFIED.  Saved in the
+ * folder's known_keys.  Returns how many keys changed level (>= 0) or
+ * E_IO, E_NOMEM, E_MALFORMED (bad user name).
+ */
+int session_accept_key(struct session *s, const char *user, int verified)
+    __attribute__((warn_unused_result));
+
+/*
+ * Call fn for each key we know for user: pinned ones and those seen but not
+ * accepted; for our own user also this device's key.  Returns how many.
+ */
+size_t session_keys(const struct session *s, const char *user,
+    void (*fn)(void *arg, const char *fingerprint, enum session_trust trust),
+    void *arg);
+
+/* This device's key fingerprint. */
+const char *session_fingerprint(const struct session *s);
 
 /*
  * Leave cleanly: send quit (after any queued lines, once logged in) and

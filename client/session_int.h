@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/e2e.h"
 #include "client/net.h"
 #include "client/session.h"
+#include "client/trust.h"
 #include "common/buf.h"
 #include "common/frame.h"
 #include "keydist/handshake.h"
@@ -24,6 +26,11 @@
 #define OP_WHO 4
 #define OP_PING 5
 #define OP_PONG 6
+#define OP_JOIN 11
+#define OP_LEAVE 12
+#define OP_ROOMS 13
+#define OP_DEVICES 14
+#define OP_SENDER_KEY 15
 #define OP_LOGIN_RESULT 1001
 #define OP_DELIVERY 1002
 #define OP_PRESENCE 1003
@@ -34,6 +41,12 @@
 #define OP_ERROR 1009
 #define OP_CLOSING 1010
 #define OP_REFUSED 1199
+#define OP_DEVICES_END 1011
+#define OP_DEVICE 1012
+#define OP_LEFT 1013
+#define OP_SENDER_KEY_DELIVERY 1015
+#define OP_ROOM_ENTRY 1016
+#define OP_ROOMS_END 1017
 
 #define CS_MSG_MAX 512                /* our own event texts */
 #define CS_TOKEN_MAX 32               /* keepalive token */
@@ -103,6 +116,11 @@ struct session {
 	struct buf queue;             /* frames waiting for the next login */
 	size_t queued;                /* how many */
 
+	struct e2e e2e;               /* conversations and their keys */
+	struct trust *trust;          /* pinned peer keys (known_keys) */
+	struct cs_warned *warned;     /* changed keys already reported */
+	size_t nwarned;
+
 	int64_t now;                  /* the caller's clock, last we heard */
 	int64_t deadline;             /* LOOKUP..LOGIN: give up the attempt;
 	                                 QUIT: stop waiting for goodbye */
@@ -111,6 +129,12 @@ struct session {
 	int64_t last_rx;              /* last authenticated record */
 	int ping_sent;                /* pinged since last_rx */
 	unsigned ping_count;          /* makes the tokens */
+};
+
+/* A changed peer key reported once per session. */
+struct cs_warned {
+	char user[NAME_USER_MAX + 1];
+	char fp[KD_FP_SIZE];
 };
 
 /* Report one event. */
@@ -162,6 +186,46 @@ void cs_flush(struct session *s);
 
 /* Send 0003 and wait for the server's goodbye. */
 void cs_send_quit(struct session *s);
+
+/* Report a refused command as an error event; returns err. */
+int cs_refuse(struct session *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Send a frame now if logged in, else queue it for the next login. */
+int cs_send_or_queue(struct session *s, unsigned opcode,
+    const struct frame_field *f, size_t n)
+    __attribute__((warn_unused_result));
+
+/* Logged in: join our rooms again, ask for the devices of private
+   conversations with lines waiting (client/rooms.c). */
+void cs_rooms_login(struct session *s);
+
+/* Frames about rooms and end-to-end messages (client/rooms.c). */
+void cs_on_devices_end(struct session *s, char **f, size_t n);
+void cs_on_device(struct session *s, char **f, size_t n);
+void cs_on_presence(struct session *s, char **f, size_t n);
+void cs_on_left(struct session *s, char **f, size_t n);
+void cs_on_chat(struct session *s, char **f, size_t n);
+void cs_on_sender_key(struct session *s, char **f, size_t n);
+void cs_on_room(struct session *s, char **f, size_t n);
+void cs_on_rooms_end(struct session *s, char **f, size_t n);
+
+/* Forget every chat line waiting in a conversation (reporting them);
+   returns how many. */
+size_t cs_pending_drop_all(struct session *s);
+
+/* Chat lines waiting in conversations. */
+size_t cs_pending_count(const struct session *s);
+
+/* After a quit asked for while lines were waiting: quit once they are
+   gone. */
+void cs_quit_if_drained(struct session *s);
+
+/* A decimal count field: 0 and *v, or -1. */
+int cs_parse_count(const char *t, long long *v);
+
+/* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
+int64_t cs_parse_time(const char *t);
 
 /*
  * Handle one frame (without its LF; f[len] is the LF and may be

@@ -88,3 +88,12 @@ buf_free(struct buf *b)
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
 }
+
+void
+buf_truncate(struct buf *b, size_t size)
+{
+	if (size >= buf_size(b))
+		return;
+	OPENSSL_cleanse(b->p + b->off + size, buf_size(b) - size);
+	b->len = b->off + size;
+}

@@ -54,6 +54,9 @@ int buf_append(struct buf *b, const void *data, size_t n)
 /* Drop n bytes from the front (n <= buf_size()). */
 void buf_consume(struct buf *b, size_t n);
 
+/* Drop what follows the first size bytes (undo appends; wiped). */
+void buf_truncate(struct buf *b, size_t size);
+
 /* Free the storage if the queue is empty (idle connections hold none). */
 void buf_shrink(struct buf *b);
 

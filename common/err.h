@@ -35,7 +35,8 @@
 	X(E_STATE, -25, "message not allowed in this state")                \
 	X(E_SEQ_EXHAUSTED, -26, "record sequence space exhausted")          \
 	X(E_KEY_MISMATCH, -27, "key differs from the pinned key")           \
-	X(E_REPLAY, -28, "message replayed or out of order")
+	X(E_REPLAY, -28, "message replayed or out of order")             \
+	X(E_UNTRUSTED, -29, "a peer key changed and is not accepted")
 
 enum err_code {
 #define ERR_ENUM(name, value, text) name = value,

@@ -1,0 +1,465 @@
+/*
+ * End-to-end state of the client core: conversations, their devices and
+ * sender keys (docs/PROTOCOL.md sections 5.4 and 8).
+ */
+#include "client/e2e.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "client/session_int.h"
+#include "common/b64.h"
+#include "common/err.h"
+#include "common/frame.h"
+
+int
+e2e_init(struct e2e *e, EVP_PKEY *key, const char *user)
+{
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (strlen(user) > NAME_USER_MAX)
+		return E_INVALID;
+	if ((r = kd_fingerprint(key, e->fp)) != 0)
+		return r;
+	if (EVP_PKEY_up_ref(key) != 1)
+		return E_CRYPTO;
+	e->key = key;
+	(void)snprintf(e->user, sizeof(e->user), "%s", user);
+	return 0;
+}
+
+static void
+peer_keys_clear(struct e2e_conv *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->npeer; i++)
+		kd_sk_clear(&cv->peer[i].sk);
+	free(cv->peer);
+	cv->peer = NULL;
+	cv->npeer = cv->cappeer = 0;
+}
+
+void
+e2e_devices_clear(struct e2e_conv *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->ndev; i++)
+		EVP_PKEY_free(cv->dev[i].key);
+	free(cv->dev);
+	cv->dev = NULL;
+	cv->ndev = cv->capdev = 0;
+	cv->changed = 1;
+}
+
+/* Forget the devices and every key of cv. */
+static void
+conv_forget(struct e2e_conv *cv)
+{
+	e2e_devices_clear(cv);
+	peer_keys_clear(cv);
+	kd_sk_clear(&cv->own);
+	cv->have_own = 0;
+	cv->ready = cv->listing = cv->asking = 0;
+}
+
+void
+e2e_conv_drop(struct e2e *e, struct e2e_conv *cv)
+{
+	struct e2e_conv **pp;
+
+	for (pp = &e->convs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == cv) {
+			*pp = cv->next;
+			break;
+		}
+	}
+	conv_forget(cv);
+	buf_free(&cv->pending);
+	OPENSSL_cleanse(cv, sizeof(*cv));
+	free(cv);
+}
+
+void
+e2e_fini(struct e2e *e)
+{
+	while (e->convs != NULL)
+		e2e_conv_drop(e, e->convs);
+	EVP_PKEY_free(e->key);
+	OPENSSL_cleanse(e, sizeof(*e));
+}
+
+void
+e2e_reset(struct e2e *e)
+{
+	struct e2e_conv *cv;
+
+	for (cv = e->convs; cv != NULL; cv = cv->next)
+		conv_forget(cv);
+}
+
+int
+e2e_conv_name_ok(const char *name)
+{
+	return name_check_user(name[0] == '@' ? name + 1 : name) == 0;
+}
+
+struct e2e_conv *
+e2e_conv(struct e2e *e, const char *name, int create)
+{
+	struct e2e_conv *cv;
+	const char *peer = name + 1;
+
+	for (cv = e->convs; cv != NULL; cv = cv->next)
+		if (strcmp(cv->name, name) == 0)
+			return cv;
+	if (!create || !e2e_conv_name_ok(name) ||
+	    (cv = calloc(1, sizeof(*cv))) == NULL)
+		return NULL;
+	(void)snprintf(cv->name, sizeof(cv->name), "%s", name);
+	/* Both ends of a private conversation bind the same string. */
+	if (name[0] != '@')
+		(void)snprintf(cv->bound, sizeof(cv->bound), "%s", name);
+	else if (strcmp(e->user, peer) < 0)
+		(void)snprintf(cv->bound, sizeof(cv->bound), "@%s,%s", e->user,
+		    peer);
+	else
+		(void)snprintf(cv->bound, sizeof(cv->bound), "@%s,%s", peer,
+		    e->user);
+	cv->next = e->convs;
+	e->convs = cv;
+	return cv;
+}
+
+/* Decode b64 text into a new buffer (freed by the caller). */
+static int
+decode(const char *text, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(text);
+	long got;
+
+	if (n == 0 || (*out = malloc(B64_DECODED_MAX(n))) == NULL)
+		return n == 0 ? E_MALFORMED : E_NOMEM;
+	if ((got = b64_decode(text, n, *out, B64_DECODED_MAX(n))) <= 0) {
+		free(*out);
+		*out = NULL;
+		return E_MALFORMED;
+	}
+	*len = (size_t)got;
+	return 0;
+}
+
+/* The key in spki (b64 DER), checked against fp. */
+static int
+key_from_spki(const char *spki, const char *fp, EVP_PKEY **key)
+{
+	char got[KD_FP_SIZE];
+	uint8_t *der;
+	size_t len;
+	int r;
+
+	*key = NULL;
+	if ((r = decode(spki, &der, &len)) != 0)
+		return r;
+	r = kd_key_from_der(der, len, key);
+	free(der);
+	if (r != 0)
+		return E_MALFORMED;
+	if ((r = kd_fingerprint(*key, got)) != 0 || strcmp(got, fp) != 0) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		return r != 0 ? r : E_KEY_MISMATCH;
+	}
+	return 0;
+}
+
+int
+e2e_device_add(struct e2e_conv *cv, const char *user, const char *nick,
+    const char *fp, const char *spki)
+{
+	struct e2e_device *d;
+	EVP_PKEY *key;
+	size_t cap;
+	int r;
+
+	if (strlen(user) > NAME_USER_MAX || strlen(fp) >= KD_FP_SIZE ||
+	    strlen(nick) >= sizeof(d->nick))
+		return E_MALFORMED;
+	if ((r = key_from_spki(spki, fp, &key)) != 0)
+		return r;
+	if (cv->ndev == cv->capdev) {
+		cap = cv->capdev ? 2 * cv->capdev : 8;
+		if ((d = reallocarray(cv->dev, cap, sizeof(*d))) == NULL) {
+			EVP_PKEY_free(key);
+			return E_NOMEM;
+		}
+		cv->dev = d;
+		cv->capdev = cap;
+	}
+	d = &cv->dev[cv->ndev++];
+	(void)snprintf(d->user, sizeof(d->user), "%s", user);
+	(void)snprintf(d->nick, sizeof(d->nick), "%s", nick);
+	(void)snprintf(d->fp, sizeof(d->fp), "%s", fp);
+	d->key = key;
+	cv->changed = 1;
+	return 0;
+}
+
+static int
+is_device(const struct e2e_device *d, const char *user, const char *fp)
+{
+	return strcmp(d->user, user) == 0 && strcmp(d->fp, fp) == 0;
+}
+
+void
+e2e_device_remove(struct e2e_conv *cv, const char *user, const char *fp)
+{
+	size_t i, j;
+
+	for (i = 0; i < cv->ndev && !is_device(&cv->dev[i], user, fp); i++)
+		;
+	if (i == cv->ndev)
+		return;
+	EVP_PKEY_free(cv->dev[i].key);
+	cv->dev[i] = cv->dev[--cv->ndev];
+	cv->changed = 1;
+	for (i = 0; i < cv->ndev; i++)
+		if (is_device(&cv->dev[i], user, fp))
+			return;
+	/* That device has gone: its sender keys are of no more use. */
+	for (i = j = 0; i < cv->npeer; i++) {
+		if (strcmp(cv->peer[i].user, user) == 0 &&
+		    strcmp(cv->peer[i].fp, fp) == 0)
+			kd_sk_clear(&cv->peer[i].sk);
+		else
+			cv->peer[j++] = cv->peer[i];
+	}
+	cv->npeer = j;
+}
+
+int
+e2e_has_user(const struct e2e_conv *cv, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < cv->ndev; i++)
+		if (strcmp(cv->dev[i].user, user) == 0)
+			return 1;
+	return 0;
+}
+
+size_t
+e2e_text_max(size_t max_frame)
+{
+	return (max_frame - FRAME_CHAT_OVERHEAD) / 4 * 3 - 1 - KD_SK_OVERHEAD;
+}
+
+/* Append "op|conv|[fp|]b64(bin)" LF to out, if it fits in max_frame. */
+static int
+put_b64(struct buf *out, unsigned op, const char *conv, const char *fp,
+    const uint8_t *bin, size_t len, size_t max_frame)
+{
+	struct frame_field f[3];
+	size_t n = 0, cap = B64_ENCODED_SIZE(len);
+	char *text;
+	long tlen;
+	int r;
+
+	if ((text = malloc(cap)) == NULL)
+		return E_NOMEM;
+	if ((tlen = b64_encode(bin, len, text, cap, 1)) < 0) {
+		free(text);
+		return E_INTERNAL;
+	}
+	f[n++] = (struct frame_field){ conv, strlen(conv) };
+	if (fp != NULL)
+		f[n++] = (struct frame_field){ fp, strlen(fp) };
+	f[n++] = (struct frame_field){ text, (size_t)tlen };
+	r = cs_frame_size(f, n) + 1 > max_frame ? E_TOO_LONG :
+	    cs_put(out, op, f, n);
+	free(text);
+	return r;
+}
+
+/* A new sender key, sent to each distinct device of cv. */
+static int
+rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
+    struct buf *out)
+{
+	uint8_t blob[KD_SKD_MAX];
+	size_t i, j, len;
+	int r;
+
+	kd_sk_clear(&cv->own);
+	cv->have_own = 0;
+	if ((r = kd_sk_generate(&cv->own)) != 0)
+		return r;
+	for (i = 0; i < cv->ndev; i++) {
+		/* One per key: the server hands it to each connection. */
+		for (j = 0; j < i && strcmp(cv->dev[j].fp, cv->dev[i].fp); j++)
+			;
+		if (j < i)
+			continue;
+		if ((r = kd_sk_distribute(&cv->own, e->key, cv->dev[i].key,
+		    cv->bound, e->user, cv->dev[i].fp, blob, sizeof(blob),
+		    &len)) != 0 ||
+		    (r = put_b64(out, OP_SENDER_KEY, cv->name, cv->dev[i].fp,
+		    blob, len, max_frame)) != 0)
+			break;
+	}
+	OPENSSL_cleanse(blob, sizeof(blob));
+	if (r != 0) {
+		kd_sk_clear(&cv->own);
+		return r;
+	}
+	cv->have_own = 1;
+	cv->changed = 0;
+	return 0;
+}
+
+int
+e2e_seal(struct e2e *e, struct e2e_conv *cv, const char *text, size_t len,
+    size_t max_frame, struct buf *out)
+{
+	size_t mark = buf_size(out), cap, n;
+	uint8_t *plain = NULL, *msg = NULL;
+	int r;
+
+	if (len > e2e_text_max(max_frame))
+		return E_TOO_LONG;
+	cap = 1 + len + KD_SK_OVERHEAD;
+	r = E_NOMEM;
+	if ((plain = malloc(1 + len)) == NULL || (msg = malloc(cap)) == NULL)
+		goto out;
+	plain[0] = E2E_KIND_TEXT;
+	memcpy(plain + 1, text, len);
+	if (!cv->have_own || cv->changed)
+		if ((r = rotate(e, cv, max_frame, out)) != 0)
+			goto out;
+	if ((r = kd_sk_seal(&cv->own, cv->bound, e->user, plain, 1 + len,
+	    msg, cap, &n)) == 0)
+		r = put_b64(out, OP_CHAT, cv->name, NULL, msg, n, max_frame);
+out:
+	if (plain != NULL)
+		OPENSSL_clear_free(plain, 1 + len);
+	free(msg);
+	if (r != 0)
+		buf_truncate(out, mark);
+	return r;
+}
+
+/* Room for one more peer key from (user, fp), evicting its oldest. */
+static struct e2e_peer_key *
+peer_slot(struct e2e_conv *cv, const char *user,
+    const char *fp, const uint8_t id[KD_SK_ID_LEN])
+{
+	struct e2e_peer_key *p, *oldest = NULL;
+	size_t i, count = 0, cap;
+
+	for (i = 0; i < cv->npeer; i++) {
+		p = &cv->peer[i];
+		if (strcmp(p->user, user) != 0 || strcmp(p->fp, fp) != 0)
+			continue;
+		/* The same key again (a resent distribution). */
+		if (memcmp(p->sk.id, id, KD_SK_ID_LEN) == 0)
+			return p;
+		count++;
+		if (oldest == NULL || p->age < oldest->age)
+			oldest = p;
+	}
+	if (count >= E2E_PEER_KEYS_MAX)
+		return oldest;
+	if (cv->npeer == cv->cappeer) {
+		cap = cv->cappeer ? 2 * cv->cappeer : 8;
+		if ((p = reallocarray(cv->peer, cap, sizeof(*p))) == NULL)
+			return NULL;
+		cv->peer = p;
+		cv->cappeer = cap;
+	}
+	p = &cv->peer[cv->npeer++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+int
+e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
+    const char *fp, const char *spki, const char *blob)
+{
+	struct kd_sender_key sk;
+	struct e2e_peer_key *p;
+	EVP_PKEY *key;
+	uint8_t *bin;
+	size_t len;
+	int r;
+
+	memset(&sk, 0, sizeof(sk));
+	if (strlen(user) > NAME_USER_MAX || strlen(fp) >= KD_FP_SIZE)
+		return E_MALFORMED;
+	if ((r = key_from_spki(spki, fp, &key)) != 0)
+		return r;
+	if ((r = decode(blob, &bin, &len)) == 0) {
+		r = kd_sk_accept(e->key, e->fp, key, cv->bound, user, bin,
+		    len, &sk);
+		free(bin);
+	}
+	EVP_PKEY_free(key);
+	if (r != 0)
+		return r;
+	if ((p = peer_slot(cv, user, fp, sk.id)) == NULL) {
+		kd_sk_clear(&sk);
+		return E_NOMEM;
+	}
+	kd_sk_clear(&p->sk);
+	(void)snprintf(p->user, sizeof(p->user), "%s", user);
+	(void)snprintf(p->fp, sizeof(p->fp), "%s", fp);
+	p->age = ++e->ages;
+	p->sk = sk;
+	return 0;
+}
+
+int
+e2e_open(struct e2e_conv *cv, const char *user,
+    const char *msg, char *out, size_t cap, const char **fp)
+{
+	uint8_t id[KD_SK_ID_LEN], *bin, *plain = NULL;
+	struct e2e_peer_key *p = NULL;
+	size_t len, n = 0, i;
+	int r;
+
+	*fp = NULL;
+	if ((r = decode(msg, &bin, &len)) != 0)
+		return r;
+	if ((r = kd_sk_message_id(bin, len, id)) != 0)
+		goto out;
+	for (i = 0; i < cv->npeer && p == NULL; i++)
+		if (strcmp(cv->peer[i].user, user) == 0 &&
+		    memcmp(cv->peer[i].sk.id, id, KD_SK_ID_LEN) == 0)
+			p = &cv->peer[i];
+	r = E_NOT_FOUND;
+	if (p == NULL)
+		goto out;
+	r = E_NOMEM;
+	if ((plain = malloc(len)) == NULL)
+		goto out;
+	if ((r = kd_sk_open(&p->sk, cv->bound, user, bin, len, plain, len,
+	    &n)) != 0)
+		goto out;
+	*fp = p->fp;
+	r = E_MALFORMED;
+	if (n < 1 || plain[0] != E2E_KIND_TEXT || n > cap ||
+	    text_chat_problem(plain + 1, n - 1, n - 1) != NULL)
+		goto out;
+	memcpy(out, plain + 1, n - 1);
+	out[n - 1] = '\0';
+	r = 0;
+out:
+	if (plain != NULL)
+		OPENSSL_clear_free(plain, len);
+	free(bin);
+	return r;
+}
