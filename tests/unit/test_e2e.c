@@ -1,0 +1,386 @@
+/*
+ * Unit tests: the client core's end-to-end state (client/e2e.c) with real
+ * keys and the frames it produces: a room round trip, rotation when a
+ * member leaves or joins (a former member with its old keys cannot read on,
+ * a new one cannot read back), a forgery by a member who holds the
+ * sender's AES key, replays, private conversations bound to both users.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/e2e.h"
+#include "common/b64.h"
+#include "common/err.h"
+#include "keydist/keys.h"
+
+#define MAX_FRAME 65536
+
+struct party {
+	const char *user;
+	EVP_PKEY *key;
+	char fp[KD_FP_SIZE];
+	char spki[1024];
+	struct e2e e2e;
+};
+
+static struct party alice = { .user = "alice" }, bob = { .user = "bob" },
+    carol = { .user = "carol" }, dave = { .user = "dave" };
+static struct party *const all[] = { &alice, &bob, &carol, &dave };
+
+static int
+setup(void **state)
+{
+	unsigned char *der = NULL;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		struct party *p = all[i];
+
+		if (kd_key_generate(KD_RSA_BITS, &p->key) != 0 ||
+		    kd_fingerprint(p->key, p->fp) != 0 ||
+		    kd_key_to_der(p->key, &der, &len) != 0 ||
+		    b64_encode(der, len, p->spki, sizeof(p->spki), 1) < 0)
+			return -1;
+		OPENSSL_free(der);
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		EVP_PKEY_free(all[i]->key);
+	return 0;
+}
+
+static int
+start(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		if (e2e_init(&all[i]->e2e, all[i]->key, all[i]->user) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+stop(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		e2e_fini(&all[i]->e2e);
+	return 0;
+}
+
+/* p's conversation name, with devices of the others listed. */
+static struct e2e_conv *
+conv_with(struct party *p, const char *name, struct party *const *others,
+    size_t n)
+{
+	struct e2e_conv *cv = e2e_conv(&p->e2e, name, 1);
+	size_t i;
+
+	assert_non_null(cv);
+	for (i = 0; i < n; i++)
+		assert_int_equal(e2e_device_add(cv, others[i]->user,
+		    others[i]->user, others[i]->fp, others[i]->spki), 0);
+	return cv;
+}
+
+/* The frames p sealed: how many 0015s (all), and the last 0002's message. */
+struct sealed {
+	char keys[4][KD_FP_SIZE];
+	char *blob[4];
+	size_t nkeys;
+	char *msg;
+};
+
+static void
+sealed_free(struct sealed *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		free(s->blob[i]);
+	free(s->msg);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Seal text from p in cv and split the frames. */
+static void
+seal(struct party *p, struct e2e_conv *cv, const char *text,
+    struct sealed *out)
+{
+	struct buf b = BUF_INIT;
+	char *all_frames, *line, *save = NULL, *f[4];
+	size_t n, prefix = strlen(cv->name) + 6;
+
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(e2e_seal(&p->e2e, cv, text, strlen(text), MAX_FRAME,
+	    &b), 0);
+	n = buf_size(&b);
+	all_frames = strndup((const char *)buf_data(&b), n);
+	assert_non_null(all_frames);
+	for (line = strtok_r(all_frames, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "0015|", 5) == 0) {
+			assert_true(out->nkeys < 4);
+			assert_memory_equal(line + 5, cv->name,
+			    strlen(cv->name));
+			f[0] = line + prefix;
+			f[1] = strchr(f[0], '|');
+			assert_non_null(f[1]);
+			*f[1]++ = '\0';
+			(void)snprintf(out->keys[out->nkeys], KD_FP_SIZE, "%s",
+			    f[0]);
+			out->blob[out->nkeys++] = strdup(f[1]);
+		} else {
+			assert_memory_equal(line, "0002|", 5);
+			free(out->msg);
+			out->msg = strdup(line + prefix);
+		}
+	}
+	assert_non_null(out->msg);
+	free(all_frames);
+	buf_free(&b);
+}
+
+/* Give to the sender key in s that was made for it (if any). */
+static int
+accept_for(struct party *to, struct e2e_conv *cv, struct party *from,
+    const struct sealed *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i], to->fp) == 0)
+			return e2e_accept(&to->e2e, cv, from->user, from->fp,
+			    from->spki, s->blob[i]);
+	return E_NOT_FOUND;
+}
+
+static int
+open_text(struct e2e_conv *cv, struct party *from, const char *msg,
+    char *out, size_t cap)
+{
+	const char *fp;
+	int r = e2e_open(cv, from->user, msg, out, cap, &fp);
+
+	if (r == 0)
+		assert_string_equal(fp, from->fp);
+	return r;
+}
+
+static void
+test_room_round_trip(void **state)
+{
+	struct party *const others[] = { &bob, &carol };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "lobby", others, 2);
+	struct e2e_conv *b = conv_with(&bob, "lobby", to_alice, 1);
+	struct e2e_conv *c = conv_with(&carol, "lobby", to_alice, 1);
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	seal(&alice, a, "hello | world", &s);
+	assert_int_equal(s.nkeys, 2);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(accept_for(&carol, c, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "hello | world");
+	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "hello | world");
+	/* The same message again is a replay. */
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_REPLAY);
+	sealed_free(&s);
+
+	/* Nobody came or went: no new key, the next message just opens. */
+	seal(&alice, a, "second", &s);
+	assert_int_equal(s.nkeys, 0);
+	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "second");
+	sealed_free(&s);
+}
+
+static void
+test_former_member_cannot_read_on(void **state)
+{
+	struct party *const others[] = { &bob, &carol };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "dev", others, 2);
+	struct e2e_conv *b = conv_with(&bob, "dev", to_alice, 1);
+	struct e2e_conv *c = conv_with(&carol, "dev", to_alice, 1);
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	seal(&alice, a, "before", &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(accept_for(&carol, c, &alice, &s), 0);
+	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)), 0);
+	sealed_free(&s);
+
+	/* Carol leaves; she keeps every key she had. */
+	e2e_device_remove(a, "carol", carol.fp);
+	seal(&alice, a, "after carol left", &s);
+	assert_int_equal(s.nkeys, 1);
+	assert_string_equal(s.keys[0], bob.fp);
+	assert_int_equal(accept_for(&carol, c, &alice, &s), E_NOT_FOUND);
+	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)),
+	    E_NOT_FOUND);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "after carol left");
+	sealed_free(&s);
+}
+
+static void
+test_new_member_cannot_read_back(void **state)
+{
+	struct party *const others[] = { &bob };
+	struct party *const newcomer[] = { &dave };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "dev", others, 1);
+	struct e2e_conv *d = conv_with(&dave, "dev", to_alice, 1);
+	struct sealed old, s;
+	char text[128];
+
+	(void)state;
+	seal(&alice, a, "said before dave", &old);
+	(void)conv_with(&alice, "dev", newcomer, 1);
+	seal(&alice, a, "said after dave", &s);
+	assert_int_equal(s.nkeys, 2);
+	assert_int_equal(accept_for(&dave, d, &alice, &s), 0);
+	assert_int_equal(open_text(d, &alice, old.msg, text, sizeof(text)),
+	    E_NOT_FOUND);
+	assert_int_equal(open_text(d, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "said after dave");
+	sealed_free(&old);
+	sealed_free(&s);
+}
+
+/*
+ * Bob holds Alice's AES key and IV, so he can encrypt in her name; he
+ * cannot sign as her.  Carol refuses his message as a forgery.
+ */
+static void
+test_forgery_by_member(void **state)
+{
+	struct party *const others[] = { &bob, &carol };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "lobby", others, 2);
+	struct e2e_conv *b = conv_with(&bob, "lobby", to_alice, 1);
+	struct e2e_conv *c = conv_with(&carol, "lobby", to_alice, 1);
+	struct kd_sender_key forged;
+	struct sealed s;
+	uint8_t plain[16], bin[256];
+	char msg[512], text[128];
+	size_t len;
+
+	(void)state;
+	seal(&alice, a, "genuine", &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(accept_for(&carol, c, &alice, &s), 0);
+	sealed_free(&s);
+	assert_int_equal(b->npeer, 1);
+
+	assert_int_equal(kd_sk_generate(&forged), 0);
+	memcpy(forged.id, b->peer[0].sk.id, KD_SK_ID_LEN);
+	memcpy(forged.key, b->peer[0].sk.key, sizeof(forged.key));
+	memcpy(forged.iv, b->peer[0].sk.iv, sizeof(forged.iv));
+	forged.next = 1;
+	plain[0] = E2E_KIND_TEXT;
+	memcpy(plain + 1, "pay bob", 7);
+	assert_int_equal(kd_sk_seal(&forged, "lobby", "alice", plain, 8, bin,
+	    sizeof(bin), &len), 0);
+	assert_true(b64_encode(bin, len, msg, sizeof(msg), 1) > 0);
+	assert_int_equal(open_text(c, &alice, msg, text, sizeof(text)),
+	    E_SIG_INVALID);
+	kd_sk_clear(&forged);
+
+	/* Alice's real next message still opens. */
+	seal(&alice, a, "still genuine", &s);
+	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "still genuine");
+	sealed_free(&s);
+}
+
+/* A private conversation: both ends bind "@alice,bob". */
+static void
+test_private_conversation(void **state)
+{
+	struct party *const to_bob[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "@bob", to_bob, 1);
+	struct e2e_conv *b = conv_with(&bob, "@alice", to_alice, 1);
+	struct e2e_conv *c = conv_with(&carol, "@alice", to_alice, 1);
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	assert_string_equal(a->bound, "@alice,bob");
+	assert_string_equal(b->bound, "@alice,bob");
+	seal(&alice, a, "just for bob", &s);
+	assert_int_equal(s.nkeys, 1);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "just for bob");
+	/* Carol, handed the blob, cannot open it: not hers. */
+	assert_int_not_equal(e2e_accept(&carol.e2e, c, "alice", alice.fp,
+	    alice.spki, s.blob[0]), 0);
+	sealed_free(&s);
+}
+
+static void
+test_device_key_must_match(void **state)
+{
+	struct e2e_conv *a = e2e_conv(&alice.e2e, "lobby", 1);
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(e2e_device_add(a, "bob", "Bob", carol.fp, bob.spki),
+	    E_KEY_MISMATCH);
+	assert_int_equal(e2e_device_add(a, "bob", "Bob", bob.fp, "!!"),
+	    E_MALFORMED);
+	assert_int_equal(a->ndev, 0);
+	assert_null(e2e_conv(&alice.e2e, "@Bad|name", 1));
+	assert_true(e2e_text_max(4096) > 2000);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_room_round_trip, start,
+		    stop),
+		cmocka_unit_test_setup_teardown(
+		    test_former_member_cannot_read_on, start, stop),
+		cmocka_unit_test_setup_teardown(
+		    test_new_member_cannot_read_back, start, stop),
+		cmocka_unit_test_setup_teardown(test_forgery_by_member, start,
+		    stop),
+		cmocka_unit_test_setup_teardown(test_private_conversation,
+		    start, stop),
+		cmocka_unit_test_setup_teardown(test_device_key_must_match,
+		    start, stop),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
