@@ -169,7 +169,7 @@ room_has(const struct room_client *cl, const struct room *room)
 	return 0;
 }
 
-enum room_join
+enum room_join_result
 room_join(struct rooms *rs, struct room_client *cl, const char *name,
     size_t len, struct room **room)
 {

@@ -36,7 +36,7 @@ struct rooms {
 	size_t max_rooms, max_members, max_per_client;
 };
 
-enum room_join {
+enum room_join_result {
 	ROOM_JOINED,                 /* a new member */
 	ROOM_ALREADY,                /* was a member already */
 	ROOM_FULL,                   /* max_members reached */
@@ -65,7 +65,7 @@ void rooms_foreach(const struct rooms *rs,
 
 /* Join cl to the room name[0..len) (created if need be); *room gets it
    for ROOM_JOINED and ROOM_ALREADY.  The name must be valid. */
-enum room_join room_join(struct rooms *rs, struct room_client *cl,
+enum room_join_result room_join(struct rooms *rs, struct room_client *cl,
     const char *name, size_t len, struct room **room);
 
 /* Take cl out of room (freed when it empties): 0, or E_NOT_FOUND if cl

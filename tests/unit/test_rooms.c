@@ -13,7 +13,7 @@
 
 #define NCLIENT 12
 
-static enum room_join
+static enum room_join_result
 join(struct rooms *rs, struct room_client *cl, const char *name,
     struct room **r)
 {
@@ -288,7 +288,7 @@ test_random(void **state)
 	struct rooms rs;
 	struct room_client cl[NCLIENT] = { { 0 } };
 	struct room *r;
-	enum room_join j;
+	enum room_join_result j;
 	unsigned seed = 12345;
 	size_t i, k, n;
 	int has;
