@@ -62,6 +62,12 @@ static const struct cfg_field server_fields[] = {
 	    F(conn_rate_per_addr), "new connections per address per minute" },
 	{ "limits.output_queue_max", CFG_INT, 0, 4096, 1LL << 30, 1LL << 20,
 	    NULL, F(output_queue_max), "bytes queued to one client" },
+	{ "limits.max_rooms_per_client", CFG_INT, 0, 1, 1024, 16, NULL,
+	    F(max_rooms_per_client), "rooms one connection may be in" },
+	{ "limits.max_room_members", CFG_INT, 0, 2, 1000000, 10000, NULL,
+	    F(max_room_members), "connections in one room" },
+	{ "limits.max_rooms", CFG_INT, 0, 1, 1000000, 1000, NULL,
+	    F(max_rooms), "rooms on the server at once" },
 
 	{ "login.fail_delay_ms", CFG_INT, 0, 0, 10000, 500, NULL,
 	    F(login_fail_delay_ms), "milliseconds before a failure answer" },

@@ -45,6 +45,9 @@ struct server_config {
 					   per minute; 0 = unlimited */
 	long long output_queue_max;	/* bytes queued to one slow client
 					   before it is dropped */
+	long long max_rooms_per_client;	/* rooms one connection may be in */
+	long long max_room_members;	/* connections in one room */
+	long long max_rooms;		/* rooms on the server at once */
 
 	long long login_fail_delay_ms;	/* delay before a "login failed"
 					   answer, milliseconds */

@@ -18,6 +18,7 @@
 #include "keydist/record.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/rooms.h"
 
 enum conn_state {
 	CONN_HELLO,          /* waiting for ClientHello (plain line) */
@@ -53,6 +54,7 @@ struct conn {
 	int owner_r;                         /* key owner lookup result */
 	char owner[NAME_USER_MAX + 1];       /* user the key is enrolled for */
 	char key_fp[KD_FP_SIZE];             /* the client key's fingerprint */
+	char *spki;                          /* b64(its DER SPKI), for peers */
 	struct kd_record_dir rx, tx;
 	struct buf in;                       /* received, not yet used */
 	struct buf pend;                     /* frames to seal this pass */
@@ -64,10 +66,7 @@ struct conn {
 	struct conn_delayed delayed;
 	char user[NAME_USER_MAX + 1];
 	char nick[NAME_NICK_MAX * 4 + 1];
-
-	/* The record being handled, as the console shows it. */
-	size_t rec_len;
-	uint8_t rec_prefix[12];
+	struct room_client rooms;            /* the rooms it is in */
 
 	/* Why it is being closed (set with dead). */
 	char close_reason[16];
@@ -90,6 +89,7 @@ struct server {
 	struct conn *dirty;                  /* frames waiting to be sealed */
 	struct conn *dead;                   /* to close after this pass */
 	size_t nconns, nlogged;
+	struct rooms rooms;
 	uint64_t next_id;
 	uint64_t now_ms;                     /* monotonic, once per pass */
 	int accept_paused;                   /* out of file descriptors */
@@ -138,10 +138,11 @@ void protocol_tick(struct conn *c, uint64_t now_ms);
 /* Send the delayed answers that are due (server->next_delayed_ms). */
 void protocol_due(struct server *s);
 
-/* c is being closed: tell the others if it was logged in. */
+/* c is being closed: if it was logged in, leave its rooms and tell
+   their members. */
 void protocol_leave(struct conn *c);
 
-/* Free what the protocol part of c holds (hs, keys). */
+/* Free what the protocol part of c holds (hs, keys, spki). */
 void protocol_free(struct conn *c);
 
 #endif

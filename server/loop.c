@@ -5,7 +5,8 @@
  * One pass: wait for events; read what is readable and let the session
  * use it; drain finished worker jobs; once a second check timeouts; then
  * seal every connection's queued frames into one record each and write;
- * last, close the connections that failed during the pass.  Closing only
+ * last, close the connections that failed during the pass, and send what
+ * their closing queued for the others (room leave notices).  Closing only
  * at the end of a pass means no handler ever sees a freed connection.
  */
 #define _GNU_SOURCE                  /* accept4() */
@@ -562,6 +563,8 @@ server_run(struct server *s)
 			protocol_due(s);
 		flush_dirty(s);
 		reap(s);
+		/* The leave notices of those closed: now, not next pass. */
+		flush_dirty(s);
 	}
 	shutdown_all(s);
 	return 0;

@@ -4,6 +4,7 @@
  * opcode is allowed in which state, as OpenSSH's monitor does.  The slow
  * steps go to the worker pool (server/auth.c) and come back here.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "keydist/channel.h"
+#include "keydist/keys.h"
 #include "server/conn.h"
+#include "server/rooms.h"
 #include "server/throttle.h"
 #include "server/worker.h"
 
@@ -25,9 +28,12 @@
 
 /* ---- sending ---- */
 
-/* Build a frame from NUL-terminated fields (short ones: notices, lists). */
+/* Frames without a message or blob fit in the smallest max_frame. */
+#define SHORT_FRAME FRAME_MAX_FRAME_MIN
+
+/* Build a frame from NUL-terminated fields (notices, lists, presence). */
 static int
-build_fields(char line[512], size_t *len, unsigned opcode,
+build_fields(char line[SHORT_FRAME], size_t *len, unsigned opcode,
     const char *const *v, size_t n)
 {
 	struct frame_field f[FRAME_MAX_FIELDS];
@@ -37,13 +43,13 @@ build_fields(char line[512], size_t *len, unsigned opcode,
 		f[i].p = v[i];
 		f[i].len = strlen(v[i]);
 	}
-	return frame_build(line, 512, len, opcode, f, n);
+	return frame_build(line, SHORT_FRAME, len, opcode, f, n);
 }
 
 static void
 send_fields(struct conn *c, unsigned opcode, const char *const *v, size_t n)
 {
-	char line[512];
+	char line[SHORT_FRAME];
 	size_t len;
 
 	if (build_fields(line, &len, opcode, v, n) != 0) {
@@ -65,34 +71,103 @@ send_error(struct conn *c, const char *code, const char *msg)
 	SEND(c, 1009, code, msg);
 }
 
-/* Queue frame to every logged-in connection but except. */
+/* `op|count` or, with conv, `op|conv|count`: the end of a list. */
 static void
-broadcast(struct server *s, const struct conn *except, const char *frame,
-    size_t len)
+send_count(struct conn *c, unsigned op, const char *conv, size_t n)
 {
-	struct conn *o;
+	char count[24];
 
-	for (o = s->conns; o != NULL; o = o->next)
-		if (o != except && o->state == CONN_LOGGED_IN && !o->dead)
-			conn_send(o, frame, len);
+	snprintf(count, sizeof(count), "%zu", n);
+	if (conv == NULL)
+		SEND(c, op, count);
+	else
+		SEND(c, op, conv, count);
+}
+
+/* Build a frame whose fields may be as long as a frame into a new buffer
+   (the caller frees it); NULL if out of memory. */
+static char *
+build_alloc(size_t *len, unsigned opcode, const struct frame_field *f,
+    size_t n)
+{
+	size_t i, cap = FRAME_OPCODE_LEN + 1;
+	char *line;
+
+	for (i = 0; i < n; i++)
+		cap += 1 + f[i].len;
+	if ((line = malloc(cap)) == NULL)
+		return NULL;
+	if (frame_build(line, cap, len, opcode, f, n) != 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+static struct frame_field
+field(const char *s)
+{
+	return (struct frame_field){ s, strlen(s) };
+}
+
+/* The connection whose room_client cl is. */
+static struct conn *
+conn_of(struct room_client *cl)
+{
+	return (struct conn *)(void *)((char *)cl -
+	    offsetof(struct conn, rooms));
+}
+
+/* Whether o is logged in and not on its way out. */
+static int
+conn_present(const struct conn *o)
+{
+	return o->state == CONN_LOGGED_IN && !o->dead;
+}
+
+/* Queue frame to o unless it is the sender c or (with fp) its key is not
+   fp; 1 if queued. */
+static size_t
+relay_to(const struct conn *c, struct conn *o, const struct frame_field *fp,
+    const char *frame, size_t len)
+{
+	if (o == c || (fp != NULL && !frame_field_is(fp, o->key_fp)))
+		return 0;
+	conn_send(o, frame, len);
+	return 1;
+}
+
+/* Queue frame to the members of r but c (with fp: those whose key it is);
+   the number of them. */
+static size_t
+room_send(const struct room *r, const struct conn *c,
+    const struct frame_field *fp, const char *frame, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < room_size(r); i++)
+		n += relay_to(c, conn_of(room_member(r, i)), fp, frame, len);
+	return n;
 }
 
 static void
-broadcast_fields(struct server *s, const struct conn *except, unsigned opcode,
+room_send_fields(const struct room *r, const struct conn *c, unsigned opcode,
     const char *const *v, size_t n)
 {
-	char line[512];
+	char line[SHORT_FRAME];
 	size_t len;
 
 	if (build_fields(line, &len, opcode, v, n) == 0)
-		broadcast(s, except, line, len);
+		(void)room_send(r, c, NULL, line, len);
 }
 
-#define BROADCAST(s, except, op, ...) do {                                \
+/* Presence in a room: to every member but c. */
+#define ROOM_SEND(r, c, op, ...) do {                                     \
 	const char *const v_[] = { __VA_ARGS__ };                          \
-	broadcast_fields((s), (except), (op), v_,                          \
-	    sizeof(v_) / sizeof(v_[0]));                                   \
+	room_send_fields((r), (c), (op), v_, sizeof(v_) / sizeof(v_[0]));  \
 } while (0)
+
+static void join_room(struct conn *, const char *, size_t);
 
 /* ---- handshake ---- */
 
@@ -254,6 +329,26 @@ on_key_exchange(struct conn *c)
 	return 1;
 }
 
+/* Keep b64(DER SPKI) of the client key: peers get it with each device. */
+static int
+keep_spki(struct conn *c, EVP_PKEY *key)
+{
+	unsigned char *der;
+	size_t len;
+	long n;
+	int r;
+
+	if ((r = kd_key_to_der(key, &der, &len)) != 0)
+		return r;
+	if ((c->spki = malloc(B64_ENCODED_SIZE(len))) == NULL)
+		r = E_NOMEM;
+	else if ((n = b64_encode(der, len, c->spki, B64_ENCODED_SIZE(len),
+	    1)) < 0)
+		r = (int)n;
+	OPENSSL_free(der);
+	return r;
+}
+
 static int
 on_client_finished(struct conn *c)
 {
@@ -269,6 +364,10 @@ on_client_finished(struct conn *c)
 	if (r != 0) {
 		conn_fail(c, "handshake", 0, "ClientFinished refused: %s",
 		    err_str(r));
+		return 1;
+	}
+	if ((r = keep_spki(c, c->hs->peer)) != 0) {
+		conn_fail(c, "error", 0, "client key: %s", err_str(r));
 		return 1;
 	}
 	kd_hs_clear(c->hs);
@@ -290,6 +389,17 @@ on_client_finished(struct conn *c)
 }
 
 /* ---- login ---- */
+
+/* Copy the user name in f to out: 1 if it is a valid one. */
+static int
+user_name(const struct frame_field *f, char out[NAME_USER_MAX + 1])
+{
+	if (f->len == 0 || f->len > NAME_USER_MAX)
+		return 0;
+	memcpy(out, f->p, f->len);
+	out[f->len] = '\0';
+	return name_check_user(out) == 0;
+}
 
 struct login_job {
 	struct worker_job job;
@@ -392,7 +502,7 @@ login_job_done(struct worker_job *job)
 		SEND(c, 1001, "OK", c->nick);
 		log_info("login ok user=%s addr=%s id=%llu key=%s", c->user,
 		    c->ip, (unsigned long long)c->id, c->key_fp);
-		BROADCAST(s, c, 1003, "JOIN", c->user, c->nick);
+		join_room(c, ROOM_LOBBY, strlen(ROOM_LOBBY));
 		break;
 	case LOGIN_UNAVAILABLE:
 		if (!s->db_down)
@@ -424,18 +534,13 @@ on_login(struct conn *c, const struct frame *f)
 	const struct frame_field *user = &f->field[0], *pw = &f->field[1];
 	char key[THROTTLE_KEY_MAX + 1], name[NAME_USER_MAX + 1];
 	struct login_job *j;
+	int valid;
 
 	c->login_tries++;
 	/* A name that cannot exist is refused like any wrong one. */
-	if (user->len == 0 || user->len > NAME_USER_MAX) {
-		login_failed(c, "(invalid)", "invalid", 1);
-		return;
-	}
-	memcpy(name, user->p, user->len);
-	name[user->len] = '\0';
-	if (name_check_user(name) != 0 || pw->len == 0 || pw->len > SECRET_MAX) {
-		login_failed(c, name_check_user(name) ? "(invalid)" : name,
-		    "invalid", 1);
+	valid = user_name(user, name);
+	if (!valid || pw->len == 0 || pw->len > SECRET_MAX) {
+		login_failed(c, valid ? name : "(invalid)", "invalid", 1);
 		return;
 	}
 	snprintf(key, sizeof(key), "u:%s", name);
@@ -468,61 +573,379 @@ on_login(struct conn *c, const struct frame *f)
 	c->state = CONN_LOGIN_PENDING;
 }
 
-/* ---- chat, presence, keepalive ---- */
+/* ---- rooms (docs/PROTOCOL.md 5.2) ---- */
 
+/* One device of a room or a private conversation: a 1012 to c. */
 static void
-on_chat(struct conn *c, const struct frame *f)
+send_device(struct conn *c, const char *conv, const struct conn *o)
 {
-	struct server *s = c->srv;
-	const struct frame_field *text = &f->field[0];
-	size_t max = (size_t)s->cfg->max_frame - FRAME_CHAT_OVERHEAD, len;
-	char ts[32], ct[24], msg[64], *line;
-	const char *why;
+	SEND(c, 1012, conv, o->user, o->nick, o->key_fp, o->spki);
+}
 
-	if ((why = text_chat_problem((const uint8_t *)text->p, text->len,
-	    max)) != NULL) {
-		snprintf(msg, sizeof(msg), "message not relayed: %s", why);
-		send_error(c, "text", msg);
+/*
+ * Join c to the room name[0..len) (0011, and the lobby at login): its
+ * member list and 1011 to c, JOIN to the others unless c was in already.
+ */
+static void
+join_room(struct conn *c, const char *name, size_t len)
+{
+	const struct server_config *cfg = c->srv->cfg;
+	struct room *r;
+	struct conn *o;
+	char msg[96];
+	size_t i, n = 0;
+
+	if (!room_name_valid(name, len)) {
+		send_error(c, "room", "invalid room name");
 		return;
 	}
-	log_timestamp(ts);
-	len = 4 + 1 + strlen(c->nick) + 1 + strlen(ts) + 1 + text->len;
-	if ((line = malloc(len + 1)) == NULL) {
+	switch (room_join(&c->srv->rooms, &c->rooms, name, len, &r)) {
+	case ROOM_JOINED:
+		ROOM_SEND(r, c, 1003, "JOIN", room_name(r), c->user, c->nick,
+		    c->key_fp, c->spki);
+		log_info("join id=%llu user=%s room=%s",
+		    (unsigned long long)c->id, c->user, room_name(r));
+		break;
+	case ROOM_ALREADY:
+		break;
+	case ROOM_FULL:
+		snprintf(msg, sizeof(msg), "the room is full (%lld members)",
+		    cfg->max_room_members);
+		send_error(c, "room", msg);
+		return;
+	case ROOM_CLIENT_LIMIT:
+		snprintf(msg, sizeof(msg), "you are in too many rooms (at most "
+		    "%lld)", cfg->max_rooms_per_client);
+		send_error(c, "room", msg);
+		return;
+	case ROOM_SERVER_LIMIT:
+		snprintf(msg, sizeof(msg), "too many rooms on this server (at "
+		    "most %lld)", cfg->max_rooms);
+		send_error(c, "room", msg);
+		return;
+	case ROOM_NOMEM:
 		send_error(c, "busy", "out of memory");
 		return;
 	}
-	snprintf(line, len + 1, "1002|%s|%s|%.*s", c->nick, ts,
-	    (int)text->len, text->p);
-	broadcast(s, c, line, len);
-	free(line);
-	if (b64_encode(c->rec_prefix, sizeof(c->rec_prefix), ct, sizeof(ct),
-	    1) < 0)
-		ct[0] = '\0';
-	log_info("chat id=%llu user=%s record=%zu ct=%s...",
-	    (unsigned long long)c->id, c->user, c->rec_len, ct);
+	for (i = 0; i < room_size(r); i++)
+		if ((o = conn_of(room_member(r, i))) != c) {
+			send_device(c, room_name(r), o);
+			n++;
+		}
+	send_count(c, 1011, room_name(r), n);
+}
+
+/* Take c out of r, telling the members that stay. */
+static void
+leave_room(struct conn *c, struct room *r, const char *reason)
+{
+	log_info("leave id=%llu user=%s room=%s reason=%s",
+	    (unsigned long long)c->id, c->user, room_name(r), reason);
+	ROOM_SEND(r, c, 1003, "LEAVE", room_name(r), c->user, c->nick,
+	    c->key_fp, reason);
+	/* c is a member: this cannot fail.  r may be gone after it. */
+	(void)room_leave(&c->srv->rooms, &c->rooms, r);
+}
+
+/* The room named by f that c is in, or NULL with 1009|room sent. */
+static struct room *
+my_room(struct conn *c, const struct frame_field *f)
+{
+	struct room *r;
+
+	if (!room_name_valid(f->p, f->len)) {
+		send_error(c, "room", "invalid room name");
+		return NULL;
+	}
+	if ((r = rooms_find(&c->srv->rooms, f->p, f->len)) == NULL ||
+	    !room_has(&c->rooms, r)) {
+		send_error(c, "room", "you are not in this room");
+		return NULL;
+	}
+	return r;
 }
 
 static void
-on_quit(struct conn *c, const struct frame *f)
+on_join(struct conn *c, const struct frame *f)
 {
-	conn_fail(c, "quit", 1, "goodbye");
+	join_room(c, f->field[0].p, f->field[0].len);
+}
+
+static void
+on_part(struct conn *c, const struct frame *f)
+{
+	struct room *r;
+
+	if ((r = my_room(c, &f->field[0])) == NULL)
+		return;
+	SEND(c, 1013, room_name(r));
+	leave_room(c, r, "left");
+}
+
+struct room_list {
+	struct conn *c;
+	size_t n;
+};
+
+static void
+list_one(const struct room *r, void *arg)
+{
+	struct room_list *l = arg;
+	char members[24];
+
+	snprintf(members, sizeof(members), "%zu", room_size(r));
+	SEND(l->c, 1016, room_name(r), members);
+	l->n++;
+}
+
+static void
+on_list_rooms(struct conn *c, const struct frame *f)
+{
+	struct room_list l = { c, 0 };
+
+	rooms_foreach(&c->srv->rooms, list_one, &l);
+	send_count(c, 1017, NULL, l.n);
 }
 
 static void
 on_who(struct conn *c, const struct frame *f)
 {
+	const struct room *r;
 	struct conn *o;
-	char count[24];
+	size_t i, n = 0;
+
+	if (f->nfields == 0) {
+		for (o = c->srv->conns; o != NULL; o = o->next)
+			if (conn_present(o)) {
+				SEND(c, 1004, o->user, o->nick);
+				n++;
+			}
+	} else if (!room_name_valid(f->field[0].p, f->field[0].len)) {
+		send_error(c, "room", "invalid room name");
+		return;
+	} else if ((r = rooms_find(&c->srv->rooms, f->field[0].p,
+	    f->field[0].len)) != NULL) {
+		for (i = 0; i < room_size(r); i++) {
+			o = conn_of(room_member(r, i));
+			SEND(c, 1004, o->user, o->nick);
+		}
+		n = room_size(r);
+	}
+	send_count(c, 1014, NULL, n);
+}
+
+/* ---- private conversations (5.3) ---- */
+
+/*
+ * The connection after o (NULL: the first) in c's private conversation
+ * with user: every connection of user and of c's own user, c excepted.
+ * This scans every connection until they are indexed by user (issue 6).
+ */
+static struct conn *
+pm_next(const struct conn *c, const char *user, struct conn *o)
+{
+	for (o = o == NULL ? c->srv->conns : o->next; o != NULL; o = o->next)
+		if (o != c && conn_present(o) && (strcmp(o->user, user) == 0 ||
+		    strcmp(o->user, c->user) == 0))
+			return o;
+	return NULL;
+}
+
+/* Whether user has a connection (a scan, as in pm_next). */
+static int
+user_online(const struct server *s, const char *user)
+{
+	const struct conn *o;
+
+	for (o = s->conns; o != NULL; o = o->next)
+		if (conn_present(o) && strcmp(o->user, user) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+on_devices(struct conn *c, const struct frame *f)
+{
+	char user[NAME_USER_MAX + 1], conv[NAME_USER_MAX + 2];
+	struct conn *o = NULL;
 	size_t n = 0;
 
-	for (o = c->srv->conns; o != NULL; o = o->next) {
-		if (o->state == CONN_LOGGED_IN && !o->dead) {
-			SEND(c, 1004, o->user, o->nick);
-			n++;
-		}
+	if (!user_name(&f->field[0], user)) {
+		send_error(c, "malformed", "invalid user name");
+		return;
 	}
-	snprintf(count, sizeof(count), "%zu", n);
-	SEND(c, 1014, count);
+	snprintf(conv, sizeof(conv), "@%s", user);
+	while ((o = pm_next(c, user, o)) != NULL) {
+		send_device(c, conv, o);
+		n++;
+	}
+	send_count(c, 1011, conv, n);
+}
+
+/* ---- messages and sender keys (5.4) ---- */
+
+/* A conversation as c named it: a room c is in, or @user. */
+struct conv {
+	const struct frame_field *name;      /* as sent */
+	struct room *room;                   /* NULL for @user */
+	char user[NAME_USER_MAX + 1];
+};
+
+/* Resolve the conversation f for c: 0, or -1 with the 1009 sent. */
+static int
+conv_resolve(struct conn *c, const struct frame_field *f, struct conv *cv)
+{
+	struct frame_field u;
+
+	cv->name = f;
+	cv->room = NULL;
+	if (f->len > 0 && f->p[0] == '@') {
+		u = (struct frame_field){ f->p + 1, f->len - 1 };
+		if (!user_name(&u, cv->user)) {
+			send_error(c, "malformed", "invalid user name");
+			return -1;
+		}
+		return 0;
+	}
+	return (cv->room = my_room(c, f)) == NULL ? -1 : 0;
+}
+
+/* Queue frame to everyone in cv but c (with fp: only that key's
+   connections); the number of them. */
+static size_t
+conv_send(struct conn *c, const struct conv *cv, const struct frame_field *fp,
+    const char *frame, size_t len)
+{
+	struct conn *o = NULL;
+	size_t n = 0;
+
+	if (cv->room != NULL)
+		return room_send(cv->room, c, fp, frame, len);
+	while ((o = pm_next(c, cv->user, o)) != NULL)
+		n += relay_to(c, o, fp, frame, len);
+	return n;
+}
+
+/*
+ * Whether f looks like canonical base64 of 1 to max characters: the
+ * alphabet, at most two '=' at the end, a multiple of 4 long.  The server
+ * cannot open what it encodes; the recipients check the rest.
+ */
+static int
+b64_plausible(const struct frame_field *f, size_t max)
+{
+	size_t i, pad = 0;
+
+	if (f->len == 0 || f->len > max || f->len % 4 != 0)
+		return 0;
+	for (i = 0; i < f->len; i++) {
+		char ch = f->p[i];
+
+		if (ch == '=')
+			pad++;
+		else if (pad > 0 || !((ch >= 'A' && ch <= 'Z') ||
+		    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '+' || ch == '/'))
+			return 0;
+	}
+	return pad <= 2;
+}
+
+/* The longest message or blob: its delivery must fit in max_frame. */
+static size_t
+payload_max(const struct conn *c)
+{
+	return (size_t)c->srv->cfg->max_frame - FRAME_CHAT_OVERHEAD;
+}
+
+static void
+on_chat(struct conn *c, const struct frame *f)
+{
+	const struct frame_field *msg = &f->field[1];
+	struct frame_field v[6];
+	struct conv cv;
+	char ts[32], *line;
+	size_t len;
+
+	if (conv_resolve(c, &f->field[0], &cv) != 0)
+		return;
+	if (!b64_plausible(msg, payload_max(c))) {
+		send_error(c, "text", "message not relayed: not base64 of a "
+		    "plausible length");
+		return;
+	}
+	if (cv.room == NULL && !user_online(c->srv, cv.user)) {
+		send_error(c, "offline", "message not relayed: that user is "
+		    "not online");
+		return;
+	}
+	log_timestamp(ts);
+	v[0] = field(c->nick);
+	v[1] = field(c->user);
+	v[2] = field(c->key_fp);
+	v[3] = *cv.name;
+	v[4] = field(ts);
+	v[5] = *msg;
+	if ((line = build_alloc(&len, 1002, v, 6)) == NULL) {
+		send_error(c, "busy", "out of memory");
+		return;
+	}
+	(void)conv_send(c, &cv, NULL, line, len);
+	free(line);
+	/* The console sees that it passed, never more than its start. */
+	log_info("chat id=%llu user=%s conv=%.*s bytes=%zu e2e=%.*s...",
+	    (unsigned long long)c->id, c->user, (int)cv.name->len,
+	    cv.name->p, msg->len, (int)(msg->len < 16 ? msg->len : 16),
+	    msg->p);
+}
+
+static void
+on_sender_key(struct conn *c, const struct frame *f)
+{
+	const struct frame_field *fp = &f->field[1], *blob = &f->field[2];
+	struct frame_field v[6];
+	struct conv cv;
+	char *line;
+	size_t len, n;
+
+	if (conv_resolve(c, &f->field[0], &cv) != 0)
+		return;
+	if (!b64_plausible(blob, payload_max(c))) {
+		send_error(c, "text", "sender key not relayed: not base64 of "
+		    "a plausible length");
+		return;
+	}
+	v[0] = *cv.name;
+	v[1] = field(c->user);
+	v[2] = field(c->nick);
+	v[3] = field(c->key_fp);
+	v[4] = field(c->spki);
+	v[5] = *blob;
+	if ((line = build_alloc(&len, 1015, v, 6)) == NULL) {
+		send_error(c, "busy", "out of memory");
+		return;
+	}
+	/* It carries the sender's key too: check the whole delivery. */
+	if (len + 1 > (size_t)c->srv->cfg->max_frame) {
+		free(line);
+		send_error(c, "text", "sender key not relayed: too long with "
+		    "your key");
+		return;
+	}
+	n = conv_send(c, &cv, fp, line, len);
+	free(line);
+	log_debug("keys id=%llu user=%s conv=%.*s to=%.*s bytes=%zu sent=%zu",
+	    (unsigned long long)c->id, c->user, (int)cv.name->len, cv.name->p,
+	    (int)(fp->len < KD_FP_SIZE ? fp->len : KD_FP_SIZE), fp->p,
+	    blob->len, n);
+}
+
+/* ---- quit, keepalive ---- */
+
+static void
+on_quit(struct conn *c, const struct frame *f)
+{
+	conn_fail(c, "quit", 1, "goodbye");
 }
 
 static int
@@ -575,11 +998,16 @@ static const struct {
 	void (*fn)(struct conn *, const struct frame *);
 } handlers[] = {
 	{ 1, 2, 2, ST(CONN_OPEN), on_login },
-	{ 2, 1, 1, ST(CONN_LOGGED_IN), on_chat },
+	{ 2, 2, 2, ST(CONN_LOGGED_IN), on_chat },
 	{ 3, 0, 0, ST_OPEN, on_quit },
-	{ 4, 0, 0, ST(CONN_LOGGED_IN), on_who },
+	{ 4, 0, 1, ST(CONN_LOGGED_IN), on_who },
 	{ 5, 1, 1, ST_OPEN, on_ping },
 	{ 6, 1, 1, ST_OPEN, on_pong },
+	{ 11, 1, 1, ST(CONN_LOGGED_IN), on_join },
+	{ 12, 1, 1, ST(CONN_LOGGED_IN), on_part },
+	{ 13, 0, 0, ST(CONN_LOGGED_IN), on_list_rooms },
+	{ 14, 1, 1, ST(CONN_LOGGED_IN), on_devices },
+	{ 15, 3, 3, ST(CONN_LOGGED_IN), on_sender_key },
 };
 
 static void
@@ -618,15 +1046,10 @@ dispatch(struct conn *c, const char *line, size_t len)
 static int
 on_records(struct conn *c)
 {
-	size_t n = buf_size(&c->in), len, flen, reclen;
+	size_t len, flen, reclen;
 	char *frames, *frame;
 	int r;
 
-	/* Kept for the console line of a chat message in this record. */
-	if (n > KD_RECORD_HDR_LEN)
-		memcpy(c->rec_prefix, buf_data(&c->in) + KD_RECORD_HDR_LEN,
-		    n - KD_RECORD_HDR_LEN < sizeof(c->rec_prefix) ?
-		    n - KD_RECORD_HDR_LEN : sizeof(c->rec_prefix));
 	r = kd_chan_open(&c->rx, &c->in, (size_t)c->srv->cfg->max_frame,
 	    &frames, &len, &reclen);
 	if (r == E_INCOMPLETE)
@@ -635,7 +1058,6 @@ on_records(struct conn *c)
 		conn_fail(c, "protocol", 0, "record refused: %s", err_str(r));
 		return 1;
 	}
-	c->rec_len = reclen;
 	while (!c->dead && (r = kd_chan_next_frame(&frames, &len, &frame,
 	    &flen)) == 1)
 		dispatch(c, frame, flen);
@@ -738,7 +1160,9 @@ protocol_leave(struct conn *c)
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(c->close_reason, words[i]) == 0)
 			reason = words[i];
-	BROADCAST(c->srv, c, 1003, "LEAVE", c->user, c->nick, reason);
+	while (c->rooms.nslot > 0)
+		leave_room(c, c->rooms.slot[c->rooms.nslot - 1].room, reason);
+	room_leave_all(&c->srv->rooms, &c->rooms);
 }
 
 void
@@ -749,4 +1173,6 @@ protocol_free(struct conn *c)
 		free(c->hs);
 		c->hs = NULL;
 	}
+	free(c->spki);
+	c->spki = NULL;
 }

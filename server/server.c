@@ -85,6 +85,8 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	admin_db_params(cfg, cfg->db_user, cfg->db_password_file, &s->auth.db);
 	s->auth.lock_after = (unsigned)cfg->login_lock_after;
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
+	rooms_init(&s->rooms, (size_t)cfg->max_rooms,
+	    (size_t)cfg->max_room_members, (size_t)cfg->max_rooms_per_client);
 
 	/* The loop takes these signals from a signalfd; workers block all. */
 	sigemptyset(&set);
@@ -138,6 +140,7 @@ server_free(struct server *s)
 	worker_pool_stop(s->pool);
 	throttle_free(s->login_fails);
 	throttle_free(s->conn_rate);
+	rooms_free(&s->rooms);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	if (s->sigfd >= 0)

@@ -65,7 +65,7 @@ expect_match "text with | and UTF-8 arrives intact" "$(client_out a)" \
 	'<Bob> from-bob with \| pipe and ünïcödé$'
 expect_eq "bob's line reached alice once" "$(grep -c 'from-bob with' "$T/a.out")" 1
 expect_match "the console shows chat only as ciphertext size and prefix" \
-	"$(server_log)" 'chat id=[0-9]+ user=user1 record=[0-9]+ ct=[A-Za-z0-9+/=]{16}\.\.\.$'
+	"$(server_log)" 'chat id=[0-9]+ user=user1 conv=lobby bytes=[0-9]+ e2e=[A-Za-z0-9+/=]{16}\.\.\.$'
 if grep -q 'from-alice' "$T/server.log"; then
 	not_ok "no chat text in the server log" "$(grep 'from-alice' "$T/server.log")"
 else

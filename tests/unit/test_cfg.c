@@ -218,6 +218,9 @@ test_sample_server(void **state)
 		assert_int_equal(c.keepalive_interval, 30);
 		assert_int_equal(c.conn_rate_per_addr, 60);
 		assert_int_equal(c.output_queue_max, 1048576);
+		assert_int_equal(c.max_rooms_per_client, 16);
+		assert_int_equal(c.max_room_members, 10000);
+		assert_int_equal(c.max_rooms, 1000);
 		assert_int_equal(c.login_fail_delay_ms, 500);
 		assert_int_equal(c.login_lock_after, 5);
 		assert_int_equal(c.login_lock_seconds, 300);
@@ -295,6 +298,9 @@ test_server_defaults(void **state)
 	assert_int_equal(c.keepalive_interval, 30);
 	assert_int_equal(c.conn_rate_per_addr, 60);
 	assert_int_equal(c.output_queue_max, 1 << 20);
+	assert_int_equal(c.max_rooms_per_client, 16);
+	assert_int_equal(c.max_room_members, 10000);
+	assert_int_equal(c.max_rooms, 1000);
 	assert_int_equal(c.login_fail_delay_ms, 500);
 	assert_int_equal(c.login_lock_after, 5);
 	assert_int_equal(c.login_lock_seconds, 300);
@@ -463,7 +469,15 @@ test_out_of_range(void **state)
 	server_fail(DB_OK "listen: { port = 0; };\n", 6,
 	    "'listen.port' must be between 1 and 65535 (got 0)");
 	client_fail(CLIENT_OK "max_frame = 100;\n", 3,
-	    "'max_frame' must be between 1024 and 16777216 (got 100)");
+	    "'max_frame' must be between 4096 and 16777216 (got 100)");
+	server_fail(DB_OK "limits: { max_frame = 4095; };\n", 6,
+	    "'limits.max_frame' must be between 4096 and 16777216 (got 4095)");
+	server_fail(DB_OK "limits: { max_rooms_per_client = 0; };\n", 6,
+	    "'limits.max_rooms_per_client' must be between 1 and 1024 (got 0)");
+	server_fail(DB_OK "limits: { max_room_members = 1; };\n", 6,
+	    "'limits.max_room_members' must be between 2 and 1000000 (got 1)");
+	server_fail(DB_OK "limits: { max_rooms = 1000001; };\n", 6,
+	    "'limits.max_rooms' must be between 1 and 1000000 (got 1000001)");
 	server_fail(DB_OK "limits: { output_queue_max = 4294967297L; };\n", 6,
 	    "'limits.output_queue_max' must be between 4096 and 1073741824 "
 	    "(got 4294967297)");
@@ -602,7 +616,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	    "// 5000000000\n"
 	    "/* 5000000000\n @include \"x\" */ user = \"alice\";\n"
 	    "server: { host = \"h5000000000 @include \\\"x\\\"\"; };\n"
-	    "max_frame = 3000; # 4294967296\n");
+	    "max_frame = 5000; # 4294967296\n");
 	struct client_config c;
 	char err[512];
 
@@ -610,7 +624,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	if (client_config_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.server_host, "h5000000000 @include \"x\"");
-	assert_int_equal(c.max_frame, 3000);
+	assert_int_equal(c.max_frame, 5000);
 	client_config_free(&c);
 	remove_conf(path);
 }
