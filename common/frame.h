@@ -17,7 +17,7 @@
 #define FRAME_OPCODE_LEN 4
 #define FRAME_MAX_FIELDS 16
 /* The smallest max_frame either side may configure. */
-#define FRAME_MAX_FRAME_MIN 4096
+#define FRAME_MAX_FRAME_MIN 8192
 /*
  * Room a chat delivery needs around its message: "1002|" nickname (at most
  * 256 bytes) "|" user (32) "|" fingerprint (50) "|" conversation (33) "|"

@@ -8,7 +8,7 @@
 
 PORT=27405
 server_setup "$PORT" 'limits: { max_clients = 12; conn_rate_per_addr = 60;
-  handshake_timeout = 3; max_frame = 4096; output_queue_max = 1048576;
+  handshake_timeout = 3; max_frame = 8192; output_queue_max = 1048576;
   keepalive_interval = 0; idle_timeout = 0; };
 login: { fail_delay_ms = 50; lock_after = 3; lock_seconds = 3; };'
 server_start

@@ -469,9 +469,9 @@ test_out_of_range(void **state)
 	server_fail(DB_OK "listen: { port = 0; };\n", 6,
 	    "'listen.port' must be between 1 and 65535 (got 0)");
 	client_fail(CLIENT_OK "max_frame = 100;\n", 3,
-	    "'max_frame' must be between 4096 and 16777216 (got 100)");
-	server_fail(DB_OK "limits: { max_frame = 4095; };\n", 6,
-	    "'limits.max_frame' must be between 4096 and 16777216 (got 4095)");
+	    "'max_frame' must be between 8192 and 16777216 (got 100)");
+	server_fail(DB_OK "limits: { max_frame = 8191; };\n", 6,
+	    "'limits.max_frame' must be between 8192 and 16777216 (got 8191)");
 	server_fail(DB_OK "limits: { max_rooms_per_client = 0; };\n", 6,
 	    "'limits.max_rooms_per_client' must be between 1 and 1024 (got 0)");
 	server_fail(DB_OK "limits: { max_room_members = 1; };\n", 6,
@@ -616,7 +616,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	    "// 5000000000\n"
 	    "/* 5000000000\n @include \"x\" */ user = \"alice\";\n"
 	    "server: { host = \"h5000000000 @include \\\"x\\\"\"; };\n"
-	    "max_frame = 5000; # 4294967296\n");
+	    "max_frame = 9000; # 4294967296\n");
 	struct client_config c;
 	char err[512];
 
@@ -624,7 +624,7 @@ test_lexer_skips_strings_and_comments(void **state)
 	if (client_config_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.server_host, "h5000000000 @include \"x\"");
-	assert_int_equal(c.max_frame, 5000);
+	assert_int_equal(c.max_frame, 9000);
 	client_config_free(&c);
 	remove_conf(path);
 }
