@@ -40,7 +40,7 @@ static const struct cfg_field client_fields[] = {
 
 	{ "keepalive_interval", CFG_INT, 0, 0, 3600, 30, NULL,
 	    F(keepalive_interval), "seconds between keepalive pings" },
-	{ "max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, 16777216, 65536,
+	{ "max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, FRAME_MAX_FRAME_MAX, 65536,
 	    NULL, F(max_frame), "largest frame in bytes" },
 };
 

@@ -316,10 +316,9 @@ cs_on_presence(struct session *s, char **f, size_t n)
 	int r;
 
 	(void)n;
-	if (f[1][0] == '@' || (cv = e2e_conv(&s->e2e, f[1], 0)) == NULL) {
-		server_broke(s, OP_PRESENCE);
+	/* A room we have just left: its news is not ours any more. */
+	if ((cv = e2e_conv(&s->e2e, f[1], 0)) == NULL || f[1][0] == '@')
 		return;
-	}
 	if (strcmp(f[0], "JOIN") == 0) {
 		ev.kind = SESSION_EV_JOIN;
 		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5])) != 0) {

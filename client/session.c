@@ -62,8 +62,10 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	if (cfg == NULL || key == NULL || server_key == NULL ||
 	    password == NULL || on_event == NULL || cfg->server_host == NULL ||
 	    cfg->user == NULL || name_check_user(cfg->user) != 0 ||
+	    cfg->known_keys == NULL ||
 	    cfg->server_port < 1 || cfg->server_port > 65535 ||
-	    cfg->max_frame < 256 || cfg->reconnect_min_ms < 1 ||
+	    cfg->max_frame < FRAME_MAX_FRAME_MIN ||
+	    cfg->max_frame > FRAME_MAX_FRAME_MAX || cfg->reconnect_min_ms < 1 ||
 	    cfg->reconnect_max_ms < 0 || cfg->keepalive_interval < 0)
 		return E_INVALID;
 	/* The password travels as the last field of one frame. */

@@ -18,6 +18,8 @@
 #define FRAME_MAX_FIELDS 16
 /* The smallest max_frame either side may configure. */
 #define FRAME_MAX_FRAME_MIN 8192
+/* The largest. */
+#define FRAME_MAX_FRAME_MAX 16777216
 /*
  * Room a chat delivery needs around its message: "1002|" nickname (at most
  * 256 bytes) "|" user (32) "|" fingerprint (50) "|" conversation (33) "|"

@@ -50,7 +50,7 @@ static const struct cfg_field server_fields[] = {
 
 	{ "limits.max_clients", CFG_INT, 0, 1, 1000000, 10000, NULL,
 	    F(max_clients), "connections at once" },
-	{ "limits.max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, 16777216,
+	{ "limits.max_frame", CFG_INT, 0, FRAME_MAX_FRAME_MIN, FRAME_MAX_FRAME_MAX,
 	    65536, NULL, F(max_frame), "largest frame in bytes" },
 	{ "limits.handshake_timeout", CFG_INT, 0, 1, 300, 10, NULL,
 	    F(handshake_timeout), "seconds to complete the handshake" },

@@ -5,6 +5,11 @@
  * thread: while the fake server waits for bytes it keeps driving the
  * client's event loop.  Timers are tested by moving the clock the client
  * sees (skew) instead of sleeping.
+ *
+ * The fake server also plays "bob", a peer device in the lobby whose
+ * private key the test holds: it opens the sender keys the client hands
+ * him (0015), decrypts the client's messages (0002) and seals messages of
+ * its own (1015, 1002), as docs/PROTOCOL.md section 8 says.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,22 +28,36 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "client/session.h"
+#include "common/b64.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
+#include "keydist/keys.h"
+#include "keydist/senderkey.h"
 
-#define MAX_FRAME 1024
+#define MAX_FRAME 8192                 /* FRAME_MAX_FRAME_MIN */
 #define PASSWORD "pa|ss word"          /* '|' and a space: the last field */
 #define WAIT_MS 5000                   /* give up on anything after this */
 #define MAX_EVENTS 256
+#define TS "2026-11-21T09:15:02.123Z"
+#define TS_MS 1795252502123LL
+#define LOBBY "lobby"
+#define BOB_BOUND "@alice,bob"         /* the private conversation's */
+#define SPKI_B64_MAX B64_ENCODED_SIZE(KD_RSA_MAX_BYTES + 64)
 
-static EVP_PKEY *server_key, *client_key, *other_key;
+static EVP_PKEY *server_key, *client_key, *other_key, *bob_key;
 static char server_fp[KD_FP_SIZE], client_fp[KD_FP_SIZE], other_fp[KD_FP_SIZE];
+static char bob_fp[KD_FP_SIZE];
+static char bob_spki[SPKI_B64_MAX], other_spki[SPKI_B64_MAX]; /* b64 DER */
 static int64_t skew;                   /* added to the client's clock */
 static long long reconnect_max_ms = 40; /* for the next fx_start() */
+static const char *known_keys_preset;  /* for the next fx_start() */
+static char cur_dir[64];               /* the running test's folder */
 
 static int64_t
 now(void)
@@ -50,9 +69,10 @@ now(void)
 struct rec {
 	enum session_event_kind kind;
 	char *host, *port, *fingerprint, *pinned, *user, *nickname, *code;
-	char *text, *timestamp;
+	char *text, *timestamp, *room;
 	int64_t time_ms;
 	long long count, delay_ms;
+	enum session_trust trust;
 	int err;
 	enum session_end end;
 };
@@ -65,11 +85,16 @@ struct fx {
 	struct buf frames;             /* opened frames not yet taken */
 	struct kd_hs hs;
 	struct kd_record_dir tx, rx;   /* s2c sealing, c2s opening */
+	char dir[64];                  /* a folder for known_keys */
+	char known_keys[96];
 	struct client_config cfg;
 	struct session *s;
 	struct rec ev[MAX_EVENTS];
 	size_t nev;
 	const char *chat_on_login;     /* the callback sends this on login */
+	struct kd_sender_key alice_sk; /* the client's sender key, as bob
+	                                  opened it from the last 0015 */
+	size_t nkeys;                  /* 0015 frames bob has opened */
 };
 
 static char *
@@ -102,14 +127,16 @@ on_event(void *arg, const struct session_event *ev)
 	r->code = dup_or_null(ev->code);
 	r->text = dup_or_null(ev->text);
 	r->timestamp = dup_or_null(ev->timestamp);
+	r->room = dup_or_null(ev->room);
 	r->time_ms = ev->time_ms;
 	r->count = ev->count;
 	r->delay_ms = ev->delay_ms;
+	r->trust = ev->trust;
 	r->err = ev->err;
 	r->end = ev->end;
 	if (ev->kind == SESSION_EV_LOGGED_IN && x->chat_on_login != NULL)
-		assert_int_equal(session_send_chat(x->s, x->chat_on_login,
-		    strlen(x->chat_on_login)), 0);
+		assert_int_equal(session_send_chat(x->s, LOBBY,
+		    x->chat_on_login, strlen(x->chat_on_login)), 0);
 }
 
 static size_t
@@ -135,6 +162,20 @@ find_event(const struct fx *x, enum session_event_kind kind)
 	return NULL;
 }
 
+/* The index of the first event of kind (fails if there is none). */
+static size_t
+first_event(const struct fx *x, enum session_event_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < x->nev; i++) {
+		if (x->ev[i].kind == kind)
+			return i;
+	}
+	fail_msg("no event of kind %d", (int)kind);
+	return 0;
+}
+
 /* One round of the client's event loop, waiting at most wait_ms. */
 static void
 pump(struct fx *x, int wait_ms)
@@ -152,19 +193,70 @@ pump(struct fx *x, int wait_ms)
 	session_tick(x->s, now());
 }
 
-/* Drive the client until there has been an event of kind; the last one. */
+/* Drive the client until there have been n events of kind; the last one. */
 static const struct rec *
-wait_event(struct fx *x, enum session_event_kind kind)
+wait_events(struct fx *x, enum session_event_kind kind, size_t n)
 {
 	int64_t end = session_clock_ms() + WAIT_MS;
 
-	while (count_events(x, kind) == 0) {
+	while (count_events(x, kind) < n) {
 		assert_true(session_clock_ms() < end);
 		pump(x, 10);
 	}
 	return find_event(x, kind);
 }
 
+static const struct rec *
+wait_event(struct fx *x, enum session_event_kind kind)
+{
+	return wait_events(x, kind, 1);
+}
+
+/* b64 of len bytes, for free(). */
+static char *
+b64_of(const uint8_t *p, size_t len)
+{
+	size_t cap = B64_ENCODED_SIZE(len);
+	char *t = malloc(cap);
+
+	assert_non_null(t);
+	assert_true(b64_encode(p, len, t, cap, 1) > 0);
+	return t;
+}
+
+/* The bytes of b64 text, for free(). */
+static uint8_t *
+unb64(const char *t, size_t *len)
+{
+	size_t n = strlen(t);
+	uint8_t *p = malloc(B64_DECODED_MAX(n));
+	long got;
+
+	assert_non_null(p);
+	got = b64_decode(t, n, p, B64_DECODED_MAX(n));
+	assert_true(got > 0);
+	*len = (size_t)got;
+	return p;
+}
+
+/* What the known_keys file holds now ("" if there is none). */
+static const char *
+known_keys_text(const struct fx *x)
+{
+	static char text[4096];
+	FILE *f;
+	size_t n;
+
+	text[0] = '\0';
+	if ((f = fopen(x->known_keys, "r")) == NULL) {
+		assert_int_equal(errno, ENOENT);
+		return text;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
 /*
  * Fake server: read more from the client, driving the client meanwhile.
  * 1 got bytes, 0 end of stream.
@@ -364,6 +456,188 @@ srv_expect_eof(struct fx *x)
 	assert_int_equal(buf_size(&x->in), before);
 }
 
+/* The next frame from the client. */
+static void
+srv_frame(struct fx *x, char *out, size_t cap)
+{
+	(void)srv_frame_with(x, &x->rx, out, cap);
+}
+
+/*
+ * The lobby's device list, as the server sends it right after 1001|OK:
+ * bob's device, or nobody.
+ */
+static void
+lobby_frames(char *out, size_t cap, int with_bob)
+{
+	if (with_bob)
+		assert_true(snprintf(out, cap, "1012|" LOBBY "|bob|Bob|%s|%s\n"
+		    "1011|" LOBBY "|1\n", bob_fp, bob_spki) < (int)cap);
+	else
+		assert_true(snprintf(out, cap, "1011|" LOBBY "|0\n") <
+		    (int)cap);
+}
+
+static void
+srv_lobby(struct fx *x, int with_bob)
+{
+	char f[MAX_FRAME];
+
+	lobby_frames(f, sizeof(f), with_bob);
+	srv_send(x, f);
+}
+
+/*
+ * Bob opens the next frame from the client: its sender key for him in conv
+ * (0015|conv|bob's fp|blob), bound to bound.  It replaces x->alice_sk.
+ */
+static void
+srv_expect_key_in(struct fx *x, const char *conv, const char *bound)
+{
+	char f[MAX_FRAME + 1], want[128];
+	uint8_t *blob;
+	size_t len, plen;
+
+	srv_frame(x, f, sizeof(f));
+	plen = (size_t)snprintf(want, sizeof(want), "0015|%s|%s|", conv,
+	    bob_fp);
+	if (strncmp(f, want, plen) != 0)
+		fail_msg("expected \"%s...\", got \"%.60s\"", want, f);
+	blob = unb64(f + plen, &len);
+	kd_sk_clear(&x->alice_sk);
+	assert_int_equal(kd_sk_accept(bob_key, bob_fp, client_key, bound,
+	    "alice", blob, len, &x->alice_sk), 0);
+	free(blob);
+	x->nkeys++;
+}
+
+static void
+srv_expect_key(struct fx *x)
+{
+	srv_expect_key_in(x, LOBBY, LOBBY);
+}
+
+/* The next frame is a message to conv (0002|conv|b64): its bytes. */
+static uint8_t *
+srv_expect_msg_in(struct fx *x, const char *conv, size_t *len)
+{
+	char f[MAX_FRAME + 1], want[64];
+	size_t plen;
+
+	srv_frame(x, f, sizeof(f));
+	plen = (size_t)snprintf(want, sizeof(want), "0002|%s|", conv);
+	if (strncmp(f, want, plen) != 0)
+		fail_msg("expected \"%s...\", got \"%.60s\"", want, f);
+	/* Short enough for its delivery to fit (PROTOCOL.md 5.4). */
+	assert_true(strlen(f + plen) <= MAX_FRAME - FRAME_CHAT_OVERHEAD);
+	return unb64(f + plen, len);
+}
+
+/*
+ * The next frame is a chat line to conv that bob opens with the last
+ * sender key he got: kind 0x01 and exactly text.
+ */
+static void
+srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
+    const char *text, size_t tlen)
+{
+	uint8_t *msg, *plain;
+	size_t len, n;
+
+	msg = srv_expect_msg_in(x, conv, &len);
+	plain = malloc(len);
+	assert_non_null(plain);
+	assert_int_equal(kd_sk_open(&x->alice_sk, bound, "alice", msg, len,
+	    plain, len, &n), 0);
+	assert_int_equal(n, tlen + 1);
+	assert_int_equal(plain[0], 0x01);
+	assert_memory_equal(plain + 1, text, tlen);
+	free(plain);
+	free(msg);
+}
+
+static void
+srv_expect_text(struct fx *x, const char *text)
+{
+	srv_expect_text_in(x, LOBBY, LOBBY, text, strlen(text));
+}
+
+/* Bob hands his sender key sk to the client's device (1015 in conv). */
+static void
+bob_send_key_in(struct fx *x, const char *conv, const char *bound,
+    const struct kd_sender_key *sk)
+{
+	uint8_t blob[KD_SKD_MAX];
+	char f[MAX_FRAME], *t;
+	size_t n;
+
+	assert_int_equal(kd_sk_distribute(sk, bob_key, client_key, bound,
+	    "bob", client_fp, blob, sizeof(blob), &n), 0);
+	t = b64_of(blob, n);
+	assert_true(snprintf(f, sizeof(f), "1015|%s|bob|Bob|%s|%s|%s\n", conv,
+	    bob_fp, bob_spki, t) < (int)sizeof(f));
+	free(t);
+	srv_send(x, f);
+}
+
+static void
+bob_send_key(struct fx *x, const struct kd_sender_key *sk)
+{
+	bob_send_key_in(x, LOBBY, LOBBY, sk);
+}
+
+/* Bob's chat line text sealed with sk, b64, for free(). */
+static char *
+bob_seal(struct kd_sender_key *sk, const char *bound, const char *text)
+{
+	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
+	size_t len = strlen(text), n;
+
+	assert_true(len < sizeof(plain));
+	plain[0] = 0x01;
+	memcpy(plain + 1, text, len);
+	assert_int_equal(kd_sk_seal(sk, bound, "bob", plain, len + 1, msg,
+	    sizeof(msg), &n), 0);
+	return b64_of(msg, n);
+}
+
+/* The server delivers a message (b64) from bob in conv (1002). */
+static void
+bob_deliver(struct fx *x, const char *conv, const char *msg)
+{
+	char f[MAX_FRAME];
+
+	assert_true(snprintf(f, sizeof(f), "1002|Bob|bob|%s|%s|" TS "|%s\n",
+	    bob_fp, conv, msg) < (int)sizeof(f));
+	srv_send(x, f);
+}
+
+/* Bob says text in the lobby with sk. */
+static void
+bob_say(struct fx *x, struct kd_sender_key *sk, const char *text)
+{
+	char *msg = bob_seal(sk, LOBBY, text);
+
+	bob_deliver(x, LOBBY, msg);
+	free(msg);
+}
+
+/* Remove the running test's folder (also after a failed test). */
+static void
+remove_dir(void)
+{
+	char path[sizeof(cur_dir) + 32];
+
+	if (cur_dir[0] == '\0')
+		return;
+	(void)snprintf(path, sizeof(path), "%s/known_keys", cur_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/known_keys.tmp", cur_dir);
+	(void)unlink(path);
+	(void)rmdir(cur_dir);
+	cur_dir[0] = '\0';
+}
+
 /* A session to a fake server on a free port (no server if !listening). */
 static void
 fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
@@ -371,6 +645,8 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	static char hostbuf[64];
+	char err[256];
+	FILE *f;
 
 	memset(x, 0, sizeof(*x));
 	skew = 0;
@@ -389,16 +665,30 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 		close(x->lfd);
 		x->lfd = -1;
 	}
+	/* Each test has its own known_keys, in a folder of its own. */
+	(void)snprintf(x->dir, sizeof(x->dir), "/tmp/test_session.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	(void)snprintf(cur_dir, sizeof(cur_dir), "%s", x->dir);
+	(void)snprintf(x->known_keys, sizeof(x->known_keys), "%s/known_keys",
+	    x->dir);
+	if (known_keys_preset != NULL) {
+		f = fopen(x->known_keys, "w");
+		assert_non_null(f);
+		assert_true(fputs(known_keys_preset, f) >= 0);
+		assert_int_equal(fclose(f), 0);
+		known_keys_preset = NULL;
+	}
 	(void)snprintf(hostbuf, sizeof(hostbuf), "%s", host);
 	x->cfg.server_host = hostbuf;
 	x->cfg.server_port = x->port;
 	x->cfg.user = (char *)"alice";
+	x->cfg.known_keys = x->known_keys;
 	x->cfg.reconnect_min_ms = 10;
 	x->cfg.reconnect_max_ms = reconnect_max_ms;
 	x->cfg.keepalive_interval = 30;
 	x->cfg.max_frame = MAX_FRAME;
 	assert_int_equal(session_new(&x->cfg, client_key, pinned, PASSWORD,
-	    on_event, x, &x->s), 0);
+	    on_event, x, &x->s, err, sizeof(err)), 0);
 	session_start(x->s, now());
 }
 
@@ -408,17 +698,30 @@ fx_start(struct fx *x, const char *host, EVP_PKEY *pinned)
 	fx_start_on(x, host, pinned, 1);
 }
 
-/* Start, handshake and log in as "Alice A.". */
+/*
+ * Start, handshake and log in as "Alice A.", the lobby's device list (bob,
+ * or nobody) in the same record as the 1001; wait until in the lobby.
+ */
 static void
-fx_login(struct fx *x)
+fx_login(struct fx *x, int with_bob)
 {
 	const struct rec *e;
+	static const char ok[] = "1001|OK|Alice A.\n";
+	char f[MAX_FRAME];
 
 	fx_start(x, "127.0.0.1", server_key);
 	srv_handshake(x, HS_DONE);
-	srv_send(x, "1001|OK|Alice A.\n");
-	e = wait_event(x, SESSION_EV_LOGGED_IN);
+	memcpy(f, ok, sizeof(ok));
+	lobby_frames(f + sizeof(ok) - 1, sizeof(f) - sizeof(ok) + 1,
+	    with_bob);
+	srv_send(x, f);
+	e = wait_event(x, SESSION_EV_JOINED);
+	assert_string_equal(e->room, LOBBY);
+	assert_int_equal(e->count, with_bob);
+	e = find_event(x, SESSION_EV_LOGGED_IN);
+	assert_non_null(e);
 	assert_string_equal(e->nickname, "Alice A.");
+	assert_true(session_in_room(x->s, LOBBY));
 }
 
 static void
@@ -431,6 +734,7 @@ fx_end(struct fx *x)
 		srv_drop(x);
 	if (x->lfd >= 0)
 		close(x->lfd);
+	kd_sk_clear(&x->alice_sk);
 	for (i = 0; i < x->nev; i++) {
 		free(x->ev[i].host);
 		free(x->ev[i].port);
@@ -441,7 +745,23 @@ fx_end(struct fx *x)
 		free(x->ev[i].code);
 		free(x->ev[i].text);
 		free(x->ev[i].timestamp);
+		free(x->ev[i].room);
 	}
+	remove_dir();
+}
+
+static int
+spki_b64(EVP_PKEY *key, char *out, size_t cap)
+{
+	unsigned char *der;
+	size_t len;
+	long n;
+
+	if (kd_key_to_der(key, &der, &len) != 0)
+		return -1;
+	n = b64_encode(der, len, out, cap, 1);
+	OPENSSL_free(der);
+	return n > 0 ? 0 : -1;
 }
 
 static int
@@ -451,9 +771,13 @@ setup(void **state)
 	if (kd_key_generate(KD_RSA_BITS, &server_key) != 0 ||
 	    kd_key_generate(KD_RSA_BITS, &client_key) != 0 ||
 	    kd_key_generate(KD_RSA_BITS, &other_key) != 0 ||
+	    kd_key_generate(KD_RSA_BITS, &bob_key) != 0 ||
 	    kd_fingerprint(server_key, server_fp) != 0 ||
 	    kd_fingerprint(client_key, client_fp) != 0 ||
-	    kd_fingerprint(other_key, other_fp) != 0)
+	    kd_fingerprint(other_key, other_fp) != 0 ||
+	    kd_fingerprint(bob_key, bob_fp) != 0 ||
+	    spki_b64(bob_key, bob_spki, sizeof(bob_spki)) != 0 ||
+	    spki_b64(other_key, other_spki, sizeof(other_spki)) != 0)
 		return -1;
 	return 0;
 }
@@ -465,6 +789,18 @@ teardown(void **state)
 	EVP_PKEY_free(server_key);
 	EVP_PKEY_free(client_key);
 	EVP_PKEY_free(other_key);
+	EVP_PKEY_free(bob_key);
+	return 0;
+}
+
+/* After each test: its folder goes, even if the test failed. */
+static int
+test_teardown(void **state)
+{
+	(void)state;
+	remove_dir();
+	known_keys_preset = NULL;
+	reconnect_max_ms = 40;
 	return 0;
 }
 
@@ -473,10 +809,10 @@ test_login_chat_quit(void **state)
 {
 	struct fx x;
 	const struct rec *e;
-	char port[8];
+	char port[8], f[MAX_FRAME];
 
 	(void)state;
-	fx_login(&x);
+	fx_login(&x, 1);
 	e = find_event(&x, SESSION_EV_CONNECTING);
 	assert_non_null(e);
 	assert_string_equal(e->host, "127.0.0.1");
@@ -486,21 +822,19 @@ test_login_chat_quit(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->fingerprint, server_fp);
 	assert_int_equal(x.ev[0].kind, SESSION_EV_CONNECTING);
+	/* Bob's key, seen for the first time in the lobby, is pinned. */
+	e = find_event(&x, SESSION_EV_KEY_PINNED);
+	assert_non_null(e);
+	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->fingerprint, bob_fp);
 
-	/* A delivery, with '|' and TAB in the text. */
-	srv_send(&x, "1002|bob|2026-11-21T09:15:02.123Z|hi | there\t!\n");
-	e = wait_event(&x, SESSION_EV_CHAT);
-	assert_string_equal(e->nickname, "bob");
-	assert_string_equal(e->timestamp, "2026-11-21T09:15:02.123Z");
-	assert_int_equal(e->time_ms, 1795252502123LL);
-	assert_string_equal(e->text, "hi | there\t!");
-
-	/* Our chat line, as the server receives it. */
-	assert_int_equal(session_send_chat(x.s, "hello, world", 12), 0);
-	srv_expect(&x, "0002|hello, world");
+	/* Our chat line: a sender key for bob, then a message he reads. */
+	assert_int_equal(session_send_chat(x.s, LOBBY, "hello, world", 12), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "hello, world");
 
 	/* Who, answered with several frames in one record. */
-	assert_int_equal(session_who(x.s), 0);
+	assert_int_equal(session_who(x.s, NULL), 0);
 	srv_expect(&x, "0004");
 	srv_send(&x, "1004|alice|Alice A.\n1004|bob|Bob\n1014|2\n");
 	e = wait_event(&x, SESSION_EV_WHO_END);
@@ -508,18 +842,39 @@ test_login_chat_quit(void **state)
 	assert_int_equal(count_events(&x, SESSION_EV_WHO), 2);
 	assert_string_equal(x.ev[x.nev - 2].nickname, "Bob");
 	assert_string_equal(x.ev[x.nev - 2].user, "bob");
+	/* Who is in a room. */
+	assert_int_equal(session_who(x.s, LOBBY), 0);
+	srv_expect(&x, "0004|" LOBBY);
+	srv_send(&x, "1004|bob|Bob\n1014|1\n");
+	e = wait_events(&x, SESSION_EV_WHO_END, 2);
+	assert_int_equal(e->count, 1);
+	assert_int_equal(session_who(x.s, "No Room"), E_MALFORMED);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 1);
+	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_MALFORMED);
 
-	/* Presence and a server error. */
-	srv_send(&x, "1003|JOIN|carol|Carol\n1003|LEAVE|bob|Bob|timeout\n"
-	    "1009|state|not now\n");
+	/* Presence (carol's key is pinned too) and a server error. */
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" LOBBY "|carol|Carol|"
+	    "%s|%s\n1003|LEAVE|" LOBBY "|bob|Bob|%s|timeout\n"
+	    "1009|state|not now\n", other_fp, other_spki, bob_fp) <
+	    (int)sizeof(f));
+	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_SERVER_ERROR);
 	assert_string_equal(e->code, "state");
 	assert_string_equal(e->text, "not now");
 	e = find_event(&x, SESSION_EV_JOIN);
+	assert_non_null(e);
+	assert_string_equal(e->room, LOBBY);
 	assert_string_equal(e->user, "carol");
 	assert_string_equal(e->nickname, "Carol");
+	assert_string_equal(e->fingerprint, other_fp);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 2);
+	e = find_event(&x, SESSION_EV_KEY_PINNED);
+	assert_string_equal(e->user, "carol");
 	e = find_event(&x, SESSION_EV_LEAVE);
+	assert_non_null(e);
+	assert_string_equal(e->room, LOBBY);
 	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->fingerprint, bob_fp);
 	assert_string_equal(e->code, "timeout");
 
 	/* Quit: 0003, the server's goodbye, done. */
@@ -531,8 +886,276 @@ test_login_chat_quit(void **state)
 	assert_int_equal(session_fd(x.s), -1);
 	assert_int_equal(session_timeout(x.s, now()), -1);
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
-	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 0);
 	srv_expect_eof(&x);
+	fx_end(&x);
+}
+
+/* A message from bob, whose key was pinned on first use. */
+static void
+test_incoming_chat(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+	const struct rec *e;
+	char want[128];
+
+	(void)state;
+	fx_login(&x, 1);
+	(void)snprintf(want, sizeof(want), "bob %s seen\n", bob_fp);
+	assert_string_equal(known_keys_text(&x), want);
+
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	bob_say(&x, &sk, "hi | there\t!");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->nickname, "Bob");
+	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->fingerprint, bob_fp);
+	assert_int_equal(e->trust, SESSION_KEY_SEEN);
+	assert_string_equal(e->timestamp, TS);
+	assert_int_equal(e->time_ms, TS_MS);
+	assert_string_equal(e->text, "hi | there\t!");
+	/* Pinned before: once, when bob showed up in the lobby. */
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 1);
+	assert_true(first_event(&x, SESSION_EV_KEY_PINNED) <
+	    first_event(&x, SESSION_EV_CHAT));
+	e = find_event(&x, SESSION_EV_KEY_PINNED);
+	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->fingerprint, bob_fp);
+
+	/* The next line under the same key. */
+	bob_say(&x, &sk, "again");
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_string_equal(e->text, "again");
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 0);
+	assert_string_equal(known_keys_text(&x), want);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* Forged, unknown and replayed messages are refused, never shown. */
+static void
+test_forged_message(void **state)
+{
+	struct kd_sender_key sk, forger, unknown;
+	struct fx x;
+	const struct rec *e;
+	char *genuine;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_sk_generate(&forger), 0);
+	assert_int_equal(kd_sk_generate(&unknown), 0);
+	/* Any member holds bob's AES key; nobody else his signing key. */
+	memcpy(forger.id, sk.id, sizeof(sk.id));
+	memcpy(forger.key, sk.key, sizeof(sk.key));
+	memcpy(forger.iv, sk.iv, sizeof(sk.iv));
+	bob_send_key(&x, &sk);
+	bob_say(&x, &forger, "pay mallory");
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_SIG_INVALID);
+	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->user, "bob");
+	assert_non_null(strstr(e->text, "FORGED"));
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+
+	/* Under a key never handed to us: cannot be read. */
+	bob_say(&x, &unknown, "secret");
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(e->err, E_NOT_FOUND);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+
+	/* The real first message still reads: the forgery used no counter. */
+	genuine = bob_seal(&sk, LOBBY, "genuine");
+	bob_deliver(&x, LOBBY, genuine);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "genuine");
+	/* Again: a replay. */
+	bob_deliver(&x, LOBBY, genuine);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
+	assert_int_equal(e->err, E_REPLAY);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	free(genuine);
+	/* None of it cost the connection. */
+	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
+	kd_sk_clear(&sk);
+	kd_sk_clear(&forger);
+	kd_sk_clear(&unknown);
+	fx_end(&x);
+}
+
+/* Bob's key is not the pinned one: nothing goes out until accepted. */
+static void
+test_changed_key(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+	const struct rec *e;
+	char preset[128], both[256];
+	size_t errors;
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "bob %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 1);
+	e = find_event(&x, SESSION_EV_KEY_CHANGED);
+	assert_non_null(e);
+	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->fingerprint, bob_fp);
+	assert_string_equal(e->pinned, other_fp);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 0);
+	assert_string_equal(known_keys_text(&x), preset);
+
+	errors = count_events(&x, SESSION_EV_ERROR);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "secret", 6),
+	    E_UNTRUSTED);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), errors + 1);
+	e = find_event(&x, SESSION_EV_ERROR);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_non_null(strstr(e->text, "not sent"));
+	/* Nothing went out: the next frame is the answer to a ping. */
+	srv_send(&x, "1006|p1\n");
+	srv_expect(&x, "0006|p1");
+
+	/* What bob says is shown, marked as from a key not accepted. */
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	bob_say(&x, &sk, "it is me");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "it is me");
+	assert_string_equal(e->fingerprint, bob_fp);
+	assert_int_equal(e->trust, SESSION_KEY_UNACCEPTED);
+	/* Reported once. */
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 1);
+
+	/* Accepted: saved, and sending works. */
+	assert_int_equal(session_accept_key(x.s, "bob", 0), 1);
+	(void)snprintf(both, sizeof(both), "%sbob %s seen\n", preset, bob_fp);
+	assert_string_equal(known_keys_text(&x), both);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "secret", 6), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "secret");
+	bob_say(&x, &sk, "thanks");
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_int_equal(e->trust, SESSION_KEY_SEEN);
+	/* Nothing left to accept. */
+	assert_int_equal(session_accept_key(x.s, "bob", 0), 0);
+	assert_string_equal(known_keys_text(&x), both);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* Devices come and go: a new sender key each time, before the message. */
+static void
+test_sender_key_rotation(void **state)
+{
+	struct kd_sender_key old;
+	uint8_t id1[KD_SK_ID_LEN], id2[KD_SK_ID_LEN], *msg, plain[64];
+	struct fx x;
+	char f[MAX_FRAME];
+	size_t len, n;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "first", 5), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "first");
+	memcpy(id1, x.alice_sk.id, sizeof(id1));
+	/* Nobody came or went: the same key, no 0015. */
+	assert_int_equal(session_send_chat(x.s, LOBBY, "second", 6), 0);
+	srv_expect_text(&x, "second");
+	assert_int_equal(x.nkeys, 1);
+
+	/* Bob leaves: the next line goes under a key he is not given. */
+	(void)snprintf(f, sizeof(f), "1003|LEAVE|" LOBBY "|bob|Bob|%s|quit\n",
+	    bob_fp);
+	srv_send(&x, f);
+	wait_event(&x, SESSION_EV_LEAVE);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "bob has gone", 12), 0);
+	msg = srv_expect_msg_in(&x, LOBBY, &len);
+	assert_int_equal(kd_sk_message_id(msg, len, id2), 0);
+	assert_memory_not_equal(id2, id1, sizeof(id1));
+	assert_int_equal(kd_sk_open(&x.alice_sk, LOBBY, "alice", msg, len,
+	    plain, sizeof(plain), &n), E_NOT_FOUND);
+	free(msg);
+
+	/* Bob is back: a new key, handed to him before the message. */
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" LOBBY "|bob|Bob|%s|"
+	    "%s\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	wait_event(&x, SESSION_EV_JOIN);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "welcome back", 12), 0);
+	old = x.alice_sk;
+	memset(&x.alice_sk, 0, sizeof(x.alice_sk));
+	srv_expect_key(&x);
+	assert_int_equal(x.nkeys, 2);
+	assert_memory_not_equal(x.alice_sk.id, id1, sizeof(id1));
+	assert_memory_not_equal(x.alice_sk.id, id2, sizeof(id2));
+	msg = srv_expect_msg_in(&x, LOBBY, &len);
+	assert_int_equal(kd_sk_open(&old, LOBBY, "alice", msg, len, plain,
+	    sizeof(plain), &n), E_NOT_FOUND);
+	assert_int_equal(kd_sk_open(&x.alice_sk, LOBBY, "alice", msg, len,
+	    plain, sizeof(plain), &n), 0);
+	assert_int_equal(n, 13);
+	assert_int_equal(plain[0], 0x01);
+	assert_memory_equal(plain + 1, "welcome back", 12);
+	free(msg);
+	kd_sk_clear(&old);
+	/* Known already: not pinned again, not changed. */
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 0);
+	fx_end(&x);
+}
+
+/* A private conversation: @bob for us, "@alice,bob" in the crypto. */
+static void
+test_private_conversation(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], *msg;
+	size_t errors;
+
+	(void)state;
+	fx_login(&x, 0);
+	/* Bob writes to @alice. */
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key_in(&x, "@alice", BOB_BOUND, &sk);
+	msg = bob_seal(&sk, BOB_BOUND, "psst");
+	bob_deliver(&x, "@alice", msg);
+	free(msg);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->room, "@bob");
+	assert_string_equal(e->user, "bob");
+	assert_string_equal(e->text, "psst");
+	/* First seen in his own 1015: pinned then. */
+	assert_int_equal(e->trust, SESSION_KEY_SEEN);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 1);
+
+	/* We answer: first the devices of @bob, then key and message. */
+	assert_int_equal(session_send_chat(x.s, "@bob", "hi bob", 6), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "hi bob", 6);
+
+	/* Someone not online: the line is dropped, and said so. */
+	errors = count_events(&x, SESSION_EV_ERROR);
+	assert_int_equal(session_send_chat(x.s, "@carol", "hello?", 6), 0);
+	srv_expect(&x, "0014|carol");
+	srv_send(&x, "1011|@carol|0\n");
+	e = wait_events(&x, SESSION_EV_ERROR, errors + 1);
+	assert_non_null(strstr(e->text, "not sent"));
+	kd_sk_clear(&sk);
 	fx_end(&x);
 }
 
@@ -634,6 +1257,8 @@ test_login_busy_retries(void **state)
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n");
 	wait_event(&x, SESSION_EV_LOGGED_IN);
+	srv_lobby(&x, 0);
+	wait_event(&x, SESSION_EV_JOINED);
 	assert_int_equal(count_events(&x, SESSION_EV_FATAL), 0);
 	fx_end(&x);
 }
@@ -649,7 +1274,8 @@ test_pings(void **state)
 	fx_start(&x, "localhost", server_key);
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n");
-	wait_event(&x, SESSION_EV_LOGGED_IN);
+	srv_lobby(&x, 0);
+	wait_event(&x, SESSION_EV_JOINED);
 
 	/* The server's ping is answered with its token. */
 	srv_send(&x, "1006|abc123XYZ\n");
@@ -677,12 +1303,20 @@ test_pings(void **state)
 static void
 test_tampered_record_closes(void **state)
 {
+	struct kd_sender_key sk;
 	struct fx x;
 	const struct rec *e;
+	char f[MAX_FRAME], *msg;
 
 	(void)state;
-	fx_login(&x);
-	srv_send_raw(&x, "1002|bob|2026-11-21T09:15:02.123Z|forged\n", 1);
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, LOBBY, "forged");
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" LOBBY "|" TS "|%s\n",
+	    bob_fp, msg);
+	free(msg);
+	srv_send_raw(&x, f, 1);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_MAC_INVALID);
 	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
@@ -690,6 +1324,7 @@ test_tampered_record_closes(void **state)
 	/* A lost connection, not the end: it will reconnect. */
 	wait_event(&x, SESSION_EV_RECONNECTING);
 	assert_int_equal(session_end(x.s), SESSION_RUNNING);
+	kd_sk_clear(&sk);
 	fx_end(&x);
 }
 
@@ -698,9 +1333,10 @@ test_malformed_and_unknown(void **state)
 {
 	struct fx x;
 	const struct rec *e;
+	char f[MAX_FRAME];
 
 	(void)state;
-	fx_login(&x);
+	fx_login(&x, 0);
 	/* An unknown opcode is reported and ignored. */
 	srv_send(&x, "1234|something new\n1006|t1\n");
 	srv_expect(&x, "0006|t1");
@@ -709,7 +1345,9 @@ test_malformed_and_unknown(void **state)
 	assert_non_null(strstr(e->text, "1234"));
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
 	/* A malformed known frame closes the connection. */
-	srv_send(&x, "1002|bob|yesterday|hi\n");
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" LOBBY "|yesterday|"
+	    "AAAA\n", bob_fp);
+	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_MALFORMED);
 	srv_expect_eof(&x);
@@ -720,77 +1358,103 @@ static void
 test_invalid_text_refused(void **state)
 {
 	static const struct {
+		const char *conv;
 		const char *text;
 		size_t len;
 		int err;
 	} bad[] = {
-		{ "", 0, E_MALFORMED },
-		{ "bell\a", 5, E_MALFORMED },
-		{ "new\nline", 8, E_MALFORMED },
-		{ "nul\0byte", 8, E_MALFORMED },
-		{ "del\x7f", 4, E_MALFORMED },
-		{ "c1 \xc2\x9b" "31m", 8, E_MALFORMED },
-		{ "bad \xff utf-8", 11, E_MALFORMED },
-		{ "overlong \xc0\xaf", 11, E_MALFORMED },
+		{ LOBBY, "", 0, E_MALFORMED },
+		{ LOBBY, "bell\a", 5, E_MALFORMED },
+		{ LOBBY, "new\nline", 8, E_MALFORMED },
+		{ LOBBY, "nul\0byte", 8, E_MALFORMED },
+		{ LOBBY, "del\x7f", 4, E_MALFORMED },
+		{ LOBBY, "c1 \xc2\x9b" "31m", 8, E_MALFORMED },
+		{ LOBBY, "bad \xff utf-8", 11, E_MALFORMED },
+		{ LOBBY, "overlong \xc0\xaf", 11, E_MALFORMED },
+		{ "No Room", "hello", 5, E_MALFORMED },
+		{ "@", "hello", 5, E_MALFORMED },
+		{ "", "hello", 5, E_MALFORMED },
+		{ "dev", "hello", 5, E_STATE },        /* not a member */
 	};
-	char big[MAX_FRAME], want[MAX_FRAME];
+	char big[MAX_FRAME];
+	size_t i, errors, max;
 	struct fx x;
 	const struct rec *e;
-	size_t i, errors;
 
 	(void)state;
-	fx_login(&x);
+	fx_login(&x, 1);
 	errors = count_events(&x, SESSION_EV_ERROR);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(session_send_chat(x.s, bad[i].text,
-		    bad[i].len), bad[i].err);
+		assert_int_equal(session_send_chat(x.s, bad[i].conv,
+		    bad[i].text, bad[i].len), bad[i].err);
 		e = find_event(&x, SESSION_EV_ERROR);
 		assert_int_equal(count_events(&x, SESSION_EV_ERROR),
 		    errors + i + 1);
+		assert_int_equal(e->err, bad[i].err);
 		assert_non_null(strstr(e->text, "not sent"));
 	}
-	/* max_frame - FRAME_CHAT_OVERHEAD bytes is the limit. */
+	/* What a 0002 can carry within max_frame (PROTOCOL.md 8.2). */
+	max = session_text_max(x.s);
+	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 97);
+	assert_true(max < sizeof(big));
 	memset(big, 'a', sizeof(big));
-	assert_int_equal(session_send_chat(x.s, big,
-	    MAX_FRAME - FRAME_CHAT_OVERHEAD + 1), E_TOO_LONG);
-	assert_int_equal(session_send_chat(x.s, big,
-	    MAX_FRAME - FRAME_CHAT_OVERHEAD), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, big, max + 1),
+	    E_TOO_LONG);
+	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_TOO_LONG);
+	assert_int_equal(session_send_chat(x.s, LOBBY, big, max), 0);
 	/* Nothing refused reached the server: the next frames are these. */
-	assert_int_equal(session_send_chat(x.s, "tab\tand | bar", 13), 0);
-	memcpy(want, "0002|", 5);
-	memcpy(want + 5, big, MAX_FRAME - FRAME_CHAT_OVERHEAD);
-	want[5 + MAX_FRAME - FRAME_CHAT_OVERHEAD] = '\0';
-	srv_expect(&x, want);
-	srv_expect(&x, "0002|tab\tand | bar");
+	assert_int_equal(session_send_chat(x.s, LOBBY, "tab\tand | bar", 13),
+	    0);
+	srv_expect_key(&x);
+	srv_expect_text_in(&x, LOBBY, LOBBY, big, max);
+	srv_expect_text(&x, "tab\tand | bar");
+	assert_int_equal(x.nkeys, 1);
 	fx_end(&x);
 }
 
 static void
 test_queue_across_reconnect(void **state)
 {
+	uint8_t first_id[KD_SK_ID_LEN];
 	struct fx x;
 	const struct rec *e;
 
 	(void)state;
-	fx_login(&x);
+	fx_login(&x, 1);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "zero", 4), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "zero");
+	memcpy(first_id, x.alice_sk.id, sizeof(first_id));
 	srv_drop(&x);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_CLOSED);
 	e = wait_event(&x, SESSION_EV_RECONNECTING);
 	assert_int_equal(e->delay_ms, 10);
 	/* Typed while away: queued, sent after the new login, in order. */
-	assert_int_equal(session_send_chat(x.s, "one", 3), 0);
-	assert_int_equal(session_who(x.s), 0);
-	assert_int_equal(session_send_chat(x.s, "two", 3), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "one", 3), 0);
+	assert_int_equal(session_who(x.s, NULL), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "two", 3), 0);
 	x.chat_on_login = "three";
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n");
-	srv_expect(&x, "0002|one");
+	/* The request goes at once; the lines wait for the lobby's list. */
 	srv_expect(&x, "0004");
-	srv_expect(&x, "0002|two");
-	srv_expect(&x, "0002|three");
+	srv_send(&x, "1006|p1\n");
+	srv_expect(&x, "0006|p1");
 	assert_int_equal(count_events(&x, SESSION_EV_LOGGED_IN), 2);
+	srv_lobby(&x, 1);
+	/* A new connection, a new sender key. */
+	srv_expect_key(&x);
+	assert_memory_not_equal(x.alice_sk.id, first_id, sizeof(first_id));
+	srv_expect_text(&x, "one");
+	srv_expect_text(&x, "two");
+	srv_expect_text(&x, "three");
+	assert_int_equal(x.nkeys, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_JOINED), 2);
 	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 0);
+	/* Bob was pinned once, not warned about when seen again. */
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 0);
 	fx_end(&x);
 }
 
@@ -802,7 +1466,7 @@ test_no_reconnect_when_disabled(void **state)
 
 	(void)state;
 	reconnect_max_ms = 0;
-	fx_login(&x);
+	fx_login(&x, 0);
 	reconnect_max_ms = 40;
 	srv_drop(&x);
 	e = wait_event(&x, SESSION_EV_FATAL);
@@ -824,11 +1488,13 @@ test_queue_limit(void **state)
 	fx_start(&x, "127.0.0.1", server_key);
 	/* Not logged in yet: lines queue, up to the limit. */
 	for (i = 0; i < SESSION_QUEUE_LINES; i++)
-		assert_int_equal(session_send_chat(x.s, "x", 1), 0);
-	assert_int_equal(session_send_chat(x.s, "y", 1), E_TOO_LONG);
+		assert_int_equal(session_send_chat(x.s, LOBBY, "x", 1), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "y", 1), E_TOO_LONG);
 	e = find_event(&x, SESSION_EV_ERROR);
 	assert_non_null(e);
+	assert_int_equal(e->err, E_TOO_LONG);
 	assert_non_null(strstr(e->text, "not sent"));
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 1);
 	fx_end(&x);
 }
 
@@ -840,16 +1506,22 @@ test_quit_sends_queue_first(void **state)
 	(void)state;
 	/* Like `echo hi | missive`: input ends before the login. */
 	fx_start(&x, "127.0.0.1", server_key);
-	assert_int_equal(session_send_chat(x.s, "early", 5), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "early", 5), 0);
 	session_quit(x.s, now());
 	assert_int_equal(session_end(x.s), SESSION_RUNNING);
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n");
-	srv_expect(&x, "0002|early");
+	/* Not before the lobby's list: the line waits for it, so does quit. */
+	srv_send(&x, "1006|p1\n");
+	srv_expect(&x, "0006|p1");
+	srv_lobby(&x, 1);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "early");
 	srv_expect(&x, "0003");
 	srv_send(&x, "1010|quit|goodbye\n");
 	wait_event(&x, SESSION_EV_DONE);
 	assert_int_equal(session_end(x.s), SESSION_QUIT);
+	assert_int_equal(count_events(&x, SESSION_EV_ERROR), 0);
 	fx_end(&x);
 }
 
@@ -908,40 +1580,88 @@ test_bad_password_refused(void **state)
 		.server_host = (char *)"127.0.0.1", .server_port = 7777,
 		.user = (char *)"alice", .reconnect_min_ms = 10,
 		.reconnect_max_ms = 0, .max_frame = MAX_FRAME,
+		.known_keys = (char *)"/nonexistent/known_keys",
 	};
 	struct session *s = NULL;
+	char err[256];
 
 	(void)state;
 	assert_int_equal(session_new(&cfg, client_key, server_key, "",
-	    on_event, NULL, &s), E_PASSWORD);
+	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_int_equal(session_new(&cfg, client_key, server_key, "a\nb",
-	    on_event, NULL, &s), E_PASSWORD);
+	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_int_equal(session_new(&cfg, client_key, server_key, "\xff",
-	    on_event, NULL, &s), E_PASSWORD);
+	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_null(s);
 }
+
+/* A known_keys file the session cannot use is refused, with a reason. */
+static void
+test_bad_known_keys(void **state)
+{
+	struct client_config cfg = {
+		.server_host = (char *)"127.0.0.1", .server_port = 7777,
+		.user = (char *)"alice", .reconnect_min_ms = 10,
+		.reconnect_max_ms = 0, .max_frame = MAX_FRAME,
+	};
+	char dir[] = "/tmp/test_session.XXXXXX", path[64], err[256];
+	struct session *s = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(cur_dir, sizeof(cur_dir), "%s", dir);
+	(void)snprintf(path, sizeof(path), "%s/known_keys", dir);
+	cfg.known_keys = path;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fprintf(f, "bob %s seen\nbob not-a-key seen\n", bob_fp) >
+	    0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
+	    on_event, NULL, &s, err, sizeof(err)), E_CONFIG);
+	assert_null(s);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, ":2:"));
+	/* A missing file is an empty store. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
+	    on_event, NULL, &s, err, sizeof(err)), 0);
+	assert_non_null(s);
+	assert_string_equal(session_fingerprint(s), client_fp);
+	session_free(s);
+	remove_dir();
+}
+
+#define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_login_chat_quit),
-		cmocka_unit_test(test_key_mismatch),
-		cmocka_unit_test(test_not_enrolled),
-		cmocka_unit_test(test_login_invalid_is_final),
-		cmocka_unit_test(test_login_busy_retries),
-		cmocka_unit_test(test_pings),
-		cmocka_unit_test(test_tampered_record_closes),
-		cmocka_unit_test(test_malformed_and_unknown),
-		cmocka_unit_test(test_invalid_text_refused),
-		cmocka_unit_test(test_queue_across_reconnect),
-		cmocka_unit_test(test_no_reconnect_when_disabled),
-		cmocka_unit_test(test_queue_limit),
-		cmocka_unit_test(test_quit_sends_queue_first),
-		cmocka_unit_test(test_unreachable_first_attempt),
-		cmocka_unit_test(test_handshake_timeout),
-		cmocka_unit_test(test_free_during_lookup),
-		cmocka_unit_test(test_bad_password_refused),
+		T(test_login_chat_quit),
+		T(test_incoming_chat),
+		T(test_forged_message),
+		T(test_changed_key),
+		T(test_sender_key_rotation),
+		T(test_private_conversation),
+		T(test_key_mismatch),
+		T(test_not_enrolled),
+		T(test_login_invalid_is_final),
+		T(test_login_busy_retries),
+		T(test_pings),
+		T(test_tampered_record_closes),
+		T(test_malformed_and_unknown),
+		T(test_invalid_text_refused),
+		T(test_queue_across_reconnect),
+		T(test_no_reconnect_when_disabled),
+		T(test_queue_limit),
+		T(test_quit_sends_queue_first),
+		T(test_unreachable_first_attempt),
+		T(test_handshake_timeout),
+		T(test_free_during_lookup),
+		T(test_bad_password_refused),
+		T(test_bad_known_keys),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
