@@ -59,8 +59,8 @@ for n in b c; do
 done
 expect_eq "alice's own lines are not echoed to her" \
 	"$(grep -c 'from-alice-' "$T/a.out" || true)" 0
-expect_match "chat is shown as [HH:MM:SS] <nickname> text" "$(client_out c)" \
-	'^\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\] <Alice> from-alice-1$'
+expect_match "chat is shown as [HH:MM:SS] #room <nickname> text" "$(client_out c)" \
+	'^\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\] #lobby <Alice> from-alice-1$'
 expect_match "text with | and UTF-8 arrives intact" "$(client_out a)" \
 	'<Bob> from-bob with \| pipe and ünïcödé$'
 expect_eq "bob's line reached alice once" "$(grep -c 'from-bob with' "$T/a.out")" 1
@@ -72,11 +72,12 @@ else
 	ok "no chat text in the server log"
 fi
 
-# The longest chat text (max_frame - 300) still fits in its delivery.
-long=$(head -c 65236 /dev/zero | tr '\0' 'y')
+# The longest chat text still fits, encrypted, in its delivery:
+# floor((65536 - 512) / 4) * 3 - 97 bytes (docs/PROTOCOL.md section 8.2).
+long=$(head -c 48671 /dev/zero | tr '\0' 'y')
 say a "$long"
-# "[HH:MM:SS] <Alice> " is 19 bytes (grep cannot count to 65236).
-longest() { awk '/^\[..:..:..\] <Alice> y+$/ && length($0) == 19 + 65236' "$T/b.out"; }
+# "[HH:MM:SS] #lobby <Alice> " is 26 bytes (grep cannot count to 48671).
+longest() { awk '/^\[..:..:..\] #lobby <Alice> y+$/ && length($0) == 26 + 48671' "$T/b.out"; }
 has_longest() { [ -n "$(longest)" ]; }
 wait_until 10 has_longest || true
 expect_eq "a chat line of the longest size arrives whole" "$(longest | wc -l)" 1

@@ -6,6 +6,10 @@
  *       writes DIR/key.bin (the session key), DIR/wrapped.bin, DIR/sig.bin
  *   envelope-tool open RECIPIENT.key SENDER.pub TRANSCRIPT DIR
  *       reads DIR/wrapped.bin and DIR/sig.bin, prints the key as hex
+ *   envelope-tool sender-key RECIPIENT.pub SENDER.key ROOM SENDER DIR
+ *       makes a sender key and distributes it from SENDER to RECIPIENT as
+ *       the client core does (keydist/senderkey.c), and writes the parts
+ *       of the blob: DIR/wrapped.bin, sig.bin, id.bin, edpub.bin, sealed.bin
  *
  * Exit status 0, or 1 with the keydist error on stderr.
  */
@@ -15,6 +19,8 @@
 
 #include "common/err.h"
 #include "keydist/envelope.h"
+#include "keydist/keys.h"
+#include "keydist/senderkey.h"
 
 static size_t
 read_all(const char *dir, const char *name, uint8_t *buf, size_t cap)
@@ -48,6 +54,65 @@ write_all(const char *dir, const char *name, const uint8_t *buf, size_t len)
 	}
 }
 
+/* The next len bytes of the blob at *p. */
+static const uint8_t *
+part(const uint8_t **p, const uint8_t *end, size_t len)
+{
+	const uint8_t *q = *p;
+
+	if (len > (size_t)(end - q)) {
+		fprintf(stderr, "envelope-tool: short blob\n");
+		exit(1);
+	}
+	*p += len;
+	return q;
+}
+
+/* The next uint16_be(len) || bytes of the blob; *len gets the length. */
+static const uint8_t *
+part16(const uint8_t **p, const uint8_t *end, size_t *len)
+{
+	const uint8_t *q = part(p, end, 2);
+
+	*len = (size_t)q[0] << 8 | q[1];
+	return part(p, end, *len);
+}
+
+static int
+sender_key(char **argv)
+{
+	struct kd_sender_key sk = { 0 };
+	EVP_PKEY *to = NULL, *from = NULL;
+	uint8_t blob[KD_SKD_MAX];
+	const uint8_t *p = blob, *end, *q;
+	char fp[KD_FP_SIZE];
+	size_t len, n;
+	int r;
+
+	if ((r = kd_key_read_public(argv[2], &to)) != 0 ||
+	    (r = kd_key_read_private(argv[3], &from)) != 0 ||
+	    (r = kd_fingerprint(to, fp)) != 0 ||
+	    (r = kd_sk_generate(&sk)) != 0 ||
+	    (r = kd_sk_distribute(&sk, from, to, argv[4], argv[5], fp, blob,
+	    sizeof(blob), &len)) != 0) {
+		fprintf(stderr, "envelope-tool: %s\n", err_str(r));
+		return 1;
+	}
+	end = blob + len;
+	q = part16(&p, end, &n);
+	write_all(argv[6], "wrapped.bin", q, n);
+	q = part16(&p, end, &n);
+	write_all(argv[6], "sig.bin", q, n);
+	write_all(argv[6], "id.bin", part(&p, end, KD_SK_ID_LEN), KD_SK_ID_LEN);
+	write_all(argv[6], "edpub.bin", part(&p, end, KD_ED25519_LEN),
+	    KD_ED25519_LEN);
+	write_all(argv[6], "sealed.bin", p, (size_t)(end - p));
+	kd_sk_clear(&sk);
+	EVP_PKEY_free(to);
+	EVP_PKEY_free(from);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -58,6 +123,8 @@ main(int argc, char **argv)
 	size_t tlen, i;
 	int seal, r;
 
+	if (argc == 7 && strcmp(argv[1], "sender-key") == 0)
+		return sender_key(argv);
 	if (argc != 6 || (strcmp(argv[1], "seal") != 0 &&
 	    strcmp(argv[1], "open") != 0)) {
 		fprintf(stderr, "usage: envelope-tool seal|open KEY KEY "
