@@ -851,6 +851,24 @@ b64_plausible(const struct frame_field *f, size_t max)
 	return pad <= 2;
 }
 
+/* "SHA256:" and 43 characters of unpadded base64, as kd_fingerprint(). */
+static int
+fp_plausible(const struct frame_field *f)
+{
+	size_t i;
+
+	if (f->len != KD_FP_SIZE - 1 || memcmp(f->p, "SHA256:", 7) != 0)
+		return 0;
+	for (i = 7; i < f->len; i++) {
+		char ch = f->p[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+			return 0;
+	}
+	return 1;
+}
+
 /* The longest message or blob: its delivery must fit in max_frame. */
 static size_t
 payload_max(const struct conn *c)
@@ -908,6 +926,10 @@ on_sender_key(struct conn *c, const struct frame *f)
 	char *line;
 	size_t len, n;
 
+	if (!fp_plausible(fp)) {
+		send_error(c, "malformed", "not a key fingerprint");
+		return;
+	}
 	if (conv_resolve(c, &f->field[0], &cv) != 0)
 		return;
 	if (!b64_plausible(blob, payload_max(c))) {
@@ -936,7 +958,7 @@ on_sender_key(struct conn *c, const struct frame *f)
 	free(line);
 	log_debug("keys id=%llu user=%s conv=%.*s to=%.*s bytes=%zu sent=%zu",
 	    (unsigned long long)c->id, c->user, (int)cv.name->len, cv.name->p,
-	    (int)(fp->len < KD_FP_SIZE ? fp->len : KD_FP_SIZE), fp->p,
+	    (int)fp->len, fp->p,
 	    blob->len, n);
 }
 
