@@ -832,6 +832,13 @@ conv_send(struct conn *c, const struct conv *cv, const struct frame_field *fp,
  * cannot open what it encodes; the recipients check the rest.
  */
 static int
+b64_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+}
+
+static int
 b64_plausible(const struct frame_field *f, size_t max)
 {
 	size_t i, pad = 0;
@@ -843,9 +850,7 @@ b64_plausible(const struct frame_field *f, size_t max)
 
 		if (ch == '=')
 			pad++;
-		else if (pad > 0 || !((ch >= 'A' && ch <= 'Z') ||
-		    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '+' || ch == '/'))
+		else if (pad > 0 || !b64_char(ch))
 			return 0;
 	}
 	return pad <= 2;
@@ -859,13 +864,9 @@ fp_plausible(const struct frame_field *f)
 
 	if (f->len != KD_FP_SIZE - 1 || memcmp(f->p, "SHA256:", 7) != 0)
 		return 0;
-	for (i = 7; i < f->len; i++) {
-		char ch = f->p[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+	for (i = 7; i < f->len; i++)
+		if (!b64_char(f->p[i]))
 			return 0;
-	}
 	return 1;
 }
 
