@@ -99,8 +99,13 @@ on_login(struct session *s, char **f, size_t n)
 	s->state = ST_OPEN;
 	s->deadline = 0;
 	s->backoff_ms = s->reconnect_min_ms;
+	/* Back into our rooms first, so that requests typed meanwhile see
+	   them. */
+	cs_rooms_login(s);
+	if (s->gen != gen || s->state != ST_OPEN)
+		return;
 	/*
-	 * What was typed while we were away goes first, in order, before
+	 * What was typed while we were away goes next, in order, before
 	 * anything the callback sends.
 	 */
 	if (s->queued > 0) {
@@ -119,9 +124,7 @@ on_login(struct session *s, char **f, size_t n)
 		return;
 	if (s->quit_wanted)
 		s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
-	cs_rooms_login(s);
-	if (s->gen == gen && s->state == ST_OPEN)
-		cs_flush(s);
+	cs_flush(s);
 	if (s->gen == gen)
 		cs_quit_if_drained(s);
 }
