@@ -281,20 +281,10 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 	}
 }
 
-size_t
-cs_frame_size(const struct frame_field *f, size_t n)
-{
-	size_t i, need = FRAME_OPCODE_LEN + 1;
-
-	for (i = 0; i < n; i++)
-		need += 1 + f[i].len;
-	return need;
-}
-
 int
 cs_put(struct buf *b, unsigned opcode, const struct frame_field *f, size_t n)
 {
-	size_t need = cs_frame_size(f, n), len;
+	size_t need = frame_build_size(f, n), len;
 	int r;
 
 	/* frame_build() ends the frame with a NUL where the LF goes. */
@@ -515,7 +505,7 @@ int
 cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
     size_t n)
 {
-	size_t need = cs_frame_size(f, n);
+	size_t need = frame_build_size(f, n);
 	int r;
 
 	switch (s->state) {

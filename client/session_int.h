@@ -163,9 +163,6 @@ void cs_finish(struct session *s);
 int cs_put(struct buf *b, unsigned opcode, const struct frame_field *f,
     size_t n) __attribute__((warn_unused_result));
 
-/* The bytes cs_put() appends. */
-size_t cs_frame_size(const struct frame_field *f, size_t n);
-
 /* Start a connection attempt (LOOKUP). */
 void cs_attempt(struct session *s);
 

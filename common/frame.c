@@ -88,6 +88,16 @@ frame_build(char *out, size_t cap, size_t *len, unsigned opcode,
 	return 0;
 }
 
+size_t
+frame_build_size(const struct frame_field *fields, size_t nfields)
+{
+	size_t i, need = FRAME_OPCODE_LEN + 1;
+
+	for (i = 0; i < nfields; i++)
+		need += 1 + fields[i].len;
+	return need;
+}
+
 int
 frame_field_b64_var(const struct frame_field *f, uint8_t *out, size_t cap,
     size_t *len)

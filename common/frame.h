@@ -65,6 +65,10 @@ int frame_build(char *out, size_t cap, size_t *len, unsigned opcode,
     const struct frame_field *fields, size_t nfields)
     __attribute__((warn_unused_result));
 
+/* The room frame_build() needs for these fields: the frame and its NUL
+   (or, on the wire, its LF). */
+size_t frame_build_size(const struct frame_field *fields, size_t nfields);
+
 /* Decode a base64 field into exactly want bytes (E_MALFORMED otherwise). */
 int frame_field_b64(const struct frame_field *f, uint8_t *out, size_t want)
     __attribute__((warn_unused_result));

@@ -90,11 +90,9 @@ static char *
 build_alloc(size_t *len, unsigned opcode, const struct frame_field *f,
     size_t n)
 {
-	size_t i, cap = FRAME_OPCODE_LEN + 1;
+	size_t cap = frame_build_size(f, n);
 	char *line;
 
-	for (i = 0; i < n; i++)
-		cap += 1 + f[i].len;
 	if ((line = malloc(cap)) == NULL)
 		return NULL;
 	if (frame_build(line, cap, len, opcode, f, n) != 0) {

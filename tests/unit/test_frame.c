@@ -106,7 +106,9 @@ test_build(void **state)
 	    E_MALFORMED);
 	assert_int_equal(frame_build(out, sizeof(out), &len, 2, nl, 1),
 	    E_MALFORMED);
-	/* Exactly fitting, and one byte short. */
+	/* Exactly fitting (what frame_build_size() says), and one byte short. */
+	assert_int_equal(frame_build_size(fl, 3), 21);
+	assert_int_equal(frame_build_size(NULL, 0), 5);
 	assert_int_equal(frame_build(out, 21, &len, 1002, fl, 3), 0);
 	assert_int_equal(frame_build(out, 20, &len, 1002, fl, 3), E_TOO_LONG);
 	assert_int_equal(frame_build(out, sizeof(out), &len, 10000, NULL, 0),
