@@ -92,7 +92,9 @@ struct server {
 	struct rooms rooms;
 	uint64_t next_id;
 	uint64_t now_ms;                     /* monotonic, once per pass */
-	int accept_paused;                   /* out of file descriptors */
+	int spare_fd;                        /* given up to refuse at EMFILE */
+	int fds_exhausted;                   /* logged once per episode */
+	int accept_paused;                   /* out of memory for sockets */
 	uint64_t accept_resume_ms;
 	uint64_t next_delayed_ms;            /* earliest delayed answer, 0 */
 	int db_down;                         /* logged once per outage */

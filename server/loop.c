@@ -13,6 +13,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -195,7 +196,11 @@ conn_read(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			if (n == 0)
+			if (n == 0 && buf_size(&c->in) > 0)
+				conn_fail(c, "closed", 0, "peer closed "
+				    "inside a record or line (%zu bytes "
+				    "unused)", buf_size(&c->in));
+			else if (n == 0)
 				conn_fail(c, "closed", 0, "peer closed");
 			else
 				conn_fail(c, "closed", 0, "recv: %s",
@@ -293,6 +298,47 @@ conn_new(struct server *s, int fd, const struct sockaddr_storage *ss,
 	log_info("connect %s id=%llu", c->addr, (unsigned long long)c->id);
 }
 
+/*
+ * Out of file descriptors: refuse the waiting connections (close them at
+ * once, so that their clients learn it now rather than at a timeout) with
+ * the descriptor kept spare for this, and say so once per episode.
+ * Returns 0 when that worked, -1 when the spare could not be used.
+ */
+static int
+refuse_without_fds(struct server *s)
+{
+	int fd, i, saved = EAGAIN;
+
+	if (!s->fds_exhausted)
+		log_error("out of file descriptors with %zu clients: refusing "
+		    "new connections until some close", s->nconns);
+	s->fds_exhausted = 1;
+	if (s->spare_fd < 0)
+		return -1;
+	close(s->spare_fd);
+	for (i = 0; i < ACCEPT_BUDGET; i++) {
+		if ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(fd);
+		else if (errno != EINTR && errno != ECONNABORTED) {
+			saved = errno;
+			break;
+		}
+	}
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return s->spare_fd >= 0 && (saved == EAGAIN ||
+	    saved == EWOULDBLOCK) ? 0 : -1;
+}
+
+/* Stop listening for a moment rather than spin. */
+static void
+accept_pause(struct server *s)
+{
+	if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL) == 0) {
+		s->accept_paused = 1;
+		s->accept_resume_ms = s->now_ms + ACCEPT_PAUSE_MS;
+	}
+}
+
 static void
 accept_clients(struct server *s)
 {
@@ -305,20 +351,26 @@ accept_clients(struct server *s)
 		fd = accept4(s->lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			if (s->fds_exhausted) {
+				s->fds_exhausted = 0;
+				log_info("file descriptors available again: "
+				    "accepting connections");
+			}
 			conn_new(s, fd, &ss, len);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			/* Stop listening for a moment rather than spin. */
+		if (errno == EMFILE || errno == ENFILE) {
+			if (refuse_without_fds(s) != 0) {
+				log_error("accept: %s; not accepting for %d "
+				    "ms", strerror(errno), ACCEPT_PAUSE_MS);
+				accept_pause(s);
+			}
+		} else if (errno == ENOBUFS || errno == ENOMEM) {
 			log_error("accept: %s; not accepting for %d ms",
 			    strerror(errno), ACCEPT_PAUSE_MS);
-			if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL) == 0) {
-				s->accept_paused = 1;
-				s->accept_resume_ms = s->now_ms + ACCEPT_PAUSE_MS;
-			}
+			accept_pause(s);
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK)
 			log_error("accept: %s", strerror(errno));
 		return;

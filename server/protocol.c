@@ -64,10 +64,17 @@ send_fields(struct conn *c, unsigned opcode, const char *const *v, size_t n)
 	send_fields((c), (op), v_, sizeof(v_) / sizeof(v_[0]));            \
 } while (0)
 
-/* A 1009 error: the connection stays open. */
+/*
+ * A 1009 error: the connection stays open.  Logged, so that an admin can
+ * see a misbehaving client; the frame's content is not (it may hold a
+ * password, and it is the attacker's text).
+ */
 static void
 send_error(struct conn *c, const char *code, const char *msg)
 {
+	log_info("refused frame id=%llu user=%s error=%s: %s",
+	    (unsigned long long)c->id, c->user[0] != '\0' ? c->user : "-",
+	    code, msg);
 	SEND(c, 1009, code, msg);
 }
 

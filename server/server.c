@@ -2,12 +2,14 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +23,32 @@
 
 #define LISTEN_BACKLOG 1024
 #define THROTTLE_MAX 65536
+/* Descriptors beyond one per client: listener, epoll, workers' database
+   connections, log, eventfds, the spare. */
+#define FDS_BESIDES_CLIENTS 64
+
+/*
+ * Raise the soft limit on open files to what max_clients needs (the hard
+ * limit permitting): Debian's default of 1024 would stop the server far
+ * below its configured size.  When even the hard limit is too low, say so:
+ * connections beyond it are refused (loop.c, out of descriptors).
+ */
+static void
+raise_fd_limit(const struct server_config *cfg)
+{
+	rlim_t want = (rlim_t)cfg->max_clients + FDS_BESIDES_CLIENTS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ?
+	    want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_warn("max_clients %lld needs %llu open files; the limit "
+		    "is %llu (raise it with ulimit -n or LimitNOFILE=)",
+		    cfg->max_clients, (unsigned long long)want,
+		    (unsigned long long)rl.rlim_cur);
+}
 
 static int
 listen_on(const char *host, long long port)
@@ -81,7 +109,7 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 		return E_NOMEM;
 	s->cfg = cfg;
 	s->key = key;
-	s->epfd = s->lfd = s->sigfd = -1;
+	s->epfd = s->lfd = s->sigfd = s->spare_fd = -1;
 	admin_db_params(cfg, cfg->db_user, cfg->db_password_file, &s->auth.db);
 	s->auth.lock_after = (unsigned)cfg->login_lock_after;
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
@@ -105,6 +133,11 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	}
 	if ((s->lfd = listen_on(cfg->listen_address, cfg->listen_port)) < 0)
 		goto fail;
+	raise_fd_limit(cfg);
+	if ((s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		log_error("/dev/null: %s", strerror(errno));
+		goto fail;
+	}
 	r = E_NOMEM;
 	if ((s->login_fails = throttle_new(THROTTLE_MAX)) == NULL ||
 	    (s->conn_rate = throttle_new(THROTTLE_MAX)) == NULL)
@@ -145,6 +178,8 @@ server_free(struct server *s)
 		close(s->lfd);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s);
