@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Hostile input against a running server, with tests/tools/hostile (a
+# client that speaks the handshake and records itself, so it can break the
+# rules): garbage before, during and after the handshake, oversize and
+# unterminated frames, malformed frames of every kind, SQL injection,
+# replayed, foreign and truncated records, a replayed handshake, one
+# flipped byte at every offset of a session, 1,000 connections that never
+# finish a handshake, and a login flood.  Each case checks the answer (the
+# error frame or the close), the server's log line, and that two ordinary
+# users (line-mode clients) keep chatting throughout.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session-lib.sh"
+
+PORT=27407
+server_setup "$PORT" 'limits: { max_clients = 900; conn_rate_per_addr = 0;
+  handshake_timeout = 3; idle_timeout = 0; keepalive_interval = 0;
+  max_frame = 8192; };
+login: { fail_delay_ms = 50; lock_after = 5; lock_seconds = 4; };'
+server_start
+H=$MISSIVE_TOOLS/hostile
+C1=$T/c/user1/client.conf
+LOGIN='0001|user1|111111'
+
+# Two ordinary users who must not notice any of it.
+client_start b "$T/c/user2"
+client_start c "$T/c/user3"
+wait_until 30 seen b "logged in" || true
+wait_until 30 seen c "logged in" || true
+wait_until 10 seen b "Carol" || true
+NCHAT=0
+# others_chat CASE: a line from user2 reaches user3.
+others_chat() {
+	NCHAT=$((NCHAT + 1))
+	say b "still-here-$NCHAT"
+	if wait_until 15 seen c "still-here-$NCHAT"; then
+		ok "$1: the other users keep chatting"
+	else
+		not_ok "$1: the other users keep chatting" "$(client_out c)"
+	fi
+}
+
+MARK=0
+# mark: remember where the log is; new_log: the log since the mark.
+mark() { MARK=$(wc -l <"$T/server.log"); }
+new_log() { tail -n +"$((MARK + 1))" "$T/server.log"; }
+# wait_log REGEX: until the log since the mark has it (10 s).
+has_log() { new_log | grep -qE -- "$1"; }
+wait_log() { wait_until 10 has_log "$1" || true; }
+
+# hostile_script NAME [OPTIONS]: run a script from stdin; OUT is its output.
+hostile_script() {
+	local name=$1
+	shift
+	"$H" "$@" "$C1" script >"$T/$name.hout" 2>&1 || true
+	OUT=$(cat "$T/$name.hout")
+}
+
+# ---- garbage before, during and after the handshake ----
+mark
+hostile_script pre -s none <<'EOF'
+!raw GET / HTTP/1.1\r\nHost: x\r\n\r\n
+!close
+EOF
+expect_eq "garbage before the handshake: closed" "$OUT" "closed"
+wait_log 'reason=handshake: ClientHello refused'
+expect_match "... and logged" "$(new_log)" \
+	'disconnect .* user=- reason=handshake: ClientHello refused: malformed'
+
+mark
+hostile_script during -s hello <<'EOF'
+!raw \x00\x00\x00\x10this is no record at all
+!close
+EOF
+expect_eq "garbage instead of the KeyExchange: closed" "$OUT" "closed"
+wait_log 'reason=handshake: KeyExchange'
+expect_match "... and logged" "$(new_log)" \
+	'disconnect .* user=- reason=handshake: KeyExchange record'
+
+mark
+hostile_script after <<EOF
+$LOGIN
+!await 1001|
+!raw \x00\x00\x00\x05abcde
+!close
+EOF
+expect_match "garbage after the handshake: closed" "$OUT" '^closed$'
+wait_log 'record refused'
+expect_match "... and logged" "$(new_log)" \
+	'disconnect .* user=user1 reason=protocol: record refused: malformed'
+others_chat "garbage"
+
+# ---- oversize and unterminated frames ----
+mark
+big=$(head -c 9000 /dev/zero | tr '\0' 'A')
+hostile_script oversize <<EOF
+$LOGIN
+!await 1001|
+0002|lobby|$big
+!close
+EOF
+expect_match "a frame over max_frame (8192): closed" "$OUT" '^closed$'
+wait_log 'record refused'
+expect_match "... and logged" "$(new_log)" \
+	'reason=protocol: record refused: input exceeds the configured limit'
+
+mark
+hostile_script slowloris -s none <<'EOF'
+!raw 0100|1|AAAA
+!close
+EOF
+expect_eq "a hello with no end, held open: closed" "$OUT" "closed"
+wait_log 'reason=timeout'
+expect_match "... after handshake_timeout, logged" "$(new_log)" \
+	'user=- reason=timeout: no login within 3 s'
+
+mark
+hostile_script halfrec <<EOF
+!half $LOGIN
+!close
+EOF
+expect_match "half a record, held open: closed" "$OUT" '^closed$'
+wait_log 'reason=timeout'
+expect_match "... after handshake_timeout, logged" "$(new_log)" \
+	'user=- reason=timeout: no login within 3 s'
+others_chat "oversize and unterminated"
+
+# ---- malformed frames: an error each, the connection stays ----
+mark
+hostile_script frames <<EOF
+$LOGIN
+!await 1001|
+0099|x
+!sync
+0002|lobby|abc
+!sync
+0002|lobby|!!!!
+!sync
+0002
+!sync
+0011|a|b
+!sync
+0002|lob\0by|QUJD
+!sync
+0011|dev\nnot-a-frame
+!sync
+0011|\xff\xfe
+!sync
+0005|\xff\xfe\x00
+!sync
+0014|\xc3\x28
+!sync
+0002|@nobody|QUJD
+!sync
+0001|user2|111111
+!sync
+EOF
+# Every error, in the order of the frames above.
+grep '^< 1009|' <<<"$OUT" >"$T/frames.got" || true
+cat >"$T/frames.want" <<'EOF'
+< 1009|opcode|unknown opcode
+< 1009|text|message not relayed: not base64 of a plausible length
+< 1009|text|message not relayed: not base64 of a plausible length
+< 1009|malformed|wrong fields for this opcode
+< 1009|room|invalid room name
+< 1009|malformed|wrong fields for this opcode
+< 1009|malformed|a frame starts with a 4-digit opcode
+< 1009|room|invalid room name
+< 1009|malformed|wrong fields for this opcode
+< 1009|malformed|invalid user name
+< 1009|offline|message not relayed: that user is not online
+< 1009|state|already logged in
+EOF
+check "unknown opcode, invalid base64 (twice), wrong field counts, '|' in a room name, NUL in a field, a newline in a field (its rest is no frame), non-UTF-8 room, NUL and non-UTF-8 token, non-UTF-8 user name, a user offline, a second login: each its own 1009" \
+	diff "$T/frames.want" "$T/frames.got"
+expect_contains "the part before a newline is a frame of its own" "$OUT" '< 1011|dev|0'
+expect_eq "every sync answered: the connection stayed open" \
+	"$(grep -c '^< 1005|sync' <<<"$OUT")" 12
+wait_log 'error=state'
+expect_match "refused frames are logged" "$(new_log)" \
+	'refused frame id=[0-9]+ user=user1 error=opcode: unknown opcode'
+if grep -qF 'not-a-frame' "$T/server.log"; then
+	not_ok "the log holds none of the frames' content"
+else
+	ok "the log holds none of the frames' content"
+fi
+others_chat "malformed frames"
+
+# ---- SQL injection as user names and passwords ----
+mark
+users_before=$(db_sql "SELECT COUNT(*) FROM users")
+hostile_script sqli-names <<'EOF'
+0001|user1' OR '1'='1|x
+!await 1001|
+0001|x';DROP TABLE users;--|x
+!await 1001|
+EOF
+hostile_script sqli-passwords <<'EOF'
+0001|user1|' OR '1'='1' -- 
+!await 1001|
+0001|user1|x\\' OR 1=1 #
+!await 1001|
+EOF
+expect_eq "injected user names are refused as invalid names" \
+	"$(grep -c '^< 1001|ERR|invalid' "$T/sqli-names.hout")" 2
+expect_eq "injected passwords are wrong passwords" \
+	"$(grep -c '^< 1001|ERR|invalid' "$T/sqli-passwords.hout")" 2
+expect_eq "the users table is intact" \
+	"$(db_sql "SELECT COUNT(*) FROM users")" "$users_before"
+wait_log 'login failed user=user1'
+expect_match "... and the attempts are logged" "$(new_log)" \
+	'login failed user=\(invalid\) addr=127\.0\.0\.1 reason=invalid'
+expect_match "... with the user named where the name is valid" "$(new_log)" \
+	'login failed user=user1 addr=127\.0\.0\.1 reason=invalid'
+others_chat "SQL injection"
+
+# ---- replayed, foreign and truncated records ----
+mark
+hostile_script replay <<EOF
+$LOGIN
+!await 1001|
+0005|once
+!replay
+!close
+EOF
+expect_match "a replayed record: closed" "$OUT" '^closed$'
+expect_contains "... after the first copy was answered" "$OUT" '< 1005|once'
+wait_log 'record refused'
+expect_match "... and logged as failing authentication" "$(new_log)" \
+	'user=user1 reason=protocol: record refused: message authentication failed'
+
+mark
+hostile_script foreign <<EOF
+$LOGIN
+!await 1001|
+!foreign 0005|foreign
+!close
+EOF
+expect_match "a record from another session of the same user: closed" \
+	"$OUT" '^closed$'
+if grep -q '1005|foreign' "$T/foreign.hout"; then
+	not_ok "... and not answered"
+else
+	ok "... and not answered"
+fi
+wait_log 'record refused'
+expect_match "... and logged as failing authentication" "$(new_log)" \
+	'user=user1 reason=protocol: record refused: message authentication failed'
+
+mark
+hostile_script trunc-next <<EOF
+$LOGIN
+!await 1001|
+!half 0005|first
+0005|second
+!close
+EOF
+expect_match "a truncated record followed by another: closed" "$OUT" '^closed$'
+wait_log 'record refused'
+expect_match "... and logged as failing authentication" "$(new_log)" \
+	'user=user1 reason=protocol: record refused: message authentication failed'
+
+mark
+hostile_script trunc-eof <<EOF
+$LOGIN
+!await 1001|
+!half 0005|first
+!eof
+!close
+EOF
+expect_match "a truncated record, then the end: closed" "$OUT" '^closed$'
+wait_log 'inside a record'
+expect_match "... and logged as such" "$(new_log)" \
+	'user=user1 reason=closed: peer closed inside a record or line \([0-9]+ bytes unused\)'
+others_chat "records"
+
+# ---- a handshake replayed from a capture ----
+mark
+hostile_script capture -w "$T/capture.bin" <<EOF
+$LOGIN
+!await 1001|
+!sync
+EOF
+expect_contains "a session is captured" "$OUT" '< 1005|sync1'
+"$H" "$C1" replay "$T/capture.bin" >"$T/replayed.hout" 2>&1 || true
+expect_match "its replay gets a fresh ServerHello, then the close" \
+	"$(cat "$T/replayed.hout")" '^< 1100\|'
+expect_eq "... and nothing else" "$(grep -vc '^< 1100|' "$T/replayed.hout")" 1
+wait_log 'KeyExchange record'
+expect_match "... logged: the KeyExchange does not authenticate" "$(new_log)" \
+	'user=- reason=handshake: KeyExchange record: message authentication failed'
+expect_eq "the replay logs in nobody" \
+	"$(new_log | grep -c 'login ok user=user1')" 1
+
+# ---- one flipped byte at every offset after the handshake ----
+mark
+"$H" "$C1" integrity "$T/c/user2/client.conf" 111111 SU5URUdSSVRZLUNIRUNL \
+	>"$T/integrity.out" 2>&1 || true
+IRES=$(tail -n 1 "$T/integrity.out")
+printf '# %s\n' "$IRES"
+expect_match "every flipped byte closes the session, none delivers altered text" \
+	"$IRES" '^integrity: [0-9]+ offsets, 0 undetected, 0 altered, 29 delivered intact'
+expect_eq "the server logged a refused record for every flip" \
+	"$(new_log | grep -cE 'reason=protocol: record refused|reason=closed: peer closed inside')" \
+	"$(sed -E 's/^integrity: ([0-9]+) offsets.*/\1/' <<<"$IRES")"
+others_chat "flipped bytes"
+
+# ---- 1,000 connections that never finish a handshake ----
+mark
+ulimit -n 4096
+"$H" -t 30 "$C1" flood 1000 >"$T/flood.out" 2>&1 &
+FLOOD=$!
+register_pid "$FLOOD"
+wait_until 30 grep -q 'opened' "$T/flood.out" || true
+say b "during-the-flood"
+if wait_until 15 seen c "during-the-flood"; then
+	ok "during the flood the logged-in users keep chatting"
+else
+	not_ok "during the flood the logged-in users keep chatting" "$(client_out c)"
+fi
+RC=0
+wait "$FLOOD" || RC=$?
+printf '# %s\n' "$(tail -n 1 "$T/flood.out")"
+expect_eq "the flood tool saw every connection closed" "$RC" 0
+expect_match "... the last soon after handshake_timeout (3 s)" \
+	"$(cat "$T/flood.out")" 'the last after [0-5]\.[0-9] s, 0 still open'
+expect_eq "max_clients (900) held: with 2 users present, 102 refused at once" \
+	"$(new_log | grep -c 'refused .*: max_clients (900) reached')" 102
+expect_eq "... and the 898 accepted timed out" \
+	"$(new_log | grep -c 'user=- reason=timeout: no login within 3 s')" 898
+others_chat "flood"
+
+# ---- a login flood against one account ----
+# Four connections in a row, three wrong passwords each (the most a
+# connection may try): the fifth failure locks user1 and the address.
+mark
+for i in 1 2 3 4; do
+	printf '0001|user1|wrong%s\n!await 1001|\n' 1 2 3 |
+		"$H" "$C1" script >"$T/lf$i.hout" 2>&1
+done
+cat "$T"/lf*.hout >"$T/lf.all"
+expect_eq "a login flood: five wrong passwords refused as such" \
+	"$(grep -c '^< 1001|ERR|invalid' "$T/lf.all")" 5
+expect_eq "... then the account is locked: every later attempt refused so" \
+	"$(grep -c '^< 1001|ERR|locked' "$T/lf.all")" 7
+expect_eq "... and none logged in" "$(grep -c '1001|OK' "$T/lf.all" || true)" 0
+expect_match "... the log shows the lock" "$(new_log)" \
+	'login locked user=user1 addr=127\.0\.0\.1 for 4 s after 5 failures'
+hostile_script locked <<EOF
+$LOGIN
+!await 1001|
+EOF
+expect_contains "the right password is refused while locked" "$OUT" '< 1001|ERR|locked'
+# The lock ends after lock_seconds: poll with the real password.
+unlocked() {
+	printf '%s\n!await 1001|\n' "$LOGIN" | "$H" "$C1" script |
+		grep -q '1001|OK'
+}
+if wait_until 20 unlocked; then
+	ok "after lock_seconds the real user logs in"
+else
+	not_ok "after lock_seconds the real user logs in" "$(new_log | tail -5)"
+fi
+expect_match "... and the log shows it" "$(new_log)" 'login ok user=user1'
+others_chat "login flood"
+
+check "the server is still running" kill -0 "$SRV_PID"
+done_testing
