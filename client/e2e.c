@@ -81,6 +81,7 @@ e2e_conv_drop(struct e2e *e, struct e2e_conv *cv)
 	}
 	conv_forget(cv);
 	buf_free(&cv->pending);
+	buf_free(&cv->unconfirmed);
 	OPENSSL_cleanse(cv, sizeof(*cv));
 	free(cv);
 }
@@ -256,7 +257,8 @@ e2e_has_user(const struct e2e_conv *cv, const char *user)
 size_t
 e2e_text_max(size_t max_frame)
 {
-	return (max_frame - FRAME_CHAT_OVERHEAD) / 4 * 3 - 1 - KD_SK_OVERHEAD;
+	return (max_frame - FRAME_CHAT_OVERHEAD) / 4 * 3 - 1 - E2E_MID_LEN -
+	    KD_SK_OVERHEAD;
 }
 
 /* Append "op|conv|[fp|]b64(bin)" LF to out, if it fits in max_frame. */
@@ -323,30 +325,32 @@ rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
 }
 
 int
-e2e_seal(struct e2e *e, struct e2e_conv *cv, const char *text, size_t len,
-    size_t max_frame, struct buf *out)
+e2e_seal(struct e2e *e, struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN],
+    const char *text, size_t len, size_t max_frame, struct buf *out)
 {
+	const size_t plen = 1 + E2E_MID_LEN + len;
 	size_t mark = buf_size(out), cap, n;
 	uint8_t *plain = NULL, *msg = NULL;
 	int r;
 
 	if (len > e2e_text_max(max_frame))
 		return E_TOO_LONG;
-	cap = 1 + len + KD_SK_OVERHEAD;
+	cap = plen + KD_SK_OVERHEAD;
 	r = E_NOMEM;
-	if ((plain = malloc(1 + len)) == NULL || (msg = malloc(cap)) == NULL)
+	if ((plain = malloc(plen)) == NULL || (msg = malloc(cap)) == NULL)
 		goto out;
 	plain[0] = E2E_KIND_TEXT;
-	memcpy(plain + 1, text, len);
+	memcpy(plain + 1, mid, E2E_MID_LEN);
+	memcpy(plain + 1 + E2E_MID_LEN, text, len);
 	if (!cv->have_own || cv->changed)
 		if ((r = rotate(e, cv, max_frame, out)) != 0)
 			goto out;
-	if ((r = kd_sk_seal(&cv->own, cv->bound, e->user, plain, 1 + len,
+	if ((r = kd_sk_seal(&cv->own, cv->bound, e->user, plain, plen,
 	    msg, cap, &n)) == 0)
 		r = put_b64(out, OP_CHAT, cv->name, NULL, msg, n, max_frame);
 out:
 	if (plain != NULL)
-		OPENSSL_clear_free(plain, 1 + len);
+		OPENSSL_clear_free(plain, plen);
 	free(msg);
 	if (r != 0)
 		buf_truncate(out, mark);
@@ -422,13 +426,31 @@ e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 	return 0;
 }
 
+/*
+ * E_DUPLICATE if a line with this message id was received in cv lately
+ * (a sender resends the lines the server had not confirmed when its
+ * connection broke); else remember it.
+ */
+static int
+remember_mid(struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < E2E_SEEN_MAX; i++)
+		if (memcmp(cv->seen[i], mid, E2E_MID_LEN) == 0)
+			return E_DUPLICATE;
+	memcpy(cv->seen[cv->seen_next], mid, E2E_MID_LEN);
+	cv->seen_next = (cv->seen_next + 1) % E2E_SEEN_MAX;
+	return 0;
+}
+
 int
 e2e_open(struct e2e_conv *cv, const char *user,
     const char *msg, char *out, size_t cap, const char **fp)
 {
 	uint8_t id[KD_SK_ID_LEN], *bin, *plain = NULL;
 	struct e2e_peer_key *p = NULL;
-	size_t len, n = 0, i;
+	size_t len, n = 0, i, head;
 	int r;
 
 	*fp = NULL;
@@ -451,12 +473,14 @@ e2e_open(struct e2e_conv *cv, const char *user,
 		goto out;
 	*fp = p->fp;
 	r = E_MALFORMED;
-	if (n < 1 || plain[0] != E2E_KIND_TEXT || n > cap ||
-	    text_chat_problem(plain + 1, n - 1, n - 1) != NULL)
+	head = 1 + E2E_MID_LEN;
+	if (n < head || plain[0] != E2E_KIND_TEXT || n - head >= cap ||
+	    text_chat_problem(plain + head, n - head, n - head) != NULL)
 		goto out;
-	memcpy(out, plain + 1, n - 1);
-	out[n - 1] = '\0';
-	r = 0;
+	if ((r = remember_mid(cv, plain + 1)) != 0)
+		goto out;
+	memcpy(out, plain + head, n - head);
+	out[n - head] = '\0';
 out:
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, len);

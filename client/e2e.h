@@ -23,6 +23,9 @@
 #define E2E_BOUND_MAX (2 * NAME_USER_MAX + 2)   /* "@alice,bob" */
 #define E2E_PEER_KEYS_MAX 4     /* sender keys kept per peer device */
 #define E2E_KIND_TEXT 0x01      /* plaintext kind byte: a chat line */
+#define E2E_MID_LEN 16          /* a chat line's random message id */
+#define E2E_SEEN_MAX 256        /* message ids remembered per conversation
+                                   to drop a line sent again */
 
 /* One device (logged-in connection) in a conversation, not ours. */
 struct e2e_device {
@@ -61,8 +64,15 @@ struct e2e_conv {
 	size_t npeer, cappeer;
 
 	struct buf pending;           /* lines waiting for a device list:
-	                                 uint32 length || text, in order */
+	                                 mid || uint32 length || text, in
+	                                 order */
 	size_t npending;
+	struct buf unconfirmed;       /* lines sent, not yet confirmed by the
+	                                 server: uint64 mark || mid || uint32
+	                                 length || text, in order */
+	size_t nunconfirmed;
+	uint8_t seen[E2E_SEEN_MAX][E2E_MID_LEN]; /* ids of lines received */
+	size_t seen_next;             /* the slot to overwrite next */
 };
 
 struct e2e {
@@ -123,8 +133,9 @@ int e2e_has_user(const struct e2e_conv *cv, const char *user);
  * key and one 0015 per device, then the 0002.  max_frame bounds every frame.  E_TOO_LONG,
  * E_CRYPTO, E_NOMEM; on error nothing is appended.
  */
-int e2e_seal(struct e2e *e, struct e2e_conv *cv, const char *text,
-    size_t len, size_t max_frame, struct buf *out)
+int e2e_seal(struct e2e *e, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len,
+    size_t max_frame, struct buf *out)
     __attribute__((warn_unused_result));
 
 /*
@@ -141,7 +152,8 @@ int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
  * the text of a chat line; *fp gets the sending device.  E_NOT_FOUND (no
  * sender key with its id: sent before we joined, or never given to us),
  * E_SIG_INVALID (forged), E_REPLAY, E_MAC_INVALID, E_MALFORMED (bad
- * encoding, bad text, or a kind we do not know), E_TOO_LONG.
+ * encoding, bad text, or a kind we do not know), E_TOO_LONG, E_DUPLICATE
+ * (a line whose message id came before: sent again after a reconnect).
  */
 int e2e_open(struct e2e_conv *cv, const char *user,
     const char *msg, char *out, size_t cap, const char **fp)

@@ -5,6 +5,7 @@
  * out.  The crypto and the per-conversation state are in client/e2e.c,
  * the pinned keys in client/trust.c.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "client/session_int.h"
 #include "common/err.h"
+#include "keydist/random.h"
 
 #define LOBBY "lobby"
 #define WARNED_MAX 1024
@@ -135,12 +137,69 @@ ask_devices(struct session *s, struct e2e_conv *cv)
 	cs_flush(s);
 }
 
-/* Encrypt and send one line to cv, whose devices are known. */
+/*
+ * A queued line: mid || uint32 length || text.  Unconfirmed lines have a
+ * uint64 mark in front (the "c<mark>" ping that confirms them).
+ */
 static int
-send_now(struct session *s, struct e2e_conv *cv, const char *text,
+put_line(struct buf *b, const uint8_t mid[E2E_MID_LEN], const char *text,
     size_t len)
 {
-	size_t i;
+	uint32_t len32 = (uint32_t)len;
+	size_t mark = buf_size(b);
+	int r;
+
+	if ((r = buf_append(b, mid, E2E_MID_LEN)) != 0 ||
+	    (r = buf_append(b, &len32, sizeof(len32))) != 0 ||
+	    (r = buf_append(b, text, len)) != 0)
+		buf_truncate(b, mark);
+	return r;
+}
+
+/* The line at p: its mid, text and length; returns its size in bytes. */
+static size_t
+get_line(const uint8_t *p, const uint8_t **mid, const char **text,
+    uint32_t *len)
+{
+	*mid = p;
+	memcpy(len, p + E2E_MID_LEN, sizeof(*len));
+	*text = (const char *)p + E2E_MID_LEN + sizeof(*len);
+	return E2E_MID_LEN + sizeof(*len) + *len;
+}
+
+/*
+ * Ping after a chat line: the server handles frames in order, so its pong
+ * confirms the line (docs/PROTOCOL.md 5.4, delivery).
+ */
+static int
+track_unconfirmed(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
+{
+	char token[24];
+	struct frame_field f = { token, 0 };
+	uint64_t mark = s->confirm_mark + 1;
+	size_t size = buf_size(&cv->unconfirmed);
+	int r;
+
+	f.len = (size_t)snprintf(token, sizeof(token), "c%llu",
+	    (unsigned long long)mark);
+	if ((r = buf_append(&cv->unconfirmed, &mark, sizeof(mark))) != 0 ||
+	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0 ||
+	    (r = cs_put(&s->txplain, OP_PING, &f, 1)) != 0) {
+		buf_truncate(&cv->unconfirmed, size);
+		return r;
+	}
+	s->confirm_mark = mark;
+	cv->nunconfirmed++;
+	return 0;
+}
+
+/* Encrypt and send one line to cv, whose devices are known. */
+static int
+send_now(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
+{
+	size_t i, mark = buf_size(&s->txplain);
 	int r;
 
 	if (cv->name[0] == '@' && !e2e_has_user(cv, cv->name + 1))
@@ -158,10 +217,13 @@ send_now(struct session *s, struct e2e_conv *cv, const char *text,
 	if (buf_size(&s->out) > SESSION_OUT_MAX)
 		return cs_refuse(s, E_TOO_LONG, "not sent: the server is not "
 		    "reading (%zu bytes waiting)", buf_size(&s->out));
-	if ((r = e2e_seal(&s->e2e, cv, text, len, s->max_frame,
-	    &s->txplain)) != 0)
+	if ((r = e2e_seal(&s->e2e, cv, mid, text, len, s->max_frame,
+	    &s->txplain)) != 0 ||
+	    (r = track_unconfirmed(s, cv, mid, text, len)) != 0) {
+		buf_truncate(&s->txplain, mark);
 		return cs_refuse(s, r, "not sent to %s: %s", cv->name,
 		    err_str(r));
+	}
 	cs_flush(s);
 	return 0;
 }
@@ -171,13 +233,15 @@ static void
 flush_pending(struct session *s, struct e2e_conv *cv)
 {
 	unsigned gen = s->gen;
+	const uint8_t *mid;
+	const char *text;
 	uint32_t len;
+	size_t size;
 
 	while (cv->npending > 0 && s->gen == gen && s->state == ST_OPEN) {
-		memcpy(&len, buf_data(&cv->pending), sizeof(len));
-		(void)send_now(s, cv, (const char *)buf_data(&cv->pending) +
-		    sizeof(len), len);
-		buf_consume(&cv->pending, sizeof(len) + len);
+		size = get_line(buf_data(&cv->pending), &mid, &text, &len);
+		(void)send_now(s, cv, mid, text, len);
+		buf_consume(&cv->pending, size);
 		cv->npending--;
 	}
 	if (cv->npending == 0)
@@ -192,6 +256,8 @@ drop_pending(struct session *s, struct e2e_conv *cv, const char *why)
 
 	buf_free(&cv->pending);
 	cv->npending = 0;
+	buf_free(&cv->unconfirmed);
+	cv->nunconfirmed = 0;
 	if (n > 0 && why != NULL)
 		(void)cs_refuse(s, E_CLOSED, "%zu line%s to %s not sent: %s", n,
 		    n == 1 ? "" : "s", cv->name, why);
@@ -217,6 +283,90 @@ cs_pending_count(const struct session *s)
 
 	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
 		n += cv->npending;
+	return n;
+}
+
+int
+cs_confirm(struct session *s, const char *token)
+{
+	unsigned long long upto;
+	struct e2e_conv *cv;
+	const uint8_t *mid;
+	const char *text;
+	uint64_t mark;
+	uint32_t len;
+	char *end;
+
+	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
+		return -1;
+	errno = 0;
+	upto = strtoull(token + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
+		return -1;
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
+		while (cv->nunconfirmed > 0) {
+			memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
+			if (mark > upto)
+				break;
+			buf_consume(&cv->unconfirmed, sizeof(mark) +
+			    get_line(buf_data(&cv->unconfirmed) + sizeof(mark),
+			    &mid, &text, &len));
+			cv->nunconfirmed--;
+		}
+		if (cv->nunconfirmed == 0)
+			buf_free(&cv->unconfirmed);
+	}
+	return 0;
+}
+
+/* cs_requeue_unconfirmed() for one conversation. */
+static int
+requeue(struct e2e_conv *cv)
+{
+	struct buf both = BUF_INIT;
+	const uint8_t *mid;
+	const char *text;
+	uint32_t len;
+	size_t size, n = cv->nunconfirmed;
+	int r = 0;
+
+	while (r == 0 && cv->nunconfirmed > 0) {
+		size = get_line(buf_data(&cv->unconfirmed) + sizeof(uint64_t),
+		    &mid, &text, &len);
+		r = put_line(&both, mid, text, len);
+		buf_consume(&cv->unconfirmed, sizeof(uint64_t) + size);
+		cv->nunconfirmed--;
+	}
+	if (r == 0)
+		r = buf_append(&both, buf_data(&cv->pending),
+		    buf_size(&cv->pending));
+	buf_free(&cv->unconfirmed);
+	if (r != 0) {
+		buf_free(&both);
+		return r;
+	}
+	buf_free(&cv->pending);
+	cv->pending = both;
+	cv->npending += n;
+	return 0;
+}
+
+size_t
+cs_requeue_unconfirmed(struct session *s)
+{
+	struct e2e_conv *cv;
+	size_t n = 0;
+	int r;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
+		n += cv->nunconfirmed;
+		if (cv->nunconfirmed > 0 && (r = requeue(cv)) != 0) {
+			(void)cs_refuse(s, r, "lines not confirmed by the "
+			    "server are lost: %s", err_str(r));
+			(void)cs_pending_drop_all(s);
+			return 0;
+		}
+	}
 	return n;
 }
 
@@ -411,7 +561,10 @@ cs_on_chat(struct session *s, char **f, size_t n)
 		unreadable(s, conv, f[1], E_NOMEM, "message");
 		return;
 	}
-	if ((r = e2e_open(cv, f[1], f[5], text, cap, &fp)) != 0) {
+	r = e2e_open(cv, f[1], f[5], text, cap, &fp);
+	if (r == E_DUPLICATE) {
+		/* Sent again after the sender's reconnect: shown already. */
+	} else if (r != 0) {
 		unreadable(s, conv, f[1], r, "message");
 	} else {
 		ev.room = conv;
@@ -493,7 +646,7 @@ session_send_chat(struct session *s, const char *conv, const char *text,
 {
 	struct e2e_conv *cv;
 	const char *why;
-	uint32_t len32;
+	uint8_t mid[E2E_MID_LEN];
 	int r;
 
 	if ((r = session_check_text(s, text, len, &why)) == E_TOO_LONG)
@@ -513,16 +666,16 @@ session_send_chat(struct session *s, const char *conv, const char *text,
 	if (conv[0] != '@' && (cv == NULL || !cv->member))
 		return cs_refuse(s, E_STATE, "not sent: you are not in #%s "
 		    "(/join %s)", conv, conv);
+	if ((r = kd_random(mid, sizeof(mid))) != 0)
+		return cs_refuse(s, r, "not sent: %s", err_str(r));
 	if (s->state == ST_OPEN && cv->ready)
-		return send_now(s, cv, text, len);
+		return send_now(s, cv, mid, text, len);
 	/* Wait for the device list: a login, a join or a 0014 answer. */
 	if (cv->npending >= SESSION_QUEUE_LINES ||
 	    buf_size(&cv->pending) + len > SESSION_QUEUE_BYTES)
 		return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
 		    "already waiting for %s", cv->npending, conv);
-	len32 = (uint32_t)len;
-	if ((r = buf_append(&cv->pending, &len32, sizeof(len32))) != 0 ||
-	    (r = buf_append(&cv->pending, text, len)) != 0)
+	if ((r = put_line(&cv->pending, mid, text, len)) != 0)
 		return cs_refuse(s, r, "not sent: %s", err_str(r));
 	cv->npending++;
 	if (s->state == ST_OPEN && conv[0] == '@' && !cv->asking)

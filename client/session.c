@@ -232,10 +232,10 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 	struct session_event ev = { .kind = SESSION_EV_DISCONNECTED,
 	    .err = err };
 	char why[CS_MSG_MAX];
-	int giving_up = s->quit_wanted, unsent;
+	int giving_up = s->quit_wanted;
 	unsigned gen;
 	va_list ap;
-	size_t n;
+	size_t n, resend;
 
 	if (s->state == ST_END)
 		return;
@@ -244,16 +244,15 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 		cs_finish(s);
 		return;
 	}
-	unsent = s->state == ST_OPEN &&
-	    buf_size(&s->out) + buf_size(&s->txplain) > 0;
 	va_start(ap, fmt);
 	(void)vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	n = strlen(why);
-	if (unsent)
-		(void)snprintf(why + n, sizeof(why) - n,
-		    " (output not yet sent was lost)");
 	conn_close(s);
+	n = strlen(why);
+	if ((resend = cs_requeue_unconfirmed(s)) > 0)
+		(void)snprintf(why + n, sizeof(why) - n, " (%zu line%s not "
+		    "confirmed by the server will be sent again)", resend,
+		    resend == 1 ? "" : "s");
 	s->state = ST_WAIT;
 	s->reconnect_at = 0;
 	ev.text = why;

@@ -129,6 +129,8 @@ struct session {
 	int64_t last_rx;              /* last authenticated record */
 	int ping_sent;                /* pinged since last_rx */
 	unsigned ping_count;          /* makes the tokens */
+	uint64_t confirm_mark;        /* the last "c<mark>" ping sent after a
+	                                 chat line (client/rooms.c) */
 };
 
 /* A changed peer key reported once per session. */
@@ -213,6 +215,19 @@ size_t cs_pending_drop_all(struct session *s);
 
 /* Chat lines waiting in conversations. */
 size_t cs_pending_count(const struct session *s);
+
+/*
+ * 1005|c<mark>: the server has handled every chat line sent before that
+ * ping; they are confirmed.  Returns 0, or -1 if token is not ours.
+ */
+int cs_confirm(struct session *s, const char *token);
+
+/*
+ * The connection is gone: put the lines the server has not confirmed back
+ * in front of their conversation's queue, to go out again (with the same
+ * message ids) after the next login.  Returns how many.
+ */
+size_t cs_requeue_unconfirmed(struct session *s);
 
 /* After a quit asked for while lines were waiting: quit once they are
    gone. */

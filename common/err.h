@@ -36,7 +36,8 @@
 	X(E_SEQ_EXHAUSTED, -26, "record sequence space exhausted")          \
 	X(E_KEY_MISMATCH, -27, "key differs from the pinned key")           \
 	X(E_REPLAY, -28, "message replayed or out of order")             \
-	X(E_UNTRUSTED, -29, "a peer key changed and is not accepted")
+	X(E_UNTRUSTED, -29, "a peer key changed and is not accepted")      \
+	X(E_DUPLICATE, -30, "message already received")
 
 enum err_code {
 #define ERR_ENUM(name, value, text) name = value,

@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,9 +96,18 @@ log_msg(enum log_level level, const char *fmt, ...)
 	bad |= fflush(f) != 0;
 	va_end(ap);
 	if (bad && !log_failing && f != stderr)
-		fprintf(stderr, "%s error log: writing %s failed; "
-		    "continuing without it until it works again\n", ts, log_path);
+		fprintf(stderr, "%s error log: writing %s failed (%s); "
+		    "continuing without it until it works again\n", ts,
+		    log_path, strerror(errno));
 	if (bad)
 		clearerr(f);
+	else if (log_failing && f != stderr) {
+		/* Say where the gap is, in the log and where we said it. */
+		fprintf(stderr, "%s info log: writing %s works again\n", ts,
+		    log_path);
+		if (fprintf(f, "%s warn log: lines were lost before this one "
+		    "(writing failed)\n", ts) < 0 || fflush(f) != 0)
+			bad = 1;
+	}
 	log_failing = bad;
 }

@@ -18,6 +18,7 @@
 #include "common/b64.h"
 #include "common/err.h"
 #include "keydist/keys.h"
+#include "keydist/random.h"
 
 #define MAX_FRAME 65536
 
@@ -121,18 +122,18 @@ sealed_free(struct sealed *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Seal text from p in cv and split the frames. */
+/* Seal text from p in cv with message id mid and split the frames. */
 static void
-seal(struct party *p, struct e2e_conv *cv, const char *text,
-    struct sealed *out)
+seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
+    const char *text, struct sealed *out)
 {
 	struct buf b = BUF_INIT;
 	char *all_frames, *line, *save = NULL, *f[4];
 	size_t n, prefix = strlen(cv->name) + 6;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(e2e_seal(&p->e2e, cv, text, strlen(text), MAX_FRAME,
-	    &b), 0);
+	assert_int_equal(e2e_seal(&p->e2e, cv, mid, text, strlen(text),
+	    MAX_FRAME, &b), 0);
 	n = buf_size(&b);
 	all_frames = strndup((const char *)buf_data(&b), n);
 	assert_non_null(all_frames);
@@ -158,6 +159,17 @@ seal(struct party *p, struct e2e_conv *cv, const char *text,
 	assert_non_null(out->msg);
 	free(all_frames);
 	buf_free(&b);
+}
+
+/* The same with a new message id, as the client core does. */
+static void
+seal(struct party *p, struct e2e_conv *cv, const char *text,
+    struct sealed *out)
+{
+	uint8_t mid[E2E_MID_LEN];
+
+	assert_int_equal(kd_random(mid, sizeof(mid)), 0);
+	seal_mid(p, cv, mid, text, out);
 }
 
 /* Give to the sender key in s that was made for it (if any). */
@@ -216,6 +228,46 @@ test_room_round_trip(void **state)
 	assert_int_equal(s.nkeys, 0);
 	assert_int_equal(open_text(c, &alice, s.msg, text, sizeof(text)), 0);
 	assert_string_equal(text, "second");
+	sealed_free(&s);
+}
+
+/*
+ * A line sent again after a reconnect (same message id, new sender key)
+ * is dropped as a duplicate; a new id opens.
+ */
+static void
+test_resent_line_is_dropped(void **state)
+{
+	struct party *const others[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "lobby", others, 1);
+	struct e2e_conv *b = conv_with(&bob, "lobby", to_alice, 1);
+	uint8_t mid[E2E_MID_LEN];
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	memset(mid, 0x5a, sizeof(mid));
+	seal_mid(&alice, a, mid, "once", &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "once");
+	sealed_free(&s);
+
+	/* A reconnect: Alice's device list changes, so a new sender key. */
+	e2e_devices_clear(a);
+	assert_int_equal(e2e_device_add(a, bob.user, "Bob", bob.fp, bob.spki),
+	    0);
+	seal_mid(&alice, a, mid, "once", &s);
+	assert_int_equal(s.nkeys, 1);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_DUPLICATE);
+	sealed_free(&s);
+
+	seal(&alice, a, "twice", &s);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "twice");
 	sealed_free(&s);
 }
 
@@ -368,6 +420,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_resent_line_is_dropped,
+		    start, stop),
 		cmocka_unit_test_setup_teardown(test_room_round_trip, start,
 		    stop),
 		cmocka_unit_test_setup_teardown(

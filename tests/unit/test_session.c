@@ -30,6 +30,7 @@
 
 #include <openssl/crypto.h>
 
+#include "client/e2e.h"
 #include "client/session.h"
 #include "common/b64.h"
 #include "common/buf.h"
@@ -38,6 +39,7 @@
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/random.h"
 #include "keydist/senderkey.h"
 
 #define MAX_FRAME 8192                 /* FRAME_MAX_FRAME_MIN */
@@ -95,6 +97,9 @@ struct fx {
 	struct kd_sender_key alice_sk; /* the client's sender key, as bob
 	                                  opened it from the last 0015 */
 	size_t nkeys;                  /* 0015 frames bob has opened */
+	uint8_t last_mid[E2E_MID_LEN]; /* the last chat line's message id */
+	size_t confirm_pings;          /* 0005|c<N> after chat lines */
+	int hold_confirms;             /* do not answer them */
 };
 
 static char *
@@ -338,21 +343,46 @@ srv_record(struct fx *x, struct kd_record_dir *d)
 }
 
 /* The next frame from the client (opened with d), without its LF. */
+static void srv_send(struct fx *, const char *);
+
+/*
+ * The ping a chat line is followed by (0005|c<N>): count it and, unless
+ * the test holds confirmations back, answer it as the server does.  1 if
+ * frame was one.
+ */
+static int
+confirm_ping(struct fx *x, const char *frame)
+{
+	char pong[64];
+
+	if (strncmp(frame, "0005|c", 6) != 0)
+		return 0;
+	x->confirm_pings++;
+	if (!x->hold_confirms) {
+		assert_true(snprintf(pong, sizeof(pong), "1005|%s\n",
+		    frame + 5) < (int)sizeof(pong));
+		srv_send(x, pong);
+	}
+	return 1;
+}
+
 static size_t
 srv_frame_with(struct fx *x, struct kd_record_dir *d, char *out, size_t cap)
 {
 	uint8_t *nl;
 	size_t len;
 
-	if (buf_size(&x->frames) == 0)
-		srv_record(x, d);
-	nl = memchr(buf_data(&x->frames), '\n', buf_size(&x->frames));
-	assert_non_null(nl);
-	len = (size_t)(nl - buf_data(&x->frames));
-	assert_true(len < cap);
-	memcpy(out, buf_data(&x->frames), len);
-	out[len] = '\0';
-	buf_consume(&x->frames, len + 1);
+	do {
+		if (buf_size(&x->frames) == 0)
+			srv_record(x, d);
+		nl = memchr(buf_data(&x->frames), '\n', buf_size(&x->frames));
+		assert_non_null(nl);
+		len = (size_t)(nl - buf_data(&x->frames));
+		assert_true(len < cap);
+		memcpy(out, buf_data(&x->frames), len);
+		out[len] = '\0';
+		buf_consume(&x->frames, len + 1);
+	} while (d == &x->rx && confirm_ping(x, out));
 	return len;
 }
 
@@ -549,9 +579,10 @@ srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
 	assert_non_null(plain);
 	assert_int_equal(kd_sk_open(&x->alice_sk, bound, "alice", msg, len,
 	    plain, len, &n), 0);
-	assert_int_equal(n, tlen + 1);
+	assert_int_equal(n, tlen + 1 + E2E_MID_LEN);
 	assert_int_equal(plain[0], 0x01);
-	assert_memory_equal(plain + 1, text, tlen);
+	memcpy(x->last_mid, plain + 1, E2E_MID_LEN);
+	assert_memory_equal(plain + 1 + E2E_MID_LEN, text, tlen);
 	free(plain);
 	free(msg);
 }
@@ -593,11 +624,12 @@ bob_seal(struct kd_sender_key *sk, const char *bound, const char *text)
 	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
 	size_t len = strlen(text), n;
 
-	assert_true(len < sizeof(plain));
+	assert_true(len + 1 + E2E_MID_LEN < sizeof(plain));
 	plain[0] = 0x01;
-	memcpy(plain + 1, text, len);
-	assert_int_equal(kd_sk_seal(sk, bound, "bob", plain, len + 1, msg,
-	    sizeof(msg), &n), 0);
+	assert_int_equal(kd_random(plain + 1, E2E_MID_LEN), 0);
+	memcpy(plain + 1 + E2E_MID_LEN, text, len);
+	assert_int_equal(kd_sk_seal(sk, bound, "bob", plain,
+	    len + 1 + E2E_MID_LEN, msg, sizeof(msg), &n), 0);
 	return b64_of(msg, n);
 }
 
@@ -1101,9 +1133,9 @@ test_sender_key_rotation(void **state)
 	    sizeof(plain), &n), E_NOT_FOUND);
 	assert_int_equal(kd_sk_open(&x.alice_sk, LOBBY, "alice", msg, len,
 	    plain, sizeof(plain), &n), 0);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 13 + E2E_MID_LEN);
 	assert_int_equal(plain[0], 0x01);
-	assert_memory_equal(plain + 1, "welcome back", 12);
+	assert_memory_equal(plain + 1 + E2E_MID_LEN, "welcome back", 12);
 	free(msg);
 	kd_sk_clear(&old);
 	/* Known already: not pinned again, not changed. */
@@ -1395,7 +1427,7 @@ test_invalid_text_refused(void **state)
 	}
 	/* What a 0002 can carry within max_frame (PROTOCOL.md 8.2). */
 	max = session_text_max(x.s);
-	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 97);
+	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 113);
 	assert_true(max < sizeof(big));
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(session_send_chat(x.s, LOBBY, big, max + 1),
@@ -1415,19 +1447,30 @@ test_invalid_text_refused(void **state)
 static void
 test_queue_across_reconnect(void **state)
 {
-	uint8_t first_id[KD_SK_ID_LEN];
+	uint8_t first_id[KD_SK_ID_LEN], held_mid[E2E_MID_LEN];
 	struct fx x;
 	const struct rec *e;
 
 	(void)state;
 	fx_login(&x, 1);
 	assert_int_equal(session_send_chat(x.s, LOBBY, "zero", 4), 0);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "held", 4), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "zero");
+	/* "zero" is confirmed (its ping answered), "held" is not. */
+	srv_expect_text(&x, "held");
+	memcpy(held_mid, x.last_mid, sizeof(held_mid));
+	x.hold_confirms = 1;
+	srv_send(&x, "1006|p0\n");
+	srv_expect(&x, "0006|p0");
+	assert_int_equal(x.confirm_pings, 2);
 	memcpy(first_id, x.alice_sk.id, sizeof(first_id));
 	srv_drop(&x);
+	x.hold_confirms = 0;
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_CLOSED);
+	assert_non_null(strstr(e->text,
+	    "1 line not confirmed by the server will be sent again"));
 	e = wait_event(&x, SESSION_EV_RECONNECTING);
 	assert_int_equal(e->delay_ms, 10);
 	/* Typed while away: queued, sent after the new login, in order. */
@@ -1446,6 +1489,9 @@ test_queue_across_reconnect(void **state)
 	/* A new connection, a new sender key. */
 	srv_expect_key(&x);
 	assert_memory_not_equal(x.alice_sk.id, first_id, sizeof(first_id));
+	/* The unconfirmed line first, with its message id (for dedup). */
+	srv_expect_text(&x, "held");
+	assert_memory_equal(x.last_mid, held_mid, sizeof(held_mid));
 	srv_expect_text(&x, "one");
 	srv_expect_text(&x, "two");
 	srv_expect_text(&x, "three");
