@@ -5,8 +5,10 @@
 #                                    $T/server (EXTRA_CONF appended), client
 #                                    folders $T/c/user1..user3 on PORT
 #                                    (reconnecting within 1 s)
-#   server_start                     start missived (log $T/server.log),
-#                                    wait until it listens; sets SRV_PID
+#   server_start [LOG [WRAPPER...]]  start missived (log LOG, default
+#                                    $T/server.log; run through WRAPPER,
+#                                    e.g. prlimit), wait until it
+#                                    listens; sets SRV_PID
 #   server_log                       the server's log so far
 #   client_start NAME FOLDER [PWFILE] [PORT]
 #                                    start `missive` with stdin from a FIFO
@@ -48,13 +50,15 @@ server_setup() {
 }
 
 server_start() {
-	: >"$T/server.log"
-	"$BIN/missived" -c "$SERVER_CONF" --log "$T/server.log" \
+	local log=${1:-$T/server.log}
+	shift || true
+	: >"$log"
+	"$@" "$BIN/missived" -c "$SERVER_CONF" --log "$log" \
 		</dev/null >>"$T/server.stderr" 2>&1 &
 	SRV_PID=$!
 	register_pid "$SRV_PID"
-	if ! wait_until 20 grep -q "listening on" "$T/server.log"; then
-		not_ok "missived starts" "$(cat "$T/server.log" "$T/server.stderr")"
+	if ! wait_until 20 grep -q "listening on" "$log"; then
+		not_ok "missived starts" "$(cat "$log" "$T/server.stderr")"
 		exit 1
 	fi
 }
