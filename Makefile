@@ -3,6 +3,9 @@
 #   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin
 #   make demo       install missing Debian packages, build, start the demo
 #   make check      install missing packages, build with ASan+UBSan, run every test
+#                   (each fuzzer for a short smoke time)
+#   make fuzz       run each libFuzzer harness for FUZZ_TIME seconds (default 60;
+#                   FUZZERS_RUN="frame b64" for some), see tests/fuzz/README.md
 #   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
 #   make clean      remove build products (not var/, which holds the demo's data)
 #
@@ -143,7 +146,7 @@ FUZZ_GEN     := $(BUILD)/fuzz/gen-corpus
 # Keep the harnesses' objects (make would delete them as intermediate).
 .SECONDARY: $(call obj,$(FUZZ_SRC) tests/fuzz/gen-corpus.c)
 
-.PHONY: fuzzers
+.PHONY: fuzzers fuzz
 ifeq ($(VARIANT),fuzz)
 fuzzers: $(FUZZERS) $(FUZZ_GEN)
 else
@@ -163,16 +166,28 @@ $(FUZZ_GEN): $(BUILD)/obj/tests/fuzz/gen-corpus.o $(FUZZ_UTIL) $(LINK_LIBS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FUZZ_UTIL) \
 		$(LINK_LIBS) $(LIBS)
 
+# Fuzz each harness for FUZZ_TIME seconds (FUZZERS_RUN: some of them);
+# working corpora and crashes go to var/fuzz/, totals: tests/fuzz/run.sh total.
+FUZZ_TIME ?= 60
+FUZZERS_RUN ?=
+fuzz:
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
+	$(Q)MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz tests/fuzz/run.sh run \
+		-t $(FUZZ_TIME) $(FUZZERS_RUN)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 # Every test, built with sanitizers.  tests/run.sh prints "N passed, N failed"
 # last and exits non-zero if anything failed or nothing ran.
+# The fuzzers run for MISSIVE_FUZZ_SMOKE seconds each (11-fuzz-smoke.sh).
 check: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
 	$(Q)MISSIVE_BIN=$(CURDIR)/build/san/bin MISSIVE_UNIT=$(CURDIR)/build/san/tests \
 		MISSIVE_TOOLS=$(CURDIR)/build/san/tests/tools \
+		MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz \
 		tests/run.sh
 
 install: all
