@@ -36,6 +36,11 @@
 #define F_PEND_BOB  0x08
 #define F_QUIT      0x20
 #define F_REENTER   0x80
+/* The flags of fuzz_server_frames.c. */
+#define S_LOBBY     0x01
+#define S_ONE       0x02
+#define S_SMALL     0x04
+#define S_FULL      0x08
 
 static const char *outdir;
 static EVP_PKEY *server_key, *alice_key, *bob_key;
@@ -423,6 +428,59 @@ gen_client_frames(void)
 	seed_buf("client_frames", "out-of-turn", &b);
 }
 
+static void
+gen_server_frames(void)
+{
+	struct buf b = BUF_INIT;
+
+	/* Rooms, lists, chat and sender keys to a room and to bob. */
+	add_byte(&b, S_LOBBY);
+	line(&b, "0011|dev");
+	line(&b, "0004");
+	line(&b, "0004|dev");
+	line(&b, "0013");
+	line(&b, "0014|bob");
+	line(&b, "0002|dev|AQIDBA==");
+	line(&b, "0002|@bob|AQIDBA==");
+	line(&b, "0015|lobby|%s|AQIDBAUG", bob_fp);
+	line(&b, "0015|@bob|%s|AQIDBAUG", bob_fp);
+	line(&b, "0015|@alice|%s|AQIDBAUG", alice_fp);
+	line(&b, "0012|dev");
+	line(&b, "0005|k1");
+	line(&b, "0006|k2");
+	seed_buf("server_frames", "rooms-chat", &b);
+	/* The same in one record, then a goodbye. */
+	add_byte(&b, S_LOBBY | S_ONE);
+	line(&b, "0011|dev");
+	line(&b, "0002|dev|AQIDBA==");
+	line(&b, "0003");
+	line(&b, "0002|lobby|AQIDBA==");
+	seed_buf("server_frames", "quit", &b);
+	/* Refusals. */
+	add_byte(&b, 0);
+	line(&b, "0001|alice|secret");
+	line(&b, "9999|what");
+	line(&b, "0002|nowhere|AAAA");
+	line(&b, "0002|@carol|AAAA");
+	line(&b, "0011|Not A Room");
+	line(&b, "0012|dev");
+	line(&b, "0015|lobby|SHA256:x|AAAA");
+	line(&b, "0005|bad token!");
+	seed_buf("server_frames", "refused", &b);
+	/* Limits: rooms of two, four rooms per connection, five in all. */
+	add_byte(&b, S_FULL | S_SMALL);
+	line(&b, "0011|lobby");
+	line(&b, "0011|dev");
+	line(&b, "0011|a");
+	line(&b, "0011|b");
+	line(&b, "0011|c");
+	line(&b, "0011|d");
+	line(&b, "0012|dev");
+	line(&b, "0011|d");
+	line(&b, "0013");
+	seed_buf("server_frames", "limits", &b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -451,6 +509,7 @@ main(int argc, char **argv)
 	gen_handshake();
 	gen_config();
 	gen_client_frames();
+	gen_server_frames();
 	EVP_PKEY_free(server_key);
 	EVP_PKEY_free(alice_key);
 	EVP_PKEY_free(bob_key);
