@@ -3,12 +3,16 @@
 #   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin
 #   make demo       install missing Debian packages, build, start the demo
 #   make check      install missing packages, build with ASan+UBSan, run every test
+#                   (each fuzzer for a short smoke time)
+#   make fuzz       run each libFuzzer harness for FUZZ_TIME seconds (default 60;
+#                   FUZZERS_RUN="frame b64" for some), see tests/fuzz/README.md
 #   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
 #   make clean      remove build products (not var/, which holds the demo's data)
 #
 # Quiet unless V=1.  VARIANT=san builds with AddressSanitizer and UBSan into
-# build/san/ (what `make check` uses); the default VARIANT=release builds into
-# build/release/ and bin/.
+# build/san/ (what `make check` uses); VARIANT=fuzz builds with clang, libFuzzer
+# coverage, ASan and UBSan into build/fuzz/ (make fuzzers); the default
+# VARIANT=release builds into build/release/ and bin/.
 
 PREFIX      ?= /usr/local
 BINDIR_INST ?= $(PREFIX)/bin
@@ -16,6 +20,7 @@ SYSCONFDIR  ?= $(PREFIX)/etc/missive
 DESTDIR     ?=
 VARIANT     ?= release
 CC          ?= cc
+FUZZ_CC     ?= clang
 PKG_CONFIG  ?= pkg-config
 
 ifeq ($(V),1)
@@ -35,8 +40,15 @@ OUTBIN := $(BUILD)/bin
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 SANLDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+# libFuzzer (tests/fuzz/): clang, coverage for the libraries, ASan+UBSan.
+CC := $(FUZZ_CC)
+OUTBIN := $(BUILD)/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+SANLDFLAGS := -fsanitize=address,undefined
 else
-$(error VARIANT must be release or san)
+$(error VARIANT must be release, san or fuzz)
 endif
 
 WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wpointer-arith \
@@ -125,16 +137,57 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LINK_LIBS)
 	@$(if $(Q),echo "  TOOL    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS)
 
+# libFuzzer harnesses (tests/fuzz/), always built with VARIANT=fuzz:
+# build/fuzz/fuzz/fuzz_<name>, and gen-corpus, which writes their seeds.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_UTIL    := $(call obj,tests/fuzz/util.c tests/fuzz/keys.c)
+FUZZ_GEN     := $(BUILD)/fuzz/gen-corpus
+# Keep the harnesses' objects (make would delete them as intermediate).
+.SECONDARY: $(call obj,$(FUZZ_SRC) tests/fuzz/gen-corpus.c)
+
+.PHONY: fuzzers fuzz
+ifeq ($(VARIANT),fuzz)
+fuzzers: $(FUZZERS) $(FUZZ_GEN)
+else
+fuzzers:
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
+endif
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL) $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_UTIL) $(LINK_LIBS) $(LIBS)
+
+$(FUZZ_GEN): $(BUILD)/obj/tests/fuzz/gen-corpus.o $(FUZZ_UTIL) $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FUZZ_UTIL) \
+		$(LINK_LIBS) $(LIBS)
+
+# Fuzz each harness for FUZZ_TIME seconds (FUZZERS_RUN: some of them);
+# working corpora and crashes go to var/fuzz/, totals: tests/fuzz/run.sh total.
+FUZZ_TIME ?= 60
+FUZZERS_RUN ?=
+fuzz:
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
+	$(Q)MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz tests/fuzz/run.sh run \
+		-t $(FUZZ_TIME) $(FUZZERS_RUN)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 # Every test, built with sanitizers.  tests/run.sh prints "N passed, N failed"
 # last and exits non-zero if anything failed or nothing ran.
+# The fuzzers run for MISSIVE_FUZZ_SMOKE seconds each (11-fuzz-smoke.sh).
 check: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
 	$(Q)MISSIVE_BIN=$(CURDIR)/build/san/bin MISSIVE_UNIT=$(CURDIR)/build/san/tests \
 		MISSIVE_TOOLS=$(CURDIR)/build/san/tests/tools \
+		MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz \
 		tests/run.sh
 
 install: all

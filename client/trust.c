@@ -281,6 +281,11 @@ add_key(struct trust *t, const char *user, const char *fp,
 	return r;
 }
 
+/* The attribute lets the compiler check every call (clang's
+   -Wformat-nonliteral asks for it). */
+static int bad_line(const struct trust *, size_t, char *, size_t,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
+
 static int
 bad_line(const struct trust *t, size_t lineno, char *err, size_t errlen,
     const char *fmt, ...)
