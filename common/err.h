@@ -39,7 +39,7 @@
 	X(E_UNTRUSTED, -29, "a peer key changed and is not accepted")
 
 enum err_code {
-#define ERR_ENUM(name, value, text) name = value,
+#define ERR_ENUM(name, value, text) name = (value),
 	ERR_LIST(ERR_ENUM)
 #undef ERR_ENUM
 };
