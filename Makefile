@@ -3,9 +3,12 @@
 #   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin
 #   make demo       install missing Debian packages, build, start the demo
 #   make check      install missing packages, build with ASan+UBSan, run every test
-#                   (each fuzzer for a short smoke time)
+#                   (each fuzzer for a short smoke time, and `make lint`:
+#                   tests/integration/00-lint.sh)
 #   make fuzz       run each libFuzzer harness for FUZZ_TIME seconds (default 60;
 #                   FUZZERS_RUN="frame b64" for some), see tests/fuzz/README.md
+#   make lint       cppcheck and clang-tidy over every C file (.clang-tidy,
+#                   scripts/cppcheck.supp); fails on any finding
 #   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
 #   make clean      remove build products (not var/, which holds the demo's data)
 #
@@ -174,6 +177,20 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
 	$(Q)MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz tests/fuzz/run.sh run \
 		-t $(FUZZ_TIME) $(FUZZERS_RUN)
+# Static analysis: every C file of the tree (a glob: new files, tests/fuzz/
+# included, are picked up), with the real build's flags written to a
+# compilation database.  Not OPTFLAGS: _FORTIFY_SOURCE wants -O, and
+# sanitizers change nothing the analysers read.  cppcheck gets only our -I
+# and -D; it knows libc and OpenSSL from its own library files.
+LINT_SRC := $(sort $(wildcard common/*.c keydist/*.c server/*.c client/*.c \
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c))
+LINT_DB := build/lint/compile_commands.json
+LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS)
+LINT_CPPCHECK_FLAGS = $(filter -I. -D%,$(BASEFLAGS))
+
+lint:
+	$(Q)scripts/compile-db.sh $(LINT_DB) $(CC) $(LINT_CFLAGS) -- $(LINT_SRC)
+	$(Q)scripts/lint.sh $(LINT_DB) $(LINT_CPPCHECK_FLAGS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -303,7 +303,8 @@ rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
 		return r;
 	for (i = 0; i < cv->ndev; i++) {
 		/* One per key: the server hands it to each connection. */
-		for (j = 0; j < i && strcmp(cv->dev[j].fp, cv->dev[i].fp); j++)
+		for (j = 0; j < i &&
+		    strcmp(cv->dev[j].fp, cv->dev[i].fp) != 0; j++)
 			;
 		if (j < i)
 			continue;

@@ -82,7 +82,7 @@ struct ui {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: missive [-c FOLDER/client.conf] "
+	(void)fprintf(stderr, "usage: missive [-c FOLDER/client.conf] "
 	    "[--password-file FILE] [--check]\n");
 	exit(2);
 }
@@ -101,11 +101,11 @@ put_net(FILE *f, const char *p, size_t len)
 		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 &&
 		    u[i + 1] < 0xa0) {
 			i++;
-			fputc('?', f);
+			(void)fputc('?', f);
 		} else if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f) {
-			fputc('?', f);
+			(void)fputc('?', f);
 		} else {
-			fputc(u[i], f);
+			(void)fputc(u[i], f);
 		}
 	}
 }
@@ -121,7 +121,7 @@ static void
 put_conv(FILE *f, const char *conv)
 {
 	if (conv[0] != '@')
-		fputc('#', f);
+		(void)fputc('#', f);
 	put_str(f, conv);
 }
 
@@ -137,10 +137,10 @@ print_chat(const struct session_event *ev)
 		(void)snprintf(hms, sizeof(hms), "??:??:??");
 	printf("[%s] ", hms);
 	put_conv(stdout, ev->room);
-	fputs(" <", stdout);
+	(void)fputs(" <", stdout);
 	put_str(stdout, ev->nickname);
-	fputs(ev->trust == SESSION_KEY_UNACCEPTED ? "> [key not accepted] " :
-	    "> ", stdout);
+	(void)fputs(ev->trust == SESSION_KEY_UNACCEPTED ?
+	    "> [key not accepted] " : "> ", stdout);
 	put_str(stdout, ev->text);
 	putchar('\n');
 }
@@ -169,7 +169,8 @@ login_reason(const char *code)
 static void
 print_key_mismatch(FILE *f, const struct session_event *ev)
 {
-	fprintf(f, "!!! The server presented a different key than the one "
+	(void)fprintf(f,
+	    "!!! The server presented a different key than the one "
 	    "pinned in this folder. Pinned: %s Presented: %s Refusing to "
 	    "connect: if the server key was changed on purpose, replace "
 	    "server.pub in the client folder with the new key after checking "
@@ -179,10 +180,12 @@ print_key_mismatch(FILE *f, const struct session_event *ev)
 static void
 print_not_enrolled(FILE *f, const struct session_event *ev)
 {
-	fprintf(f, "!!! The server does not accept this client's key (%s): ",
+	(void)fprintf(f,
+	    "!!! The server does not accept this client's key (%s): ",
 	    ev->fingerprint);
 	put_str(f, ev->text);
-	fputs(". Ask the admin to enroll this key for your account.\n", f);
+	(void)fputs(". Ask the admin to enroll this key for your account.\n",
+	    f);
 }
 
 /* A list ("a (b), c (d)"), printed at its end. */
@@ -255,14 +258,14 @@ on_event(void *arg, const struct session_event *ev)
 			print_not_enrolled(stderr, ev);
 		break;
 	case SESSION_EV_LOGGED_IN:
-		fputs("*** logged in as ", stdout);
+		(void)fputs("*** logged in as ", stdout);
 		put_str(stdout, ev->nickname);
 		putchar('\n');
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		fputs("!!! login refused: ", stdout);
+		(void)fputs("!!! login refused: ", stdout);
 		if ((why = login_reason(ev->code)) != NULL)
-			fputs(why, stdout);
+			(void)fputs(why, stdout);
 		else
 			put_str(stdout, ev->code);
 		putchar('\n');
@@ -271,18 +274,18 @@ on_event(void *arg, const struct session_event *ev)
 		print_chat(ev);
 		break;
 	case SESSION_EV_UNREADABLE:
-		fputs("!!! ", stdout);
+		(void)fputs("!!! ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
 	case SESSION_EV_JOINED:
-		fputs("*** you are in ", stdout);
+		(void)fputs("*** you are in ", stdout);
 		put_conv(stdout, ev->room);
 		printf(" with %lld other connection%s\n", ev->count,
 		    ev->count == 1 ? "" : "s");
 		break;
 	case SESSION_EV_LEFT:
-		fputs("*** you left ", stdout);
+		(void)fputs("*** you left ", stdout);
 		put_conv(stdout, ev->room);
 		putchar('\n');
 		if (strcmp(ev->room, ui->room) == 0)
@@ -290,17 +293,17 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
-		fputs("*** ", stdout);
+		(void)fputs("*** ", stdout);
 		put_str(stdout, ev->nickname);
-		fputs(" (", stdout);
+		(void)fputs(" (", stdout);
 		put_str(stdout, ev->user);
-		fputs(ev->kind == SESSION_EV_JOIN ? ") joined " : ") left ",
-		    stdout);
+		(void)fputs(ev->kind == SESSION_EV_JOIN ? ") joined " :
+		    ") left ", stdout);
 		put_conv(stdout, ev->room);
 		if (ev->kind == SESSION_EV_LEAVE) {
-			fputs(" (", stdout);
+			(void)fputs(" (", stdout);
 			put_str(stdout, ev->code);
-			fputs(")", stdout);
+			(void)fputs(")", stdout);
 		}
 		putchar('\n');
 		break;
@@ -334,23 +337,24 @@ on_event(void *arg, const struct session_event *ev)
 		    ev->user);
 		break;
 	case SESSION_EV_SERVER_ERROR:
-		fputs("!!! server error (", stdout);
+		(void)fputs("!!! server error (", stdout);
 		put_str(stdout, ev->code);
-		fputs("): ", stdout);
+		(void)fputs("): ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
 	case SESSION_EV_CLOSING:
 		if (strcmp(ev->code, "quit") == 0)
 			break;
-		fputs("*** the server is closing the connection (", stdout);
+		(void)fputs("*** the server is closing the connection (",
+		    stdout);
 		put_str(stdout, ev->code);
-		fputs("): ", stdout);
+		(void)fputs("): ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
 	case SESSION_EV_DISCONNECTED:
-		fputs("*** disconnected: ", stdout);
+		(void)fputs("*** disconnected: ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
@@ -358,7 +362,7 @@ on_event(void *arg, const struct session_event *ev)
 		printf("*** reconnecting in %lld ms\n", ev->delay_ms);
 		break;
 	case SESSION_EV_ERROR:
-		fputs("!!! ", stdout);
+		(void)fputs("!!! ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
@@ -370,14 +374,14 @@ on_event(void *arg, const struct session_event *ev)
 		    ev->end == SESSION_NOT_ENROLLED)
 			break;
 		if (ev->end != SESSION_LOGIN_REFUSED) {
-			fputs("!!! ", stdout);
+			(void)fputs("!!! ", stdout);
 			put_str(stdout, ev->text);
 			putchar('\n');
 		}
 		if (!isatty(STDOUT_FILENO)) {
-			fputs("missive: ", stderr);
+			(void)fputs("missive: ", stderr);
 			put_str(stderr, ev->text);
-			fputc('\n', stderr);
+			(void)fputc('\n', stderr);
 		}
 		break;
 	}
@@ -486,13 +490,13 @@ command(struct ui *ui, char *line, size_t len)
 	if (strcmp(name, "accept") == 0 || strcmp(name, "verify") == 0)
 		return cmd_accept(ui, word(&rest), name[0] == 'v');
 	if (strcmp(name, "help") == 0) {
-		fputs(help, stdout);
+		(void)fputs(help, stdout);
 		return 0;
 	}
-	fputs("!!! unknown command /", stdout);
+	(void)fputs("!!! unknown command /", stdout);
 	put_str(stdout, name);
 	putchar('\n');
-	fputs(help, stdout);
+	(void)fputs(help, stdout);
 	return E_INVALID;
 }
 
@@ -659,19 +663,19 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if (client_config_load(conf, &cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "missive: %s\n", err);
+		(void)fprintf(stderr, "missive: %s\n", err);
 		return 1;
 	}
 	if ((r = kd_key_read_private(cfg.private_key, &key)) != 0 ||
 	    (r = kd_fingerprint(key, fp)) != 0) {
-		fprintf(stderr, "missive: your key %s: %s\n", cfg.private_key,
-		    err_str(r));
+		(void)fprintf(stderr, "missive: your key %s: %s\n",
+		    cfg.private_key, err_str(r));
 		goto out;
 	}
 	if ((r = kd_key_read_public(cfg.server_key, &server)) != 0 ||
 	    (r = kd_fingerprint(server, sfp)) != 0) {
-		fprintf(stderr, "missive: server key %s: %s\n", cfg.server_key,
-		    err_str(r));
+		(void)fprintf(stderr, "missive: server key %s: %s\n",
+		    cfg.server_key, err_str(r));
 		goto out;
 	}
 	if (check) {
@@ -685,18 +689,19 @@ main(int argc, char **argv)
 	    cfg.user, cfg.server_host);
 	if ((r = secret_password(pwfile, prompt, 0, &password)) != 0) {
 		if (pwfile == NULL)
-			fprintf(stderr, "missive: password: %s\n", r == E_IO ?
+			(void)fprintf(stderr, "missive: password: %s\n",
+			    r == E_IO ?
 			    "no terminal to ask on (use --password-file FILE)" :
 			    err_str(r));
 		else
-			fprintf(stderr, "missive: password file %s: %s\n",
+			(void)fprintf(stderr, "missive: password file %s: %s\n",
 			    pwfile, r == E_KEY_PERM ? "group or others may "
 			    "read it (chmod 600 it)" : err_str(r));
 		goto out;
 	}
 	if ((r = session_new(&cfg, key, server, password, on_event, &ui,
 	    &ui.s, err, sizeof(err))) != 0) {
-		fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
+		(void)fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
 		    "the password must be 1 to 1024 bytes of UTF-8, one line" :
 		    err[0] != '\0' ? err : err_str(r));
 		goto out;
@@ -705,13 +710,17 @@ main(int argc, char **argv)
 	password = NULL;
 	ui.host = cfg.server_host;
 	ui.linemax = (size_t)cfg.max_frame;
-	if ((ui.line = malloc(ui.linemax + 1)) == NULL) {
-		fprintf(stderr, "missive: %s\n", err_str(E_NOMEM));
+	/*
+	 * Zeroed, so that no path reads it undefined (clang's analyser
+	 * cannot follow linelen through the session's callbacks).
+	 */
+	if ((ui.line = calloc(1, ui.linemax + 1)) == NULL) {
+		(void)fprintf(stderr, "missive: %s\n", err_str(E_NOMEM));
 		goto out;
 	}
 	/* One line per event, even into a pipe. */
 	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0) {
-		fprintf(stderr, "missive: cannot set line buffering\n");
+		(void)fprintf(stderr, "missive: cannot set line buffering\n");
 		goto out;
 	}
 	status = run(&ui);

@@ -248,7 +248,7 @@ net_addr_text(const struct addrinfo *ai, char *out, size_t len)
 
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), port,
 	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(out, len, "(unknown address)");
+		(void)snprintf(out, len, "(unknown address)");
 	else
-		snprintf(out, len, "%s port %s", host, port);
+		(void)snprintf(out, len, "%s port %s", host, port);
 }

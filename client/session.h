@@ -52,8 +52,8 @@
                                              + login */
 #define SESSION_QUIT_TIMEOUT_MS 3000      /* wait for the server's goodbye */
 #define SESSION_QUEUE_LINES 1000
-#define SESSION_QUEUE_BYTES (1024 * 1024)
-#define SESSION_OUT_MAX (1024 * 1024)     /* unsent bytes while connected */
+#define SESSION_QUEUE_BYTES ((size_t)1024 * 1024)
+#define SESSION_OUT_MAX ((size_t)1024 * 1024) /* unsent bytes while connected */
 
 /* How a session ended (SESSION_RUNNING until then). */
 enum session_end {

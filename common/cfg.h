@@ -28,7 +28,7 @@
 /* Longest dotted path a table may use, with its NUL. */
 #define CFG_PATH_MAX 128
 /* Largest configuration file accepted, in bytes. */
-#define CFG_FILE_MAX (1024 * 1024)
+#define CFG_FILE_MAX (1 << 20)
 
 enum cfg_type {
 	CFG_INT,	/* libconfig int or int64 → long long */

@@ -48,7 +48,7 @@ db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
 
 	*out = NULL;
 	if ((r = secret_read_file(p->password_file, &password)) != 0) {
-		snprintf(err, errlen, "database password file %s: %s",
+		(void)snprintf(err, errlen, "database password file %s: %s",
 		    p->password_file, err_str(r));
 		return r;
 	}
@@ -56,14 +56,15 @@ db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
 	    (db->conn = mysql_init(NULL)) == NULL) {
 		secret_free(password);
 		free(db);
-		snprintf(err, errlen, "database: out of memory");
+		(void)snprintf(err, errlen, "database: out of memory");
 		return E_NOMEM;
 	}
 	if (mysql_optionsv(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0) {
-		snprintf(err, errlen, "database: cannot set connection options: %s",
+		(void)snprintf(err, errlen,
+		    "database: cannot set connection options: %s",
 		    mysql_error(db->conn));
 		secret_free(password);
 		db_close(db);
@@ -72,7 +73,8 @@ db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
 	if (mysql_real_connect(db->conn, p->socket ? NULL : p->host, p->user,
 	    password, p->name, p->socket ? 0 : p->port, p->socket, 0) == NULL) {
 		r = db_code(mysql_errno(db->conn));
-		snprintf(err, errlen, "cannot connect to MariaDB at %s %s "
+		(void)snprintf(err, errlen,
+		    "cannot connect to MariaDB at %s %s "
 		    "(database '%s', account '%s'): %s",
 		    p->socket ? "socket" : "host",
 		    p->socket ? p->socket : p->host, p->name, p->user,
@@ -108,7 +110,7 @@ stmt_fail(struct db *db, MYSQL_STMT *stmt)
 	unsigned int errnum = stmt ? mysql_stmt_errno(stmt) :
 	    mysql_errno(db->conn);
 
-	snprintf(db->error, sizeof(db->error), "%s",
+	(void)snprintf(db->error, sizeof(db->error), "%s",
 	    stmt ? mysql_stmt_error(stmt) : mysql_error(db->conn));
 	return db_code(errnum);
 }
@@ -131,7 +133,7 @@ stmt_prepare(struct db *db, const char *sql, const struct db_val *params,
 	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0)
 		goto fail;
 	if (mysql_stmt_param_count(stmt) != nparams) {
-		snprintf(db->error, sizeof(db->error), "parameter count");
+		(void)snprintf(db->error, sizeof(db->error), "parameter count");
 		mysql_stmt_close(stmt);
 		return E_INTERNAL;
 	}
@@ -192,7 +194,7 @@ db_query(struct db *db, const char *sql, const struct db_val *params,
 	if ((r = stmt_prepare(db, sql, params, nparams, &stmt)) != 0)
 		return r;
 	if (mysql_stmt_field_count(stmt) != ncols) {
-		snprintf(db->error, sizeof(db->error), "column count");
+		(void)snprintf(db->error, sizeof(db->error), "column count");
 		r = E_INTERNAL;
 		goto out;
 	}
@@ -220,7 +222,7 @@ db_query(struct db *db, const char *sql, const struct db_val *params,
 				continue;
 			/* A string must fit with its NUL: never cut silently. */
 			if (lengths[i] >= cols[i].cap) {
-				snprintf(db->error, sizeof(db->error),
+				(void)snprintf(db->error, sizeof(db->error),
 				    "column %zu longer than %zu bytes", i,
 				    cols[i].cap - 1);
 				r = E_TOO_LONG;

@@ -40,7 +40,7 @@
 	X(E_DUPLICATE, -30, "message already received")
 
 enum err_code {
-#define ERR_ENUM(name, value, text) name = value,
+#define ERR_ENUM(name, value, text) name = (value),
 	ERR_LIST(ERR_ENUM)
 #undef ERR_ENUM
 };

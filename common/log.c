@@ -31,7 +31,8 @@ log_open(const char *path, int quiet)
 		log_path = NULL;
 		return E_IO;
 	}
-	setvbuf(log_stream, NULL, _IOLBF, 0);
+	/* Only a hint: log_msg() flushes every line anyway. */
+	(void)setvbuf(log_stream, NULL, _IOLBF, 0);
 	return 0;
 }
 
@@ -46,8 +47,9 @@ log_reopen(void)
 		log_error("log: cannot reopen %s, keeping the old file", log_path);
 		return E_IO;
 	}
-	setvbuf(f, NULL, _IOLBF, 0);
-	fclose(log_stream);
+	(void)setvbuf(f, NULL, _IOLBF, 0);
+	/* Every line was flushed when written: closing loses nothing. */
+	(void)fclose(log_stream);
 	log_stream = f;
 	log_failing = 0;
 	return 0;
@@ -57,7 +59,7 @@ void
 log_close(void)
 {
 	if (log_stream != NULL)
-		fclose(log_stream);
+		(void)fclose(log_stream);	/* flushed line by line */
 	log_stream = NULL;
 	free(log_path);
 	log_path = NULL;
@@ -74,7 +76,7 @@ log_timestamp(char out[32])
 	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
 		out[0] = '\0';
 	else
-		snprintf(out + 19, 32 - 19, ".%03uZ",
+		(void)snprintf(out + 19, 32 - 19, ".%03uZ",
 		    (unsigned)(ts.tv_nsec / 1000000) % 1000u);
 }
 
@@ -96,15 +98,15 @@ log_msg(enum log_level level, const char *fmt, ...)
 	bad |= fflush(f) != 0;
 	va_end(ap);
 	if (bad && !log_failing && f != stderr)
-		fprintf(stderr, "%s error log: writing %s failed (%s); "
+		(void)fprintf(stderr, "%s error log: writing %s failed (%s); "
 		    "continuing without it until it works again\n", ts,
 		    log_path, strerror(errno));
 	if (bad)
 		clearerr(f);
 	else if (log_failing && f != stderr) {
 		/* Say where the gap is, in the log and where we said it. */
-		fprintf(stderr, "%s info log: writing %s works again\n", ts,
-		    log_path);
+		(void)fprintf(stderr, "%s info log: writing %s works again\n",
+		    ts, log_path);
 		if (fprintf(f, "%s warn log: lines were lost before this one "
 		    "(writing failed)\n", ts) < 0 || fflush(f) != 0)
 			bad = 1;

@@ -1,7 +1,6 @@
 #include "common/passwd.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -10,9 +9,10 @@
 
 #include "common/err.h"
 
-/* Bounds on the parameters we accept from a stored hash. */
+/* What we accept from a stored hash: Argon2id v19, parameters in bounds. */
+#define PHC_PREFIX "$argon2id$v=19$"
 #define PHC_M_MIN 8192
-#define PHC_M_MAX (1024 * 1024)
+#define PHC_M_MAX (1024UL * 1024)
 #define PHC_T_MAX 16
 #define PHC_P_MAX 8
 
@@ -34,20 +34,52 @@ passwd_hash(const char *password, size_t len, char out[PASSWD_PHC_MAX])
 	return r == ARGON2_OK ? 0 : E_INTERNAL;
 }
 
+/*
+ * "<key><digits><end>" at *s with a number of at most max: digits only (no
+ * sign, no space, unlike %u, and no wrap-around past UINT_MAX).  Moves *s
+ * past it; returns 0, or -1 if it is not there.
+ */
+static int
+phc_param(const char **s, const char *key, char end, unsigned long max,
+    unsigned long *out)
+{
+	const char *c = *s;
+	size_t klen = strlen(key);
+	unsigned long v = 0;
+
+	if (strncmp(c, key, klen) != 0)
+		return -1;
+	c += klen;
+	if (*c < '0' || *c > '9')
+		return -1;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (unsigned long)(*c - '0');
+		if (v > max)
+			return -1;
+	}
+	if (*c != end)
+		return -1;
+	*out = v;
+	*s = c + 1;
+	return 0;
+}
+
 /* 1 if phc names Argon2id v19 with parameters inside our bounds. */
 static int
 phc_acceptable(const char *phc)
 {
-	unsigned m, t, p;
-	int used = 0;
+	const char *s = phc;
+	unsigned long m, t, p;
 
-	if (strlen(phc) >= PASSWD_PHC_MAX)
+	if (strlen(phc) >= PASSWD_PHC_MAX ||
+	    strncmp(s, PHC_PREFIX, sizeof(PHC_PREFIX) - 1) != 0)
 		return 0;
-	if (sscanf(phc, "$argon2id$v=19$m=%u,t=%u,p=%u$%n", &m, &t, &p,
-	    &used) != 3 || used == 0)
+	s += sizeof(PHC_PREFIX) - 1;
+	if (phc_param(&s, "m=", ',', PHC_M_MAX, &m) != 0 ||
+	    phc_param(&s, "t=", ',', PHC_T_MAX, &t) != 0 ||
+	    phc_param(&s, "p=", '$', PHC_P_MAX, &p) != 0)
 		return 0;
-	return m >= PHC_M_MIN && m <= PHC_M_MAX && t >= 1 &&
-	    t <= PHC_T_MAX && p >= 1 && p <= PHC_P_MAX;
+	return m >= PHC_M_MIN && t >= 1 && p >= 1;
 }
 
 /* passwd_verify() without the warn_unused_result, for the dummy check. */

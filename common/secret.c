@@ -120,7 +120,7 @@ secret_prompt(const char *prompt, char **out)
 out_close:
 	if (buf != NULL)
 		OPENSSL_clear_free(buf, SECRET_MAX + 2);
-	fclose(tty);
+	(void)fclose(tty);	/* nothing buffered: the prompt was flushed */
 	return r;
 }
 

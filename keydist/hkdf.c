@@ -17,7 +17,8 @@ kd_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
 	EVP_KDF_CTX *ctx;
 	int ok;
 
-	if (outlen == 0 || outlen > 255 * 32)
+	/* RFC 5869: at most 255 blocks of the hash (SHA-256: 32 bytes). */
+	if (outlen == 0 || outlen > (size_t)255 * 32)
 		return E_INVALID;
 	if ((kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL)) == NULL)
 		return E_CRYPTO;

@@ -130,11 +130,11 @@ kd_key_read_private(const char *path, EVP_PKEY **out)
 		return E_KEY_FILE;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		fclose(f);
+		(void)fclose(f);
 		return E_KEY_PERM;
 	}
 	*out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	(void)fclose(f);	/* read only: nothing to lose */
 	return accept_key(out);
 }
 
@@ -147,7 +147,7 @@ kd_key_read_public(const char *path, EVP_PKEY **out)
 	if ((f = fopen(path, "re")) == NULL)
 		return E_KEY_FILE;
 	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
+	(void)fclose(f);	/* read only */
 	return accept_key(out);
 }
 

@@ -37,7 +37,7 @@ static const char *const client_files[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr,
+	(void)fprintf(stderr,
 	    "usage: " PROG " server-init DIR\n"
 	    "       " PROG " [-c server.conf] client [--host H] [--port P] "
 	    "[--device D] USER DIR\n"
@@ -50,7 +50,8 @@ static void
 join(char *path, size_t len, const char *dir, const char *name)
 {
 	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
-		fprintf(stderr, PROG ": path too long: %s/%s\n", dir, name);
+		(void)fprintf(stderr, PROG ": path too long: %s/%s\n", dir,
+		    name);
 		exit(1);
 	}
 }
@@ -63,7 +64,7 @@ make_dir(const char *dir)
 		return 0;
 	if (errno == EEXIST && rmdir(dir) == 0 && mkdir(dir, 0700) == 0)
 		return 0;
-	fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
+	(void)fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
 	    errno == ENOTEMPTY || errno == EEXIST ?
 	    "it exists and is not empty (refusing to overwrite keys)" :
 	    strerror(errno));
@@ -80,12 +81,12 @@ cmd_server_init(const char *dir)
 	join(priv, sizeof(priv), dir, "server.key");
 	join(pub, sizeof(pub), dir, "server.pub");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
+		(void)fprintf(stderr, PROG ": cannot create %s: %s\n", dir,
 		    strerror(errno));
 		return 1;
 	}
 	if (access(priv, F_OK) == 0 || access(pub, F_OK) == 0) {
-		fprintf(stderr, PROG ": %s already holds a server key; "
+		(void)fprintf(stderr, PROG ": %s already holds a server key; "
 		    "refusing to replace it (every client folder pins it)\n", dir);
 		return 1;
 	}
@@ -93,7 +94,8 @@ cmd_server_init(const char *dir)
 	    (r = kd_key_write_private(key, priv)) != 0 ||
 	    (r = kd_key_write_public(key, pub)) != 0 ||
 	    (r = kd_fingerprint(key, fp)) != 0) {
-		fprintf(stderr, PROG ": server key in %s: %s\n", dir, err_str(r));
+		(void)fprintf(stderr, PROG ": server key in %s: %s\n", dir,
+		    err_str(r));
 		unlink(priv);
 		EVP_PKEY_free(key);
 		return 1;
@@ -112,13 +114,13 @@ copy_server_key(const char *from, const char *to, char fp[KD_FP_SIZE])
 	int r;
 
 	if ((r = kd_key_read_public(from, &key)) != 0) {
-		fprintf(stderr, PROG ": server public key %s: %s\n", from,
+		(void)fprintf(stderr, PROG ": server public key %s: %s\n", from,
 		    err_str(r));
 		return r;
 	}
 	if ((r = kd_fingerprint(key, fp)) != 0 ||
 	    (r = kd_key_write_public(key, to)) != 0)
-		fprintf(stderr, PROG ": %s: %s\n", to, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", to, err_str(r));
 	EVP_PKEY_free(key);
 	return r;
 }
@@ -141,7 +143,7 @@ write_client_conf(const char *path, const char *user, const char *host,
 	int ok;
 
 	if ((f = fopen(path, "wx")) == NULL) {
-		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		return E_IO;
 	}
 	ok = fprintf(f,
@@ -163,7 +165,7 @@ write_client_conf(const char *path, const char *user, const char *host,
 	    "  server = \"server.pub\";  # the pinned server key\n"
 	    "};\n", user, user, host, port) > 0;
 	if (fclose(f) != 0 || !ok) {
-		fprintf(stderr, PROG ": writing %s failed\n", path);
+		(void)fprintf(stderr, PROG ": writing %s failed\n", path);
 		return E_IO;
 	}
 	return 0;
@@ -194,7 +196,8 @@ cmd_client(const char *conf, const char *host, long long port,
 	int r, status = 1;
 
 	if (name_check_user(device) != 0) {
-		fprintf(stderr, PROG ": invalid device label '%s' (same rules "
+		(void)fprintf(stderr,
+		    PROG ": invalid device label '%s' (same rules "
 		    "as user names)\n", device);
 		return 1;
 	}
@@ -203,24 +206,27 @@ cmd_client(const char *conf, const char *host, long long port,
 	if (host == NULL)
 		host = cfg.listen_address;
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
-		fprintf(stderr, PROG ": the server listens on %s; pass --host "
+		(void)fprintf(stderr,
+		    PROG ": the server listens on %s; pass --host "
 		    "with the address clients should dial\n", host);
 		goto out;
 	}
 	if (!host_ok(host)) {
-		fprintf(stderr, PROG ": invalid host '%s'\n", host);
+		(void)fprintf(stderr, PROG ": invalid host '%s'\n", host);
 		goto out;
 	}
 	if (port == 0)
 		port = cfg.listen_port;
 	if ((r = accounts_get(db, user, &acc)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", user, r == E_NOT_FOUND ?
+		(void)fprintf(stderr, PROG ": %s: %s\n", user,
+		    r == E_NOT_FOUND ?
 		    "no such user (create it with missive-admin useradd)" :
 		    err_str(r));
 		goto out;
 	}
 	if ((r = kd_key_generate(KD_RSA_BITS, &key)) != 0) {
-		fprintf(stderr, PROG ": key generation: %s\n", err_str(r));
+		(void)fprintf(stderr, PROG ": key generation: %s\n",
+		    err_str(r));
 		goto out;
 	}
 	if (make_dir(dir) != 0)
@@ -234,7 +240,7 @@ cmd_client(const char *conf, const char *host, long long port,
 		r = kd_key_write_public(key, path);
 	}
 	if (r != 0 || (r = kd_fingerprint(key, fp)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
 		goto fail;
 	}
 	join(path, sizeof(path), dir, "client.conf");
@@ -242,9 +248,10 @@ cmd_client(const char *conf, const char *host, long long port,
 		goto fail;
 	/* Enroll last: a folder that is not complete is never enrolled. */
 	if ((r = accounts_enroll_key(db, user, device, key)) != 0) {
-		fprintf(stderr, PROG ": enrolling the key of %s: %s\n", user,
-		    r == E_EXISTS ? "this user already has a key for device "
-		    "label (use --device to name another device)" : err_str(r));
+		(void)fprintf(stderr, PROG ": enrolling the key of %s: %s\n",
+		    user, r == E_EXISTS ? "this user already has a key for "
+		    "device label (use --device to name another device)" :
+		    err_str(r));
 		goto fail;
 	}
 	printf("client folder %s for %s (device %s)\n"
@@ -276,13 +283,13 @@ cmd_fingerprint(const char *file)
 	if ((r = kd_key_read_public(file, &key)) == E_KEY_FILE &&
 	    (f = fopen(file, "re")) != NULL) {
 		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
+		(void)fclose(f);	/* read only */
 		r = key == NULL ? E_KEY_FILE : kd_key_check(key);
 	}
 	if (r == 0)
 		r = kd_fingerprint(key, fp);
 	if (r != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", file, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", file, err_str(r));
 		EVP_PKEY_free(key);
 		return 1;
 	}
@@ -324,7 +331,8 @@ main(int argc, char **argv)
 			errno = 0;
 			port = strtoll(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || port < 1 || port > 65535) {
-				fprintf(stderr, PROG ": bad port '%s'\n", optarg);
+				(void)fprintf(stderr, PROG ": bad port '%s'\n",
+				    optarg);
 				return 2;
 			}
 			break;

@@ -8,7 +8,7 @@
 #include "common/err.h"
 #include "keydist/random.h"
 
-#define AAD_MAX (sizeof(KD_SKD_LABEL) + 3 * (2 + KD_SK_NAME_MAX) +          \
+#define AAD_MAX (sizeof(KD_SKD_LABEL) + 3 * (size_t)(2 + KD_SK_NAME_MAX) +  \
 	KD_SK_ID_LEN + KD_ED25519_LEN + 8)
 #define SEALED_LEN (KD_AEAD_KEY_LEN + KD_AEAD_IV_LEN)
 

@@ -9,7 +9,8 @@ libssl-dev openssl
 libmariadb-dev mariadb-server mariadb-client
 libconfig-dev libargon2-dev libcmocka-dev
 clang libclang-rt-14-dev
-tshark tcpdump iproute2 procps"
+tshark tcpdump iproute2 procps
+cppcheck clang-tidy valgrind"
 
 missing=""
 for p in $PACKAGES; do

@@ -41,12 +41,12 @@ admin_open(const char *prog, const char *path, struct server_config *cfg,
 
 	*db = NULL;
 	if ((r = server_config_load(path, cfg, err, sizeof(err))) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		(void)fprintf(stderr, "%s: %s\n", prog, err);
 		return r;
 	}
 	admin_db_params(cfg, cfg->db_admin_user, cfg->db_admin_password_file, &p);
 	if ((r = db_open(&p, db, err, sizeof(err))) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		(void)fprintf(stderr, "%s: %s\n", prog, err);
 		server_config_free(cfg);
 	}
 	return r;

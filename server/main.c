@@ -29,7 +29,7 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: missived [-c server.conf] [--log FILE] "
+	(void)fprintf(stderr, "usage: missived [-c server.conf] [--log FILE] "
 	    "[--quiet] [--check]\n");
 	exit(2);
 }
@@ -74,12 +74,12 @@ main(int argc, char **argv)
 		usage();
 	conf = admin_config_path(conf);
 	if (server_config_load(conf, &cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "missived: %s\n", err);
+		(void)fprintf(stderr, "missived: %s\n", err);
 		return 1;
 	}
 	if (log_open(logfile ? logfile : cfg.log_file,
 	    quiet || cfg.log_quiet) != 0) {
-		fprintf(stderr, "missived: cannot open log %s\n",
+		(void)fprintf(stderr, "missived: cannot open log %s\n",
 		    logfile ? logfile : cfg.log_file);
 		goto out;
 	}

@@ -31,7 +31,7 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr,
+	(void)fprintf(stderr,
 	    "usage: " PROG " [-c server.conf] useradd [--password-file F] USER NICKNAME\n"
 	    "       " PROG " [-c server.conf] passwd [--password-file F] USER\n"
 	    "       " PROG " [-c server.conf] disable|enable USER\n"
@@ -59,25 +59,28 @@ new_password_hash(const char *file, int only_warn, char phc[PASSWD_PHC_MAX])
 
 	if ((r = secret_password(file, "New password: ", 1, &pw)) != 0) {
 		if (r == E_PASSWORD)
-			fprintf(stderr, PROG ": the passwords do not match\n");
+			(void)fprintf(stderr,
+			    PROG ": the passwords do not match\n");
 		else if (file != NULL)
-			fprintf(stderr, PROG ": password file %s: %s%s\n", file,
-			    err_str(r), r == E_KEY_PERM ?
+			(void)fprintf(stderr, PROG ": password file %s: %s%s\n",
+			    file, err_str(r), r == E_KEY_PERM ?
 			    " (chmod 600 it)" : "");
 		else
-			fprintf(stderr, PROG ": cannot read a password from "
+			(void)fprintf(stderr,
+			    PROG ": cannot read a password from "
 			    "the terminal (%s); use --password-file\n",
 			    err_str(r));
 		return r;
 	}
 	if (strlen(pw) < PASSWD_MIN_LEN) {
-		fprintf(stderr, PROG ": %s password needs at least %d "
+		(void)fprintf(stderr, PROG ": %s password needs at least %d "
 		    "characters\n", only_warn ? "warning: a real" : "a",
 		    PASSWD_MIN_LEN);
 		r = only_warn ? 0 : E_PASSWORD;
 	}
 	if (r == 0 && (r = passwd_hash(pw, strlen(pw), phc)) != 0)
-		fprintf(stderr, PROG ": hashing failed: %s\n", err_str(r));
+		(void)fprintf(stderr, PROG ": hashing failed: %s\n",
+		    err_str(r));
 	secret_free(pw);
 	return r;
 }
@@ -91,22 +94,25 @@ report(int r, const char *user, const char *done)
 		printf("%s: %s\n", user, done);
 		return 0;
 	case E_BAD_NAME:
-		fprintf(stderr, PROG ": invalid user name '%s': use 1-%d of "
+		(void)fprintf(stderr,
+		    PROG ": invalid user name '%s': use 1-%d of "
 		    "a-z 0-9 . _ -, starting with a letter or digit\n", user,
 		    NAME_USER_MAX);
 		break;
 	case E_BAD_NICK:
-		fprintf(stderr, PROG ": invalid nickname: use 1-%d bytes of "
+		(void)fprintf(stderr,
+		    PROG ": invalid nickname: use 1-%d bytes of "
 		    "UTF-8 without control characters or '|'\n", NAME_NICK_MAX);
 		break;
 	case E_EXISTS:
-		fprintf(stderr, PROG ": user '%s' already exists\n", user);
+		(void)fprintf(stderr, PROG ": user '%s' already exists\n",
+		    user);
 		break;
 	case E_NOT_FOUND:
-		fprintf(stderr, PROG ": no user '%s'\n", user);
+		(void)fprintf(stderr, PROG ": no user '%s'\n", user);
 		break;
 	default:
-		fprintf(stderr, PROG ": %s: %s\n", user, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", user, err_str(r));
 	}
 	return 1;
 }
@@ -121,7 +127,7 @@ print_account(void *arg, const struct account *a)
 	(void)arg;
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(created, sizeof(created), "?");
+		(void)snprintf(created, sizeof(created), "?");
 	printf("%-16s %-20s %-8s %5lld %4lld  %s\n", a->name, a->nick,
 	    a->disabled ? "disabled" : "active", a->failed_logins, a->nkeys,
 	    created);
@@ -153,7 +159,7 @@ cmd_check_password(struct db *db, const char *user, const char *file)
 	if ((r = accounts_get(db, user, &acc)) != 0)
 		return report(r, user, "");
 	if ((r = secret_password(file, "Password: ", 0, &pw)) != 0) {
-		fprintf(stderr, PROG ": cannot read the password: %s\n",
+		(void)fprintf(stderr, PROG ": cannot read the password: %s\n",
 		    err_str(r));
 	} else if ((r = passwd_verify(acc.phc, pw, strlen(pw))) == 0) {
 		printf("%s: password matches\n", user);
@@ -237,7 +243,8 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "revoke") == 0) {
 		r = accounts_revoke_key(db, argv[0]);
 		if (r == E_NOT_FOUND) {
-			fprintf(stderr, PROG ": no enrolled key %s\n", argv[0]);
+			(void)fprintf(stderr, PROG ": no enrolled key %s\n",
+			    argv[0]);
 			status = 1;
 		} else
 			status = report(r, argv[0], "revoked; refused from "

@@ -26,6 +26,10 @@
 #define LOGIN_TRIES_MAX 3
 #define TOKEN_MAX 32
 
+/* Throttle keys "u:<user>" and "a:<ip>" are never cut (snprintf below). */
+_Static_assert(THROTTLE_KEY_MAX >= 2 + NAME_USER_MAX &&
+    THROTTLE_KEY_MAX >= 2 + INET6_ADDRSTRLEN - 1, "throttle keys fit");
+
 /* ---- sending ---- */
 
 /* Frames without a message or blob fit in the smallest max_frame. */
@@ -84,7 +88,7 @@ send_count(struct conn *c, unsigned op, const char *conv, size_t n)
 {
 	char count[24];
 
-	snprintf(count, sizeof(count), "%zu", n);
+	(void)snprintf(count, sizeof(count), "%zu", n);
 	if (conv == NULL)
 		SEND(c, op, count);
 	else
@@ -307,7 +311,6 @@ on_key_exchange(struct conn *c)
 	struct hs_job *j;
 	size_t len, reclen;
 	char *kx;
-	int r;
 
 	if (open_handshake_record(c, KD_HS_LINE_MAX + 1, "KeyExchange", &kx,
 	    &len, &reclen) != 0)
@@ -323,7 +326,7 @@ on_key_exchange(struct conn *c)
 	j->job.done = hs_job_done;
 	buf_consume(&c->in, reclen);
 	kd_record_clear(&c->rx);
-	if ((r = worker_pool_submit(c->srv->pool, &j->job)) != 0) {
+	if (worker_pool_submit(c->srv->pool, &j->job) != 0) {
 		free(j);
 		conn_fail(c, "busy", 0, "worker queue full");
 		return 1;
@@ -438,8 +441,8 @@ login_answer_later(struct conn *c, const char *word, uint64_t delay_ms)
 {
 	struct server *s = c->srv;
 
-	snprintf(c->delayed.frame, sizeof(c->delayed.frame), "1001|ERR|%s",
-	    word);
+	(void)snprintf(c->delayed.frame, sizeof(c->delayed.frame),
+	    "1001|ERR|%s", word);
 	c->delayed.due_ms = s->now_ms + delay_ms;
 	if (s->next_delayed_ms == 0 || c->delayed.due_ms < s->next_delayed_ms)
 		s->next_delayed_ms = c->delayed.due_ms;
@@ -461,11 +464,11 @@ login_failed(struct conn *c, const char *user, const char *word, int count)
 	log_warn("login failed user=%s addr=%s reason=%s id=%llu", user,
 	    c->ip, word, (unsigned long long)c->id);
 	if (count) {
-		snprintf(key, sizeof(key), "u:%s", user);
+		(void)snprintf(key, sizeof(key), "u:%s", user);
 		nu = throttle_fail(s->login_fails, key, s->now_ms,
 		    (unsigned)cfg->login_lock_after,
 		    (uint64_t)cfg->login_lock_seconds * 1000);
-		snprintf(key, sizeof(key), "a:%s", c->ip);
+		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
 		na = throttle_fail(s->login_fails, key, s->now_ms,
 		    (unsigned)cfg->login_lock_after,
 		    (uint64_t)cfg->login_lock_seconds * 1000);
@@ -495,11 +498,11 @@ login_job_done(struct worker_job *job)
 	}
 	switch (j->res) {
 	case LOGIN_OK:
-		snprintf(c->user, sizeof(c->user), "%s", j->user);
-		snprintf(c->nick, sizeof(c->nick), "%s", j->nick);
-		snprintf(key, sizeof(key), "u:%s", j->user);
+		(void)snprintf(c->user, sizeof(c->user), "%s", j->user);
+		(void)snprintf(c->nick, sizeof(c->nick), "%s", j->nick);
+		(void)snprintf(key, sizeof(key), "u:%s", j->user);
 		throttle_clear(s->login_fails, key);
-		snprintf(key, sizeof(key), "a:%s", c->ip);
+		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
 		throttle_clear(s->login_fails, key);
 		c->state = CONN_LOGGED_IN;
 		s->nlogged++;
@@ -548,9 +551,9 @@ on_login(struct conn *c, const struct frame *f)
 		login_failed(c, valid ? name : "(invalid)", "invalid", 1);
 		return;
 	}
-	snprintf(key, sizeof(key), "u:%s", name);
+	(void)snprintf(key, sizeof(key), "u:%s", name);
 	if (throttle_locked(s->login_fails, key, s->now_ms) == 0) {
-		snprintf(key, sizeof(key), "a:%s", c->ip);
+		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
 		if (throttle_locked(s->login_fails, key, s->now_ms) == 0)
 			key[0] = '\0';
 	}
@@ -614,18 +617,20 @@ join_room(struct conn *c, const char *name, size_t len)
 	case ROOM_ALREADY:
 		break;
 	case ROOM_FULL:
-		snprintf(msg, sizeof(msg), "the room is full (%lld members)",
-		    cfg->max_room_members);
+		(void)snprintf(msg, sizeof(msg),
+		    "the room is full (%lld members)", cfg->max_room_members);
 		send_error(c, "room", msg);
 		return;
 	case ROOM_CLIENT_LIMIT:
-		snprintf(msg, sizeof(msg), "you are in too many rooms (at most "
-		    "%lld)", cfg->max_rooms_per_client);
+		(void)snprintf(msg, sizeof(msg),
+		    "you are in too many rooms (at most %lld)",
+		    cfg->max_rooms_per_client);
 		send_error(c, "room", msg);
 		return;
 	case ROOM_SERVER_LIMIT:
-		snprintf(msg, sizeof(msg), "too many rooms on this server (at "
-		    "most %lld)", cfg->max_rooms);
+		(void)snprintf(msg, sizeof(msg),
+		    "too many rooms on this server (at most %lld)",
+		    cfg->max_rooms);
 		send_error(c, "room", msg);
 		return;
 	case ROOM_NOMEM:
@@ -698,7 +703,7 @@ list_one(const struct room *r, void *arg)
 	struct room_list *l = arg;
 	char members[24];
 
-	snprintf(members, sizeof(members), "%zu", room_size(r));
+	(void)snprintf(members, sizeof(members), "%zu", room_size(r));
 	SEND(l->c, 1016, room_name(r), members);
 	l->n++;
 }
@@ -779,7 +784,7 @@ on_devices(struct conn *c, const struct frame *f)
 		send_error(c, "malformed", "invalid user name");
 		return;
 	}
-	snprintf(conv, sizeof(conv), "@%s", user);
+	(void)snprintf(conv, sizeof(conv), "@%s", user);
 	while ((o = pm_next(c, user, o)) != NULL) {
 		send_device(c, conv, o);
 		n++;
@@ -1003,7 +1008,7 @@ on_ping(struct conn *c, const struct frame *f)
 		    "letters or digits");
 		return;
 	}
-	snprintf(line, sizeof(line), "1005|%.*s", (int)f->field[0].len,
+	(void)snprintf(line, sizeof(line), "1005|%.*s", (int)f->field[0].len,
 	    f->field[0].p);
 	conn_send(c, line, strlen(line));
 }
@@ -1142,7 +1147,7 @@ protocol_tick(struct conn *c, uint64_t now_ms)
 		    (unsigned long long)(idle / 1000));
 	else if (cfg->keepalive_interval > 0 && !c->ping_out &&
 	    idle >= (uint64_t)cfg->keepalive_interval * 1000) {
-		snprintf(line, sizeof(line), "1006|%llu",
+		(void)snprintf(line, sizeof(line), "1006|%llu",
 		    (unsigned long long)now_ms);
 		conn_send(c, line, strlen(line));
 		c->ping_out = 1;

@@ -123,6 +123,7 @@ rooms_reserve(struct rooms *rs)
 	if (rs->nbucket != 0 && rs->nroom < rs->nbucket)
 		return 0;
 	n = rs->nbucket == 0 ? BUCKETS_MIN : rs->nbucket * 2;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((b = calloc(n, sizeof(*b))) == NULL)
 		return rs->nbucket == 0 ? E_NOMEM : 0;
 	for (i = 0; i < rs->nbucket; i++)
@@ -255,7 +256,8 @@ leave_slot(struct rooms *rs, struct room_client *cl, size_t k)
 }
 
 int
-room_leave(struct rooms *rs, struct room_client *cl, struct room *room)
+room_leave(struct rooms *rs, struct room_client *cl,
+    const struct room *room)
 {
 	size_t k;
 

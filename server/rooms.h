@@ -70,7 +70,8 @@ enum room_join_result room_join(struct rooms *rs, struct room_client *cl,
 
 /* Take cl out of room (freed when it empties): 0, or E_NOT_FOUND if cl
    is not a member. */
-int room_leave(struct rooms *rs, struct room_client *cl, struct room *room);
+int room_leave(struct rooms *rs, struct room_client *cl,
+    const struct room *room);
 
 /* Take cl out of every room and free its slots. */
 void room_leave_all(struct rooms *rs, struct room_client *cl);

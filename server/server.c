@@ -60,7 +60,7 @@ listen_on(const char *host, long long port)
 	char portstr[16];
 	int fd = -1, one = 1, r, saved = 0;
 
-	snprintf(portstr, sizeof(portstr), "%lld", port);
+	(void)snprintf(portstr, sizeof(portstr), "%lld", port);
 	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
 		log_error("listen address %s: %s", host, gai_strerror(r));
 		return -1;
@@ -121,7 +121,11 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	signal(SIGPIPE, SIG_IGN);
+	/* A peer gone while we write must cost an EPIPE, not the server. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_error("signal: %s", strerror(errno));
+		goto fail;
+	}
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
 	    (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_error("signalfd: %s", strerror(errno));

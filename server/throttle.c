@@ -38,6 +38,7 @@ throttle_new(size_t max_entries)
 	while (t->nbuckets < max_entries / 2)
 		t->nbuckets *= 2;
 	t->max = max_entries;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((t->bucket = calloc(t->nbuckets, sizeof(*t->bucket))) == NULL) {
 		free(t);
 		return NULL;
@@ -67,17 +68,16 @@ throttle_free(struct throttle *t)
 static struct entry *
 lookup(struct throttle *t, const char *key, int create)
 {
-	size_t b = hash(key) & (t->nbuckets - 1);
+	size_t b = hash(key) & (t->nbuckets - 1), len = strlen(key);
 	struct entry *e;
 
 	for (e = t->bucket[b]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
-	if (!create || t->count >= t->max ||
-	    strlen(key) > THROTTLE_KEY_MAX ||
+	if (!create || t->count >= t->max || len > THROTTLE_KEY_MAX ||
 	    (e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
-	strcpy(e->key, key);
+	memcpy(e->key, key, len + 1);
 	e->next = t->bucket[b];
 	t->bucket[b] = e;
 	t->count++;

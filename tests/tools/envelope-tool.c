@@ -29,14 +29,14 @@ read_all(const char *dir, const char *name, uint8_t *buf, size_t cap)
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s%s%s", dir, name ? "/" : "",
-	    name ? name : "");
-	if ((f = fopen(path, "rb")) == NULL) {
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir,
+	    name ? "/" : "", name ? name : "") >= sizeof(path) ||
+	    (f = fopen(path, "rb")) == NULL) {
 		perror(path);
 		exit(1);
 	}
 	n = fread(buf, 1, cap, f);
-	fclose(f);
+	(void)fclose(f);	/* read only */
 	return n;
 }
 
@@ -46,9 +46,9 @@ write_all(const char *dir, const char *name, const uint8_t *buf, size_t len)
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL || fwrite(buf, 1, len, f) != len ||
-	    fclose(f) != 0) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path) || (f = fopen(path, "wb")) == NULL ||
+	    fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}
@@ -61,7 +61,7 @@ part(const uint8_t **p, const uint8_t *end, size_t len)
 	const uint8_t *q = *p;
 
 	if (len > (size_t)(end - q)) {
-		fprintf(stderr, "envelope-tool: short blob\n");
+		(void)fprintf(stderr, "envelope-tool: short blob\n");
 		exit(1);
 	}
 	*p += len;
@@ -95,7 +95,7 @@ sender_key(char **argv)
 	    (r = kd_sk_generate(&sk)) != 0 ||
 	    (r = kd_sk_distribute(&sk, from, to, argv[4], argv[5], fp, blob,
 	    sizeof(blob), &len)) != 0) {
-		fprintf(stderr, "envelope-tool: %s\n", err_str(r));
+		(void)fprintf(stderr, "envelope-tool: %s\n", err_str(r));
 		return 1;
 	}
 	end = blob + len;
@@ -127,7 +127,7 @@ main(int argc, char **argv)
 		return sender_key(argv);
 	if (argc != 6 || (strcmp(argv[1], "seal") != 0 &&
 	    strcmp(argv[1], "open") != 0)) {
-		fprintf(stderr, "usage: envelope-tool seal|open KEY KEY "
+		(void)fprintf(stderr, "usage: envelope-tool seal|open KEY KEY "
 		    "TRANSCRIPT DIR\n");
 		return 2;
 	}
@@ -142,7 +142,7 @@ main(int argc, char **argv)
 	else if (r == 0)
 		r = kd_key_read_public(argv[3], &pub);
 	if (r != 0) {
-		fprintf(stderr, "envelope-tool: keys: %s\n", err_str(r));
+		(void)fprintf(stderr, "envelope-tool: keys: %s\n", err_str(r));
 		return 1;
 	}
 	if (seal) {
@@ -167,7 +167,7 @@ main(int argc, char **argv)
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	if (r != 0) {
-		fprintf(stderr, "envelope-tool: %s\n", err_str(r));
+		(void)fprintf(stderr, "envelope-tool: %s\n", err_str(r));
 		return 1;
 	}
 	return 0;

@@ -34,6 +34,20 @@ on_signal(int sig)
 		want_cut = 1;
 }
 
+/* A TCP port number 1-65535 from the command line, or -1. */
+static int
+port_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
 static int
 tcp_socket(int port, int do_listen)
 {
@@ -121,17 +135,19 @@ int
 main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int lfd, cfd, sfd;
+	int lfd, cfd, sfd, lport, sport;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: fault-proxy LISTEN_PORT SERVER_PORT\n");
+	if (argc != 3 || (lport = port_arg(argv[1])) < 0 ||
+	    (sport = port_arg(argv[2])) < 0) {
+		(void)fprintf(stderr,
+		    "usage: fault-proxy LISTEN_PORT SERVER_PORT\n");
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
 	    sigaction(SIGUSR2, &sa, NULL) != 0 ||
-	    (lfd = tcp_socket(atoi(argv[1]), 1)) < 0) {
+	    (lfd = tcp_socket(lport, 1)) < 0) {
 		perror("fault-proxy");
 		return 1;
 	}
@@ -143,7 +159,7 @@ main(int argc, char **argv)
 			perror("accept");
 			return 1;
 		}
-		if ((sfd = tcp_socket(atoi(argv[2]), 0)) >= 0) {
+		if ((sfd = tcp_socket(sport, 0)) >= 0) {
 			relay(cfd, sfd);
 			close(sfd);
 		}

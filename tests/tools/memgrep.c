@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHUNK		(1024 * 1024)
+#define CHUNK		((size_t)1024 * 1024)
 #define MAPPING_MAX	(1024UL * 1024 * 1024)
 
 struct scan {
@@ -105,7 +105,7 @@ main(int argc, char **argv)
 	int any = 0, rc = 2;
 
 	if (argc < 3 || parse_pid(argv[1], &pid) != 0) {
-		fprintf(stderr, "usage: memgrep PID STRING...\n");
+		(void)fprintf(stderr, "usage: memgrep PID STRING...\n");
 		return 2;
 	}
 	s.needle = argv + 2;
@@ -117,7 +117,8 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < s.n; i++) {
 		if ((s.len[i] = strlen(s.needle[i])) == 0) {
-			fprintf(stderr, "memgrep: an empty string is always "
+			(void)fprintf(stderr,
+			    "memgrep: an empty string is always "
 			    "found\n");
 			goto out;
 		}
@@ -141,9 +142,11 @@ main(int argc, char **argv)
 	}
 	/* "START-END PERMS OFFSET DEV INODE [PATH]", addresses in hex. */
 	while (getline(&line, &linecap, maps) != -1) {
+		/* The kernel's hex addresses: sscanf cannot meet a bad one. */
+		/* NOLINTNEXTLINE(cert-err34-c) */
 		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3 ||
 		    end < start) {
-			fprintf(stderr, "memgrep: %s: cannot parse: %s",
+			(void)fprintf(stderr, "memgrep: %s: cannot parse: %s",
 			    maps_path, line);
 			goto out;
 		}
@@ -160,11 +163,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	fprintf(stderr, "memgrep: %ld: %llu bytes scanned in %zu mappings; "
+	(void)fprintf(stderr,
+	    "memgrep: %ld: %llu bytes scanned in %zu mappings; "
 	    "%zu unreadable, %zu larger than 1 GiB skipped\n", pid, s.scanned,
 	    s.mappings, s.unreadable, s.large);
 	if (s.scanned == 0) {
-		fprintf(stderr, "memgrep: nothing could be read\n");
+		(void)fprintf(stderr, "memgrep: nothing could be read\n");
 		goto out;
 	}
 	for (i = 0; i < s.n; i++) {

@@ -129,7 +129,7 @@ seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
 {
 	struct buf b = BUF_INIT;
 	char *all_frames, *line, *save = NULL, *f[4];
-	size_t n, prefix = strlen(cv->name) + 6;
+	size_t k, n, prefix = strlen(cv->name) + 6;
 
 	memset(out, 0, sizeof(*out));
 	assert_int_equal(e2e_seal(&p->e2e, cv, mid, text, strlen(text),
@@ -147,9 +147,11 @@ seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
 			f[1] = strchr(f[0], '|');
 			assert_non_null(f[1]);
 			*f[1]++ = '\0';
-			(void)snprintf(out->keys[out->nkeys], KD_FP_SIZE, "%s",
-			    f[0]);
-			out->blob[out->nkeys++] = strdup(f[1]);
+			k = out->nkeys;
+			(void)snprintf(out->keys[k], KD_FP_SIZE, "%s", f[0]);
+			out->blob[k] = strdup(f[1]);
+			assert_non_null(out->blob[k]);
+			out->nkeys = k + 1;
 		} else {
 			assert_memory_equal(line, "0002|", 5);
 			free(out->msg);

@@ -60,7 +60,8 @@ test_rfc5869_vectors(void **state)
 		memset(got, 0, sizeof(got));
 		assert_int_equal(kd_hkdf_sha256(ns ? salt : NULL, ns, ikm, ni,
 		    nf ? info : NULL, nf, got, no), 0);
-		assert_memory_equal(got, want, no);
+		if (memcmp(got, want, no) != 0)
+			fail_msg("%s: wrong output key material", v->name);
 	}
 }
 

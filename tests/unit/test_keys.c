@@ -24,8 +24,8 @@ setup(void **state)
 	(void)state;
 	if (mkdtemp(dir) == NULL || kd_key_generate(KD_RSA_BITS, &key) != 0)
 		return -1;
-	snprintf(priv, sizeof(priv), "%s/k.key", dir);
-	snprintf(pub, sizeof(pub), "%s/k.pub", dir);
+	(void)snprintf(priv, sizeof(priv), "%s/k.key", dir);
+	(void)snprintf(pub, sizeof(pub), "%s/k.pub", dir);
 	return 0;
 }
 

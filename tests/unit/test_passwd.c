@@ -41,6 +41,11 @@ test_stored_hash_bounds(void **state)
 		"$argon2id$v=19$m=19456,t=2,p=64$c2FsdHNhbHRzYWx0$aGFzaA",
 		"$argon2id$v=19$m=1024,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
 		"$argon2id$v=19$m=19456,t=2,p=1$!!!$aGFzaA",
+		/* 2^32 + 19456, a sign, a space: what %u would let by. */
+		"$argon2id$v=19$m=4294986752,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
+		"$argon2id$v=19$m=+19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
+		"$argon2id$v=19$m= 19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
+		"$argon2id$v=19$m=19456,t=2,p=1",
 	};
 	size_t i;
 

@@ -44,7 +44,7 @@ fill(uint8_t *p, size_t len, unsigned seed)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 31 + seed * 7 + 1);
+		p[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + 1);
 }
 
 static int

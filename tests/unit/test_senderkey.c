@@ -120,7 +120,7 @@ test_binding_and_tampering(void **state)
 		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
 		assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", bad, len,
 		    out, sizeof(out), &n),
-		    i < KD_SK_ID_LEN * 8 ? E_NOT_FOUND : E_SIG_INVALID);
+		    i < (size_t)KD_SK_ID_LEN * 8 ? E_NOT_FOUND : E_SIG_INVALID);
 		assert_int_equal(n, 0);
 	}
 	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m,

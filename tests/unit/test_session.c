@@ -1314,17 +1314,17 @@ test_pings(void **state)
 	srv_expect(&x, "0006|abc123XYZ");
 
 	/* Silent for the keepalive interval: the client pings. */
-	skew += 30 * 1000;
+	skew += 30L * 1000;
 	srv_expect(&x, "0005|k1");
 	srv_send(&x, "1005|k1\n");
 	/* The answer counts as life: no disconnect yet. */
-	skew += 15 * 1000;
+	skew += 15L * 1000;
 	pump(&x, 20);
 	pump(&x, 20);
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
 
 	/* Silent for twice the interval: the server is gone. */
-	skew += 2 * 30 * 1000;
+	skew += 2L * 30 * 1000;
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_non_null(strstr(e->text, "silent"));
 	e = wait_event(&x, SESSION_EV_RECONNECTING);

@@ -6,16 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The value of one hex digit, or -1. */
+static inline int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Decode a hex string into out; returns the number of bytes. */
 static inline size_t
 unhex(const char *hex, uint8_t *out)
 {
 	size_t i, n = strlen(hex) / 2;
-	unsigned v;
+	int hi, lo;
 
+	assert_int_equal(strlen(hex) % 2, 0);
 	for (i = 0; i < n; i++) {
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
+		hi = hexval(hex[2 * i]);
+		lo = hexval(hex[2 * i + 1]);
+		assert_true(hi >= 0 && lo >= 0);
+		out[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	return n;
 }
