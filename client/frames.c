@@ -204,9 +204,7 @@ static void
 on_pong(struct session *s, char **f, size_t n)
 {
 	/* Any record counts as a sign of life; process_input() noted it. */
-	if (!token_ok(f[0]))
-		malformed(s, OP_SERVER_PONG);
-	else if (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0)
+	if (!token_ok(f[0]) || (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
 		malformed(s, OP_SERVER_PONG);
 }
 

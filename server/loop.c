@@ -307,6 +307,8 @@ conn_new(struct server *s, int fd, const struct sockaddr_storage *ss,
 static int
 refuse_without_fds(struct server *s)
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int fd, i, saved = EAGAIN;
 
 	if (!s->fds_exhausted)
@@ -317,8 +319,11 @@ refuse_without_fds(struct server *s)
 		return -1;
 	close(s->spare_fd);
 	for (i = 0; i < ACCEPT_BUDGET; i++) {
-		if ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-			close(fd);
+		len = sizeof(ss);
+		fd = accept4(s->lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC);
+		if (fd >= 0)
+			(void)close(fd);
 		else if (errno != EINTR && errno != ECONNABORTED) {
 			saved = errno;
 			break;

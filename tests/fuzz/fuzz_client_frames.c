@@ -104,7 +104,7 @@ on_event(void *arg, const struct session_event *ev)
 	check_str(ev->timestamp);
 	check_str(ev->room);
 	if (trace)
-		fprintf(stderr, "event %d err %d room %s user %s text %s\n",
+		(void)fprintf(stderr, "event %d err %d room %s user %s text %s\n",
 		    (int)ev->kind, ev->err, ev->room ? ev->room : "-",
 		    ev->user ? ev->user : "-", ev->text ? ev->text : "-");
 	switch (ev->kind) {

@@ -20,7 +20,8 @@
 
 static char path[512];
 
-const char *__lsan_default_suppressions(void);
+/* LeakSanitizer's hook: the name is its. */
+const char *__lsan_default_suppressions(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 /*
  * libconfig 1.5 (Debian 12) leaks a string token when a syntax error

@@ -204,7 +204,7 @@ round_trip(uint64_t interval, int near_end, uint8_t flip,
 	r = kd_record_seal(&tx, plain, len, rec, cap, &outlen);
 	if (r == E_SEQ_EXHAUSTED)
 		goto out;
-	FUZZ_CHECK(r == 0);
+	FUZZ_CHECK(r == 0 && cap > 0);
 	memcpy(good, rec, cap);
 	rec[(flip >> 3) % cap] ^= (uint8_t)(1u << (flip & 7));
 	r = kd_record_open(&rx, rec, cap, back, len, &plen);

@@ -157,7 +157,7 @@ check_output(const struct conn *c)
 		FUZZ_CHECK(nl != NULL);
 		len = (size_t)(nl - p);
 		if (trace)
-			fprintf(stderr, "to %s#%llu: %.*s\n", c->user,
+			(void)fprintf(stderr, "to %s#%llu: %.*s\n", c->user,
 			    (unsigned long long)c->id, (int)len, p);
 		FUZZ_CHECK(len + 1 <= (size_t)cfg.max_frame);
 		FUZZ_CHECK(utf8_valid((const uint8_t *)p, len));

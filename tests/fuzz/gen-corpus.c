@@ -50,7 +50,7 @@ static char bob_spki[B64_ENCODED_SIZE(KD_RSA_MAX_BYTES + 64)];
 static void __attribute__((noreturn))
 die(const char *what)
 {
-	fprintf(stderr, "gen-corpus: %s\n", what);
+	(void)fprintf(stderr, "gen-corpus: %s\n", what);
 	exit(1);
 }
 
@@ -488,7 +488,7 @@ main(int argc, char **argv)
 	size_t len;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: gen-corpus DIR\n");
+		(void)fprintf(stderr, "usage: gen-corpus DIR\n");
 		return 2;
 	}
 	outdir = argv[1];

@@ -19,7 +19,7 @@ const uint8_t fuzz_record_iv[12] = "fuzz iv 12 b";
 void
 fuzz_fail(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "%s:%d: fuzz property failed: %s\n", file, line, what);
+	(void)fprintf(stderr, "%s:%d: fuzz property failed: %s\n", file, line, what);
 	abort();
 }
 

@@ -45,6 +45,7 @@
  *
  * Exit status 0, 1 on a failed check or an error (on stderr), 2 on usage.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -89,15 +90,18 @@ static struct client_config cfg;
 static EVP_PKEY *own_key, *server_key;
 static int timeout_ms = 10000;
 
+static void die(const char *, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
 static void
 die(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("hostile: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	(void)fputs("hostile: ", stderr);
+	(void)vfprintf(stderr, fmt, ap);
+	(void)fputc('\n', stderr);
 	va_end(ap);
 	exit(1);
 }
@@ -125,7 +129,7 @@ tcp_connect(const struct client_config *c)
 	char port[16];
 	int fd;
 
-	snprintf(port, sizeof(port), "%lld", c->server_port);
+	(void)snprintf(port, sizeof(port), "%lld", c->server_port);
 	if (getaddrinfo(c->server_host, port, &hints, &res) != 0)
 		die("cannot resolve %s", c->server_host);
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -257,19 +261,40 @@ print_escaped(const char *prefix, const char *s, size_t len)
 {
 	size_t i;
 
-	fputs(prefix, stdout);
+	(void)fputs(prefix, stdout);
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '\\')
-			fputs("\\\\", stdout);
+			(void)fputs("\\\\", stdout);
 		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\x%02x", ch);
+			(void)printf("\\x%02x", ch);
 		else
-			putchar(ch);
+			(void)putchar(ch);
 	}
-	putchar('\n');
-	fflush(stdout);
+	(void)putchar('\n');
+	(void)fflush(stdout);
+}
+
+static int
+hexval(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' :
+	    tolower((unsigned char)c) - 'a' + 10;
+}
+
+/* A decimal number from 1 to max, or die. */
+static int
+number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
+		die("not a number from 1 to %ld: %s", max, s);
+	return (int)v;
 }
 
 /* Decode \n \r \0 \\ \xHH in place; returns the new length. */
@@ -289,8 +314,10 @@ unescape(char *s, size_t len)
 		case 'r': s[o++] = '\r'; break;
 		case '0': s[o++] = '\0'; break;
 		case 'x':
-			if (i + 2 >= len || sscanf(s + i + 1, "%2x", &v) != 1)
+			if (i + 2 >= len || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
 				die("bad \\x escape");
+			v = (unsigned)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			s[o++] = (char)v;
 			i += 2;
 			break;
@@ -312,7 +339,7 @@ static void
 peer_close(struct peer *p)
 {
 	if (p->fd >= 0)
-		close(p->fd);
+		(void)close(p->fd);
 	p->fd = -1;
 	kd_hs_clear(&p->hs);
 	kd_record_clear(&p->tx);
@@ -412,8 +439,8 @@ print_until(struct peer *p, const char *until)
 			break;
 	}
 	if (r != 1)
-		puts(r == 0 ? "closed" : "timeout");
-	fflush(stdout);
+		(void)puts(r == 0 ? "closed" : "timeout");
+	(void)fflush(stdout);
 	return r;
 }
 
@@ -427,8 +454,8 @@ print_lines(struct peer *p)
 
 	while ((r = read_line(p, line, sizeof(line), &len)) == 1)
 		print_escaped("< ", line, len);
-	puts(r == 0 ? "closed" : "timeout");
-	fflush(stdout);
+	(void)puts(r == 0 ? "closed" : "timeout");
+	(void)fflush(stdout);
 	return r;
 }
 
@@ -477,7 +504,7 @@ run_line(struct peer *p, char *line, size_t len, enum stage stage,
 	} else if (strncmp(line, "!foreign ", 9) == 0) {
 		send_foreign(p, line + 9, unescape(line + 9, len - 9));
 	} else if (strcmp(line, "!sync") == 0) {
-		snprintf(ping, sizeof(ping), "0005|sync%u", ++*nsync);
+		(void)snprintf(ping, sizeof(ping), "0005|sync%u", ++*nsync);
 		send_record(p, &p->tx, ping, strlen(ping), 0);
 		ping[0] = '1';
 		print_until(p, ping);
@@ -513,8 +540,8 @@ cmd_script(enum stage stage, const char *capture)
 		hello(&p);
 	if (stage == STAGE_FULL) {
 		handshake_finish(&p);
-		puts("handshake ok");
-		fflush(stdout);
+		(void)puts("handshake ok");
+		(void)fflush(stdout);
 	}
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		len = strcspn(line, "\n");
@@ -539,7 +566,7 @@ cmd_replay(const char *file)
 	if ((f = fopen(file, "rb")) == NULL)
 		die("%s: %s", file, strerror(errno));
 	n = fread(data, 1, sizeof(data), f);
-	fclose(f);
+	(void)fclose(f);
 	peer_open(&p, &cfg, own_key);
 	send_all(&p, data, n);
 	print_lines(&p);
@@ -563,7 +590,7 @@ listener_collect(struct listener *l)
 	char ping[32], *f;
 	size_t flen;
 
-	snprintf(ping, sizeof(ping), "0005|sync%u", ++l->nsync);
+	(void)snprintf(ping, sizeof(ping), "0005|sync%u", ++l->nsync);
 	send_record(&l->p, &l->p.tx, ping, strlen(ping), 0);
 	ping[0] = '1';
 	for (;;) {
@@ -618,9 +645,9 @@ await_frame(struct peer *p, const char *until)
 {
 	char *f;
 	size_t flen;
-	int r, found = 0;
+	int found = 0;
 
-	while (!found && (r = next_frame(p, &f, &flen)) == 1)
+	while (!found && next_frame(p, &f, &flen) == 1)
 		found = frame_matches(f, until);
 	return found;
 }
@@ -634,31 +661,31 @@ static int
 integrity_run(const char *password, const char *payload, size_t offset,
     size_t *stream_len)
 {
-	struct buf stream = BUF_INIT;
+	struct buf wire = BUF_INIT;
 	struct peer p;
 	size_t login_len;
 	int pong = 0;
 
 	peer_open(&p, &cfg, own_key);
 	handshake(&p);
-	sender_stream(&p, password, payload, &stream, &login_len);
-	*stream_len = buf_size(&stream);
-	if (offset < buf_size(&stream))
-		buf_data(&stream)[offset] ^= 0xff;
-	send_all(&p, buf_data(&stream), login_len);
+	sender_stream(&p, password, payload, &wire, &login_len);
+	*stream_len = buf_size(&wire);
+	if (offset < buf_size(&wire))
+		buf_data(&wire)[offset] ^= 0xff;
+	send_all(&p, buf_data(&wire), login_len);
 	/* A flipped length may leave the server waiting: end the stream. */
 	if (offset < login_len && shutdown(p.fd, SHUT_WR) != 0)
 		die("shutdown: %s", strerror(errno));
 	if (await_frame(&p, "1001|OK|")) {
-		send_all(&p, buf_data(&stream) + login_len,
-		    buf_size(&stream) - login_len);
+		send_all(&p, buf_data(&wire) + login_len,
+		    buf_size(&wire) - login_len);
 		if (shutdown(p.fd, SHUT_WR) != 0)
 			die("shutdown: %s", strerror(errno));
 		pong = await_frame(&p, "1005|end");
 		/* Then the server closes: wait for it. */
 		(void)await_frame(&p, "\n");
 	}
-	buf_free(&stream);
+	buf_free(&wire);
 	peer_close(&p);
 	return pong;
 }
@@ -692,7 +719,7 @@ cmd_integrity(const char *lconf, const char *password, const char *payload)
 		size_t len2;
 
 		if (integrity_run(password, payload, off, &len2)) {
-			printf("undetected: offset %zu\n", off);
+			(void)printf("undetected: offset %zu\n", off);
 			undetected++;
 		}
 		if (len2 != len)
@@ -701,7 +728,7 @@ cmd_integrity(const char *lconf, const char *password, const char *payload)
 	}
 	/* The chat record ends where the ping's record begins. */
 	expect_intact = 4 + 8 + 1 + KD_AEAD_TAG_LEN;
-	printf("integrity: %zu offsets, %zu undetected, %u altered, "
+	(void)printf("integrity: %zu offsets, %zu undetected, %u altered, "
 	    "%u delivered intact (the flip was in the ping record)\n", len,
 	    undetected, l.altered, l.intact);
 	peer_close(&l.p);
@@ -737,14 +764,14 @@ cmd_flood(int n)
 		pfd[i].events = POLLIN;
 		/* Never sent in full: the server must time it out. */
 		if (send(pfd[i].fd, "0100|1|", 7, MSG_NOSIGNAL) < 0) {
-			close(pfd[i].fd);     /* refused at once */
+			(void)close(pfd[i].fd);     /* refused at once */
 			pfd[i].fd = -1;
 			open_left--;
 			closed++;
 		}
 	}
-	printf("flood: %d opened\n", n);
-	fflush(stdout);
+	(void)printf("flood: %d opened\n", n);
+	(void)fflush(stdout);
 	while (open_left > 0 && now_s() - start < timeout_ms / 1000.0) {
 		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
@@ -753,18 +780,18 @@ cmd_flood(int n)
 				continue;
 			if (recv(pfd[i].fd, junk, sizeof(junk), 0) > 0)
 				continue;
-			close(pfd[i].fd);
+			(void)close(pfd[i].fd);
 			pfd[i].fd = -1;
 			open_left--;
 			closed++;
 			last = now_s() - start;
 		}
 	}
-	printf("flood: %d closed by the server, the last after %.1f s, %d "
+	(void)printf("flood: %d closed by the server, the last after %.1f s, %d "
 	    "still open\n", closed, last, open_left);
 	for (i = 0; i < n; i++)
 		if (pfd[i].fd >= 0)
-			close(pfd[i].fd);
+			(void)close(pfd[i].fd);
 	free(pfd);
 	return open_left == 0 ? 0 : 1;
 }
@@ -772,7 +799,7 @@ cmd_flood(int n)
 static void
 usage(void)
 {
-	fputs("usage: hostile [-t SECS] [-s none|hello|full] [-w FILE] "
+	(void)fputs("usage: hostile [-t SECS] [-s none|hello|full] [-w FILE] "
 	    "CLIENT_CONF script\n"
 	    "       hostile [-t SECS] CLIENT_CONF replay FILE\n"
 	    "       hostile [-t SECS] CLIENT_CONF flood N\n"
@@ -791,7 +818,7 @@ main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "t:s:w:")) != -1) {
 		switch (opt) {
 		case 't':
-			timeout_ms = atoi(optarg) * 1000;
+			timeout_ms = number(optarg, 3600) * 1000;
 			break;
 		case 's':
 			if (strcmp(optarg, "none") == 0)
@@ -819,7 +846,7 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "replay") == 0 && argc - optind == 3)
 		r = cmd_replay(argv[optind + 2]);
 	else if (strcmp(mode, "flood") == 0 && argc - optind == 3)
-		r = cmd_flood(atoi(argv[optind + 2]));
+		r = cmd_flood(number(argv[optind + 2], 100000));
 	else if (strcmp(mode, "integrity") == 0 && argc - optind == 5)
 		r = cmd_integrity(argv[optind + 2], argv[optind + 3],
 		    argv[optind + 4]);
