@@ -1,20 +1,23 @@
 /*
- * Fuzz the client core's handling of frames from the server once the
- * handshake is done: cs_frame() (client/frames.c) and through it the
- * handlers of client/rooms.c and client/e2e.c (device lists, presence,
- * sender keys, end-to-end messages, the pinned keys of client/trust.c).
+ * Fuzz the client core's handling of what the server sends once the
+ * handshake is done: records read from the socket (client/conn.c:
+ * cs_read(), process_input(), dispatch(), the 1199 refusal), cs_frame()
+ * (client/frames.c) and through it the handlers of client/rooms.c and
+ * client/e2e.c (device lists, presence, sender keys, end-to-end messages,
+ * the pinned keys of client/trust.c).
  *
  * Every run makes a new session for "alice" (fixed test keys, the server
  * key pinned, a known_keys file that pins bob's key and gives carol the
  * server's key, so that bob's key under carol's name is a changed key),
- * puts it in the state right after the handshake (or after the login),
- * with records keyed and a socket that a drain reads, and feeds it frames.
+ * puts it in the state the flags say, with records keyed and a socket
+ * whose other end this harness holds, and sends it the frames.
  *
  * Input: byte 0 is a set of flags (F_* below) that set the session up
- * (requests queued, chat lines waiting for a device list, a quit, and a
+ * (the state, requests queued, chat lines waiting for a device list, a
  * callback that sends and accepts keys from inside the events); the rest
- * is frames, one per line, handed to cs_frame() in order until one of them
- * ends the connection, as the client's dispatch does.  The seeds
+ * is frames, one per line.  Lines up to a blank line go in one record,
+ * sealed with the session's receiving key and written to the socket; the
+ * session reads them as poll() would make it.  The seeds
  * (tests/fuzz/gen-corpus.c) hold valid device lists, sender keys and
  * messages from bob, sealed with the same fixed keys.
  *
@@ -23,9 +26,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,14 +38,20 @@
 #include "common/err.h"
 #include "tests/fuzz/util.h"
 
-#define F_LOGIN     0x01  /* start in ST_LOGIN (0001 sent), else ST_OPEN */
+/*
+ * F_LOGIN and F_QUIT together pick the state: ST_OPEN (neither), ST_LOGIN
+ * (0001 sent), ST_OPEN and the user quits, or ST_FINISHED (our Finished
+ * sent, waiting for 1102 or 1199; no handshake to finish it with).
+ */
+#define F_LOGIN     0x01
 #define F_REQUESTS  0x02  /* /rooms, /who and /join dev before the frames */
 #define F_PEND_ROOM 0x04  /* a chat line waits for the lobby's devices */
 #define F_PEND_BOB  0x08  /* a chat line waits for @bob's devices */
 #define F_SMALL     0x10  /* max_frame 8192, else 65536 */
-#define F_QUIT      0x20  /* the user quits before the frames */
+#define F_QUIT      0x20
 #define F_NO_RECONN 0x40  /* reconnect_max_ms 0: a lost connection ends it */
 #define F_REENTER   0x80  /* the callback sends and accepts keys */
+#define F_STATE     (F_LOGIN | F_QUIT)
 
 static const uint8_t rec_key[KD_AEAD_KEY_LEN] = "missive fuzz client frames key!";
 static const uint8_t rec_iv[KD_AEAD_IV_LEN] = "client iv 12";
@@ -172,7 +183,17 @@ make_session(uint8_t flags)
 	fuzz_write_file(known_keys, preset, strlen(preset));
 	FUZZ_CHECK(session_new(&cfg, alice_key, server_key, "secret",
 	    on_event, NULL, &s, err, sizeof(err)) == 0);
-	s->state = (flags & F_LOGIN) ? ST_LOGIN : ST_OPEN;
+	switch (flags & F_STATE) {
+	case F_LOGIN:
+		s->state = ST_LOGIN;
+		break;
+	case F_STATE:
+		s->state = ST_FINISHED;
+		break;
+	default:
+		s->state = ST_OPEN;
+		break;
+	}
 	s->handshaked = 1;
 	s->now = 1000000;
 	s->last_rx = s->now;
@@ -197,20 +218,62 @@ commands(struct session *s, uint8_t flags)
 		(void)session_send_chat(s, "lobby", "waiting", 7);
 	if (flags & F_PEND_BOB)
 		(void)session_send_chat(s, "@bob", "psst", 4);
-	if (flags & F_QUIT)
+	if ((flags & F_STATE) == F_QUIT)
 		session_quit(s, s->now);
 }
 
-/* Read and drop what the session sent. */
+/* Read and drop what is waiting on fd. */
 static void
-drain(void)
+drain(int fd)
 {
 	char buf[65536];
 	ssize_t n;
 
 	do
-		n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+/* Seal plain[0..len) into a record for the session; write it to it. */
+static void
+send_record(struct kd_record_dir *tx, const uint8_t *plain, size_t len)
+{
+	size_t cap = len + KD_RECORD_OVERHEAD, n, off = 0;
+	uint8_t *rec;
+	ssize_t w;
+
+	if ((rec = malloc(cap)) == NULL)
+		abort();
+	FUZZ_CHECK(kd_record_seal(tx, plain, len, rec, cap, &n) == 0);
+	while (off < n) {
+		w = send(sv[1], rec + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		FUZZ_CHECK(w > 0);
+		off += (size_t)w;
+	}
+	free(rec);
+}
+
+/* Let the session read while it is connected and bytes are waiting. */
+static void
+deliver(struct session *s, unsigned gen)
+{
+	int waiting;
+
+	while (s->gen == gen && ioctl(sv[0], FIONREAD, &waiting) == 0 &&
+	    waiting > 0)
+		session_handle(s, POLLIN, s->now);
+}
+
+/* The end of the record starting at p: after the LF before a blank line. */
+static const uint8_t *
+record_end(const uint8_t *p, const uint8_t *end)
+{
+	for (; p + 1 < end; p++)
+		if (p[0] == '\n' && p[1] == '\n')
+			return p + 1;
+	return end;
 }
 
 int
@@ -218,33 +281,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	uint8_t flags = fuzz_u8(&in);
-	const uint8_t *p = in.p, *nl;
-	size_t left = in.left, len;
+	const uint8_t *p = in.p, *end;
+	struct kd_record_dir tx;
 	struct session *s;
 	unsigned gen;
-	char *f;
 
 	reenter = (flags & F_REENTER) != 0;
 	cur = s = make_session(flags);
+	FUZZ_CHECK(kd_record_init(&tx, rec_key, rec_iv,
+	    KD_RECORD_REKEY_DEFAULT, 1) == 0);
 	commands(s, flags);
 	gen = s->gen;
-	while (left > 0 && s->gen == gen) {
-		nl = memchr(p, '\n', left);
-		len = nl != NULL ? (size_t)(nl - p) : left;
-		/* cs_frame() may write where the LF was: a copy with room. */
-		if (len > 0) {
-			if ((f = malloc(len + 1)) == NULL)
-				abort();
-			memcpy(f, p, len);
-			f[len] = '\n';
-			cs_frame(s, f, len);
-			free(f);
-		}
-		p += len + (nl != NULL);
-		left -= len + (nl != NULL);
+	/* One record per run of lines; a blank line starts the next. */
+	while (p < in.p + in.left && s->gen == gen) {
+		end = record_end(p, in.p + in.left);
+		send_record(&tx, p, (size_t)(end - p));
+		deliver(s, gen);
+		p = end;
+		while (p < in.p + in.left && *p == '\n')
+			p++;
 	}
 	session_free(s);
 	cur = NULL;
-	drain();
+	kd_record_clear(&tx);
+	drain(sv[0]);
+	drain(sv[1]);
 	return 0;
 }

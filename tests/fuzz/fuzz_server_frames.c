@@ -147,11 +147,14 @@ send_text(struct conn *c, struct kd_record_dir *ctx, const char *text)
 static void
 check_output(const struct conn *c)
 {
-	const char *p = (const char *)buf_data(&c->pend), *nl;
+	const char *p, *nl;
 	size_t left = buf_size(&c->pend), len, i;
 	struct frame f;
 	unsigned op;
 
+	if (left == 0)
+		return;		/* maybe no storage: buf_data() is NULL + 0 */
+	p = (const char *)buf_data(&c->pend);
 	while (left > 0) {
 		nl = memchr(p, '\n', left);
 		FUZZ_CHECK(nl != NULL);

@@ -426,6 +426,24 @@ gen_client_frames(void)
 	add_byte(&b, 0);
 	line(&b, "1100|1|x|y|z");
 	seed_buf("client_frames", "out-of-turn", &b);
+
+	/* Records: a blank line ends one; the last lacks its LF. */
+	add_byte(&b, F_LOGIN);
+	line(&b, "1001|OK|Alice");
+	line(&b, "%s", "");
+	line(&b, "1006|k1");
+	line(&b, "1004|bob|Bob");
+	line(&b, "%s", "");
+	add(&b, "1014|1", 6);
+	seed_buf("client_frames", "records", &b);
+
+	/* Right after our Finished: the server refuses the key. */
+	add_byte(&b, F_LOGIN | F_QUIT);
+	line(&b, "1199|not_enrolled|ask the admin to enroll your key");
+	seed_buf("client_frames", "refused", &b);
+	add_byte(&b, F_LOGIN | F_QUIT);
+	line(&b, "1199|banned|go away");
+	seed_buf("client_frames", "refused-other", &b);
 }
 
 static void
