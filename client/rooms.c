@@ -337,7 +337,7 @@ requeue(struct e2e_conv *cv)
 		buf_consume(&cv->unconfirmed, sizeof(uint64_t) + size);
 		cv->nunconfirmed--;
 	}
-	if (r == 0)
+	if (r == 0 && buf_size(&cv->pending) > 0)
 		r = buf_append(&both, buf_data(&cv->pending),
 		    buf_size(&cv->pending));
 	buf_free(&cv->unconfirmed);

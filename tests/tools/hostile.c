@@ -670,8 +670,11 @@ integrity_run(const char *password, const char *payload, size_t offset,
 	handshake(&p);
 	sender_stream(&p, password, payload, &wire, &login_len);
 	*stream_len = buf_size(&wire);
-	if (offset < buf_size(&wire))
-		buf_data(&wire)[offset] ^= 0xff;
+	if (offset < buf_size(&wire)) {
+		uint8_t *bytes = buf_data(&wire);
+
+		bytes[offset] ^= 0xff;
+	}
 	send_all(&p, buf_data(&wire), login_len);
 	/* A flipped length may leave the server waiting: end the stream. */
 	if (offset < login_len && shutdown(p.fd, SHUT_WR) != 0)
@@ -795,6 +798,8 @@ cmd_flood(int n)
 	free(pfd);
 	return open_left == 0 ? 0 : 1;
 }
+
+static void usage(void) __attribute__((noreturn));
 
 static void
 usage(void)
