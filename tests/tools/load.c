@@ -8,6 +8,7 @@
  *        [-n N] [-m M] [-g G] [-s SIZE] [--ramp R] [--timeout SECS]
  *   load -c CONF -k KEYDIR -K KNOWNDIR --password-file F [-u PREFIX]
  *        [-n N] --cycles C [--parallel P] [--login-every L]
+ *        [--abort-every A]
  *
  * CONF is any client folder's client.conf: the server, its pinned key,
  * max_frame, keepalive.  The clients are the accounts of
@@ -37,8 +38,10 @@
  * Cycle mode (--cycles).  C connections one after the other, P (default
  * 50) at a time, over the N accounts in turn: each does a full handshake;
  * every L-th (default 1: all; 0: none) also logs in, is put in the lobby
- * and quits (0003, the server's goodbye); the others close right after
- * the handshake, before logging in.
+ * and quits (0003, the server's goodbye).  Of the others, every A-th
+ * (default 0: none) closes the connection as soon as its login request
+ * is out, while the server is still checking the password; the rest quit
+ * right after the handshake, before logging in.
  *
  * Exit status: 0 if every client logged in and nothing was lost,
  * duplicated or reordered (chat), or every cycle completed (cycles), and
@@ -102,6 +105,13 @@ static const char *const problem_names[PB_COUNT] = {
 	"room departures",
 };
 
+/* What a cycle does after its handshake. */
+enum cycle_kind {
+	CY_HANDSHAKE,   /* quit before logging in */
+	CY_LOGIN,       /* log in, quit */
+	CY_ABORT,       /* send the login, close without waiting */
+};
+
 struct load;
 
 struct client {
@@ -118,7 +128,8 @@ struct client {
 	                                   sequence number seen + 1 */
 	uint8_t *seen;                  /* per sender: M bits */
 	/* cycle mode */
-	int login;                      /* this cycle logs in */
+	enum cycle_kind kind;
+	int abort_now;                  /* CY_ABORT: the login is out */
 };
 
 struct load {
@@ -126,7 +137,7 @@ struct load {
 	const char *keydir, *knowndir, *prefix;
 	unsigned n, m, g, size, ramp, timeout_s;
 	unsigned long cycles;
-	unsigned parallel, login_every;
+	unsigned parallel, login_every, abort_every;
 	struct client_config tmpl;      /* CONF, loaded */
 	char *password;
 	EVP_PKEY *server_key;
@@ -146,7 +157,8 @@ struct load {
 	    reordered, expected;
 	unsigned long problems[PB_COUNT];
 	/* cycle mode */
-	unsigned long next_cycle, cycles_ok, cycles_failed, logins;
+	unsigned long next_cycle, cycles_ok, cycles_failed, logins, aborts;
+	unsigned long others;           /* cycles that did not log in */
 };
 
 static void __attribute__((noreturn))
@@ -159,7 +171,8 @@ usage(void)
 	    "[--timeout SECS]\n"
 	    "       " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
 	    "[-u PREFIX] [-n N]\n"
-	    "            --cycles C [--parallel P] [--login-every L]\n");
+	    "            --cycles C [--parallel P] [--login-every L] "
+	    "[--abort-every A]\n");
 	exit(2);
 }
 
@@ -321,9 +334,11 @@ cycle_event(struct client *c, const struct session_event *ev)
 {
 	switch (ev->kind) {
 	case SESSION_EV_CONNECTED:
-		/* Handshake only: quitting before the login closes at once. */
-		if (!c->login)
+		/* Quitting before the login closes at once. */
+		if (c->kind == CY_HANDSHAKE)
 			session_quit(c->s, session_clock_ms());
+		/* The core sends the login when this returns. */
+		c->abort_now = c->kind == CY_ABORT;
 		break;
 	case SESSION_EV_JOINED:
 		if (strcmp(ev->room, LOBBY) == 0) {
@@ -685,7 +700,19 @@ chat_run(struct load *ld)
 
 /* ---- cycle mode: the run ---- */
 
-/* Free the slots whose session is over; start new cycles in free ones. */
+/* What the next cycle does. */
+static enum cycle_kind
+cycle_kind(struct load *ld)
+{
+	if (ld->login_every > 0 && ld->next_cycle % ld->login_every == 0)
+		return CY_LOGIN;
+	if (ld->abort_every > 0 && ld->others++ % ld->abort_every == 0)
+		return CY_ABORT;
+	return CY_HANDSHAKE;
+}
+
+/* Free the slots whose session is over (or is to be cut short); start new
+   cycles in free ones. */
 static int
 cycle_refill(struct load *ld)
 {
@@ -694,19 +721,23 @@ cycle_refill(struct load *ld)
 
 	for (i = 0; i < ld->nslots; i++) {
 		c = &ld->cl[i];
-		if (c->s != NULL && session_end(c->s) != SESSION_RUNNING) {
-			if (session_end(c->s) == SESSION_QUIT)
+		if (c->s != NULL && (c->abort_now ||
+		    session_end(c->s) != SESSION_RUNNING)) {
+			if (c->abort_now ||
+			    session_end(c->s) == SESSION_QUIT)
 				ld->cycles_ok++;
 			else
 				ld->cycles_failed++;
+			ld->aborts += c->abort_now;
+			/* Closes the connection, if it is still open. */
 			session_free(c->s);
 			c->s = NULL;
+			c->abort_now = 0;
 			progress(ld);
 		}
 		if (c->s != NULL || ld->next_cycle == ld->cycles)
 			continue;
-		c->login = ld->login_every > 0 &&
-		    ld->next_cycle % ld->login_every == 0;
+		c->kind = cycle_kind(ld);
 		if (client_new(ld, c, (unsigned)(ld->next_cycle % ld->n) +
 		    1) != 0)
 			return -1;
@@ -740,10 +771,10 @@ cycle_run(struct load *ld)
 	}
 	t = secs(ld->t0, session_clock_ms());
 	print_problems(ld);
-	printf("cycles %lu (%lu with a login), %u at a time: %lu completed, "
-	    "%lu failed, in %.1f s (%.0f cycles/s)\n", ld->cycles, ld->logins,
-	    ld->parallel, ld->cycles_ok, ld->cycles_failed, t,
-	    t > 0 ? (double)ld->cycles / t : 0);
+	printf("cycles %lu (%lu logged in, %lu closed during the login), %u at "
+	    "a time: %lu completed, %lu failed, in %.1f s (%.0f cycles/s)\n",
+	    ld->cycles, ld->logins, ld->aborts, ld->parallel, ld->cycles_ok,
+	    ld->cycles_failed, t, t > 0 ? (double)ld->cycles / t : 0);
 	return ld->cycles_failed == 0 && problem_total(ld) == 0 ? 0 : 1;
 }
 
@@ -869,6 +900,7 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 		{ "cycles", required_argument, NULL, 'C' },
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "login-every", required_argument, NULL, 'L' },
+		{ "abort-every", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -917,6 +949,9 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 			break;
 		case 'L':
 			ld->login_every = number(optarg, 0, 1000000);
+			break;
+		case 'A':
+			ld->abort_every = number(optarg, 0, 1000000);
 			break;
 		default:
 			usage();
