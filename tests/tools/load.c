@@ -6,6 +6,7 @@
  *
  *   load -c CONF -k KEYDIR -K KNOWNDIR --password-file F [-u PREFIX]
  *        [-n N] [-m M] [-g G] [-s SIZE] [--ramp R] [--timeout SECS]
+ *        [--inject-faults]
  *   load -c CONF -k KEYDIR -K KNOWNDIR --password-file F [-u PREFIX]
  *        [-n N] --cycles C [--parallel P] [--login-every L]
  *        [--abort-every A]
@@ -34,6 +35,9 @@
  * D counts receptions; the expected count is the sum over senders of
  * M x (members - 1).  A line is reordered if it arrives after a later one
  * of its sender.  T runs from the first send to the last delivery.
+ * --inject-faults (M at least 5) checks the checker: account 1 leaves out
+ * its line 1, sends line 2 twice and line 4 before line 3, which its G - 1
+ * room mates must each count as lost, duplicated and reordered.
  *
  * Cycle mode (--cycles).  C connections one after the other, P (default
  * 50) at a time, over the N accounts in turn: each does a full handshake;
@@ -136,6 +140,7 @@ struct load {
 	/* options */
 	const char *keydir, *knowndir, *prefix;
 	unsigned n, m, g, size, ramp, timeout_s;
+	int inject;                     /* --inject-faults */
 	unsigned long cycles;
 	unsigned parallel, login_every, abort_every;
 	struct client_config tmpl;      /* CONF, loaded */
@@ -168,7 +173,7 @@ usage(void)
 	    "usage: " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
 	    "[-u PREFIX] [-n N]\n"
 	    "            [-m M] [-g G] [-s SIZE] [--ramp R] "
-	    "[--timeout SECS]\n"
+	    "[--timeout SECS] [--inject-faults]\n"
 	    "       " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
 	    "[-u PREFIX] [-n N]\n"
 	    "            --cycles C [--parallel P] [--login-every L] "
@@ -521,26 +526,40 @@ make_line(char *buf, unsigned size, unsigned from, unsigned seq)
 	return size;
 }
 
-/* Each of the next few clients sends its M lines. */
+/*
+ * Client c sends its M lines.  With --inject-faults, account 1 sends
+ * these instead of its first five: line 1 left out, line 2 twice, line 4
+ * before line 3.
+ */
+static void
+send_lines(struct load *ld, struct client *c)
+{
+	static const unsigned faulty[] = { 0, 2, 2, 4, 3 };
+	char text[TEXT_MAX + 1];
+	unsigned k, seq, nfaulty = 0;
+	size_t len;
+
+	if (ld->inject && c->idx == 1)
+		nfaulty = sizeof(faulty) / sizeof(faulty[0]);
+	for (k = 0; k < ld->m; k++) {
+		seq = k < nfaulty ? faulty[k] : k;
+		len = make_line(text, ld->size, c->idx, seq);
+		/* A refusal is an error event, counted there. */
+		if (session_send_chat(c->s, c->room, text, len) == 0)
+			ld->sent++;
+	}
+}
+
+/* Each of the next few clients sends its lines. */
 static void
 send_some(struct load *ld)
 {
-	char text[TEXT_MAX + 1];
-	struct client *c;
-	unsigned k, seq;
-	size_t len;
+	unsigned k;
 
 	if (ld->next_sender == 0)
 		ld->t_first_send = session_clock_ms();
-	for (k = 0; k < SEND_BATCH && ld->next_sender < ld->n; k++) {
-		c = &ld->cl[ld->next_sender++];
-		for (seq = 0; seq < ld->m; seq++) {
-			len = make_line(text, ld->size, c->idx, seq);
-			/* A refusal is an error event, counted there. */
-			if (session_send_chat(c->s, c->room, text, len) == 0)
-				ld->sent++;
-		}
-	}
+	for (k = 0; k < SEND_BATCH && ld->next_sender < ld->n; k++)
+		send_lines(ld, &ld->cl[ld->next_sender++]);
 	progress(ld);
 	if (ld->next_sender == ld->n) {
 		ld->t_sent = session_clock_ms();
@@ -901,6 +920,7 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 		{ "parallel", required_argument, NULL, 'P' },
 		{ "login-every", required_argument, NULL, 'L' },
 		{ "abort-every", required_argument, NULL, 'A' },
+		{ "inject-faults", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -953,13 +973,16 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 		case 'A':
 			ld->abort_every = number(optarg, 0, 1000000);
 			break;
+		case 'F':
+			ld->inject = 1;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || *conf == NULL || ld->keydir == NULL ||
 	    ld->knowndir == NULL || *pwfile == NULL ||
-	    strlen(ld->prefix) > LOAD_PREFIX_MAX)
+	    strlen(ld->prefix) > LOAD_PREFIX_MAX || (ld->inject && ld->m < 5))
 		usage();
 }
 
