@@ -17,13 +17,14 @@
 #     LOAD_N=2000 MISSIVE_TEST_TIMEOUT=1800 MISSIVE_TEST_FILTER=09-load \
 #     tests/run.sh
 #
-# On 2 cores shared with other work (load average 4) it logged in 2,000
-# clients in 50 s and delivered all 360,000 lines 307 s after the first
-# send, nothing lost, duplicated or reordered; the first run also makes
-# 1,800 keys (about 15 s).  The single load process is the bottleneck: it
-# does the end-to-end crypto of all 2,000 clients, 18,000 sender-key
-# envelopes each way (an RSA private-key operation at both ends) and
-# 360,000 Ed25519 checks, while the server mostly relays.
+# On 2 cores shared with other work (load average 4 to 5), two runs
+# logged in 2,000 clients in 50 and 63 s and delivered all 360,000 lines
+# 307 and 229 s after the first send (1,200 and 1,600 a second), nothing
+# lost, duplicated or reordered; the first run also makes 1,800 keys
+# (about 15 s).  The single load process is the bottleneck: it does the
+# end-to-end crypto of all 2,000 clients, 18,000 sender-key envelopes
+# each way (an RSA private-key operation at both ends) and 360,000 Ed25519
+# checks, while the server used 27 s of CPU in all.
 #
 # LOAD_N, LOAD_M, LOAD_G change the clients, lines per client and room
 # size; the tool's own output is in var/test/09-load/load.out.

@@ -56,6 +56,7 @@ fds() { find "/proc/$SRV_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SRV_PID/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # Every connection the server accepted has been logged as closed.
+# shellcheck disable=SC2317 # called through wait_until
 settled() {
 	[ "$(grep -c ' info connect ' "$T/server.log")" = \
 		"$(grep -c ' info disconnect ' "$T/server.log")" ]

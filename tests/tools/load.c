@@ -660,6 +660,45 @@ problem_total(const struct load *ld)
 	return n;
 }
 
+/* Lines sender pos of c's room never brought to c; *first the first. */
+static unsigned
+missing(const struct load *ld, const struct client *c, unsigned pos,
+    unsigned *first)
+{
+	unsigned seq, n = 0;
+	size_t bit;
+
+	for (seq = 0; seq < ld->m; seq++) {
+		bit = (size_t)pos * ld->m + seq;
+		if (c->seen[bit / 8] & (1u << (bit % 8)))
+			continue;
+		if (n++ == 0)
+			*first = seq;
+	}
+	return n;
+}
+
+/* Say who missed what from whom, for the first few pairs. */
+static void
+print_missing(const struct load *ld)
+{
+	const struct client *c;
+	unsigned i, pos, n, first = 0, shown = 0;
+
+	for (i = 0; i < ld->n && shown < REPORT_MAX; i++) {
+		c = &ld->cl[i];
+		for (pos = 0; pos < c->gsize && shown < REPORT_MAX; pos++) {
+			if (c->first + pos == c->idx ||
+			    (n = missing(ld, c, pos, &first)) == 0)
+				continue;
+			printf(PROG ": %s is missing %u of the %u lines of "
+			    "account %u, the first being line %u\n", c->user,
+			    n, ld->m, c->first + pos, first);
+			shown++;
+		}
+	}
+}
+
 static int
 chat_report(const struct load *ld)
 {
@@ -683,6 +722,8 @@ chat_report(const struct load *ld)
 		printf(PROG ": sent in %.1f s; %llu of %llu expected deliveries"
 		    "%s\n", secs(ld->t_first_send, ld->t_sent), ld->distinct,
 		    ld->expected, ld->stalled ? " (gave up waiting)" : "");
+	if (ld->t_sent != 0 && lost > 0)
+		print_missing(ld);
 	print_problems(ld);
 	ok = ld->logged_in == ld->n && ld->t_sent != 0 && lost == 0 &&
 	    ld->duplicated == 0 && ld->reordered == 0 &&
