@@ -26,7 +26,7 @@
 #include "keydist/senderkey.h"
 #include "tests/fuzz/util.h"
 
-#define LINE_MAX_ 16384
+#define SEED_LINE_MAX 16384
 #define TS "2026-11-21T09:15:02.123Z"
 
 /* The flags of fuzz_client_frames.c. */
@@ -88,7 +88,7 @@ add_byte(struct buf *b, uint8_t v)
 static void __attribute__((format(printf, 2, 3)))
 line(struct buf *b, const char *fmt, ...)
 {
-	static char l[LINE_MAX_];
+	static char l[SEED_LINE_MAX];
 	va_list ap;
 	int n;
 
@@ -112,7 +112,7 @@ seed_buf(const char *fuzzer, const char *name, struct buf *b)
 static const char *
 b64(const uint8_t *bin, size_t len)
 {
-	static char s[B64_ENCODED_SIZE(LINE_MAX_)];
+	static char s[B64_ENCODED_SIZE(SEED_LINE_MAX)];
 
 	if (b64_encode(bin, len, s, sizeof(s), 1) < 0)
 		die("b64");
