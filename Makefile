@@ -9,13 +9,19 @@
 #                   FUZZERS_RUN="frame b64" for some), see tests/fuzz/README.md
 #   make lint       cppcheck and clang-tidy over every C file (.clang-tidy,
 #                   scripts/cppcheck.supp); fails on any finding
+#   make check-valgrind
+#                   build without sanitizers (VARIANT=debug) and run every
+#                   test with each program under valgrind memcheck; fails on
+#                   any memcheck error or leak (tests/valgrind/)
 #   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
 #   make clean      remove build products (not var/, which holds the demo's data)
 #
 # Quiet unless V=1.  VARIANT=san builds with AddressSanitizer and UBSan into
 # build/san/ (what `make check` uses); VARIANT=fuzz builds with clang, libFuzzer
-# coverage, ASan and UBSan into build/fuzz/ (make fuzzers); the default
-# VARIANT=release builds into build/release/ and bin/.
+# coverage, ASan and UBSan into build/fuzz/ (make fuzzers); VARIANT=debug builds
+# with debug info and no sanitizer into build/debug/ (what `make check-valgrind`
+# uses: ASan and valgrind do not mix); the default VARIANT=release builds into
+# build/release/ and bin/.
 
 PREFIX      ?= /usr/local
 BINDIR_INST ?= $(PREFIX)/bin
@@ -50,8 +56,11 @@ OUTBIN := $(BUILD)/bin
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 SANLDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),debug)
+OUTBIN := $(BUILD)/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer
 else
-$(error VARIANT must be release, san or fuzz)
+$(error VARIANT must be release, san, fuzz or debug)
 endif
 
 WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wpointer-arith \
@@ -94,7 +103,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all demo check tests deps clean install lint
+.PHONY: all demo check check-valgrind tests deps clean install lint
 all: $(PROGRAMS)
 
 tests: $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS)
@@ -206,6 +215,12 @@ check: deps
 		MISSIVE_TOOLS=$(CURDIR)/build/san/tests/tools \
 		MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz \
 		tests/run.sh
+
+# Every test again, each program under valgrind memcheck (tests/valgrind/
+# run.sh): one more counted TAP line per test file for its processes' logs.
+check-valgrind: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=debug tests
+	$(Q)tests/valgrind/run.sh $(CURDIR)/build/debug
 
 install: all
 	install -d $(DESTDIR)$(BINDIR_INST) $(DESTDIR)$(SYSCONFDIR) \

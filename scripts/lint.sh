@@ -97,6 +97,7 @@ else
 	rm -rf "$OUT/tidy"
 	mkdir -p "$OUT/tidy"
 	export CLANG_TIDY OUT db
+	# shellcheck disable=SC2016 # expanded by sh, per file
 	printf '%s\n' "${files[@]}" | xargs -P "$JOBS" -I{} sh -c '
 		log="$OUT/tidy/$(printf %s "$1" | tr / _).log"
 		"$CLANG_TIDY" -p "$(dirname "$db")" --quiet "$1" >"$log" 2>&1 ||

@@ -5,6 +5,11 @@
 #   MISSIVE_UNIT=dir  cmocka unit test binaries test_* (default <repo>/build/san/tests)
 #   MISSIVE_TEST_FILTER=text   run only test files whose name contains text
 #   MISSIVE_TEST_TIMEOUT=secs  per test file (default 600; 0 = no limit)
+#   MISSIVE_VALGRIND=dir  programs run under valgrind (tests/valgrind/run.sh,
+#                         `make check-valgrind`): each test file's processes
+#                         log to dir/<file>/ (MISSIVE_VALGRIND_LOGDIR), and
+#                         tests/valgrind/check-logs.sh adds one result per
+#                         file for those logs
 #
 # Runs each executable $MISSIVE_UNIT/test_* (with CMOCKA_MESSAGE_OUTPUT=TAP),
 # then each tests/integration/NN-*.sh (sorted) with bash, from the repo root.
@@ -23,6 +28,7 @@ export MISSIVE_UNIT=${MISSIVE_UNIT:-$REPO/build/san/tests}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FILTER=${MISSIVE_TEST_FILTER:-}
+VALGRIND=${MISSIVE_VALGRIND:-}
 TIMEOUT=${MISSIVE_TEST_TIMEOUT:-600}
 LOGDIR=$REPO/var/test/logs
 
@@ -63,6 +69,11 @@ run_one() {
 	shift
 	files_run=$((files_run + 1))
 	printf '=== %s\n' "$name"
+	if [ -n "$VALGRIND" ]; then
+		export MISSIVE_VALGRIND_LOGDIR=$VALGRIND/$name
+		rm -rf "$MISSIVE_VALGRIND_LOGDIR"
+		mkdir -p "$MISSIVE_VALGRIND_LOGDIR"
+	fi
 	# timeout puts the test in a process group of its own: when time is up
 	# the whole group gets SIGTERM (the test's cleanup trap runs), SIGKILL
 	# 30 s later.  `interrupted` does the same on Ctrl-C; that is why the
@@ -115,6 +126,22 @@ run_one() {
 	elif [ "$has_plan" -eq 1 ] && [ $((n_ok + n_notok)) -ne "$planned" ]; then
 		failed=$((failed + 1))
 		failures+=("$name: planned $planned tests, ran $((n_ok + n_notok))")
+	fi
+	# Under valgrind: one more result, for this file's processes' logs.
+	if [ -n "$VALGRIND" ]; then
+		local vout vrc=0
+		vout=$("$REPO/tests/valgrind/check-logs.sh" \
+			"$MISSIVE_VALGRIND_LOGDIR" "$name") || vrc=$?
+		printf '%s\n' "$vout" | tee -a "$log" | sed "s|^|[$name] |"
+		if [ "$vrc" -eq 0 ]; then
+			n_ok=$((n_ok + 1))
+			passed=$((passed + 1))
+		else
+			n_notok=$((n_notok + 1))
+			failed=$((failed + 1))
+			desc=${vout%%$'\n'*}
+			failures+=("$name: ${desc#not ok - }")
+		fi
 	fi
 	printf '=== %s: %d passed, %d failed, exit status %d\n\n' "$name" "$n_ok" "$n_notok" "$rc"
 }

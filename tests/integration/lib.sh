@@ -22,7 +22,11 @@
 #   expect_match DESC TEXT REGEX         ok if a line of TEXT matches (grep -E)
 #   expect_contains DESC TEXT STRING     ok if TEXT contains STRING (no regex)
 #   wait_until SECS CMD...               poll CMD (every 0.1 s) until it succeeds;
-#                                        returns 1 after SECS seconds
+#                                        returns 1 after SECS seconds (times
+#                                        $MISSIVE_TIME_FACTOR, default 1: under
+#                                        valgrind everything is slower)
+#   scaled SECS                          print SECS times $MISSIVE_TIME_FACTOR,
+#                                        for a timeout the program must allow
 #   db_start                             private MariaDB in $T/var (stopped at exit);
 #                                        sets DB_SOCKET, DB_SERVER_PASSFILE, DB_ADMIN_PASSFILE;
 #                                        exports MISSIVE_VAR and the MISSIVE_DB_* of db.sh env
@@ -115,9 +119,13 @@ wait_until() {
 	shift
 	until "$@" >/dev/null 2>&1; do
 		i=$((i + 1))
-		[ "$i" -le $((secs * 10)) ] || return 1
+		[ "$i" -le $((secs * 10 * ${MISSIVE_TIME_FACTOR:-1})) ] || return 1
 		sleep 0.1
 	done
+}
+
+scaled() {
+	echo $(($1 * ${MISSIVE_TIME_FACTOR:-1}))
 }
 
 db_start() {
