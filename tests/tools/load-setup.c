@@ -69,7 +69,7 @@ struct pool {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [-c server.conf] -k KEYDIR -n N "
+	(void)fprintf(stderr, "usage: " PROG " [-c server.conf] -k KEYDIR -n N "
 	    "[-u PREFIX] [--argon2 min|default] --password-file F\n");
 	exit(2);
 }
@@ -197,7 +197,8 @@ pool_make(struct pool *pl, size_t nkeys)
 		k++;
 	pl->j = 1;
 	if ((pl->ctx = BN_CTX_new()) == NULL ||
-	    (pl->prime = calloc(k, sizeof(*pl->prime))) == NULL)
+	    /* An array of BIGNUM pointers. */
+	    (pl->prime = calloc(k, sizeof(*pl->prime))) == NULL) /* NOLINT(bugprone-sizeof-expression) */
 		return E_NOMEM;
 	for (i = 0; i < k; i++) {
 		if ((pl->prime[i] = BN_new()) == NULL)
@@ -257,7 +258,7 @@ ensure_keys(const char *dir, unsigned n, unsigned *made)
 
 	*made = 0;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
+		(void)fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
 		return E_IO;
 	}
 	for (i = 1; i <= n; i++) {
@@ -269,7 +270,7 @@ ensure_keys(const char *dir, unsigned n, unsigned *made)
 	if (missing == 0)
 		return 0;
 	if ((r = pool_make(&pl, missing)) != 0) {
-		fprintf(stderr, PROG ": primes: %s\n", err_str(r));
+		(void)fprintf(stderr, PROG ": primes: %s\n", err_str(r));
 		pool_free(&pl);
 		return r;
 	}
@@ -282,7 +283,7 @@ ensure_keys(const char *dir, unsigned n, unsigned *made)
 			EVP_PKEY_free(key);
 		}
 		if (r != 0)
-			fprintf(stderr, PROG ": key %s: %s\n", path,
+			(void)fprintf(stderr, PROG ": key %s: %s\n", path,
 			    err_str(r));
 		else
 			(*made)++;
@@ -300,7 +301,7 @@ hash_password(const char *file, int minimal, char phc[PASSWD_PHC_MAX])
 	int r;
 
 	if ((r = secret_read_file(file, &pw)) != 0) {
-		fprintf(stderr, PROG ": password file %s: %s\n", file,
+		(void)fprintf(stderr, PROG ": password file %s: %s\n", file,
 		    err_str(r));
 		return r;
 	}
@@ -315,7 +316,7 @@ hash_password(const char *file, int minimal, char phc[PASSWD_PHC_MAX])
 	}
 	secret_free(pw);
 	if (r != 0)
-		fprintf(stderr, PROG ": hashing the password: %s\n",
+		(void)fprintf(stderr, PROG ": hashing the password: %s\n",
 		    err_str(r));
 	return r;
 }
@@ -334,14 +335,14 @@ add_one(struct db *db, const char *dir, const char *prefix, unsigned i,
 		return E_TOO_LONG;
 	(void)snprintf(nick, sizeof(nick), "Load %u", i);
 	if ((r = kd_key_read_private(path, &key)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
 		return r;
 	}
 	if ((r = accounts_add(db, user, nick, phc)) == 0)
 		r = accounts_enroll_key(db, user, "load", key);
 	EVP_PKEY_free(key);
 	if (r != 0)
-		fprintf(stderr, PROG ": account %s: %s\n", user, r == E_EXISTS ?
+		(void)fprintf(stderr, PROG ": account %s: %s\n", user, r == E_EXISTS ?
 		    "it exists, or its key is enrolled for another account "
 		    "(use a fresh database)" : db_error(db));
 	return r;
@@ -360,11 +361,11 @@ add_accounts(const char *conf, const char *dir, const char *prefix,
 		return E_DB;
 	/* One commit, not one per row: 2 x N log flushes would dominate. */
 	if ((r = db_exec(db, "START TRANSACTION", NULL, 0, NULL)) != 0)
-		fprintf(stderr, PROG ": %s\n", db_error(db));
+		(void)fprintf(stderr, PROG ": %s\n", db_error(db));
 	for (i = 1; i <= n && r == 0; i++)
 		r = add_one(db, dir, prefix, i, phc);
 	if (r == 0 && (r = db_exec(db, "COMMIT", NULL, 0, NULL)) != 0)
-		fprintf(stderr, PROG ": commit: %s\n", db_error(db));
+		(void)fprintf(stderr, PROG ": commit: %s\n", db_error(db));
 	/* Without a commit, closing the connection rolls back. */
 	db_close(db);
 	server_config_free(&cfg);

@@ -53,6 +53,7 @@
  * from the server or the client core, an unreadable message); 1
  * otherwise; 2 usage.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -169,7 +170,7 @@ struct load {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr,
+	(void)fprintf(stderr,
 	    "usage: " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
 	    "[-u PREFIX] [-n N]\n"
 	    "            [-m M] [-g G] [-s SIZE] [--ramp R] "
@@ -195,11 +196,11 @@ problem(struct client *c, enum problem kind, const char *fmt, ...)
 
 	if (c->ld->problems[kind]++ >= REPORT_MAX)
 		return;
-	fprintf(stderr, PROG ": %s: ", c->user);
+	(void)fprintf(stderr, PROG ": %s: ", c->user);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	(void)fputc('\n', stderr);
 }
 
 static const char *
@@ -225,10 +226,21 @@ check_ready(struct client *c)
 static int
 parse_line(const char *text, unsigned *from, unsigned *seq)
 {
-	int used = 0;
+	unsigned long a, b;
+	char *end;
 
-	if (sscanf(text, "load %u %u%n", from, seq, &used) != 2 || used == 0)
+	if (strncmp(text, "load ", 5) != 0 || !isdigit((unsigned char)text[5]))
 		return -1;
+	errno = 0;
+	a = strtoul(text + 5, &end, 10);
+	if (errno != 0 || a > UINT_MAX || end[0] != ' ' ||
+	    !isdigit((unsigned char)end[1]))
+		return -1;
+	b = strtoul(end + 1, &end, 10);
+	if (errno != 0 || b > UINT_MAX)
+		return -1;
+	*from = (unsigned)a;
+	*seq = (unsigned)b;
 	return 0;
 }
 
@@ -411,14 +423,14 @@ client_new(struct load *ld, struct client *c, unsigned idx)
 	if (load_user(c->user, sizeof(c->user), ld->prefix, idx) != 0 ||
 	    (size_t)snprintf(known, sizeof(known), "%s/%s", ld->knowndir,
 	    c->user) >= sizeof(known)) {
-		fprintf(stderr, PROG ": account %u: name too long\n", idx);
+		(void)fprintf(stderr, PROG ": account %u: name too long\n", idx);
 		return E_TOO_LONG;
 	}
 	cfg.user = c->user;
 	cfg.known_keys = known;
 	if ((r = session_new(&cfg, ld->keys[idx - 1], ld->server_key,
 	    ld->password, on_event, c, &c->s, err, sizeof(err))) != 0)
-		fprintf(stderr, PROG ": %s: %s\n", c->user, err[0] != '\0' ?
+		(void)fprintf(stderr, PROG ": %s: %s\n", c->user, err[0] != '\0' ?
 		    err : err_str(r));
 	return r;
 }
@@ -445,7 +457,7 @@ pump(struct load *ld)
 			timeout = t;
 	}
 	if (poll(ld->pfd, (nfds_t)n, (int)timeout) < 0 && errno != EINTR) {
-		fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
+		(void)fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 		return -1;
 	}
 	now = session_clock_ms();
@@ -745,7 +757,7 @@ chat_run(struct load *ld)
 
 	if ((r = chat_setup(ld)) != 0) {
 		if (r == E_NOMEM)
-			fprintf(stderr, PROG ": %s\n", err_str(r));
+			(void)fprintf(stderr, PROG ": %s\n", err_str(r));
 		return 1;
 	}
 	ld->t0 = session_clock_ms();
@@ -822,7 +834,7 @@ cycle_run(struct load *ld)
 			break;
 		now = session_clock_ms();
 		if (now - ld->progress_ms > (int64_t)ld->timeout_s * 1000) {
-			fprintf(stderr, PROG ": nothing happened for %u s\n",
+			(void)fprintf(stderr, PROG ": nothing happened for %u s\n",
 			    ld->timeout_s);
 			return 1;
 		}
@@ -864,7 +876,7 @@ raise_nofile(size_t want)
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
 	    want : rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		fprintf(stderr, PROG ": cannot raise the fd limit to %zu: %s\n",
+		(void)fprintf(stderr, PROG ": cannot raise the fd limit to %zu: %s\n",
 		    want, strerror(errno));
 }
 
@@ -877,36 +889,37 @@ load_inputs(struct load *ld, const char *conf, const char *pwfile)
 	int r;
 
 	if (client_config_load(conf, &ld->tmpl, err, sizeof(err)) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		(void)fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
 	if ((r = secret_read_file(pwfile, &ld->password)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", pwfile, err_str(r));
+		(void)fprintf(stderr, PROG ": %s: %s\n", pwfile, err_str(r));
 		return -1;
 	}
 	if ((r = kd_key_read_public(ld->tmpl.server_key,
 	    &ld->server_key)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", ld->tmpl.server_key,
+		(void)fprintf(stderr, PROG ": %s: %s\n", ld->tmpl.server_key,
 		    err_str(r));
 		return -1;
 	}
 	if (mkdir(ld->knowndir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, PROG ": %s: %s\n", ld->knowndir,
+		(void)fprintf(stderr, PROG ": %s: %s\n", ld->knowndir,
 		    strerror(errno));
 		return -1;
 	}
-	if ((ld->keys = calloc(ld->n, sizeof(*ld->keys))) == NULL) {
-		fprintf(stderr, PROG ": %s\n", err_str(E_NOMEM));
+	/* An array of key pointers. */
+	if ((ld->keys = calloc(ld->n, sizeof(*ld->keys))) == NULL) { /* NOLINT(bugprone-sizeof-expression) */
+		(void)fprintf(stderr, PROG ": %s\n", err_str(E_NOMEM));
 		return -1;
 	}
 	for (i = 0; i < ld->n; i++) {
 		if (load_key_path(path, sizeof(path), ld->keydir, i + 1) != 0) {
-			fprintf(stderr, PROG ": %s: path too long\n",
+			(void)fprintf(stderr, PROG ": %s: path too long\n",
 			    ld->keydir);
 			return -1;
 		}
 		if ((r = kd_key_read_private(path, &ld->keys[i])) != 0) {
-			fprintf(stderr, PROG ": %s: %s (load-setup makes it)\n",
+			(void)fprintf(stderr, PROG ": %s: %s (load-setup makes it)\n",
 			    path, err_str(r));
 			return -1;
 		}
@@ -921,7 +934,7 @@ alloc_slots(struct load *ld)
 	if ((ld->cl = calloc(ld->nslots, sizeof(*ld->cl))) == NULL ||
 	    (ld->pfd = calloc(ld->nslots, sizeof(*ld->pfd))) == NULL ||
 	    (ld->who = calloc(ld->nslots, sizeof(*ld->who))) == NULL) {
-		fprintf(stderr, PROG ": %s\n", err_str(E_NOMEM));
+		(void)fprintf(stderr, PROG ": %s\n", err_str(E_NOMEM));
 		return -1;
 	}
 	raise_nofile(ld->nslots + 64);
