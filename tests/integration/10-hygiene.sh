@@ -27,13 +27,23 @@
 # and with 30 frames their store alone grows by about 1 MiB per 5,000
 # cycles).  Leak detection stays on: the server must exit without a
 # report.
+#
+# Under valgrind (make check-valgrind) memcheck is the leak check, the
+# server's RSS is valgrind's own (shadow memory included) and a cycle costs
+# about 50 times more: 1,000 cycles after a warm-up of 100, the open fds
+# compared, the RSS not.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
 TOOLS=${MISSIVE_TOOLS:-$REPO/build/san/tests/tools}
 KEYS=${MISSIVE_LOAD_KEYS:-$REPO/var/load-keys}
-CYCLES=${HYGIENE_CYCLES:-10000}
-WARMUP=${HYGIENE_WARMUP:-1000}
+if [ -n "${MISSIVE_VALGRIND:-}" ]; then
+	CYCLES=${HYGIENE_CYCLES:-1000}
+	WARMUP=${HYGIENE_WARMUP:-100}
+else
+	CYCLES=${HYGIENE_CYCLES:-10000}
+	WARMUP=${HYGIENE_WARMUP:-1000}
+fi
 LOGIN_EVERY=10
 ABORT_EVERY=20
 PARALLEL=50
@@ -90,7 +100,9 @@ printf '# fds %d -> %d, rss %s MiB -> %s MiB after %d cycles\n' "$fd0" "$fd1" \
 	"$(mib "$rss0")" "$(mib "$rss1")" "$CYCLES"
 expect_eq "open fds back to the baseline ($fd0)" "$fd1" "$fd0"
 slack=$((rss0 / 20 > 2048 ? rss0 / 20 : 2048))
-if [ "$rss1" -le $((rss0 + slack)) ]; then
+if [ -n "${MISSIVE_VALGRIND:-}" ]; then
+	echo "# RSS not compared under valgrind (it is valgrind's own)"
+elif [ "$rss1" -le $((rss0 + slack)) ]; then
 	ok "RSS back to the baseline ($(printf '%+d' $((rss1 - rss0))) KiB, at most +$slack)"
 else
 	not_ok "RSS back to the baseline" "baseline $rss0 KiB, now $rss1 KiB (allowed +$slack)"
