@@ -228,24 +228,40 @@ send_now(struct session *s, struct e2e_conv *cv,
 	return 0;
 }
 
-/* Send the lines waiting in cv, in order. */
+/*
+ * Send the lines waiting in the conversation called name, in order.  Each
+ * line leaves the queue before it is sent (into cv->unconfirmed, or
+ * refused with an error event), and the conversation is looked up again
+ * for the next one: an event callback may leave it, and a lost connection
+ * puts the unconfirmed lines back in front of the queue.
+ */
 static void
-flush_pending(struct session *s, struct e2e_conv *cv)
+flush_pending(struct session *s, const char *name)
 {
 	unsigned gen = s->gen;
+	struct e2e_conv *cv;
+	struct buf line = BUF_INIT;
 	const uint8_t *mid;
 	const char *text;
 	uint32_t len;
 	size_t size;
 
-	while (cv->npending > 0 && s->gen == gen && s->state == ST_OPEN) {
+	while (s->gen == gen && s->state == ST_OPEN &&
+	    (cv = e2e_conv(&s->e2e, name, 0)) != NULL && cv->npending > 0) {
 		size = get_line(buf_data(&cv->pending), &mid, &text, &len);
-		(void)send_now(s, cv, mid, text, len);
+		buf_truncate(&line, 0);
+		if (buf_append(&line, buf_data(&cv->pending), size) != 0) {
+			(void)cs_refuse(s, E_NOMEM, "not sent to %s: %s", name,
+			    err_str(E_NOMEM));
+			break;
+		}
 		buf_consume(&cv->pending, size);
-		cv->npending--;
+		if (--cv->npending == 0)
+			buf_free(&cv->pending);
+		(void)get_line(buf_data(&line), &mid, &text, &len);
+		(void)send_now(s, cv, mid, text, len);
 	}
-	if (cv->npending == 0)
-		buf_free(&cv->pending);
+	buf_free(&line);
 }
 
 /* Forget the lines waiting in cv, saying so; returns how many. */
@@ -429,6 +445,7 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_JOINED, .room = f[0] };
 	struct e2e_conv *cv;
+	unsigned gen = s->gen;
 
 	(void)n;
 	if (cs_parse_count(f[1], &ev.count) != 0 ||
@@ -443,16 +460,20 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 	if (cv->name[0] != '@') {
 		cv->member = 1;
 		cs_emit(s, &ev);
-		flush_pending(s, cv);
+		/* The callback may have lost the connection (and with it f). */
+		if (s->gen != gen)
+			return;
+		flush_pending(s, f[0]);
 	} else {
+		/* Ask again next time: the other side's devices may change. */
+		cv->ready = 0;
 		if (!e2e_has_user(cv, cv->name + 1))
 			(void)drop_pending(s, cv, "that user is not online");
 		else
-			flush_pending(s, cv);
-		/* Ask again next time: the other side's devices may change. */
-		cv->ready = 0;
+			flush_pending(s, f[0]);
 	}
-	cs_quit_if_drained(s);
+	if (s->gen == gen)
+		cs_quit_if_drained(s);
 }
 
 /* 1003: JOIN|room|user|nickname|fp|spki or LEAVE|room|user|nickname|fp|
@@ -463,6 +484,7 @@ cs_on_presence(struct session *s, char **f, size_t n)
 	struct session_event ev = { .room = f[1], .user = f[2],
 	    .nickname = f[3], .fingerprint = f[4] };
 	struct e2e_conv *cv;
+	unsigned gen = s->gen;
 	int r;
 
 	(void)n;
@@ -477,6 +499,9 @@ cs_on_presence(struct session *s, char **f, size_t n)
 			return;
 		}
 		check_peer(s, f[2], f[4]);
+		/* Its callback may have lost the connection, and f with it. */
+		if (s->gen != gen)
+			return;
 	} else if (strcmp(f[0], "LEAVE") == 0) {
 		ev.kind = SESSION_EV_LEAVE;
 		ev.code = f[5];
@@ -593,9 +618,11 @@ cs_on_sender_key(struct session *s, char **f, size_t n)
 	}
 	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
 		return;
-	check_peer(s, f[1], f[3]);
+	/* Pin or check the key last: its event's callback may drop cv. */
 	if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
 		unreadable(s, conv, f[1], r, "sender key");
+	else
+		check_peer(s, f[1], f[3]);
 }
 
 /* 1016: room, members. */

@@ -136,6 +136,11 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_KEY_PINNED:
 		FUZZ_CHECK(ev->user != NULL && ev->fingerprint != NULL);
+		if (reenter) {
+			/* May lose the connection, then forget the room. */
+			(void)session_send_chat(s, "lobby", "hi", 2);
+			(void)session_leave(s, "lobby");
+		}
 		break;
 	case SESSION_EV_KEY_CHANGED:
 		FUZZ_CHECK(ev->user != NULL && ev->fingerprint != NULL &&
