@@ -663,7 +663,7 @@ integrity_run(const char *password, const char *payload, size_t offset,
 {
 	struct buf wire = BUF_INIT;
 	struct peer p;
-	size_t login_len;
+	size_t login_len = 0;
 	int pong = 0;
 
 	peer_open(&p, &cfg, own_key);
