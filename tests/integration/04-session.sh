@@ -13,8 +13,11 @@
 TOOLS=${MISSIVE_TOOLS:-$REPO/build/san/tests/tools}
 PORT=27404
 PROXY_PORT=27414
-server_setup "$PORT" 'limits: { keepalive_interval = 1; idle_timeout = 3; };
-login: { fail_delay_ms = 100; lock_after = 4; lock_seconds = 3; };'
+# A short keepalive makes the silent-peer test quick; under valgrind
+# (MISSIVE_TIME_FACTOR) a client busy decrypting the longest line on a
+# loaded machine can take longer than 3 s to answer a ping.
+server_setup "$PORT" "limits: { keepalive_interval = $(scaled 1); idle_timeout = $(scaled 3); };
+login: { fail_delay_ms = 100; lock_after = 4; lock_seconds = 3; };"
 
 # Capture the loopback traffic of the whole session (if tshark is here).
 CAPTURE=0
