@@ -32,6 +32,16 @@ malformed(struct session *s, unsigned op)
 }
 
 int64_t
+cs_wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 cs_parse_time(const char *t)
 {
 	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
@@ -119,6 +129,7 @@ on_login(struct session *s, char **f, size_t n)
 		s->queued = 0;
 	}
 	ev.nickname = f[1];
+	(void)snprintf(s->nick, sizeof(s->nick), "%s", f[1]);
 	cs_emit(s, &ev);
 	if (s->gen != gen || s->state != ST_OPEN)
 		return;

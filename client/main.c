@@ -366,6 +366,7 @@ on_event(void *arg, const struct session_event *ev)
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
+	case SESSION_EV_SENT:
 	case SESSION_EV_DONE:
 		break;
 	case SESSION_EV_FATAL:

@@ -83,6 +83,7 @@ struct session {
 	char *host;
 	char port[8];
 	char *user;
+	char nick[NAME_NICK_MAX + 1]; /* ours, from the last login (net) */
 	char *password;               /* kept for logging in again; wiped */
 	size_t password_len;
 	size_t max_frame;
@@ -238,6 +239,9 @@ int cs_parse_count(const char *t, long long *v);
 
 /* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
 int64_t cs_parse_time(const char *t);
+
+/* Milliseconds since the Unix epoch, of CLOCK_REALTIME. */
+int64_t cs_wall_ms(void);
 
 /*
  * Handle one frame (without its LF; f[len] is the LF and may be
