@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "client/e2e.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/text.h"
 #include "keydist/hkdf.h"
@@ -37,7 +38,6 @@
 #define HEAD_FIXED (MAGIC_LEN + 3 * 4 + SALT_LEN + 1)
 #define EXPORT_FORMAT "missive-history"
 #define EXPORT_VERSION 1
-#define TIME_LEN 24             /* "2024-05-01T12:00:00.000Z" */
 
 /* Bounds on the Argon2id cost a file may ask for (a hostile file must
    not make us allocate gigabytes). */
@@ -192,9 +192,11 @@ grow(struct history *h)
 	if (h->n >= HISTORY_MAX_RECORDS)
 		return E_TOO_LONG;
 	cap = h->cap == 0 ? 64 : h->cap * 2;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((t = reallocarray(h->byt, cap, sizeof(*t))) == NULL)
 		return E_NOMEM;
 	h->byt = t;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((i = reallocarray(h->byid, cap, sizeof(*i))) == NULL)
 		return E_NOMEM;
 	h->byid = i;
@@ -206,6 +208,7 @@ static void
 insert_at(struct history_record **v, size_t n, size_t at,
     struct history_record *r)
 {
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	memmove(v + at + 1, v + at, (n - at) * sizeof(*v));
 	v[at] = r;
 }
@@ -213,6 +216,7 @@ insert_at(struct history_record **v, size_t n, size_t at,
 static void
 remove_at(struct history_record **v, size_t n, size_t at)
 {
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	memmove(v + at, v + at + 1, (n - at - 1) * sizeof(*v));
 }
 
@@ -348,53 +352,13 @@ unhex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
-/* "2024-05-01T12:00:00.000Z" (UTC). */
-static int
-time_format(int64_t ms, char out[TIME_LEN + 1])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms < 0 || gmtime_r(&secs, &tm) == NULL ||
-	    strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-		return -1;
-	(void)snprintf(out + 19, TIME_LEN + 1 - 19, ".%03dZ",
-	    (int)(ms % 1000));
-	return 0;
-}
-
-/* The inverse of time_format(); only its exact output is accepted. */
-static int
-time_parse(const char *s, int64_t *ms)
-{
-	char again[TIME_LEN + 1];
-	struct tm tm;
-	int frac, used = 0;
-	time_t secs;
-
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != TIME_LEN ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-	    &frac, &used) != 7 || used != TIME_LEN)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	if ((secs = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*ms = (int64_t)secs * 1000 + frac;
-	if (time_format(*ms, again) != 0 || strcmp(again, s) != 0)
-		return -1;
-	return 0;
-}
-
 static json_t *
 record_json(const struct history_record *r)
 {
-	char id[2 * HISTORY_ID_LEN + 1], t[TIME_LEN + 1];
+	char id[2 * HISTORY_ID_LEN + 1], t[CLOCK_ISO_SIZE];
 
 	hex(r->id, HISTORY_ID_LEN, id);
-	if (time_format(r->time_ms, t) != 0)
+	if (clock_format_iso(r->time_ms, t) != 0)
 		return NULL;
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}",
 	    "id", id, "conv", r->conv, "sender", r->sender,
@@ -433,7 +397,7 @@ record_parse(json_t *o, struct history_record *r)
 	    "time", &t, "text", &r->text, "verified", &r->verified,
 	    "outgoing", &r->outgoing) != 0 ||
 	    unhex(id, r->id, HISTORY_ID_LEN) != 0 ||
-	    time_parse(t, &r->time_ms) != 0 || !record_ok(r))
+	    (r->time_ms = clock_parse_iso(t)) < 0 || !record_ok(r))
 		return E_MALFORMED;
 	return 0;
 }
@@ -463,6 +427,7 @@ records_merge(struct history *h, json_t *a, struct history_record ***fresh,
 			return E_MALFORMED;
 		}
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((list = calloc(json_array_size(a) + 1, sizeof(*list))) == NULL)
 		return E_NOMEM;
 	*fresh = list;
@@ -1022,7 +987,6 @@ import_check(const struct history *h, json_t *doc, json_t **msgs,
 	json_int_t version;
 	int t, m, p;
 	json_error_t je;
-	int r;
 
 	if (json_unpack_ex(doc, &je, JSON_STRICT,
 	    "{s:s, s:I, s:s, s:{s:s, s:i, s:i, s:i}, s:o, s:s}",
@@ -1052,7 +1016,7 @@ import_check(const struct history *h, json_t *doc, json_t **msgs,
 		return E_MALFORMED;
 	}
 	if (json_object_del(doc, "mac") != 0 ||
-	    (r = export_mac(h, doc, mac)) != 0) {
+	    export_mac(h, doc, mac) != 0) {
 		say(err, errlen, "%s: %s", path, err_str(E_NOMEM));
 		return E_NOMEM;
 	}

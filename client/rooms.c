@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "client/session_int.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/random.h"
 
@@ -336,7 +337,7 @@ confirm_first(struct session *s, struct e2e_conv *cv)
 	ev.room = conv;
 	ev.text = copy;
 	ev.mid = mid;
-	ev.time_ms = cs_wall_ms();
+	ev.time_ms = clock_wall_ms();
 	cs_emit(s, &ev);
 	OPENSSL_clear_free(copy, (size_t)len + 1);
 }
@@ -591,7 +592,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 
 	(void)n;
 	conv = conv_for_us(s, f[3], f[1], buf);
-	if ((ev.time_ms = cs_parse_time(f[4])) < 0 ||
+	if ((ev.time_ms = clock_parse_iso(f[4])) < 0 ||
 	    !e2e_conv_name_ok(conv)) {
 		server_broke(s, OP_DELIVERY);
 		return;

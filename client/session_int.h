@@ -237,12 +237,6 @@ void cs_quit_if_drained(struct session *s);
 /* A decimal count field: 0 and *v, or -1. */
 int cs_parse_count(const char *t, long long *v);
 
-/* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
-int64_t cs_parse_time(const char *t);
-
-/* Milliseconds since the Unix epoch, of CLOCK_REALTIME. */
-int64_t cs_wall_ms(void);
-
 /*
  * Handle one frame (without its LF; f[len] is the LF and may be
  * overwritten) from the server in LOGIN, OPEN or QUIT (client/frames.c).

@@ -9,7 +9,9 @@
  * unread counts), the messages (with the member list on the right in a
  * room when the terminal is wide enough), the status line, the input line.
  */
-/* wcwidth(), and ncurses' wide-character functions. */
+/* A feature test macro (not ours to name): wcwidth(), and ncurses' wide
+   characters. */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #define _XOPEN_SOURCE 700
 #define NCURSES_WIDECHAR 1
 

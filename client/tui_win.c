@@ -153,16 +153,16 @@ tui_win_open(struct tui *t, const char *conv)
 
 	if ((w = tui_win_find(t, conv, NULL)) != NULL)
 		return w;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
+	if ((v = reallocarray(t->win, t->nwin + 1, sizeof(*v))) == NULL)
+		return NULL;
+	t->win = v;
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->lines = calloc(TUI_SCROLLBACK, sizeof(*w->lines))) == NULL ||
-	    (v = reallocarray(t->win, t->nwin + 1, sizeof(*v))) == NULL) {
-		if (w != NULL)
-			free(w->lines);
+	    (w->lines = calloc(TUI_SCROLLBACK, sizeof(*w->lines))) == NULL) {
 		free(w);
 		return NULL;
 	}
 	(void)snprintf(w->name, sizeof(w->name), "%s", conv);
-	t->win = v;
 	t->win[t->nwin++] = w;
 	win_history(t, w);
 	t->redraw = 1;
@@ -184,11 +184,13 @@ win_free(struct tui_win *w)
 void
 tui_win_close(struct tui *t, size_t idx)
 {
+	size_t after = t->nwin - idx - 1;
+
 	if (idx == 0 || idx >= t->nwin)
 		return;
 	win_free(t->win[idx]);
-	memmove(t->win + idx, t->win + idx + 1,
-	    (t->nwin - idx - 1) * sizeof(*t->win));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
+	memmove(t->win + idx, t->win + idx + 1, after * sizeof(*t->win));
 	t->nwin--;
 	if (t->cur >= idx && t->cur > 0)
 		t->cur--;
