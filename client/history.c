@@ -24,6 +24,7 @@
 #include "client/e2e.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/text.h"
 #include "keydist/hkdf.h"
 #include "keydist/random.h"
@@ -556,79 +557,24 @@ read_all(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static int
-write_fd(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory of path, so that a rename is durable. */
-static int
-sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	int fd, r;
-
-	if (slash == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path +
-	    (slash == path)), path) >= (int)sizeof(dir))
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	r = fsync(fd);
-	(void)close(fd);
-	return r;
-}
-
-/* Replace path with data: temporary file (0600), fsync, rename. */
+/* Replace path with data (common/file.h), through path.tmp. */
 static int
 write_atomic(const char *path, const void *data, size_t len, char *err,
     size_t errlen)
 {
 	char tmp[4096];
-	int fd, saved;
+	int r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		say(err, errlen, "%s: path too long", path);
 		return E_IO;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		say(err, errlen, "%s: %s", tmp, strerror(errno));
-		return E_IO;
-	}
-	if (write_fd(fd, data, len) != 0 || fsync(fd) != 0) {
-		saved = errno;
-		(void)close(fd);
-		(void)unlink(tmp);
-		say(err, errlen, "%s: %s", tmp, strerror(saved));
-		return E_IO;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		saved = errno;
-		(void)unlink(tmp);
-		say(err, errlen, "%s: %s", path, strerror(saved));
-		return E_IO;
-	}
-	if (sync_dir(path) != 0) {
-		say(err, errlen, "%s: sync of its directory: %s", path,
-		    strerror(errno));
-		return E_IO;
-	}
-	return 0;
+	/* FILE_UNSYNCED: written, only the rename may not last a crash. */
+	if ((r = file_replace(path, tmp, data, len)) == FILE_UNSYNCED)
+		return 0;
+	if (r != 0)
+		say(err, errlen, "%s: %s", path, strerror(errno));
+	return r;
 }
 
 static void

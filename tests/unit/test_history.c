@@ -20,6 +20,8 @@
 #include "client/history.h"
 #include "common/err.h"
 
+#include "tests/unit/util.h"
+
 struct fx {
 	char dir[PATH_MAX];
 	char file[PATH_MAX + 16];     /* the history */
@@ -169,16 +171,6 @@ contains(const char *p, size_t len, const char *needle, size_t n)
 }
 
 static void
-spit(const char *path, const char *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
 test_order_and_duplicates(void **state)
 {
 	struct fx *fx = *state;
@@ -284,16 +276,16 @@ test_file_refused(void **state)
 	raw = slurp(fx->file, &len);
 	for (i = 0; i < len; i += 7) {
 		raw[i] ^= 0x20;
-		spit(fx->other, raw, len);
+		write_file(fx->other, raw, len);
 		raw[i] ^= 0x20;
 		assert_true(history_open(fx->other, "alice", "pw", &h, fx->err,
 		    sizeof(fx->err)) < 0);
 		assert_null(h);
 	}
-	spit(fx->other, raw, len - 1);
+	write_file(fx->other, raw, len - 1);
 	assert_int_equal(history_open(fx->other, "alice", "pw", &h, fx->err,
 	    sizeof(fx->err)), E_MAC_INVALID);
-	spit(fx->other, "{\"format\": 1}", 13);
+	write_file(fx->other, "{\"format\": 1}", 13);
 	assert_int_equal(history_open(fx->other, "alice", "pw", &h, fx->err,
 	    sizeof(fx->err)), E_MALFORMED);
 	assert_non_null(strstr(fx->err, "not a missive history file"));
@@ -400,20 +392,20 @@ test_import_refused(void **state)
 	/* One changed letter of a message. */
 	assert_non_null(p = strstr(json, "line 2"));
 	p[5] = '9';
-	spit(fx->json, json, len);
+	write_file(fx->json, json, len);
 	import_refused(fx, E_MAC_INVALID, "altered");
 	p[5] = '2';
 	/* A changed flag. */
 	assert_non_null(p = strstr(json, "\"verified\": false"));
 	memcpy(p + 12, "true ", 5);
-	spit(fx->json, json, len);
+	write_file(fx->json, json, len);
 	import_refused(fx, E_MAC_INVALID, "altered");
 	/* Cut short; not JSON at all; JSON but not an export. */
-	spit(fx->json, json, len / 2);
+	write_file(fx->json, json, len / 2);
 	import_refused(fx, E_MALFORMED, "not a missive history export");
-	spit(fx->json, "hello", 5);
+	write_file(fx->json, "hello", 5);
 	import_refused(fx, E_MALFORMED, "not a missive history export");
-	spit(fx->json, "{\"a\": 1}", 8);
+	write_file(fx->json, "{\"a\": 1}", 8);
 	import_refused(fx, E_MALFORMED, "not a missive history export");
 	free(json);
 	/* Another user's export. */
