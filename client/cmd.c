@@ -61,3 +61,22 @@ cmd_trust_word(enum session_trust t)
 		return "CHANGED, not accepted";
 	}
 }
+
+int
+cmd_exit_status(enum session_end end)
+{
+	switch (end) {
+	case SESSION_QUIT:
+		return 0;
+	case SESSION_LOGIN_REFUSED:
+		return 3;
+	case SESSION_KEY_MISMATCH:
+		return 4;
+	case SESSION_UNREACHABLE:
+		return 5;
+	case SESSION_NOT_ENROLLED:
+		return 6;
+	default:
+		return 1;
+	}
+}

@@ -22,4 +22,11 @@ const char *cmd_login_reason(const char *code);
 /* A key's trust level in words ("pinned, not verified", ...). */
 const char *cmd_trust_word(enum session_trust t);
 
+/*
+ * The exit status of the terminal front ends for how a session ended
+ * (client/main.c lists them): 0 quit, 3 login refused, 4 server key
+ * mismatch, 5 unreachable, 6 key not enrolled, 1 otherwise.
+ */
+int cmd_exit_status(enum session_end end);
+
 #endif

@@ -1,13 +1,20 @@
 /*
- * missive: the missive client, line mode.
+ * missive: the missive client, line mode (and, with --tui, the terminal
+ * UI of client/tui.c).
  *
- *   missive [-c FOLDER/client.conf] [--password-file FILE] [--check]
+ *   missive [-c FOLDER/client.conf] [--password-file FILE]
+ *           [--check | --tui | --export FILE | --export-text FILE |
+ *            --import FILE]
  *
  * Loads the client folder (config, default ./client.conf; the user's key
  * pair; the pinned server key).  With --check, prints what it holds and
  * exits.  Otherwise asks for the password on the terminal without echo (or
  * reads it from FILE, which must not be readable by group or others;
- * standard input is never read for it), connects, logs in (into the room
+ * standard input is never read for it) and opens the folder's history
+ * (client/history.h; if it does not open, says why on standard error and
+ * goes on without it).  --export, --export-text and --import work on the
+ * history and exit (0, or 1 with the reason on standard error) without
+ * connecting.  Otherwise it connects, logs in (into the room
  * "lobby"), and sends each line of standard input as a chat message to
  * the current room, end-to-end encrypted.  Commands:
  *
@@ -65,10 +72,6 @@
 #include "common/err.h"
 #include "keydist/keys.h"
 
-#define EXIT_LOGIN 3
-#define EXIT_KEY_MISMATCH 4
-#define EXIT_UNREACHABLE 5
-#define EXIT_NOT_ENROLLED 6
 
 struct ui {
 	struct session *s;
@@ -520,25 +523,6 @@ input_read(struct ui *ui)
 	OPENSSL_cleanse(chunk, sizeof(chunk));
 }
 
-static int
-exit_status(enum session_end end)
-{
-	switch (end) {
-	case SESSION_QUIT:
-		return 0;
-	case SESSION_LOGIN_REFUSED:
-		return EXIT_LOGIN;
-	case SESSION_KEY_MISMATCH:
-		return EXIT_KEY_MISMATCH;
-	case SESSION_UNREACHABLE:
-		return EXIT_UNREACHABLE;
-	case SESSION_NOT_ENROLLED:
-		return EXIT_NOT_ENROLLED;
-	default:
-		return 1;
-	}
-}
-
 /* The sooner of the session's timers and the history's. */
 static int64_t
 poll_timeout(const struct ui *ui)
@@ -598,7 +582,7 @@ run(struct ui *ui)
 		session_tick(ui->s, session_clock_ms());
 		save_history(ui);
 	}
-	return exit_status(session_end(ui->s));
+	return cmd_exit_status(session_end(ui->s));
 }
 
 /* --export, --export-text, --import: no connection. */

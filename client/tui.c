@@ -28,6 +28,7 @@
 
 #include <openssl/crypto.h>
 
+#include "client/cmd.h"
 #include "client/tui.h"
 #include "client/tui_int.h"
 
@@ -398,23 +399,22 @@ key_code(struct tui *t, wint_t k)
 static void
 keyboard(struct tui *t)
 {
-	static int esc;
 	wint_t k;
 	int r;
 
 	while ((r = get_wch(&k)) != ERR) {
 		t->redraw = 1;
 		if (r == KEY_CODE_YES || k < L' ' || k == 0x7f) {
-			esc = k == 0x1b;
-			if (!esc)
+			t->esc = k == 0x1b;
+			if (!t->esc)
 				key_code(t, k);
 			continue;
 		}
-		if (esc && k >= L'1' && k <= L'9')
+		if (t->esc && k >= L'1' && k <= L'9')
 			tui_win_show(t, (size_t)(k - L'1'));
 		else
 			insert_char(t, (wchar_t)k);
-		esc = 0;
+		t->esc = 0;
 	}
 }
 
@@ -508,21 +508,6 @@ screen_start(void)
 	return 0;
 }
 
-static int
-exit_code(enum session_end end)
-{
-	static const int codes[] = {
-		[SESSION_QUIT] = 0, [SESSION_LOGIN_REFUSED] = 3,
-		[SESSION_KEY_MISMATCH] = 4, [SESSION_UNREACHABLE] = 5,
-		[SESSION_NOT_ENROLLED] = 6,
-	};
-
-	if ((size_t)end < sizeof(codes) / sizeof(codes[0]) &&
-	    end != SESSION_RUNNING)
-		return codes[end] != 0 || end == SESSION_QUIT ? codes[end] : 1;
-	return 1;
-}
-
 /* After an end other than a quit: show why until a key is pressed. */
 static void
 show_end(struct tui *t)
@@ -560,7 +545,7 @@ tui_main(struct app *a)
 	tui_say(&t, t.win[0], TA_NOTICE, "*** missive: /help lists the "
 	    "commands and keys");
 	t.redraw = 1;
-	status = loop(&t) != 0 ? 1 : exit_code(session_end(t.s));
+	status = loop(&t) != 0 ? 1 : cmd_exit_status(session_end(t.s));
 	save(&t, 1);
 	if (status != 0)
 		show_end(&t);

@@ -66,6 +66,7 @@ struct tui {
 	size_t len, pos;              /* input length, cursor */
 	wchar_t *recall[TUI_RECALL];  /* earlier input, oldest first */
 	size_t nrecall, rpos;         /* rpos == nrecall: the new line */
+	int esc;                      /* ESC came: Alt-digit next? */
 
 	char conn[96];                /* connected, reconnecting, ... */
 	char server_fp[KD_FP_SIZE];   /* the pinned key presented, or "" */
