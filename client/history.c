@@ -67,6 +67,9 @@ struct history {
 	struct history_record **byid; /* id order */
 	size_t n, cap;
 	int dirty;
+	struct stat seen;             /* the file as we last read or wrote
+	                                 it (another client may write it) */
+	int have_seen;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -517,9 +520,12 @@ hmac(const uint8_t key[KEY_LEN], const char *data, size_t len,
 
 /* ---- files ---- */
 
-/* Read at most HISTORY_FILE_MAX bytes of path; E_NOT_FOUND if missing. */
+/*
+ * Read at most HISTORY_FILE_MAX bytes of path (and its stat into *st_out
+ * unless NULL); E_NOT_FOUND if missing.
+ */
 static int
-read_all(const char *path, uint8_t **out, size_t *len)
+read_all(const char *path, uint8_t **out, size_t *len, struct stat *st_out)
 {
 	struct stat st;
 	ssize_t got;
@@ -554,6 +560,8 @@ read_all(const char *path, uint8_t **out, size_t *len)
 	p[off] = '\0';
 	*out = p;
 	*len = off;
+	if (st_out != NULL)
+		*st_out = st;
 	return 0;
 }
 
@@ -647,15 +655,164 @@ out:
 	return r;
 }
 
+/* Parse the header of a history file of len bytes; *head: its length. */
+static int
+header_get(const struct history *h, const uint8_t *p, size_t len,
+    size_t *head, struct kdf *k, uint8_t salt[SALT_LEN], char *err,
+    size_t errlen)
+{
+	char user[NAME_USER_MAX + 1];
+	size_t ulen;
+
+	if (len < HEAD_FIXED || memcmp(p, MAGIC, MAGIC_LEN) != 0) {
+		say(err, errlen, "%s is not a missive history file", h->path);
+		return E_MALFORMED;
+	}
+	k->t = get32(p + MAGIC_LEN);
+	k->m = get32(p + MAGIC_LEN + 4);
+	k->p = get32(p + MAGIC_LEN + 8);
+	memcpy(salt, p + MAGIC_LEN + 12, SALT_LEN);
+	ulen = p[HEAD_FIXED - 1];
+	if (k->t < 1 || k->t > KDF_T_MAX || k->p < 1 || k->p > KDF_P_MAX ||
+	    k->m < 8 * k->p || k->m > KDF_M_MAX || ulen < 1 || ulen > NAME_USER_MAX ||
+	    len < HEAD_FIXED + ulen + NONCE_LEN + TAG_LEN) {
+		say(err, errlen, "history %s is damaged (bad header)", h->path);
+		return E_MALFORMED;
+	}
+	memcpy(user, p + HEAD_FIXED, ulen);
+	user[ulen] = '\0';
+	if (strcmp(user, h->user) != 0) {
+		say(err, errlen, "history %s belongs to another user, not to "
+		    "%s", h->path, h->user);
+		return E_KEY_MISMATCH;
+	}
+	*head = HEAD_FIXED + ulen;
+	return 0;
+}
+
+/*
+ * Open the sealed file (len bytes, header of head bytes) with h's file key
+ * and merge its records into h; on error h is as it was.
+ */
+static int
+unseal_records(struct history *h, const uint8_t *file, size_t len,
+    size_t head, char *err, size_t errlen)
+{
+	struct history_record **fresh = NULL;
+	size_t clen = len - head - NONCE_LEN - TAG_LEN, nfresh = 0;
+	uint8_t *plain, tag[TAG_LEN];
+	json_error_t je;
+	json_t *a = NULL;
+	int r;
+
+	if ((plain = malloc(clen + 1)) == NULL) {
+		say(err, errlen, "history %s: %s", h->path, err_str(E_NOMEM));
+		return E_NOMEM;
+	}
+	memcpy(tag, file + len - TAG_LEN, TAG_LEN);
+	if ((r = gcm(0, h->file_key, file + head, file, head + NONCE_LEN,
+	    file + head + NONCE_LEN, clen, plain, tag)) != 0) {
+		if (r == E_MAC_INVALID)
+			say(err, errlen, "history %s does not open: it was "
+			    "altered, or sealed with another password", h->path);
+		else
+			say(err, errlen, "history %s: %s", h->path, err_str(r));
+		goto out;
+	}
+	r = E_MALFORMED;
+	if ((a = json_loadb((const char *)plain, clen, JSON_REJECT_DUPLICATES,
+	    &je)) == NULL) {
+		say(err, errlen, "history %s is damaged (%s)", h->path, je.text);
+		goto out;
+	}
+	if ((r = records_merge(h, a, &fresh, &nfresh, err, errlen)) != 0)
+		merge_undo(h, fresh, nfresh);
+out:
+	OPENSSL_clear_free(plain, clen + 1);
+	free(fresh);
+	json_decref(a);
+	return r;
+}
+
+/* Open the sealed file (len bytes) into h's records. */
+static int
+history_unseal(struct history *h, const char *password, uint8_t *file,
+    size_t len, char *err, size_t errlen)
+{
+	size_t head;
+	int r;
+
+	if ((r = header_get(h, file, len, &head, &h->kdf, h->salt, err,
+	    errlen)) != 0)
+		return r;
+	if ((r = argon2_key(password, h->salt, SALT_LEN, &h->kdf,
+	    "missive history file v1", h->file_key)) != 0) {
+		say(err, errlen, "history %s: %s", h->path, err_str(r));
+		return r;
+	}
+	r = unseal_records(h, file, len, head, err, errlen);
+	h->dirty = 0;
+	return r;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Before a save: if another client (or `missive --import`) has written
+ * the file since we read or wrote it, merge its records first, so that
+ * the save loses none.  A file sealed under another salt (made by a client
+ * that found no file either) cannot be opened without the password: it is
+ * not overwritten (E_EXISTS).
+ */
+static int
+history_reload(struct history *h, char *err, size_t errlen)
+{
+	uint8_t *file = NULL, salt[SALT_LEN];
+	struct stat st;
+	struct kdf k;
+	size_t len = 0, head;
+	int r;
+
+	if (stat(h->path, &st) != 0 || (h->have_seen &&
+	    same_file(&st, &h->seen)))
+		return 0;
+	if ((r = read_all(h->path, &file, &len, &st)) != 0) {
+		say(err, errlen, "history %s: %s", h->path, err_str(r));
+		return r == E_NOT_FOUND ? 0 : r;
+	}
+	if ((r = header_get(h, file, len, &head, &k, salt, err, errlen)) == 0 &&
+	    (memcmp(salt, h->salt, SALT_LEN) != 0 || k.t != h->kdf.t ||
+	    k.m != h->kdf.m || k.p != h->kdf.p)) {
+		say(err, errlen, "history %s was written by another client "
+		    "under another key: not overwritten (this session's "
+		    "messages are kept in memory: /export them)", h->path);
+		r = E_EXISTS;
+	}
+	if (r == 0)
+		r = unseal_records(h, file, len, head, err, errlen);
+	OPENSSL_clear_free(file, len + 1);
+	return r;
+}
+
 int
 history_save(struct history *h, char *err, size_t errlen)
 {
 	uint8_t *file = NULL;
 	size_t head, plen, size = 0;
-	json_t *a;
+	json_t *a = NULL;
 	char *plain = NULL;
-	int r = E_NOMEM;
+	int r;
 
+	if ((r = history_reload(h, err, errlen)) != 0)
+		return r;
+	r = E_NOMEM;
 	if ((a = records_json(h)) == NULL ||
 	    (plain = json_dumps(a, JSON_COMPACT)) == NULL)
 		goto out;
@@ -673,93 +830,13 @@ history_save(struct history *h, char *err, size_t errlen)
 	if ((r = write_atomic(h->path, file, size, err, errlen)) != 0)
 		goto out;
 	h->dirty = 0;
+	h->have_seen = stat(h->path, &h->seen) == 0;
 out:
 	if (r != 0 && r != E_IO)
 		say(err, errlen, "history %s: %s", h->path, err_str(r));
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, strlen(plain));
 	free(file);
-	json_decref(a);
-	return r;
-}
-
-/* Parse the header of a history file of len bytes; *head: its length. */
-static int
-header_get(struct history *h, const uint8_t *p, size_t len, size_t *head,
-    char *err, size_t errlen)
-{
-	char user[NAME_USER_MAX + 1];
-	size_t ulen;
-
-	if (len < HEAD_FIXED || memcmp(p, MAGIC, MAGIC_LEN) != 0) {
-		say(err, errlen, "%s is not a missive history file", h->path);
-		return E_MALFORMED;
-	}
-	h->kdf.t = get32(p + MAGIC_LEN);
-	h->kdf.m = get32(p + MAGIC_LEN + 4);
-	h->kdf.p = get32(p + MAGIC_LEN + 8);
-	memcpy(h->salt, p + MAGIC_LEN + 12, SALT_LEN);
-	ulen = p[HEAD_FIXED - 1];
-	if (h->kdf.t < 1 || h->kdf.t > KDF_T_MAX || h->kdf.p < 1 ||
-	    h->kdf.p > KDF_P_MAX || h->kdf.m < 8 * h->kdf.p ||
-	    h->kdf.m > KDF_M_MAX || ulen < 1 || ulen > NAME_USER_MAX ||
-	    len < HEAD_FIXED + ulen + NONCE_LEN + TAG_LEN) {
-		say(err, errlen, "history %s is damaged (bad header)", h->path);
-		return E_MALFORMED;
-	}
-	memcpy(user, p + HEAD_FIXED, ulen);
-	user[ulen] = '\0';
-	if (strcmp(user, h->user) != 0) {
-		say(err, errlen, "history %s belongs to another user, not to "
-		    "%s", h->path, h->user);
-		return E_KEY_MISMATCH;
-	}
-	*head = HEAD_FIXED + ulen;
-	return 0;
-}
-
-/* Open the sealed file (len bytes) into h's records. */
-static int
-history_unseal(struct history *h, const char *password, uint8_t *file,
-    size_t len, char *err, size_t errlen)
-{
-	struct history_record **fresh = NULL;
-	size_t head, clen, nfresh;
-	uint8_t *plain = NULL;
-	json_error_t je;
-	json_t *a = NULL;
-	int r;
-
-	if ((r = header_get(h, file, len, &head, err, errlen)) != 0)
-		return r;
-	if ((r = argon2_key(password, h->salt, SALT_LEN, &h->kdf,
-	    "missive history file v1", h->file_key)) != 0)
-		goto out;
-	clen = len - head - NONCE_LEN - TAG_LEN;
-	r = E_NOMEM;
-	if ((plain = malloc(clen + 1)) == NULL)
-		goto out;
-	if ((r = gcm(0, h->file_key, file + head, file, head + NONCE_LEN,
-	    file + head + NONCE_LEN, clen, plain, file + len - TAG_LEN)) != 0) {
-		if (r == E_MAC_INVALID)
-			say(err, errlen, "history %s does not open: it was "
-			    "altered, or sealed with another password", h->path);
-		goto out;
-	}
-	r = E_MALFORMED;
-	if ((a = json_loadb((const char *)plain, clen, JSON_REJECT_DUPLICATES,
-	    &je)) == NULL) {
-		say(err, errlen, "history %s is damaged (%s)", h->path, je.text);
-		goto out;
-	}
-	r = records_merge(h, a, &fresh, &nfresh, err, errlen);
-	h->dirty = 0;
-out:
-	if (r != 0 && r != E_MAC_INVALID && r != E_MALFORMED)
-		say(err, errlen, "history %s: %s", h->path, err_str(r));
-	if (plain != NULL)
-		OPENSSL_clear_free(plain, clen + 1);
-	free(fresh);
 	json_decref(a);
 	return r;
 }
@@ -796,7 +873,8 @@ history_open(const char *path, const char *user, const char *password,
 		return E_NOMEM;
 	}
 	(void)snprintf(h->user, sizeof(h->user), "%s", user);
-	r = read_all(path, &file, &len);
+	r = read_all(path, &file, &len, &h->seen);
+	h->have_seen = r == 0;
 	if (r == E_NOT_FOUND)
 		r = history_fresh(h, password);
 	else if (r == 0)
@@ -987,7 +1065,7 @@ history_import(struct history *h, const char *path, size_t *added,
 	int r, was_dirty = h->dirty;
 
 	*added = 0;
-	if ((r = read_all(path, &data, &len)) != 0) {
+	if ((r = read_all(path, &data, &len, NULL)) != 0) {
 		say(err, errlen, "%s: %s", path, r == E_NOT_FOUND ?
 		    "no such file" : err_str(r));
 		return r == E_NOT_FOUND ? E_IO : r;

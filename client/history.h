@@ -94,8 +94,12 @@ int history_dirty(const struct history *h);
 
 /*
  * Seal and write the history atomically (temporary file, fsync, rename,
- * fsync of the directory), mode 0600.  Returns 0, or E_IO / E_CRYPTO /
- * E_NOMEM with a message in err; the old file is then intact.
+ * fsync of the directory), mode 0600.  If another client (or an import by
+ * `missive --import`) wrote the file since h read or wrote it, its records
+ * are merged in first, so none is lost.  Returns 0, or with a message in
+ * err and the file as it was: E_IO, E_CRYPTO, E_NOMEM, E_EXISTS (the file
+ * was made anew by another client under another key: not overwritten),
+ * or an error of history_open() for a file that no longer opens.
  */
 int history_save(struct history *h, char *err, size_t errlen)
     __attribute__((warn_unused_result));

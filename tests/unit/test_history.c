@@ -292,6 +292,50 @@ test_file_refused(void **state)
 	free(raw);
 }
 
+/* Two clients on one folder (or --import while a client runs): a save
+   merges what the other wrote since, never drops it. */
+static void
+test_two_writers(void **state)
+{
+	struct fx *fx = *state;
+	struct history *h0 = open_ok(fx, fx->file, "alice", "pw"), *h1, *h2;
+	struct history_record r;
+
+	assert_int_equal(history_save(h0, fx->err, sizeof(fx->err)), 0);
+	history_close(h0);
+	h1 = open_ok(fx, fx->file, "alice", "pw");
+	h2 = open_ok(fx, fx->file, "alice", "pw");
+	r = rec(0);
+	assert_int_equal(history_add(h1, &r), 1);
+	assert_int_equal(history_save(h1, fx->err, sizeof(fx->err)), 0);
+	r = rec(1);
+	assert_int_equal(history_add(h2, &r), 1);
+	assert_int_equal(history_save(h2, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(history_count(h2), 2);
+	h0 = open_ok(fx, fx->file, "alice", "pw");
+	assert_same_all(h0, h2);
+	history_close(h0);
+	/* Made anew by a client that found no file: another salt, another
+	   key.  Not overwritten. */
+	assert_int_equal(unlink(fx->file), 0);
+	h0 = open_ok(fx, fx->file, "alice", "pw");
+	r = rec(2);
+	assert_int_equal(history_add(h0, &r), 1);
+	assert_int_equal(history_save(h0, fx->err, sizeof(fx->err)), 0);
+	history_close(h0);
+	r = rec(3);
+	assert_int_equal(history_add(h1, &r), 1);
+	assert_int_equal(history_save(h1, fx->err, sizeof(fx->err)),
+	    E_EXISTS);
+	assert_non_null(strstr(fx->err, "another key"));
+	assert_true(history_dirty(h1));
+	h0 = open_ok(fx, fx->file, "alice", "pw");
+	assert_int_equal(history_count(h0), 1);
+	history_close(h0);
+	history_close(h1);
+	history_close(h2);
+}
+
 static void
 test_export_round_trip(void **state)
 {
@@ -456,6 +500,7 @@ main(void)
 		T(test_event),
 		T(test_file_round_trip),
 		T(test_file_refused),
+		T(test_two_writers),
 		T(test_export_round_trip),
 		T(test_import_merges),
 		T(test_import_refused),
