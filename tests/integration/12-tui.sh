@@ -67,6 +67,12 @@ wait_until 10 on_screen "<Alice> TUIMARK-1" || true
 expect_contains "the TUI shows its own line once the server has it" \
 	"$(screen)" "<Alice> TUIMARK-1 typed in the tui"
 
+keys Up
+wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF 'TUIMARK-1'" || true
+expect_eq "Up recalls the line typed before" "$(input_row | sed 's/ *$//')" \
+	"[#dev] TUIMARK-1 typed in the tui"
+keys C-u
+
 say b "LINEMARK-1 reply from bob"
 if wait_until 10 on_screen "LINEMARK-1 reply from bob"; then
 	ok "the reply appears on the TUI screen"
@@ -130,6 +136,18 @@ expect_contains "PgUp scrolls back" "$(screen)" "[scrolled: PgDn]"
 keys NPage NPage NPage
 wait_until 5 on_screen "FILL-40" || true
 expect_contains "PgDn returns to the newest line" "$(screen)" "FILL-40"
+
+# Unverified peers on the status line, until /verify.
+expect_contains "the status line names the unverified peer" \
+	"$(screen | tail -n 2 | head -n 1)" "[unverified: user2]"
+type_line "/verify user2"
+wait_until 10 on_screen "verified 1 key of user2" || true
+expect_eq "... and no longer after /verify user2" \
+	"$(screen | tail -n 2 | head -n 1 | grep -c 'unverified' || true)" 0
+say b "LINEMARK-4 now verified"
+wait_until 10 on_screen "LINEMARK-4" || true
+expect_contains "a verified sender's line carries the mark" "$(screen)" \
+	"<Bob ✓> LINEMARK-4 now verified"
 
 # /export from the TUI, --import into another folder of user1.
 type_line "/export $T/export.json"
