@@ -114,13 +114,29 @@ draw_wrapped(const wchar_t *text, int y, int ymax, int cols, int skip,
 	attroff(attr);
 }
 
+/* Keep the scrollback offset of w within its lines (height rows shown). */
+static void
+clamp_scroll(struct tui_win *w, int height, int cols)
+{
+	size_t total = 0, i;
+
+	for (i = 0; i < w->n; i++)
+		total += (size_t)rows_of(w->lines[i].text, cols);
+	if (total <= (size_t)height)
+		w->scroll = 0;
+	else if (w->scroll > total - (size_t)height)
+		w->scroll = total - (size_t)height;
+}
+
 /* The messages of the shown window, bottom up, in rows top..bottom-1. */
 static void
 draw_lines(struct tui *t, int top, int bottom, int cols)
 {
 	struct tui_win *w = t->win[t->cur];
-	int y = bottom, rows, skip = (int)w->scroll, i;
+	int y = bottom, rows, skip, i;
 
+	clamp_scroll(w, bottom - top, cols);
+	skip = (int)w->scroll;
 	for (i = (int)w->n - 1; i >= 0 && y > top; i--) {
 		rows = rows_of(w->lines[i].text, cols);
 		if (skip >= rows) {
@@ -133,10 +149,6 @@ draw_lines(struct tui *t, int top, int bottom, int cols)
 		draw_wrapped(w->lines[i].text, y < top ? top : y, bottom, cols,
 		    y < top ? top - y : 0, line_attr(w->lines[i].attr));
 	}
-	/* Nothing more to scroll back to. */
-	if (i < 0 && y > top && w->scroll > 0)
-		w->scroll = w->scroll > (size_t)(y - top) ?
-		    w->scroll - (size_t)(y - top) : 0;
 }
 
 static void

@@ -64,6 +64,27 @@ on_chat(struct tui *t, const struct session_event *ev)
 	    "%s <%s%s> %s", when, ev->nickname, mark, ev->text);
 }
 
+static void
+trust_seen(void *arg, const char *fp, enum session_trust trust)
+{
+	int *unverified = arg;
+
+	(void)fp;
+	if (trust == SESSION_KEY_SEEN || trust == SESSION_KEY_UNACCEPTED)
+		*unverified = 1;
+}
+
+/* Name user on the status line if a key of theirs is not verified. */
+static void
+note_trust(struct tui *t, const char *user)
+{
+	int unverified = 0;
+
+	(void)session_keys(t->s, user, trust_seen, &unverified);
+	if (unverified)
+		tui_unverified_add(t, user);
+}
+
 /* A who or rooms list grows by "a (b)". */
 static void
 list_add(struct tui *t, const char *a, const char *b)
@@ -119,8 +140,10 @@ on_who(struct tui *t, const struct session_event *ev)
 	struct tui_win *w = who_target(t);
 
 	if (ev->kind == SESSION_EV_WHO) {
-		if (w != NULL)
+		if (w != NULL) {
 			tui_member_add(w, ev->user, ev->nickname);
+			note_trust(t, ev->user);
+		}
 		list_add(t, ev->nickname, ev->user);
 		return;
 	}
@@ -142,7 +165,8 @@ on_joined(struct tui *t, const struct session_event *ev)
 	tui_members_clear(w);
 	if (ask_who(t, ev->room) != 0)
 		tui_say(t, w, TA_ERROR, "!!! the member list is not known");
-	if (strcmp(t->want, ev->room) == 0 &&
+	/* The room asked for, or the first one (from the status window). */
+	if ((strcmp(t->want, ev->room) == 0 || t->cur == 0) &&
 	    tui_win_find(t, ev->room, &idx) != NULL) {
 		tui_win_show(t, idx);
 		t->want[0] = '\0';
@@ -156,6 +180,7 @@ on_presence(struct tui *t, const struct session_event *ev)
 
 	if (ev->kind == SESSION_EV_JOIN) {
 		tui_member_add(w, ev->user, ev->nickname);
+		note_trust(t, ev->user);
 		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s",
 		    ev->nickname, ev->user, ev->room);
 	} else {
@@ -232,6 +257,11 @@ on_connection(struct tui *t, const struct session_event *ev)
 		    "client's key (%s): %s", ev->fingerprint, ev->text);
 		break;
 	case SESSION_EV_DISCONNECTED:
+		/* Requests in flight are not answered on the next connection. */
+		t->nwho = 0;
+		free(t->list);
+		t->list = NULL;
+		t->listlen = 0;
 		(void)snprintf(t->conn, sizeof(t->conn), "disconnected");
 		tui_say(t, st, TA_NOTICE, "*** disconnected: %s", ev->text);
 		break;

@@ -36,11 +36,11 @@ tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
 TMUX_PID=$(tm display-message -p '#{pid}')
 register_pid "$TMUX_PID"
 
-if wait_until 20 on_screen "logged in as Alice"; then
-	ok "the TUI logs in"
+if wait_until 20 on_screen "you are in #lobby"; then
+	ok "the TUI logs in and shows #lobby"
 else
 	shot login
-	not_ok "the TUI logs in" "$(cat "$T/screen.login.txt" "$T/tui.err" 2>&1)"
+	not_ok "the TUI logs in and shows #lobby" "$(cat "$T/screen.login.txt" "$T/tui.err" 2>&1)"
 fi
 expect_match "the status line says connected, with the server key pinned" \
 	"$(screen)" '\[user1@127\.0\.0\.1\] \[connected\] \[server key pinned SHA256:'
