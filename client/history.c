@@ -42,9 +42,10 @@
 
 /* Bounds on the Argon2id cost a file may ask for (a hostile file must
    not make us allocate gigabytes). */
-#define KDF_T_MAX 16
-#define KDF_M_MAX (1024 * 1024)
+#define KDF_T_MAX 8
+#define KDF_M_MAX (256 * 1024)
 #define KDF_P_MAX 16
+#define TIME_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 _Static_assert(HISTORY_ID_LEN == E2E_MID_LEN, "history ids are E2E ids");
 _Static_assert(HISTORY_ID_LEN == SESSION_MID_LEN, "history ids are E2E ids");
@@ -149,7 +150,8 @@ record_ok(const struct history_record *r)
 	if (r->conv == NULL || r->sender == NULL || r->nickname == NULL ||
 	    r->text == NULL)
 		return 0;
-	return e2e_conv_name_ok(r->conv) && name_check_user(r->sender) == 0 &&
+	return r->time_ms >= 0 && r->time_ms <= TIME_MS_MAX &&
+	    e2e_conv_name_ok(r->conv) && name_check_user(r->sender) == 0 &&
 	    r->nickname[0] != '\0' && r->text[0] != '\0' &&
 	    utf8_valid((const uint8_t *)r->nickname, strlen(r->nickname)) &&
 	    utf8_valid((const uint8_t *)r->text, strlen(r->text));

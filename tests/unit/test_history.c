@@ -196,6 +196,11 @@ test_order_and_duplicates(void **state)
 	bad = rec(6);
 	bad.sender = NULL;
 	assert_int_equal(history_add(h, &bad), E_MALFORMED);
+	bad = rec(6);
+	bad.time_ms = -1;
+	assert_int_equal(history_add(h, &bad), E_MALFORMED);
+	bad.time_ms = 253402300800000LL;
+	assert_int_equal(history_add(h, &bad), E_MALFORMED);
 	history_close(h);
 }
 
