@@ -17,6 +17,7 @@ server_start
 SOCK=missive-tui-$$
 tm() { tmux -L "$SOCK" "$@"; }
 screen() { tm capture-pane -p -t tui; }
+# shellcheck disable=SC2317 # called through wait_until
 on_screen() { screen | grep -qF -- "$1"; }
 # The input line is the last row of the pane.
 input_row() { screen | tail -n 1; }
@@ -174,14 +175,14 @@ expect_contains "a second import adds nothing" "$out" "imported 0 new messages"
 	--export-text "$T/user1b.txt" >/dev/null 2>&1 || true
 expect_match "the other folder's history now has the lines (plain text)" \
 	"$(cat "$T/user1b.txt" 2>&1)" '#dev <Bob> LINEMARK-1 reply from bob$'
-before=$(cat "$T/c/user1b/history" | sha256sum)
+before=$(sha256sum <"$T/c/user1b/history")
 sed 's/TUIMARK-1/TUIMARK-9/' "$T/export.json" >"$T/altered.json"
 out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--import "$T/altered.json" 2>&1) && rc=0 || rc=$?
 expect_eq "an altered export is refused (exit 1)" "$rc" 1
 expect_contains "... with a clear message" "$out" "was altered"
 expect_eq "... and the history file is unchanged" \
-	"$(cat "$T/c/user1b/history" | sha256sum)" "$before"
+	"$(sha256sum <"$T/c/user1b/history")" "$before"
 
 # /quit leaves cleanly.
 type_line "/quit"
