@@ -236,7 +236,11 @@ draw_input(struct tui *t, int y)
 	    i--)
 		width += wc_width(t->input[i - 1]);
 	start = i;
-	(void)addnwstr(t->input + start, (int)(t->len - start));
+	/* As much of the rest as fits. */
+	for (width = 0; i < t->len && width + wc_width(t->input[i]) <= avail;
+	    i++)
+		width += wc_width(t->input[i]);
+	(void)addnwstr(t->input + start, (int)(i - start));
 	(void)clrtoeol();
 	width = 0;
 	for (i = start; i < t->pos; i++)
