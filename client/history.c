@@ -73,14 +73,28 @@ struct history {
 	int have_seen;
 };
 
+/*
+ * The one-line message in err.  It may quote a file (jansson's reasons
+ * name what they found): control characters become '?', and so does
+ * every non-ASCII byte when the text is not valid UTF-8.
+ */
 static void __attribute__((format(printf, 3, 4)))
 say(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
+	size_t i, len;
 
+	if (err == NULL || errlen == 0)
+		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	len = strlen(err);
+	if (!utf8_valid((const uint8_t *)err, len))
+		for (i = 0; i < len; i++)
+			if ((unsigned char)err[i] >= 0x80)
+				err[i] = '?';
+	(void)text_sanitize(err, 0);
 }
 
 void

@@ -426,6 +426,16 @@ import_refused(struct fx *fx, int want, const char *why)
 	assert_int_equal(unlink(fx->other), 0);
 }
 
+/* A refused export whose reason quotes it: one line, no escapes. */
+static void
+import_quoting(struct fx *fx, const char *text)
+{
+	write_file(fx->json, text, strlen(text));
+	import_refused(fx, E_MALFORMED, "not a missive history export");
+	assert_null(strchr(fx->err, '\n'));
+	assert_null(strchr(fx->err, '\x1b'));
+}
+
 static void
 test_import_refused(void **state)
 {
@@ -456,6 +466,12 @@ test_import_refused(void **state)
 	import_refused(fx, E_MALFORMED, "not a missive history export");
 	write_file(fx->json, "{\"a\": 1}", 8);
 	import_refused(fx, E_MALFORMED, "not a missive history export");
+	/* What jansson quotes of a file reaches the message escaped. */
+	import_quoting(fx, "{\"x\\u00\n\x1b[2J\xff\": 1}");
+	import_quoting(fx, "{\"format\": \"missive-history\", \"version\": 1, "
+	    "\"user\": \"alice\", \"kdf\": {\"alg\": \"argon2id\", \"t\": 1, "
+	    "\"m\": 64, \"p\": 1}, \"messages\": [], \"mac\": \"00\", "
+	    "\"a\\nb\\u001b[2J\": 1}");
 	free(json);
 	/* Another user's export. */
 	b = open_ok(fx, fx->text, "bob", "pw");
