@@ -40,6 +40,11 @@ endif
 
 PKGS := openssl libmariadb libconfig libargon2
 
+# Issue 7, terminal UI and history: jansson (history exports, in libclient)
+# for every program; ncursesw only for `missive` (--tui, client/tui*.c).
+PKGS += jansson
+TUI_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
+
 BUILD := build/$(VARIANT)
 ifeq ($(VARIANT),release)
 OUTBIN := bin
@@ -137,6 +142,7 @@ $(eval $(call program,missived,server/main.c))
 $(eval $(call program,missive-admin,server/missive-admin.c))
 $(eval $(call program,missive,client/main.c))
 $(eval $(call program,missive-keys,keydist/missive-keys.c))
+$(OUTBIN)/missive: LIBS += $(TUI_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
 	@mkdir -p $(dir $@)

@@ -32,6 +32,8 @@ static const struct cfg_field client_fields[] = {
 	    F(server_key), "the server's pinned public key" },
 	{ "known_keys", CFG_PATH, 0, 1, PATH_LEN_MAX, 0, "known_keys",
 	    F(known_keys), "the peer keys this folder has pinned" },
+	{ "history", CFG_PATH, 0, 1, PATH_LEN_MAX, 0, "history",
+	    F(history), "the folder's encrypted message history" },
 
 	{ "reconnect.min_ms", CFG_INT, 0, 10, 600000, 500, NULL,
 	    F(reconnect_min_ms), "first reconnect delay in milliseconds" },

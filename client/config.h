@@ -19,6 +19,8 @@ struct client_config {
 	char *public_key;		/* the user's RSA public key (path) */
 	char *server_key;		/* server's pinned public key (path) */
 	char *known_keys;		/* pinned peer keys (path, trust.h) */
+	char *history;			/* the sealed history (path,
+					   history.h) */
 	long long reconnect_min_ms;	/* first reconnect delay, doubled on
 					   each failure */
 	long long reconnect_max_ms;	/* cap on that delay; 0 = do not

@@ -447,7 +447,8 @@ remember_mid(struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN])
 
 int
 e2e_open(struct e2e_conv *cv, const char *user,
-    const char *msg, char *out, size_t cap, const char **fp)
+    const char *msg, char *out, size_t cap, const char **fp,
+    uint8_t mid[E2E_MID_LEN])
 {
 	uint8_t id[KD_SK_ID_LEN], *bin, *plain = NULL;
 	struct e2e_peer_key *p = NULL;
@@ -480,6 +481,7 @@ e2e_open(struct e2e_conv *cv, const char *user,
 		goto out;
 	if ((r = remember_mid(cv, plain + 1)) != 0)
 		goto out;
+	memcpy(mid, plain + 1, E2E_MID_LEN);
 	memcpy(out, plain + head, n - head);
 	out[n - head] = '\0';
 out:

@@ -149,15 +149,16 @@ int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 
 /*
  * Open a message (b64) from user in cv into out (cap bytes, NUL-ended):
- * the text of a chat line; *fp gets the sending device.  E_NOT_FOUND (no
+ * the text of a chat line; *fp gets the sending device, mid its message
+ * id.  E_NOT_FOUND (no
  * sender key with its id: sent before we joined, or never given to us),
  * E_SIG_INVALID (forged), E_REPLAY, E_MAC_INVALID, E_MALFORMED (bad
  * encoding, bad text, or a kind we do not know), E_TOO_LONG, E_DUPLICATE
  * (a line whose message id came before: sent again after a reconnect).
  */
 int e2e_open(struct e2e_conv *cv, const char *user,
-    const char *msg, char *out, size_t cap, const char **fp)
-    __attribute__((warn_unused_result));
+    const char *msg, char *out, size_t cap, const char **fp,
+    uint8_t mid[E2E_MID_LEN]) __attribute__((warn_unused_result));
 
 /* The largest chat text a 0002 can carry for this max_frame. */
 size_t e2e_text_max(size_t max_frame);

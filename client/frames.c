@@ -31,43 +31,6 @@ malformed(struct session *s, unsigned op)
 	cs_lost(s, E_MALFORMED, "the server sent a malformed %04u frame", op);
 }
 
-int64_t
-cs_parse_time(const char *t)
-{
-	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-	struct tm tm;
-	time_t secs;
-	int v[7], i, k = 0;
-
-	if (strlen(t) != sizeof(pattern) - 1)
-		return -1;
-	memset(v, 0, sizeof(v));
-	for (i = 0; pattern[i] != '\0'; i++) {
-		if (pattern[i] != 'd') {
-			if (t[i] != pattern[i])
-				return -1;
-			k++;
-			continue;
-		}
-		if (t[i] < '0' || t[i] > '9')
-			return -1;
-		v[k] = v[k] * 10 + (t[i] - '0');
-	}
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
-	    v[4] > 59 || v[5] > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = v[0] - 1900;
-	tm.tm_mon = v[1] - 1;
-	tm.tm_mday = v[2];
-	tm.tm_hour = v[3];
-	tm.tm_min = v[4];
-	tm.tm_sec = v[5];
-	if ((secs = timegm(&tm)) == (time_t)-1 || secs < 0)
-		return -1;
-	return (int64_t)secs * 1000 + v[6];
-}
-
 static void
 on_login(struct session *s, char **f, size_t n)
 {
@@ -119,6 +82,7 @@ on_login(struct session *s, char **f, size_t n)
 		s->queued = 0;
 	}
 	ev.nickname = f[1];
+	(void)snprintf(s->nick, sizeof(s->nick), "%s", f[1]);
 	cs_emit(s, &ev);
 	if (s->gen != gen || s->state != ST_OPEN)
 		return;

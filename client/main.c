@@ -1,13 +1,20 @@
 /*
- * missive: the missive client, line mode.
+ * missive: the missive client, line mode (and, with --tui, the terminal
+ * UI of client/tui.c).
  *
- *   missive [-c FOLDER/client.conf] [--password-file FILE] [--check]
+ *   missive [-c FOLDER/client.conf] [--password-file FILE]
+ *           [--check | --tui | --export FILE | --export-text FILE |
+ *            --import FILE]
  *
  * Loads the client folder (config, default ./client.conf; the user's key
  * pair; the pinned server key).  With --check, prints what it holds and
  * exits.  Otherwise asks for the password on the terminal without echo (or
  * reads it from FILE, which must not be readable by group or others;
- * standard input is never read for it), connects, logs in (into the room
+ * standard input is never read for it) and opens the folder's history
+ * (client/history.h; if it does not open, says why on standard error and
+ * goes on without it).  --export, --export-text and --import work on the
+ * history and exit (0, or 1 with the reason on standard error) without
+ * connecting.  Otherwise it connects, logs in (into the room
  * "lobby"), and sends each line of standard input as a chat message to
  * the current room, end-to-end encrypted.  Commands:
  *
@@ -56,17 +63,15 @@
 
 #include <openssl/crypto.h>
 
+#include "client/app.h"
+#include "client/cmd.h"
 #include "client/config.h"
 #include "client/session.h"
+#include "client/tui.h"
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/secret.h"
 #include "keydist/keys.h"
 
-#define EXIT_LOGIN 3
-#define EXIT_KEY_MISMATCH 4
-#define EXIT_UNREACHABLE 5
-#define EXIT_NOT_ENROLLED 6
 
 struct ui {
 	struct session *s;
@@ -77,13 +82,15 @@ struct ui {
 	size_t linelen, linemax;
 	int overlong;                 /* skipping the rest of a long line */
 	int input_open;               /* still reading standard input */
+	struct app *app;              /* folder, keys, history */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	(void)fprintf(stderr, "usage: missive [-c FOLDER/client.conf] "
-	    "[--password-file FILE] [--check]\n");
+	    "[--password-file FILE] [--check | --tui | --export FILE | "
+	    "--export-text FILE | --import FILE]\n");
 	exit(2);
 }
 
@@ -145,27 +152,6 @@ print_chat(const struct session_event *ev)
 	putchar('\n');
 }
 
-static const char *
-login_reason(const char *code)
-{
-	static const struct {
-		const char *code, *text;
-	} reasons[] = {
-		{ "invalid", "the user name, password or key is wrong" },
-		{ "locked", "too many failed attempts; try again later" },
-		{ "disabled", "this account is disabled" },
-		{ "unavailable", "the server cannot check accounts right now" },
-		{ "busy", "the server is busy" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (strcmp(code, reasons[i].code) == 0)
-			return reasons[i].text;
-	}
-	return NULL;
-}
-
 static void
 print_key_mismatch(FILE *f, const struct session_event *ev)
 {
@@ -211,25 +197,10 @@ list_print(struct ui *ui, const char *what, long long count)
 	buf_free(&ui->who);
 }
 
-static const char *
-trust_word(enum session_trust t)
-{
-	switch (t) {
-	case SESSION_KEY_OWN:
-		return "this device";
-	case SESSION_KEY_VERIFIED:
-		return "verified";
-	case SESSION_KEY_SEEN:
-		return "pinned, not verified";
-	default:
-		return "CHANGED, not accepted";
-	}
-}
-
 static void
 print_key(void *arg, const char *fp, enum session_trust t)
 {
-	printf("***   %s  %s\n", fp, trust_word(t));
+	printf("***   %s  %s\n", fp, cmd_trust_word(t));
 	(void)arg;
 }
 
@@ -239,6 +210,9 @@ on_event(void *arg, const struct session_event *ev)
 	struct ui *ui = arg;
 	const char *why;
 
+	if (app_record(ui->app, ev) != 0)
+		printf("!!! out of memory: a message is not kept in the "
+		    "history\n");
 	switch (ev->kind) {
 	case SESSION_EV_CONNECTING:
 		printf("*** connecting to %s port %s\n", ev->host, ev->port);
@@ -264,7 +238,7 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_LOGIN_FAILED:
 		(void)fputs("!!! login refused: ", stdout);
-		if ((why = login_reason(ev->code)) != NULL)
+		if ((why = cmd_login_reason(ev->code)) != NULL)
 			(void)fputs(why, stdout);
 		else
 			put_str(stdout, ev->code);
@@ -366,6 +340,7 @@ on_event(void *arg, const struct session_event *ev)
 		put_str(stdout, ev->text);
 		putchar('\n');
 		break;
+	case SESSION_EV_SENT:
 	case SESSION_EV_DONE:
 		break;
 	case SESSION_EV_FATAL:
@@ -391,32 +366,6 @@ static const char help[] =
     "*** commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], "
     "/msg USER text, /fingerprint [USER], /accept USER, /verify USER, "
     "/quit (or TT), /help; //text sends /text\n";
-
-/* The next word of *p (ending at a space or the end), NUL-terminated. */
-static char *
-word(char **p)
-{
-	char *w = *p, *end;
-
-	while (*w == ' ')
-		w++;
-	if ((end = strchr(w, ' ')) != NULL) {
-		*end = '\0';
-		*p = end + 1;
-	} else {
-		*p = w + strlen(w);
-	}
-	return w;
-}
-
-/* A room as typed: "#dev" or "dev". */
-static char *
-room_arg(char **p)
-{
-	char *w = word(p);
-
-	return w[0] == '#' ? w + 1 : w;
-}
 
 static int
 cmd_fingerprint(struct ui *ui, const char *user)
@@ -459,25 +408,25 @@ command(struct ui *ui, char *line, size_t len)
 	int r;
 
 	line[len] = '\0';
-	name = word(&rest);
+	name = cmd_word(&rest);
 	if (strcmp(name, "who") == 0) {
-		arg = room_arg(&rest);
+		arg = cmd_room_arg(&rest);
 		return session_who(ui->s, arg[0] != '\0' ? arg : NULL);
 	}
 	if (strcmp(name, "rooms") == 0)
 		return session_rooms(ui->s);
 	if (strcmp(name, "join") == 0) {
-		arg = room_arg(&rest);
+		arg = cmd_room_arg(&rest);
 		if ((r = session_join(ui->s, arg)) == 0)
 			(void)snprintf(ui->room, sizeof(ui->room), "%s", arg);
 		return r;
 	}
 	if (strcmp(name, "leave") == 0) {
-		arg = room_arg(&rest);
+		arg = cmd_room_arg(&rest);
 		return session_leave(ui->s, arg[0] != '\0' ? arg : ui->room);
 	}
 	if (strcmp(name, "msg") == 0) {
-		arg = word(&rest);
+		arg = cmd_word(&rest);
 		if (arg[0] == '\0' || rest[0] == '\0') {
 			printf("!!! usage: /msg USER text\n");
 			return E_INVALID;
@@ -486,9 +435,9 @@ command(struct ui *ui, char *line, size_t len)
 		return session_send_chat(ui->s, conv, rest, strlen(rest));
 	}
 	if (strcmp(name, "fingerprint") == 0)
-		return cmd_fingerprint(ui, word(&rest));
+		return cmd_fingerprint(ui, cmd_word(&rest));
 	if (strcmp(name, "accept") == 0 || strcmp(name, "verify") == 0)
-		return cmd_accept(ui, word(&rest), name[0] == 'v');
+		return cmd_accept(ui, cmd_word(&rest), name[0] == 'v');
 	if (strcmp(name, "help") == 0) {
 		(void)fputs(help, stdout);
 		return 0;
@@ -574,23 +523,24 @@ input_read(struct ui *ui)
 	OPENSSL_cleanse(chunk, sizeof(chunk));
 }
 
-static int
-exit_status(enum session_end end)
+/* The sooner of the session's timers and the history's. */
+static int64_t
+poll_timeout(const struct ui *ui)
 {
-	switch (end) {
-	case SESSION_QUIT:
-		return 0;
-	case SESSION_LOGIN_REFUSED:
-		return EXIT_LOGIN;
-	case SESSION_KEY_MISMATCH:
-		return EXIT_KEY_MISMATCH;
-	case SESSION_UNREACHABLE:
-		return EXIT_UNREACHABLE;
-	case SESSION_NOT_ENROLLED:
-		return EXIT_NOT_ENROLLED;
-	default:
-		return 1;
-	}
+	int64_t now = session_clock_ms(), t, h;
+
+	t = session_timeout(ui->s, now);
+	h = app_save_timeout(ui->app, now);
+	return t < 0 || (h >= 0 && h < t) ? h : t;
+}
+
+static void
+save_history(struct ui *ui)
+{
+	char err[512];
+
+	if (app_save(ui->app, session_clock_ms(), 0, err, sizeof(err)) != 0)
+		printf("!!! %s\n", err);
 }
 
 /* Drive the session until it ends. */
@@ -615,7 +565,7 @@ run(struct ui *ui)
 			pfd[n].events = session_events(ui->s);
 			sx = n++;
 		}
-		timeout = session_timeout(ui->s, session_clock_ms());
+		timeout = poll_timeout(ui);
 		if (poll(pfd, (nfds_t)n, timeout > INT_MAX ? INT_MAX :
 		    (int)timeout) < 0) {
 			if (errno == EINTR)
@@ -630,86 +580,52 @@ run(struct ui *ui)
 		    session_end(ui->s) == SESSION_RUNNING)
 			input_read(ui);
 		session_tick(ui->s, session_clock_ms());
+		save_history(ui);
 	}
-	return exit_status(session_end(ui->s));
+	return cmd_exit_status(session_end(ui->s));
 }
 
-int
-main(int argc, char **argv)
+/* --export, --export-text, --import: no connection. */
+static int
+history_command(struct app *a, int op, const char *file)
 {
-	static const struct option longopts[] = {
-		{ "check", no_argument, NULL, 'k' },
-		{ "password-file", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *conf = "client.conf", *pwfile = NULL;
-	struct client_config cfg;
-	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = "lobby" };
-	EVP_PKEY *key = NULL, *server = NULL;
-	char err[512], fp[KD_FP_SIZE], sfp[KD_FP_SIZE], prompt[512];
-	char *password = NULL;
-	int ch, check = 0, r, status = 1;
+	char err[512];
+	size_t added = 0;
+	int r;
 
-	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			conf = optarg;
-		else if (ch == 'k')
-			check = 1;
-		else if (ch == 'p')
-			pwfile = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
-		usage();
-	if (client_config_load(conf, &cfg, err, sizeof(err)) != 0) {
+	if (op == 'e')
+		r = history_export_json(a->history, file, err, sizeof(err));
+	else if (op == 't')
+		r = history_export_text(a->history, file, err, sizeof(err));
+	else
+		r = history_import(a->history, file, &added, err, sizeof(err));
+	if (r != 0) {
 		(void)fprintf(stderr, "missive: %s\n", err);
 		return 1;
 	}
-	if ((r = kd_key_read_private(cfg.private_key, &key)) != 0 ||
-	    (r = kd_fingerprint(key, fp)) != 0) {
-		(void)fprintf(stderr, "missive: your key %s: %s\n",
-		    cfg.private_key, err_str(r));
-		goto out;
-	}
-	if ((r = kd_key_read_public(cfg.server_key, &server)) != 0 ||
-	    (r = kd_fingerprint(server, sfp)) != 0) {
-		(void)fprintf(stderr, "missive: server key %s: %s\n",
-		    cfg.server_key, err_str(r));
-		goto out;
-	}
-	if (check) {
-		printf("user %s\nyour key %s\nserver %s port %lld, pinned key "
-		    "%s\n", cfg.user, fp, cfg.server_host, cfg.server_port,
-		    sfp);
-		status = 0;
-		goto out;
-	}
-	(void)snprintf(prompt, sizeof(prompt), "Password for %s at %s: ",
-	    cfg.user, cfg.server_host);
-	if ((r = secret_password(pwfile, prompt, 0, &password)) != 0) {
-		if (pwfile == NULL)
-			(void)fprintf(stderr, "missive: password: %s\n",
-			    r == E_IO ?
-			    "no terminal to ask on (use --password-file FILE)" :
-			    err_str(r));
-		else
-			(void)fprintf(stderr, "missive: password file %s: %s\n",
-			    pwfile, r == E_KEY_PERM ? "group or others may "
-			    "read it (chmod 600 it)" : err_str(r));
-		goto out;
-	}
-	if ((r = session_new(&cfg, key, server, password, on_event, &ui,
-	    &ui.s, err, sizeof(err))) != 0) {
-		(void)fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
-		    "the password must be 1 to 1024 bytes of UTF-8, one line" :
-		    err[0] != '\0' ? err : err_str(r));
-		goto out;
-	}
-	secret_free(password);
-	password = NULL;
-	ui.host = cfg.server_host;
-	ui.linemax = (size_t)cfg.max_frame;
+	if (op == 'i')
+		printf("imported %zu new message%s from %s (%zu in the history)"
+		    "\n", added, added == 1 ? "" : "s", file,
+		    history_count(a->history));
+	else
+		printf("exported %zu message%s to %s\n",
+		    history_count(a->history),
+		    history_count(a->history) == 1 ? "" : "s", file);
+	return 0;
+}
+
+/* The line mode. */
+static int
+line_mode(struct app *a)
+{
+	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = "lobby",
+	    .app = a };
+	int status = 1;
+
+	if (app_session(a, on_event, &ui, &ui.s) != 0)
+		return 1;
+	ui.host = a->cfg.server_host;
+	ui.linemax = (size_t)a->cfg.max_frame;
 	/*
 	 * Zeroed, so that no path reads it undefined (clang's analyser
 	 * cannot follow linelen through the session's callbacks).
@@ -726,12 +642,75 @@ main(int argc, char **argv)
 	status = run(&ui);
 out:
 	session_free(ui.s);
-	secret_free(password);
 	buf_free(&ui.who);
 	if (ui.line != NULL)
 		OPENSSL_clear_free(ui.line, ui.linemax + 1);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(server);
-	client_config_free(&cfg);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'k' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "tui", no_argument, NULL, 'u' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "export-text", required_argument, NULL, 't' },
+		{ "import", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = "client.conf", *pwfile = NULL, *file = NULL;
+	struct app a = APP_INIT;
+	char err[512];
+	int ch, check = 0, tui = 0, op = 0, status = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			conf = optarg;
+		else if (ch == 'k')
+			check = 1;
+		else if (ch == 'p')
+			pwfile = optarg;
+		else if (ch == 'u')
+			tui = 1;
+		else if ((ch == 'e' || ch == 't' || ch == 'i') && op == 0) {
+			op = ch;
+			file = optarg;
+		} else
+			usage();
+	}
+	if (optind != argc || (tui && (op != 0 || check)))
+		usage();
+	if (app_load(&a, conf) != 0)
+		goto out;
+	if (check) {
+		printf("user %s\nyour key %s\nserver %s port %lld, pinned key "
+		    "%s\n", a.cfg.user, a.fp, a.cfg.server_host,
+		    a.cfg.server_port, a.sfp);
+		status = 0;
+		goto out;
+	}
+	if (app_password(&a, pwfile) != 0)
+		goto out;
+	if (app_history(&a, err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "missive: %s%s\n", err, op != 0 ? "" :
+		    "; this session's messages are not kept");
+		if (op != 0)
+			goto out;
+	}
+	if (op != 0)
+		status = history_command(&a, op, file);
+	else if (tui)
+		status = tui_main(&a);
+	else
+		status = line_mode(&a);
+	if (app_save(&a, 0, 1, err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "missive: %s\n", err);
+		if (status == 0)
+			status = 1;
+	}
+out:
+	app_free(&a);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "client/session_int.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/random.h"
 
@@ -302,15 +303,67 @@ cs_pending_count(const struct session *s)
 	return n;
 }
 
+/* A conversation whose first unconfirmed line is confirmed by upto. */
+static struct e2e_conv *
+confirmed(struct session *s, uint64_t upto)
+{
+	struct e2e_conv *cv;
+	uint64_t mark;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
+		if (cv->nunconfirmed == 0)
+			continue;
+		memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
+		if (mark <= upto)
+			return cv;
+	}
+	return NULL;
+}
+
+/*
+ * Take the first unconfirmed line off cv and report it (SESSION_EV_SENT).
+ * The event gets copies: the callback may send, join or leave.
+ */
+static void
+confirm_first(struct session *s, struct e2e_conv *cv)
+{
+	struct session_event ev = { .kind = SESSION_EV_SENT,
+	    .user = s->user, .nickname = s->nick };
+	uint8_t mid[E2E_MID_LEN];
+	char conv[E2E_CONV_MAX + 1], *copy;
+	const uint8_t *m;
+	const char *text;
+	uint32_t len;
+	size_t size;
+
+	size = sizeof(uint64_t) + get_line(buf_data(&cv->unconfirmed) +
+	    sizeof(uint64_t), &m, &text, &len);
+	memcpy(mid, m, sizeof(mid));
+	(void)snprintf(conv, sizeof(conv), "%s", cv->name);
+	copy = malloc((size_t)len + 1);
+	if (copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+	}
+	buf_consume(&cv->unconfirmed, size);
+	if (--cv->nunconfirmed == 0)
+		buf_free(&cv->unconfirmed);
+	if (copy == NULL)
+		return;
+	ev.room = conv;
+	ev.text = copy;
+	ev.mid = mid;
+	ev.time_ms = clock_wall_ms();
+	cs_emit(s, &ev);
+	OPENSSL_clear_free(copy, (size_t)len + 1);
+}
+
 int
 cs_confirm(struct session *s, const char *token)
 {
 	unsigned long long upto;
 	struct e2e_conv *cv;
-	const uint8_t *mid;
-	const char *text;
-	uint64_t mark;
-	uint32_t len;
+	unsigned gen = s->gen;
 	char *end;
 
 	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
@@ -319,19 +372,8 @@ cs_confirm(struct session *s, const char *token)
 	upto = strtoull(token + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
 		return -1;
-	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
-		while (cv->nunconfirmed > 0) {
-			memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
-			if (mark > upto)
-				break;
-			buf_consume(&cv->unconfirmed, sizeof(mark) +
-			    get_line(buf_data(&cv->unconfirmed) + sizeof(mark),
-			    &mid, &text, &len));
-			cv->nunconfirmed--;
-		}
-		if (cv->nunconfirmed == 0)
-			buf_free(&cv->unconfirmed);
-	}
+	while (s->gen == gen && (cv = confirmed(s, upto)) != NULL)
+		confirm_first(s, cv);
 	return 0;
 }
 
@@ -567,6 +609,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 	struct session_event ev = { .kind = SESSION_EV_CHAT, .nickname = f[0],
 	    .user = f[1], .timestamp = f[4] };
 	char buf[E2E_CONV_MAX + 1], *text;
+	uint8_t mid[E2E_MID_LEN];
 	size_t cap = strlen(f[5]) + 1;
 	struct e2e_conv *cv;
 	const char *conv, *fp;
@@ -574,7 +617,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 
 	(void)n;
 	conv = conv_for_us(s, f[3], f[1], buf);
-	if ((ev.time_ms = cs_parse_time(f[4])) < 0 ||
+	if ((ev.time_ms = clock_parse_iso(f[4])) < 0 ||
 	    !e2e_conv_name_ok(conv)) {
 		server_broke(s, OP_DELIVERY);
 		return;
@@ -586,7 +629,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 		unreadable(s, conv, f[1], E_NOMEM, "message");
 		return;
 	}
-	r = e2e_open(cv, f[1], f[5], text, cap, &fp);
+	r = e2e_open(cv, f[1], f[5], text, cap, &fp, mid);
 	if (r == E_DUPLICATE) {
 		/* Sent again after the sender's reconnect: shown already. */
 	} else if (r != 0) {
@@ -596,6 +639,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 		ev.fingerprint = fp;
 		ev.trust = trust_of(s, f[1], fp);
 		ev.text = text;
+		ev.mid = mid;
 		cs_emit(s, &ev);
 	}
 	OPENSSL_clear_free(text, cap);

@@ -53,6 +53,7 @@
 #define SESSION_QUIT_TIMEOUT_MS 3000      /* wait for the server's goodbye */
 #define SESSION_QUEUE_LINES 1000
 #define SESSION_QUEUE_BYTES ((size_t)1024 * 1024)
+#define SESSION_MID_LEN 16      /* an E2E message id (= E2E_MID_LEN) */
 #define SESSION_OUT_MAX ((size_t)1024 * 1024) /* unsent bytes while connected */
 
 /* How a session ended (SESSION_RUNNING until then). */
@@ -98,7 +99,12 @@ enum session_event_kind {
 	SESSION_EV_CHAT,              /* room (the conversation: "dev" or
 	                                 "@bob"), nickname, user, fingerprint
 	                                 (the sending device), trust,
-	                                 timestamp, text (decrypted), time_ms */
+	                                 timestamp, text (decrypted), time_ms,
+	                                 mid (the E2E message id) */
+	SESSION_EV_SENT,              /* room, user and nickname (ours), text,
+	                                 time_ms (our clock), mid: a line of
+	                                 ours the server has taken (before
+	                                 the peers read it) */
 	SESSION_EV_UNREADABLE,        /* room, user, err, text: a message or
 	                                 sender key that was refused (forged,
 	                                 replayed, or sent before we came) */
@@ -152,6 +158,7 @@ struct session_event {
 	enum session_trust trust;
 	int err;                      /* E_* code (common/err.h) */
 	enum session_end end;
+	const uint8_t *mid;           /* SESSION_MID_LEN bytes */
 };
 
 /*

@@ -83,6 +83,7 @@ struct session {
 	char *host;
 	char port[8];
 	char *user;
+	char nick[NAME_NICK_MAX + 1]; /* ours, from the last login (net) */
 	char *password;               /* kept for logging in again; wiped */
 	size_t password_len;
 	size_t max_frame;
@@ -235,9 +236,6 @@ void cs_quit_if_drained(struct session *s);
 
 /* A decimal count field: 0 and *v, or -1. */
 int cs_parse_count(const char *t, long long *v);
-
-/* "2026-11-21T09:15:02.123Z" -> ms since the epoch; -1 if malformed. */
-int64_t cs_parse_time(const char *t);
 
 /*
  * Handle one frame (without its LF; f[len] is the LF and may be

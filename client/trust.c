@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/cfg.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/text.h"
 #include "keydist/keys.h"
 
@@ -35,7 +36,7 @@ struct trust_user {
 };
 
 struct trust {
-	char *path, *tmp, *dir;
+	char *path, *tmp;
 	struct trust_key *keys;		/* in file order */
 	size_t nkeys, capkeys;
 	struct trust_user *users;	/* open addressing, a power of 2 slots,
@@ -193,22 +194,6 @@ commit_key(struct trust *t)
 	t->nkeys++;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return E_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Write keys[0..n) to the file, keys[change] at level instead of its own
  * (change NONE: no change).  Returns 0; SAVE_UNSYNCED when the file was
@@ -221,7 +206,7 @@ save(const struct trust *t, size_t n, size_t change, enum trust_level level)
 	struct buf b = BUF_INIT;
 	char line[TRUST_LINE_MAX + 2];
 	size_t i;
-	int fd = -1, dfd = -1, len, r = 0;
+	int len, r = 0;
 
 	for (i = 0; i < n && r == 0; i++) {
 		len = snprintf(line, sizeof(line), "%s %s %s\n",
@@ -232,34 +217,9 @@ save(const struct trust *t, size_t n, size_t change, enum trust_level level)
 		else
 			r = buf_append(&b, line, (size_t)len);
 	}
-	if (r != 0)
-		goto out;
-	fd = open(t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		r = E_IO;
-		goto out;
-	}
-	/* A temporary file left by a crash may have had another mode. */
-	if (fchmod(fd, 0600) != 0 ||
-	    write_all(fd, buf_data(&b), buf_size(&b)) != 0 || fsync(fd) != 0)
-		r = E_IO;
-	if (close(fd) != 0)
-		r = E_IO;
-	/* Open the directory first: after the rename nothing can be undone. */
-	if (r == 0 &&
-	    (dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		r = E_IO;
-	if (r == 0 && rename(t->tmp, t->path) != 0)
-		r = E_IO;
-	if (r != 0) {
-		/* Nothing more to do if even this fails. */
-		(void)unlink(t->tmp);
-		goto out;
-	}
-	if (fsync(dfd) != 0)
-		r = SAVE_UNSYNCED;
- out:
-	if (dfd != -1 && close(dfd) != 0 && r == 0)
+	if (r == 0)
+		r = file_replace(t->path, t->tmp, buf_data(&b), buf_size(&b));
+	if (r == FILE_UNSYNCED)
 		r = SAVE_UNSYNCED;
 	buf_free(&b);
 	return r;
@@ -398,11 +358,10 @@ load_file(struct trust *t, FILE *f, char *err, size_t errlen)
 	return 0;
 }
 
-/* path, path.tmp, and the directory to sync after the rename. */
+/* path, and path.tmp to write it through. */
 static int
 set_paths(struct trust *t, const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	size_t n = strlen(path) + sizeof(".tmp");
 
 	if ((t->path = strdup(path)) == NULL ||
@@ -410,13 +369,7 @@ set_paths(struct trust *t, const char *path)
 		return E_NOMEM;
 	if (snprintf(t->tmp, n, "%s.tmp", path) != (int)n - 1)
 		return E_INTERNAL;
-	if (slash == NULL)
-		t->dir = strdup(".");
-	else if (slash == path)
-		t->dir = strdup("/");
-	else
-		t->dir = strndup(path, (size_t)(slash - path));
-	return t->dir == NULL ? E_NOMEM : 0;
+	return 0;
 }
 
 int
@@ -466,7 +419,6 @@ trust_free(struct trust *t)
 		return;
 	free(t->path);
 	free(t->tmp);
-	free(t->dir);
 	free(t->keys);
 	free(t->users);
 	free(t);

@@ -98,3 +98,24 @@ text_chat_problem(const uint8_t *s, size_t len, size_t max)
 	}
 	return NULL;
 }
+
+size_t
+text_sanitize(char *s, int keep_tab)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t i, o = 0;
+
+	for (i = 0; u[i] != '\0'; i++) {
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
+			i++;
+			u[o++] = '?';
+		} else if ((u[i] < 0x20 && !(keep_tab && u[i] == '\t')) ||
+		    u[i] == 0x7f) {
+			u[o++] = '?';
+		} else {
+			u[o++] = u[i];
+		}
+	}
+	u[o] = '\0';
+	return o;
+}

@@ -33,4 +33,11 @@ int name_check_nick(const char *nick);
  */
 const char *text_chat_problem(const uint8_t *s, size_t len, size_t max);
 
+/*
+ * Make valid UTF-8 safe for a terminal, in place: each control character
+ * (C0, DEL, C1) becomes '?', TAB included unless keep_tab.  Returns the
+ * new length (never more than before).
+ */
+size_t text_sanitize(char *s, int keep_tab);
+
 #endif

@@ -192,8 +192,9 @@ static int
 open_text(struct e2e_conv *cv, struct party *from, const char *msg,
     char *out, size_t cap)
 {
+	uint8_t mid[E2E_MID_LEN];
 	const char *fp;
-	int r = e2e_open(cv, from->user, msg, out, cap, &fp);
+	int r = e2e_open(cv, from->user, msg, out, cap, &fp, mid);
 
 	if (r == 0)
 		assert_string_equal(fp, from->fp);

@@ -77,6 +77,8 @@ struct rec {
 	enum session_trust trust;
 	int err;
 	enum session_end end;
+	uint8_t mid[SESSION_MID_LEN];
+	int has_mid;
 };
 
 struct fx {
@@ -139,6 +141,8 @@ on_event(void *arg, const struct session_event *ev)
 	r->trust = ev->trust;
 	r->err = ev->err;
 	r->end = ev->end;
+	if ((r->has_mid = ev->mid != NULL))
+		memcpy(r->mid, ev->mid, sizeof(r->mid));
 	if (ev->kind == SESSION_EV_LOGGED_IN && x->chat_on_login != NULL)
 		assert_int_equal(session_send_chat(x->s, LOBBY,
 		    x->chat_on_login, strlen(x->chat_on_login)), 0);
@@ -950,6 +954,7 @@ test_incoming_chat(void **state)
 	assert_string_equal(e->timestamp, TS);
 	assert_int_equal(e->time_ms, TS_MS);
 	assert_string_equal(e->text, "hi | there\t!");
+	assert_true(e->has_mid);
 	/* Pinned before: once, when bob showed up in the lobby. */
 	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 1);
 	assert_true(first_event(&x, SESSION_EV_KEY_PINNED) <
@@ -1444,6 +1449,37 @@ test_invalid_text_refused(void **state)
 	fx_end(&x);
 }
 
+/* A line the server has confirmed comes back as SESSION_EV_SENT, with
+   its message id, for the history. */
+static void
+test_sent_event(void **state)
+{
+	uint8_t mid[E2E_MID_LEN];
+	struct fx x;
+	const struct rec *e;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_send_chat(x.s, LOBBY, "zero", 4), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "zero");
+	memcpy(mid, x.last_mid, sizeof(mid));
+	/* Reading on to our ping's answer answers the confirming ping. */
+	srv_send(&x, "1006|p0\n");
+	srv_expect(&x, "0006|p0");
+	assert_int_equal(x.confirm_pings, 1);
+	e = wait_event(&x, SESSION_EV_SENT);
+	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->text, "zero");
+	assert_string_equal(e->user, "alice");
+	assert_string_equal(e->nickname, "Alice A.");
+	assert_true(e->has_mid);
+	assert_memory_equal(e->mid, mid, sizeof(mid));
+	assert_true(e->time_ms > 0);
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 1);
+	fx_end(&x);
+}
+
 static void
 test_queue_across_reconnect(void **state)
 {
@@ -1687,6 +1723,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_login_chat_quit),
 		T(test_incoming_chat),
+		T(test_sent_event),
 		T(test_forged_message),
 		T(test_changed_key),
 		T(test_sender_key_rotation),

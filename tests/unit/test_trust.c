@@ -23,6 +23,8 @@
 #include "common/err.h"
 #include "keydist/keys.h"
 
+#include "tests/unit/util.h"
+
 #define FP_A "SHA256:0Wpg5oRbVjcxR6qZQ34jSlECnexxnPrBsTroKqYrsTQ"
 #define FP_B "SHA256:fArdbXWoAoxxcKVZlWxI5zggSpQKz/AJSPZiqILJlKM"
 #define FP_C "SHA256:vB59+1wVRG2TizByxZVDLGiJ6wMAiDgwbrL1BLQFY7w"
@@ -92,16 +94,6 @@ teardown(void **state)
 	assert_int_equal(rmdir(fx->dir), 0);
 	free(fx);
 	return 0;
-}
-
-static void
-write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* The file's contents (malloc'd), or NULL if it does not exist. */

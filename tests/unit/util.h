@@ -36,4 +36,15 @@ unhex(const char *hex, uint8_t *out)
 	return n;
 }
 
+/* Write len bytes of text to path (made or truncated). */
+static inline void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
 #endif

@@ -1,0 +1,135 @@
+#include "client/app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/secret.h"
+
+int
+app_load(struct app *a, const char *conf)
+{
+	char err[512];
+	int r;
+
+	if (client_config_load(conf, &a->cfg, err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "missive: %s\n", err);
+		return 1;
+	}
+	a->have_cfg = 1;
+	if ((r = kd_key_read_private(a->cfg.private_key, &a->key)) != 0 ||
+	    (r = kd_fingerprint(a->key, a->fp)) != 0) {
+		(void)fprintf(stderr, "missive: your key %s: %s\n",
+		    a->cfg.private_key, err_str(r));
+		return 1;
+	}
+	if ((r = kd_key_read_public(a->cfg.server_key, &a->server)) != 0 ||
+	    (r = kd_fingerprint(a->server, a->sfp)) != 0) {
+		(void)fprintf(stderr, "missive: server key %s: %s\n",
+		    a->cfg.server_key, err_str(r));
+		return 1;
+	}
+	return 0;
+}
+
+int
+app_password(struct app *a, const char *pwfile)
+{
+	char prompt[512];
+	int r;
+
+	(void)snprintf(prompt, sizeof(prompt), "Password for %s at %s: ",
+	    a->cfg.user, a->cfg.server_host);
+	if ((r = secret_password(pwfile, prompt, 0, &a->password)) == 0)
+		return 0;
+	if (pwfile == NULL)
+		(void)fprintf(stderr, "missive: password: %s\n", r == E_IO ?
+		    "no terminal to ask on (use --password-file FILE)" :
+		    err_str(r));
+	else
+		(void)fprintf(stderr, "missive: password file %s: %s\n",
+		    pwfile, r == E_KEY_PERM ? "group or others may read it "
+		    "(chmod 600 it)" : err_str(r));
+	return 1;
+}
+
+int
+app_history(struct app *a, char *err, size_t errlen)
+{
+	return history_open(a->cfg.history, a->cfg.user, a->password,
+	    &a->history, err, errlen);
+}
+
+int
+app_session(struct app *a, session_event_fn *on_event, void *arg,
+    struct session **s)
+{
+	char err[512];
+	int r;
+
+	err[0] = '\0';
+	r = session_new(&a->cfg, a->key, a->server, a->password, on_event,
+	    arg, s, err, sizeof(err));
+	secret_free(a->password);
+	a->password = NULL;
+	if (r == 0)
+		return 0;
+	(void)fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
+	    "the password must be 1 to 1024 bytes of UTF-8, one line" :
+	    err[0] != '\0' ? err : err_str(r));
+	return 1;
+}
+
+int
+app_record(struct app *a, const struct session_event *ev)
+{
+	int r;
+
+	if (a->history == NULL)
+		return 0;
+	if ((r = history_add_event(a->history, ev)) == 1 &&
+	    a->dirty_since < 0)
+		a->dirty_since = session_clock_ms();
+	return r < 0 ? r : 0;
+}
+
+int
+app_save(struct app *a, int64_t now_ms, int force, char *err,
+    size_t errlen)
+{
+	if (a->history == NULL || !history_dirty(a->history))
+		return 0;
+	if (!force && (a->dirty_since < 0 ||
+	    now_ms - a->dirty_since < APP_SAVE_MS))
+		return 0;
+	/* A failed save is tried again after another APP_SAVE_MS. */
+	a->dirty_since = now_ms;
+	return history_save(a->history, err, errlen);
+}
+
+int64_t
+app_save_timeout(const struct app *a, int64_t now_ms)
+{
+	int64_t left;
+
+	if (a->history == NULL || !history_dirty(a->history) ||
+	    a->dirty_since < 0)
+		return -1;
+	left = a->dirty_since + APP_SAVE_MS - now_ms;
+	return left > 0 ? left : 0;
+}
+
+void
+app_free(struct app *a)
+{
+	history_close(a->history);
+	a->history = NULL;
+	secret_free(a->password);
+	a->password = NULL;
+	EVP_PKEY_free(a->key);
+	EVP_PKEY_free(a->server);
+	a->key = a->server = NULL;
+	if (a->have_cfg)
+		client_config_free(&a->cfg);
+	a->have_cfg = 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * What the terminal front ends (line mode and terminal UI, client/main.c)
+ * share to start and to keep their history: load the client folder, ask
+ * the password, open the history, make the session, save the history now
+ * and then.  Errors go to standard error as "missive: ..." lines.
+ */
+#ifndef MISSIVE_CLIENT_APP_H
+#define MISSIVE_CLIENT_APP_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "client/config.h"
+#include "client/history.h"
+#include "client/session.h"
+#include "keydist/keys.h"
+
+#define APP_SAVE_MS 2000        /* the longest a new record waits on disk */
+
+struct app {
+	struct client_config cfg;
+	int have_cfg;
+	EVP_PKEY *key;                /* the user's private key */
+	EVP_PKEY *server;             /* the pinned server key */
+	char fp[KD_FP_SIZE];          /* of key */
+	char sfp[KD_FP_SIZE];         /* of server */
+	char *password;               /* until app_session(); wiped */
+	struct history *history;      /* NULL: not kept this session */
+	int64_t dirty_since;          /* session_clock_ms() of the first
+	                                 unsaved record, or -1 */
+};
+
+#define APP_INIT { .dirty_since = -1 }
+
+/* Load the folder's config (conf) and keys.  0 or 1 (reported). */
+int app_load(struct app *a, const char *conf)
+    __attribute__((warn_unused_result));
+
+/* Ask for the password (or read pwfile).  0 or 1 (reported). */
+int app_password(struct app *a, const char *pwfile)
+    __attribute__((warn_unused_result));
+
+/*
+ * Open the folder's history with the password.  0, or the error of
+ * history_open() with its message in err.
+ */
+int app_history(struct app *a, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Make the session; wipes the password.  0 or 1 (reported). */
+int app_session(struct app *a, session_event_fn *on_event, void *arg,
+    struct session **s) __attribute__((warn_unused_result));
+
+/*
+ * Record a session event in the history (chat and our sent lines; others
+ * are ignored).  0, or a negative E_* code.
+ */
+int app_record(struct app *a, const struct session_event *ev)
+    __attribute__((warn_unused_result));
+
+/*
+ * Save the history if a record has waited APP_SAVE_MS (or at once with
+ * force).  0, or E_* with a message in err.
+ */
+int app_save(struct app *a, int64_t now_ms, int force, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* Milliseconds until app_save() has work, or -1. */
+int64_t app_save_timeout(const struct app *a, int64_t now_ms);
+
+/* Free everything (the history is not saved). */
+void app_free(struct app *a);
+
+#endif

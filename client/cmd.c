@@ -1,0 +1,82 @@
+#include "client/cmd.h"
+
+#include <string.h>
+
+char *
+cmd_word(char **p)
+{
+	char *w = *p, *end;
+
+	while (*w == ' ')
+		w++;
+	if ((end = strchr(w, ' ')) != NULL) {
+		*end = '\0';
+		*p = end + 1;
+	} else {
+		*p = w + strlen(w);
+	}
+	return w;
+}
+
+char *
+cmd_room_arg(char **p)
+{
+	char *w = cmd_word(p);
+
+	return w[0] == '#' ? w + 1 : w;
+}
+
+const char *
+cmd_login_reason(const char *code)
+{
+	static const struct {
+		const char *code, *text;
+	} reasons[] = {
+		{ "invalid", "the user name, password or key is wrong" },
+		{ "locked", "too many failed attempts; try again later" },
+		{ "disabled", "this account is disabled" },
+		{ "unavailable", "the server cannot check accounts right now" },
+		{ "busy", "the server is busy" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(code, reasons[i].code) == 0)
+			return reasons[i].text;
+	}
+	return NULL;
+}
+
+const char *
+cmd_trust_word(enum session_trust t)
+{
+	switch (t) {
+	case SESSION_KEY_OWN:
+		return "this device";
+	case SESSION_KEY_VERIFIED:
+		return "verified";
+	case SESSION_KEY_SEEN:
+		return "pinned, not verified";
+	default:
+		return "CHANGED, not accepted";
+	}
+}
+
+int
+cmd_exit_status(enum session_end end)
+{
+	switch (end) {
+	case SESSION_QUIT:
+		return 0;
+	case SESSION_LOGIN_REFUSED:
+		return 3;
+	case SESSION_KEY_MISMATCH:
+		return 4;
+	case SESSION_UNREACHABLE:
+		return 5;
+	case SESSION_NOT_ENROLLED:
+		return 6;
+	default:
+		return 1;
+	}
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The terminal UI (missive --tui) driven in tmux, on a private tmux server
+# (tmux -L, killed at the end, no other): it logs in, joins a room, a line
+# typed in it reaches a line-mode client and the reply shows on its screen,
+# also while a line is being typed (which stays intact); another room's
+# message shows as unread; resizing does not end it.  /export writes a file
+# that --import merges into another client folder of the same user (once:
+# a second import adds nothing), and an altered export is refused.
+# Conditions are waited for by polling the pane, never by fixed sleeps.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session-lib.sh"
+
+PORT=27600
+server_setup "$PORT"
+server_start
+
+SOCK=missive-tui-$$
+tm() { tmux -L "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t tui; }
+# shellcheck disable=SC2317 # called through wait_until
+on_screen() { screen | grep -qF -- "$1"; }
+# The input line is the last row of the pane.
+input_row() { screen | tail -n 1; }
+keys() { tm send-keys -t tui "$@"; }
+# Type text literally, then Enter.
+type_line() { tm send-keys -t tui -l -- "$1"; tm send-keys -t tui Enter; }
+shot() { screen >"$T/screen.$1.txt" 2>&1 || true; }
+
+client_start b "$T/c/user2"
+wait_until 20 seen b "you are in #lobby" || true
+
+# The TUI for user1, in a 100x30 pane; its exit status goes to tui.rc.
+tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
+	"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN/missive' \
+	-c '$T/c/user1/client.conf' --password-file '$PW_OK' --tui \
+	2>'$T/tui.err'; echo \$? >'$T/tui.rc'"
+TMUX_PID=$(tm display-message -p '#{pid}')
+register_pid "$TMUX_PID"
+
+if wait_until 20 on_screen "you are in #lobby"; then
+	ok "the TUI logs in and shows #lobby"
+else
+	shot login
+	not_ok "the TUI logs in and shows #lobby" "$(cat "$T/screen.login.txt" "$T/tui.err" 2>&1)"
+fi
+expect_match "the status line says connected, with the server key pinned" \
+	"$(screen)" '\[user1@127\.0\.0\.1\] \[connected\] \[server key pinned SHA256:'
+
+type_line "/join dev"
+wait_until 10 on_screen "you are in #dev" || true
+say b "/join dev"
+wait_until 10 seen b "you are in #dev" || true
+wait_until 10 on_screen "Bob (user2) joined #dev" || true
+shot joined
+expect_contains "/join opens a #dev window, shown in the window bar" \
+	"$(screen | head -n 1)" "3:#dev"
+expect_contains "... with user2 in its member list" "$(screen)" "Bob"
+
+type_line "TUIMARK-1 typed in the tui"
+if wait_until 10 seen b "TUIMARK-1"; then
+	ok "a line typed in the TUI reaches the line-mode client"
+else
+	not_ok "a line typed in the TUI reaches the line-mode client" "$(client_out b)"
+fi
+expect_match "... as #dev <Alice>" "$(client_out b)" \
+	'^\[..:..:..\] #dev <Alice> TUIMARK-1 typed in the tui$'
+wait_until 10 on_screen "<Alice> TUIMARK-1" || true
+expect_contains "the TUI shows its own line once the server has it" \
+	"$(screen)" "<Alice> TUIMARK-1 typed in the tui"
+
+keys Up
+wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF 'TUIMARK-1'" || true
+expect_eq "Up recalls the line typed before" "$(input_row | sed 's/ *$//')" \
+	"[#dev] TUIMARK-1 typed in the tui"
+keys C-u
+
+say b "LINEMARK-1 reply from bob"
+if wait_until 10 on_screen "LINEMARK-1 reply from bob"; then
+	ok "the reply appears on the TUI screen"
+else
+	shot reply
+	not_ok "the reply appears on the TUI screen" "$(cat "$T/screen.reply.txt")"
+fi
+expect_contains "... as <Bob>" "$(screen)" "<Bob> LINEMARK-1 reply from bob"
+
+# A message while typing: the half-typed line stays as it was.
+tm send-keys -t tui -l -- "half typed é"
+wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF 'half typed'" || true
+say b "LINEMARK-2 while alice types"
+wait_until 10 on_screen "LINEMARK-2" || true
+shot typing
+expect_contains "a message arriving while typing shows" "$(screen)" \
+	"<Bob> LINEMARK-2 while alice types"
+expect_eq "... and the input line is intact" "$(input_row | sed 's/ *$//')" \
+	"[#dev] half typed é"
+keys C-u
+wait_until 5 sh -c "! tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF 'half'" || true
+expect_eq "Ctrl-U clears the input line" "$(input_row | sed 's/ *$//')" "[#dev]"
+
+# A private message: its own window, with an unread count in the bar.
+say b "/msg user1 PMMARK-1 private to alice"
+wait_until 10 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | head -n 1 | grep -qF '4:@user2(1)'" || true
+expect_contains "a private message opens a window, shown as unread" \
+	"$(screen | head -n 1)" "4:@user2(1)"
+keys M-4
+wait_until 5 on_screen "PMMARK-1" || true
+expect_contains "Alt-4 shows @user2 with the message" "$(screen)" \
+	"<Bob> PMMARK-1 private to alice"
+expect_eq "... and its unread count is gone" \
+	"$(screen | head -n 1 | grep -c '@user2(' || true)" 0
+type_line "PMMARK-2 private answer"
+wait_until 10 seen b "PMMARK-2" || true
+expect_match "a line typed there goes to user2 privately" "$(client_out b)" \
+	'^\[..:..:..\] @user1 <Alice> PMMARK-2 private answer$'
+keys M-3
+
+# Resizing: smaller, then larger; the TUI redraws and goes on.
+tm resize-window -t tui -x 50 -y 12
+wait_until 5 sh -c "[ \"\$(tmux -L '$SOCK' capture-pane -p -t tui | wc -l)\" -eq 12 ]" || true
+wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF '[#dev]'" || true
+expect_eq "after a resize to 50x12 the input line is redrawn" \
+	"$(input_row | sed 's/ *$//')" "[#dev]"
+tm resize-window -t tui -x 120 -y 35
+wait_until 5 sh -c "[ \"\$(tmux -L '$SOCK' capture-pane -p -t tui | wc -l)\" -eq 35 ]" || true
+say b "LINEMARK-3 after the resize"
+wait_until 10 on_screen "LINEMARK-3" || true
+expect_contains "after growing to 120x35 messages still arrive" "$(screen)" \
+	"<Bob> LINEMARK-3 after the resize"
+check "... and the TUI is still running" test ! -e "$T/tui.rc"
+
+# Scrollback: PgUp shows older lines, PgDn returns.
+for i in $(seq 1 40); do say b "FILL-$i"; done
+wait_until 10 on_screen "FILL-40" || true
+keys PPage
+wait_until 5 on_screen "scrolled" || true
+expect_contains "PgUp scrolls back" "$(screen)" "[scrolled: PgDn]"
+keys NPage NPage NPage
+wait_until 5 on_screen "FILL-40" || true
+expect_contains "PgDn returns to the newest line" "$(screen)" "FILL-40"
+
+# Unverified peers on the status line, until /verify.
+expect_contains "the status line names the unverified peer" \
+	"$(screen | tail -n 2 | head -n 1)" "[unverified: user2]"
+type_line "/verify user2"
+wait_until 10 on_screen "verified 1 key of user2" || true
+expect_eq "... and no longer after /verify user2" \
+	"$(screen | tail -n 2 | head -n 1 | grep -c 'unverified' || true)" 0
+say b "LINEMARK-4 now verified"
+wait_until 10 on_screen "LINEMARK-4" || true
+expect_contains "a verified sender's line carries the mark" "$(screen)" \
+	"<Bob ✓> LINEMARK-4 now verified"
+
+# /export from the TUI, --import into another folder of user1.
+type_line "/export $T/export.json"
+if wait_until 10 on_screen "exported"; then
+	ok "/export reports the export"
+else
+	shot export
+	not_ok "/export reports the export" "$(cat "$T/screen.export.txt")"
+fi
+expect_contains "the export holds the TUI's line" "$(cat "$T/export.json" 2>&1)" \
+	'"text": "TUIMARK-1 typed in the tui"'
+expect_contains "... and the reply" "$(cat "$T/export.json" 2>&1)" \
+	'"text": "LINEMARK-1 reply from bob"'
+
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+	user1 "$T/c/user1b" >/dev/null
+check "--import merges the export into another folder of user1" \
+	"$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--import "$T/export.json"
+out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--import "$T/export.json" 2>&1) || true
+expect_contains "a second import adds nothing" "$out" "imported 0 new messages"
+"$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--export-text "$T/user1b.txt" >/dev/null 2>&1 || true
+expect_match "the other folder's history now has the lines (plain text)" \
+	"$(cat "$T/user1b.txt" 2>&1)" '#dev <Bob> LINEMARK-1 reply from bob$'
+before=$(sha256sum <"$T/c/user1b/history")
+sed 's/TUIMARK-1/TUIMARK-9/' "$T/export.json" >"$T/altered.json"
+out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--import "$T/altered.json" 2>&1) && rc=0 || rc=$?
+expect_eq "an altered export is refused (exit 1)" "$rc" 1
+expect_contains "... with a clear message" "$out" "was altered"
+expect_eq "... and the history file is unchanged" \
+	"$(sha256sum <"$T/c/user1b/history")" "$before"
+
+# /quit leaves cleanly.
+type_line "/quit"
+wait_until 15 test -e "$T/tui.rc" || true
+expect_eq "/quit ends the TUI with status 0" "$(cat "$T/tui.rc" 2>&1)" 0
+expect_eq "... and nothing on its standard error" "$(cat "$T/tui.err" 2>&1)" ""
+check "the TUI's history file was written" test -s "$T/c/user1/history"
+
+tm kill-server 2>/dev/null || true
+done_testing
