@@ -83,6 +83,7 @@ count_unread(struct gui *g, struct conv *c)
 	if (c != g->cur || !gtk_window_is_active(GTK_WINDOW(g->win))) {
 		c->unread++;
 		badge_update(c);
+		gui_trace(g, "unread: %s %d", c->name, c->unread);
 	}
 }
 
@@ -850,6 +851,14 @@ act_import(GSimpleAction *a, GVariant *v, gpointer data)
 }
 
 static void
+act_quit(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	struct gui *g = data;
+
+	(void)on_close(GTK_WINDOW(g->win), g);
+}
+
+static void
 act_logout(GSimpleAction *a, GVariant *v, gpointer data)
 {
 	struct gui *g = data;
@@ -874,6 +883,7 @@ primary_menu(void)
 	g_menu_append(s2, "_Export History…", "win.export");
 	g_menu_append(s2, "_Import History…", "win.import");
 	g_menu_append(s3, "Log _Out", "win.logout");
+	g_menu_append(s3, "_Quit", "win.quit");
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s1));
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s2));
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s3));
@@ -1043,10 +1053,13 @@ actions(struct gui *g)
 		{ .name = "export", .activate = act_export },
 		{ .name = "import", .activate = act_import },
 		{ .name = "logout", .activate = act_logout },
+		{ .name = "quit", .activate = act_quit },
 	};
+	static const char *const quit[] = { "<Control>q", NULL };
 
 	g_action_map_add_action_entries(G_ACTION_MAP(g->win), entries,
 	    G_N_ELEMENTS(entries), g);
+	gtk_application_set_accels_for_action(g->app, "win.quit", quit);
 }
 
 void

@@ -107,9 +107,11 @@ folder_load(struct gui *g, int fill)
 		server = g_strdup_printf(strchr(cfg.server_host, ':') != NULL ?
 		    "[%s]:%lld" : "%s:%lld", cfg.server_host, cfg.server_port);
 		gtk_editable_set_text(GTK_EDITABLE(g->l_server), server);
-		g_free(server);
 		gtk_editable_set_text(GTK_EDITABLE(g->l_user), cfg.user);
 		show_error(g, NULL);
+		gui_trace(g, "login-folder: %s for %s at %s", folder, cfg.user,
+		    server);
+		g_free(server);
 	}
 	return 0;
 }
