@@ -469,7 +469,6 @@ send_input(struct gui *g)
 {
 	const char *text = gtk_editable_get_text(GTK_EDITABLE(g->entry));
 	char *copy, *rest, *sp;
-	int r;
 
 	if (text[0] == '\0' || g->s == NULL)
 		return;
@@ -503,8 +502,7 @@ send_input(struct gui *g)
 		    "private conversation first.");
 		return;
 	}
-	if ((r = session_send_chat(g->s, g->cur->name, text, strlen(text)))
-	    == 0) {
+	if (session_send_chat(g->s, g->cur->name, text, strlen(text)) == 0) {
 		chat_line(g, g->cur, g_get_real_time() / 1000, g->nickname,
 		    SESSION_KEY_OWN, text);
 		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");

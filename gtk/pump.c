@@ -192,10 +192,12 @@ static void
 pump_arm(struct gui *g)
 {
 	int fd = session_fd(g->s);
-	short events = fd >= 0 ? session_events(g->s) : 0;
+	short events = 0;
 	int64_t t = session_timeout(g->s, session_clock_ms());
 	GIOCondition cond = 0;
 
+	if (fd >= 0)
+		events = session_events(g->s);
 	if (g->fd_src != 0 && (fd != g->fd || events != g->events)) {
 		g_source_remove(g->fd_src);
 		g->fd_src = 0;
