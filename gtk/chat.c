@@ -12,8 +12,8 @@
 #include "gtk/gui.h"
 
 static const char css[] =
-    ".unread { background-color: @accent_bg_color; "
-    "color: @accent_fg_color; border-radius: 9px; padding: 0 7px; "
+    ".unread { background-color: #3584e4; "
+    "color: #ffffff; border-radius: 9px; padding: 0 7px; "
     "font-weight: bold; }\n"
     ".members-title { font-weight: bold; padding: 6px 12px; }\n";
 

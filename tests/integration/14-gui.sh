@@ -29,6 +29,7 @@ if [ -n "$missing" ]; then
 fi
 
 server_setup "$PORT"
+# shellcheck disable=SC2119 # the default log, no wrapper
 server_start
 client_start b "$T/c/user2"
 wait_until 20 seen b "you are in #lobby" || true
@@ -61,6 +62,7 @@ GUI_ASAN=${ASAN_OPTIONS:-detect_leaks=1}
 
 TRACE=$T/gui.trace
 : >"$TRACE"
+# shellcheck disable=SC2317 # called through wait_until
 traced() { grep -qF -- "$1" "$TRACE"; }
 
 # start_gui NAME [ARG...]: missive-gtk from $HOME, its output in NAME.log.
@@ -82,6 +84,7 @@ window() {
 
 # focus TITLE: give that window the keyboard (there is no window manager:
 # the pointer goes over it and the X input focus is set on it).
+# shellcheck disable=SC2317 # called through wait_until
 focused() { [ "$(xdotool getwindowfocus 2>/dev/null)" = "$(window "$1")" ]; }
 focus() {
 	local w
@@ -179,15 +182,15 @@ expect_contains "/join in the input box joins (creates) the room" \
 	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other"
 say b "/join guiroom"
 wait_until 15 traced "Bob (user2) joined" || true
-typein "ROOMMARK-1 in the new room"
+typein "Hello from the GTK client, ROOMMARK-1"
 xdotool key Return
 wait_until 15 seen b "ROOMMARK-1" || true
 expect_match "... and lines go to it" "$(client_out b)" \
-	'^\[..:..:..\] #guiroom <Alice> ROOMMARK-1 in the new room$'
-say b "ROOMMARK-2 answer in the room"
+	'^\[..:..:..\] #guiroom <Alice> Hello from the GTK client, ROOMMARK-1$'
+say b "Got it in the terminal: ROOMMARK-2"
 wait_until 15 traced "ROOMMARK-2" || true
 expect_contains "... and its replies show" "$(cat "$TRACE")" \
-	"#guiroom <Bob> ROOMMARK-2 answer in the room"
+	"#guiroom <Bob> Got it in the terminal: ROOMMARK-2"
 sleep 0.5
 shot '^missive$' "$T/chat.png"
 
