@@ -784,6 +784,13 @@ on_close(GtkWindow *w, gpointer data)
 	return TRUE;
 }
 
+/* Quit from the main window: after the goodbye (Ctrl+Q, main.c). */
+void
+chat_quit(struct gui *g)
+{
+	(void)on_close(GTK_WINDOW(g->win), g);
+}
+
 static void
 on_active(GObject *o, GParamSpec *p, gpointer data)
 {
@@ -849,14 +856,6 @@ act_import(GSimpleAction *a, GVariant *v, gpointer data)
 }
 
 static void
-act_quit(GSimpleAction *a, GVariant *v, gpointer data)
-{
-	struct gui *g = data;
-
-	(void)on_close(GTK_WINDOW(g->win), g);
-}
-
-static void
 act_logout(GSimpleAction *a, GVariant *v, gpointer data)
 {
 	struct gui *g = data;
@@ -881,7 +880,7 @@ primary_menu(void)
 	g_menu_append(s2, "_Export History…", "win.export");
 	g_menu_append(s2, "_Import History…", "win.import");
 	g_menu_append(s3, "Log _Out", "win.logout");
-	g_menu_append(s3, "_Quit", "win.quit");
+	g_menu_append(s3, "_Quit", "app.quit");
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s1));
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s2));
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s3));
@@ -1051,13 +1050,11 @@ actions(struct gui *g)
 		{ .name = "export", .activate = act_export },
 		{ .name = "import", .activate = act_import },
 		{ .name = "logout", .activate = act_logout },
-		{ .name = "quit", .activate = act_quit },
 	};
-	static const char *const quit[] = { "<Control>q", NULL };
 
 	g_action_map_add_action_entries(G_ACTION_MAP(g->win), entries,
 	    G_N_ELEMENTS(entries), g);
-	gtk_application_set_accels_for_action(g->app, "win.quit", quit);
+
 }
 
 void

@@ -47,6 +47,9 @@ dialog_new(struct gui *g, GtkWindow *parent, const char *title,
 	gtk_widget_set_margin_start(*content, 18);
 	gtk_widget_set_margin_end(*content, 18);
 	gtk_window_set_child(GTK_WINDOW(win), *content);
+	/* Start on the primary button (Enter), not on a selectable label. */
+	gtk_window_set_focus(GTK_WINDOW(win), *ok != NULL ? *ok : cancel);
+	g_object_set_data(G_OBJECT(win), "cancel", cancel);
 	return win;
 }
 
@@ -64,9 +67,12 @@ text_label(const char *text, int mono)
 	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
 	gtk_label_set_max_width_chars(GTK_LABEL(l), 60);
 	gtk_label_set_xalign(GTK_LABEL(l), 0);
-	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-	if (mono)
+	/* Fingerprints can be copied; prose is not selectable, so that it
+	   does not take the focus (and show as selected) when a dialog opens. */
+	if (mono) {
+		gtk_label_set_selectable(GTK_LABEL(l), TRUE);
 		gtk_widget_add_css_class(l, "monospace");
+	}
 	return l;
 }
 
@@ -260,6 +266,11 @@ dialog_key_changed(struct gui *g, const struct session_event *ev)
 	    &content, &ok);
 	gtk_widget_remove_css_class(ok, "suggested-action");
 	gtk_widget_add_css_class(ok, "destructive-action");
+	/* Accepting must be deliberate (a click or Alt+A), never a stray
+	   Enter. */
+	gtk_window_set_default_widget(GTK_WINDOW(win), NULL);
+	gtk_window_set_focus(GTK_WINDOW(win),
+	    g_object_get_data(G_OBJECT(win), "cancel"));
 	g_object_set_data(G_OBJECT(win), "gui", g);
 	g_object_set_data_full(G_OBJECT(win), "user", g_strdup(ev->user),
 	    g_free);

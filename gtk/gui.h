@@ -90,6 +90,7 @@ void pump_stop(struct gui *g);
 /* chat.c */
 void chat_open(struct gui *g);
 void chat_close(struct gui *g);
+void chat_quit(struct gui *g);
 void chat_event(struct gui *g, const struct session_event *ev);
 void chat_status(struct gui *g, const char *status);
 struct conv *chat_conv(struct gui *g, const char *name, int create);

@@ -52,6 +52,36 @@ gui_clean(const char *net)
 	return g_string_free(out, FALSE);
 }
 
+/* Ctrl+Q in either window: leave cleanly, then the windows go. */
+static void
+act_quit(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->win != NULL) {
+		chat_quit(g);
+		return;
+	}
+	if (g->s != NULL)
+		pump_stop(g);
+	if (g->login != NULL)
+		gtk_window_destroy(GTK_WINDOW(g->login));
+}
+
+static void
+on_startup(GApplication *app, gpointer data)
+{
+	static const GActionEntry entries[] = {
+		{ .name = "quit", .activate = act_quit },
+	};
+	static const char *const quit[] = { "<Control>q", NULL };
+
+	g_action_map_add_action_entries(G_ACTION_MAP(app), entries,
+	    G_N_ELEMENTS(entries), data);
+	gtk_application_set_accels_for_action(GTK_APPLICATION(app),
+	    "app.quit", quit);
+}
+
 static void
 on_activate(GApplication *app, gpointer data)
 {
@@ -108,6 +138,7 @@ main(int argc, char **argv)
 	/* Several clients (folders) may run at once: no single instance. */
 	g.app = gtk_application_new("org.missive.Gtk",
 	    G_APPLICATION_NON_UNIQUE);
+	(void)g_signal_connect(g.app, "startup", G_CALLBACK(on_startup), &g);
 	(void)g_signal_connect(g.app, "activate", G_CALLBACK(on_activate),
 	    &g);
 	/* Our arguments are parsed above; GApplication sees none. */

@@ -76,10 +76,14 @@ start_gui() {
 	register_pid "$GUI_PID"
 }
 
-# window TITLE: the id of the running GUI's visible window with that title.
+# window TITLE: the id of the running GUI's visible window with that title
+# (dialogs carry no _NET_WM_PID: for them, the title alone, which is
+# unique on this private display).
 window() {
-	xdotool search --onlyvisible --pid "$GUI_PID" --name "$1" 2>/dev/null |
-		head -n 1
+	{
+		xdotool search --all --onlyvisible --pid "$GUI_PID" --name "$1"
+		xdotool search --onlyvisible --name "$1"
+	} 2>/dev/null | head -n 1
 }
 
 # focus TITLE: give that window the keyboard (there is no window manager:
@@ -94,8 +98,9 @@ focus() {
 	xdotool windowfocus "$w" 2>/dev/null || true
 	wait_until 5 focused "$1" || true
 	sleep 0.5
-	# The first keys after focusing can be lost: warm up with a no-op.
-	xdotool key --delay 100 space BackSpace || true
+	# The first keys after focusing can be lost: warm up with a key that
+	# does nothing anywhere (space would press a focused button).
+	xdotool key --delay 100 shift shift || true
 	sleep 0.3
 }
 
@@ -103,9 +108,12 @@ typein() {
 	xdotool type --delay 25 -- "$1"
 }
 
-# shot TITLE FILE: a screenshot of that window.
+# shot TITLE FILE: a screenshot of that window; screen FILE: of it all.
 shot() {
 	import -window "$(window "$1")" "$2" 2>>"$T/import.log" || true
+}
+screen() {
+	import -window root "$1" 2>>"$T/import.log" || true
 }
 
 # ---- a wrong password: a clear error, in the window ----
@@ -127,8 +135,13 @@ sleep 0.5
 expect_contains "a wrong password is refused with a clear message" \
 	"$(cat "$TRACE")" "login-error: Wrong user name or password"
 shot 'Log In' "$T/login-error.png"
-kill -TERM "$GUI_PID" 2>/dev/null || true
-wait_until 10 _gone "$GUI_PID" || true
+xdotool key ctrl+q
+RC=timeout
+if wait_until 15 _gone "$GUI_PID"; then
+	RC=0
+	wait "$GUI_PID" || RC=$?
+fi
+expect_eq "Ctrl+Q in the login window quits with status 0" "$RC" 0
 
 # ---- log in with only the folder: typed into the empty folder field ----
 start_gui gui
@@ -194,8 +207,57 @@ expect_contains "... and its replies show" "$(cat "$TRACE")" \
 sleep 0.5
 shot '^missive$' "$T/chat.png"
 
+# ---- a second device of user2: the changed-key dialog, accepted ----
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+	user2 "$T/c/user2b" >/dev/null
+printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
+client_start b2 "$T/c/user2b"
+wait_until 20 traced "dialog: changed key of user2" || true
+expect_contains "a new key of user2 opens the Changed Key dialog" \
+	"$(cat "$TRACE")" "dialog: changed key of user2"
+focus 'Changed Key'
+xdotool search --onlyvisible --pid "$GUI_PID" --name . getwindowname %@ \
+	>"$T/windows.txt" 2>&1 || true
+screen "$T/changed-key.png"
+# Accept Key is neither the default button nor focused (a stray Enter
+# does not accept): click it, at the right end of the dialog's header bar
+# (no window manager: the dialog draws its own frame).
+# Its geometry from the window tree: "NAME": (...)  WxH+X+Y.
+xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
+geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
+	"$T/windows.txt" | head -n 1)
+dw=${geom%%x*}
+rest=${geom#*+}
+dx=${geom#*x*+}
+dx=${dx%%+*}
+dy=${rest#*+}
+xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
+sleep 0.3
+xdotool click 1 || true
+wait_until 10 traced "Accepted 1 key of user2" || true
+expect_contains "clicking Accept Key (not the default) accepts it" "$(cat "$TRACE")" \
+	"Accepted 1 key of user2"
+
+# ---- compare and verify: double-click Bob in the member list ----
+focus '^missive$'
+xdotool mousemove --window "$(window '^missive$')" 790 139 click --repeat 2 \
+	--delay 80 1 || true
+wait_until 10 traced "dialog: keys of user2" || true
+expect_contains "double-clicking a member opens their keys" "$(cat "$TRACE")" \
+	"dialog: keys of user2"
+focus 'Keys of user2'
+screen "$T/keys.png"
+xdotool key Return
+wait_until 10 traced "Verified 2 keys of user2" || true
+expect_contains "Mark Verified (Enter) verifies both of user2's keys" \
+	"$(cat "$TRACE")" "Verified 2 keys of user2"
+say b "VERIFIEDMARK from a verified key"
+wait_until 15 traced "VERIFIEDMARK" || true
+expect_contains "... and user2's lines then carry the verified mark" \
+	"$(cat "$TRACE")" "#guiroom <Bob> [verified] VERIFIEDMARK from a verified key"
+
 # ---- screenshots: real images of the windows ----
-for f in login login-error chat; do
+for f in login login-error chat changed-key keys; do
 	if [ -s "$T/$f.png" ] && identify "$T/$f.png" >/dev/null 2>&1; then
 		ok "screenshot $f.png ($(identify -format '%wx%h' "$T/$f.png"))"
 	else
@@ -204,6 +266,7 @@ for f in login login-error chat; do
 done
 
 # ---- Ctrl+Q: a clean goodbye, and no sanitizer report ----
+focus '^missive$'
 xdotool key ctrl+q
 RC=timeout
 if wait_until 15 _gone "$GUI_PID"; then
@@ -216,10 +279,12 @@ expect_contains "... after saying goodbye to the server" "$(client_out b)" \
 	"Alice (user1) left #lobby (quit)"
 if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' \
 	"$T/gui.log" "$T/wrong.log"; then
-	not_ok "no sanitizer report from missive-gtk" "$(cat "$T/gui.log")"
+	not_ok "no sanitizer report from missive-gtk" "$(cat "$T/gui.log" "$T/wrong.log")"
 else
 	ok "no sanitizer report from missive-gtk"
 fi
 say b "/quit"
 client_wait b
+say b2 "/quit"
+client_wait b2
 done_testing
