@@ -1,6 +1,7 @@
 # missive: top-level build.
 #
-#   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin
+#   make            build bin/missived, bin/missive, bin/missive-keys, bin/missive-admin,
+#                   bin/missive-gtk (the GTK 4 client)
 #   make demo       install missing Debian packages, build, start the demo
 #   make check      install missing packages, build with ASan+UBSan, run every test
 #                   (each fuzzer for a short smoke time, and `make lint`:
@@ -144,6 +145,22 @@ $(eval $(call program,missive,client/main.c))
 $(eval $(call program,missive-keys,keydist/missive-keys.c))
 $(OUTBIN)/missive: LIBS += $(TUI_LIBS)
 
+# ---- missive-gtk: the GTK 4 client (gtk/), apart from the rest ----
+# GTK's headers as system headers: our -W flags are for our code.
+GTK_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags gtk4 2>/dev/null))
+GTK_LIBS   := $(shell $(PKG_CONFIG) --libs gtk4 2>/dev/null)
+GTK_SRC    := $(wildcard gtk/*.c)
+GTK_PROG   := $(OUTBIN)/missive-gtk
+$(call obj,$(GTK_SRC)): ALL_CFLAGS += $(GTK_CFLAGS)
+$(GTK_PROG): $(call obj,$(GTK_SRC)) $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(call obj,$(GTK_SRC)) \
+		$(LINK_LIBS) $(LIBS) $(GTK_LIBS)
+all tests: $(GTK_PROG)
+PROGRAMS += $(GTK_PROG)
+# ---- end of missive-gtk ----
+
 $(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
@@ -198,9 +215,9 @@ fuzz:
 # sanitizers change nothing the analysers read.  cppcheck gets only our -I
 # and -D; it knows libc and OpenSSL from its own library files.
 LINT_SRC := $(sort $(wildcard common/*.c keydist/*.c server/*.c client/*.c \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c))
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c))
 LINT_DB := build/lint/compile_commands.json
-LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS)
+LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) $(GTK_CFLAGS)
 LINT_CPPCHECK_FLAGS = $(filter -I. -D%,$(BASEFLAGS))
 
 lint:

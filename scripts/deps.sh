@@ -11,7 +11,8 @@ libconfig-dev libargon2-dev libcmocka-dev
 clang libclang-rt-14-dev
 tshark tcpdump iproute2 procps
 cppcheck clang-tidy valgrind
-libjansson-dev libncurses-dev tmux"
+libjansson-dev libncurses-dev tmux
+libgtk-4-dev xvfb xdotool imagemagick"
 
 missing=""
 for p in $PACKAGES; do

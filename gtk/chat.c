@@ -1,0 +1,1134 @@
+/*
+ * The main window: the conversations (rooms and private ones, with unread
+ * counts) on the left, the messages of the selected one in the middle with
+ * the input box below, its members on the right.  Session events become
+ * lines, list rows and dialogs; the menus and the input box become session
+ * calls, each followed by pump_after().
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "gtk/gui.h"
+
+static const char css[] =
+    ".unread { background-color: #3584e4; "
+    "color: #ffffff; border-radius: 9px; padding: 0 7px; "
+    "font-weight: bold; }\n"
+    ".members-title { font-weight: bold; padding: 6px 12px; }\n";
+
+/* ---- lines in the message view ---- */
+
+static void
+hms(int64_t ms, char out[16])
+{
+	GDateTime *dt;
+	char *s;
+
+	if (ms <= 0 || (dt = g_date_time_new_from_unix_local(ms / 1000)) ==
+	    NULL) {
+		dt = g_date_time_new_now_local();
+	}
+	s = g_date_time_format(dt, "%H:%M:%S");
+	g_strlcpy(out, s != NULL ? s : "??:??:??", 16);
+	g_free(s);
+	g_date_time_unref(dt);
+}
+
+/* "#room" or "@user", as the conversation list and trace show it. */
+static char *
+conv_title(const char *name)
+{
+	return name[0] == '@' ? g_strdup(name) : g_strconcat("#", name, NULL);
+}
+
+static void
+badge_update(struct conv *c)
+{
+	char n[16];
+
+	(void)g_snprintf(n, sizeof(n), "%d", c->unread);
+	gtk_label_set_text(GTK_LABEL(c->badge), n);
+	gtk_widget_set_visible(c->badge, c->unread > 0);
+}
+
+static void
+scroll_end(struct gui *g, struct conv *c)
+{
+	GtkTextIter end;
+
+	if (c != g->cur)
+		return;
+	gtk_text_buffer_get_end_iter(c->buf, &end);
+	gtk_text_view_scroll_to_mark(GTK_TEXT_VIEW(g->view),
+	    gtk_text_buffer_get_mark(c->buf, "end"), 0, FALSE, 0, 1);
+}
+
+static void
+insert(struct conv *c, const char *text, const char *tag)
+{
+	GtkTextIter end;
+
+	gtk_text_buffer_get_end_iter(c->buf, &end);
+	if (tag != NULL)
+		gtk_text_buffer_insert_with_tags_by_name(c->buf, &end, text, -1,
+		    tag, NULL);
+	else
+		gtk_text_buffer_insert(c->buf, &end, text, -1);
+}
+
+static void
+count_unread(struct gui *g, struct conv *c)
+{
+	if (c != g->cur || !gtk_window_is_active(GTK_WINDOW(g->win))) {
+		c->unread++;
+		badge_update(c);
+		gui_trace(g, "unread: %s %d", c->name, c->unread);
+	}
+}
+
+/* A chat line: time, nickname, the sender's key's trust, text. */
+static void
+chat_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
+    enum session_trust trust, const char *text)
+{
+	char t[16], *title = conv_title(c->name);
+	const char *mark = "";
+
+	hms(ms, t);
+	if (gtk_text_buffer_get_char_count(c->buf) > 0)
+		insert(c, "\n", NULL);
+	insert(c, t, "time");
+	insert(c, "  ", NULL);
+	insert(c, nick, trust == SESSION_KEY_OWN ? "self" : "nick");
+	if (trust == SESSION_KEY_VERIFIED) {
+		insert(c, " ✔", "verified");
+		mark = " [verified]";
+	} else if (trust == SESSION_KEY_UNACCEPTED) {
+		insert(c, " ⚠ key not accepted", "warn");
+		mark = " [key not accepted]";
+	}
+	insert(c, "  ", NULL);
+	insert(c, text, NULL);
+	scroll_end(g, c);
+	gui_trace(g, "%s <%s>%s %s", title, nick, mark, text);
+	g_free(title);
+}
+
+void
+chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	char t[16], *text, *title;
+
+	if (c == NULL && (c = g->cur) == NULL)
+		return;
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	hms(0, t);
+	if (gtk_text_buffer_get_char_count(c->buf) > 0)
+		insert(c, "\n", NULL);
+	insert(c, t, "time");
+	insert(c, "  ", NULL);
+	insert(c, text, "notice");
+	scroll_end(g, c);
+	title = conv_title(c->name);
+	gui_trace(g, "%s *** %s", title, text);
+	g_free(title);
+	g_free(text);
+}
+
+/* ---- conversations ---- */
+
+static void
+member_free(gpointer p)
+{
+	struct member *m = p;
+
+	g_free(m->nickname);
+	g_free(m);
+}
+
+struct conv *
+chat_conv(struct gui *g, const char *name, int create)
+{
+	struct conv *c;
+	GtkWidget *box;
+	char *title;
+	guint i;
+
+	for (i = 0; i < g->convs->len; i++) {
+		c = g_ptr_array_index(g->convs, i);
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	if (!create)
+		return NULL;
+	c = g_new0(struct conv, 1);
+	c->name = g_strdup(name);
+	c->buf = gtk_text_buffer_new(g->tags);
+	{
+		GtkTextIter end;
+
+		gtk_text_buffer_get_end_iter(c->buf, &end);
+		(void)gtk_text_buffer_create_mark(c->buf, "end", &end, FALSE);
+	}
+	c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    member_free);
+	title = conv_title(name);
+	c->label = gtk_label_new(title);
+	g_free(title);
+	gtk_label_set_xalign(GTK_LABEL(c->label), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(c->label), PANGO_ELLIPSIZE_END);
+	gtk_widget_set_hexpand(c->label, TRUE);
+	c->badge = gtk_label_new(NULL);
+	gtk_widget_add_css_class(c->badge, "unread");
+	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gtk_widget_set_margin_top(box, 6);
+	gtk_widget_set_margin_bottom(box, 6);
+	gtk_box_append(GTK_BOX(box), c->label);
+	gtk_box_append(GTK_BOX(box), c->badge);
+	c->row = gtk_list_box_row_new();
+	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(c->row), box);
+	g_object_set_data(G_OBJECT(c->row), "conv", c);
+	gtk_list_box_append(GTK_LIST_BOX(g->conv_list), c->row);
+	badge_update(c);
+	g_ptr_array_add(g->convs, c);
+	return c;
+}
+
+static void
+conv_free(struct conv *c)
+{
+	g_object_unref(c->buf);
+	g_hash_table_destroy(c->members);
+	g_free(c->name);
+	g_free(c);
+}
+
+static void
+conv_remove(struct gui *g, struct conv *c)
+{
+	if (g->cur == c)
+		g->cur = NULL;
+	gtk_list_box_remove(GTK_LIST_BOX(g->conv_list), c->row);
+	(void)g_ptr_array_remove(g->convs, c);
+	conv_free(c);
+	if (g->cur == NULL && g->convs->len > 0)
+		chat_select(g, g_ptr_array_index(g->convs, 0));
+	else if (g->cur == NULL)
+		chat_refresh_members(g);
+}
+
+void
+chat_select(struct gui *g, struct conv *c)
+{
+	if (gtk_list_box_get_selected_row(GTK_LIST_BOX(g->conv_list)) !=
+	    GTK_LIST_BOX_ROW(c->row))
+		gtk_list_box_select_row(GTK_LIST_BOX(g->conv_list),
+		    GTK_LIST_BOX_ROW(c->row));
+	g->cur = c;
+	gtk_text_view_set_buffer(GTK_TEXT_VIEW(g->view), c->buf);
+	c->unread = 0;
+	badge_update(c);
+	scroll_end(g, c);
+	chat_refresh_members(g);
+	(void)gtk_widget_grab_focus(g->entry);
+}
+
+static void
+on_row_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+	struct gui *g = data;
+	struct conv *c;
+
+	if (row == NULL ||
+	    (c = g_object_get_data(G_OBJECT(row), "conv")) == NULL ||
+	    c == g->cur)
+		return;
+	chat_select(g, c);
+}
+
+/* ---- members ---- */
+
+struct trust_sum {
+	int keys, unaccepted, verified;
+};
+
+static void
+trust_add(void *arg, const char *fp, enum session_trust t)
+{
+	struct trust_sum *sum = arg;
+
+	sum->keys++;
+	if (t == SESSION_KEY_UNACCEPTED)
+		sum->unaccepted++;
+	else if (t == SESSION_KEY_VERIFIED || t == SESSION_KEY_OWN)
+		sum->verified++;
+}
+
+static GtkWidget *
+member_row(struct gui *g, const char *user, const char *nick)
+{
+	struct trust_sum sum = { 0 };
+	GtkWidget *box, *l, *mark, *row;
+	char *text;
+
+	(void)session_keys(g->s, user, trust_add, &sum);
+	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gtk_widget_set_margin_top(box, 4);
+	gtk_widget_set_margin_bottom(box, 4);
+	text = g_markup_printf_escaped("%s <span alpha=\"60%%\">%s</span>",
+	    nick, user);
+	l = gtk_label_new(NULL);
+	gtk_label_set_markup(GTK_LABEL(l), text);
+	g_free(text);
+	gtk_label_set_xalign(GTK_LABEL(l), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+	gtk_widget_set_hexpand(l, TRUE);
+	gtk_box_append(GTK_BOX(box), l);
+	if (sum.unaccepted > 0) {
+		mark = gtk_label_new("⚠");
+		gtk_widget_set_tooltip_text(mark, "Changed key, not accepted");
+		gtk_widget_add_css_class(mark, "error");
+		gtk_box_append(GTK_BOX(box), mark);
+	} else if (sum.keys > 0 && sum.verified == sum.keys) {
+		mark = gtk_label_new("✔");
+		gtk_widget_set_tooltip_text(mark, "Verified");
+		gtk_widget_add_css_class(mark, "success");
+		gtk_box_append(GTK_BOX(box), mark);
+	}
+	row = gtk_list_box_row_new();
+	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
+	gtk_widget_set_tooltip_text(row, "Compare and verify this user's key");
+	g_object_set_data_full(G_OBJECT(row), "user", g_strdup(user), g_free);
+	return row;
+}
+
+static gint
+by_nick(gconstpointer a, gconstpointer b, gpointer data)
+{
+	GHashTable *h = data;
+	const struct member *ma = g_hash_table_lookup(h, *(char *const *)a);
+	const struct member *mb = g_hash_table_lookup(h, *(char *const *)b);
+
+	return g_utf8_collate(ma->nickname, mb->nickname);
+}
+
+void
+chat_refresh_members(struct gui *g)
+{
+	GtkWidget *child;
+	GPtrArray *users;
+	struct member *m;
+	char *title;
+	guint i;
+
+	while ((child = gtk_widget_get_first_child(g->members)) != NULL)
+		gtk_list_box_remove(GTK_LIST_BOX(g->members), child);
+	if (g->cur == NULL || g->s == NULL) {
+		gtk_label_set_text(GTK_LABEL(g->member_title), "Members");
+		return;
+	}
+	if (g->cur->name[0] == '@') {
+		gtk_label_set_text(GTK_LABEL(g->member_title), "Private");
+		gtk_list_box_append(GTK_LIST_BOX(g->members),
+		    member_row(g, g->cur->name + 1, g->cur->name + 1));
+		return;
+	}
+	users = g_ptr_array_new();
+	{
+		GHashTableIter it;
+		gpointer k, v;
+
+		g_hash_table_iter_init(&it, g->cur->members);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_ptr_array_add(users, k);
+	}
+	g_ptr_array_sort_with_data(users, by_nick, g->cur->members);
+	for (i = 0; i < users->len; i++) {
+		m = g_hash_table_lookup(g->cur->members,
+		    g_ptr_array_index(users, i));
+		gtk_list_box_append(GTK_LIST_BOX(g->members),
+		    member_row(g, g_ptr_array_index(users, i), m->nickname));
+	}
+	title = g_strdup_printf("Members (%u)", users->len);
+	gtk_label_set_text(GTK_LABEL(g->member_title), title);
+	g_free(title);
+	g_ptr_array_free(users, TRUE);
+}
+
+static void
+on_member_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+	const char *user = g_object_get_data(G_OBJECT(row), "user");
+
+	if (user != NULL)
+		dialog_keys(data, user);
+}
+
+static void
+member_add(struct gui *g, struct conv *c, const char *user,
+    const char *nick)
+{
+	struct member *m = g_hash_table_lookup(c->members, user);
+
+	if (m == NULL) {
+		m = g_new0(struct member, 1);
+		m->nickname = gui_clean(nick);
+		g_hash_table_insert(c->members, gui_clean(user), m);
+	}
+	m->devices++;
+}
+
+static void
+member_remove(struct conv *c, const char *user)
+{
+	struct member *m = g_hash_table_lookup(c->members, user);
+
+	if (m != NULL && --m->devices <= 0)
+		(void)g_hash_table_remove(c->members, user);
+}
+
+/* ---- commands ---- */
+
+static void
+ask_members(struct gui *g, const char *room)
+{
+	if (session_who(g->s, room) == 0)
+		g_queue_push_tail(&g->who_pending, g_strdup(room));
+}
+
+static void
+join_room(struct gui *g, const char *text, const char *arg)
+{
+	const char *room = text[0] == '#' ? text + 1 : text;
+	int r;
+
+	if (g->s == NULL || room[0] == '\0')
+		return;
+	if ((r = session_join(g->s, room)) != 0)
+		dialog_message(g, "Cannot Join", r == E_MALFORMED ?
+		    "A room name is 1 to 32 letters, digits, '-' or '_'." :
+		    err_str(r));
+	pump_after(g);
+}
+
+static void
+open_private(struct gui *g, const char *text, const char *arg)
+{
+	char *name;
+
+	if (g->s == NULL || text[0] == '\0')
+		return;
+	name = g_strconcat("@", text[0] == '@' ? text + 1 : text, NULL);
+	chat_select(g, chat_conv(g, name, 1));
+	g_free(name);
+}
+
+static void
+leave_current(struct gui *g)
+{
+	int r;
+
+	if (g->cur == NULL || g->s == NULL)
+		return;
+	if (g->cur->name[0] == '@') {
+		conv_remove(g, g->cur);
+		return;
+	}
+	if ((r = session_leave(g->s, g->cur->name)) != 0)
+		dialog_message(g, "Cannot Leave", err_str(r));
+	pump_after(g);
+}
+
+static void
+who_online(struct gui *g)
+{
+	if (g->s == NULL)
+		return;
+	if (session_who(g->s, NULL) == 0)
+		g_queue_push_tail(&g->who_pending, g_strdup(""));
+	pump_after(g);
+}
+
+static void
+list_rooms(struct gui *g)
+{
+	if (g->s == NULL)
+		return;
+	if (session_rooms(g->s) == 0)
+		g->rooms_pending = 1;
+	pump_after(g);
+}
+
+/* Send what the input box holds; a few line-mode commands work too. */
+static void
+send_input(struct gui *g)
+{
+	const char *text = gtk_editable_get_text(GTK_EDITABLE(g->entry));
+	char *copy, *rest, *sp;
+
+	if (text[0] == '\0' || g->s == NULL)
+		return;
+	if (text[0] == '/' && text[1] != '/') {
+		copy = g_strdup(text + 1);
+		rest = (sp = strchr(copy, ' ')) != NULL ? sp + 1 : "";
+		if (sp != NULL)
+			*sp = '\0';
+		if (strcmp(copy, "join") == 0)
+			join_room(g, rest, NULL);
+		else if (strcmp(copy, "leave") == 0)
+			leave_current(g);
+		else if (strcmp(copy, "who") == 0)
+			who_online(g);
+		else if (strcmp(copy, "rooms") == 0)
+			list_rooms(g);
+		else if (strcmp(copy, "msg") == 0)
+			open_private(g, rest, NULL);
+		else
+			dialog_message(g, "Unknown Command", "Commands: /join "
+			    "ROOM, /leave, /who, /rooms, /msg USER; the menus "
+			    "hold the rest. //text sends /text.");
+		g_free(copy);
+		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");
+		return;
+	}
+	if (text[0] == '/')
+		text++;
+	if (g->cur == NULL) {
+		dialog_message(g, "No Conversation", "Join a room or open a "
+		    "private conversation first.");
+		return;
+	}
+	if (session_send_chat(g->s, g->cur->name, text, strlen(text)) == 0) {
+		chat_line(g, g->cur, g_get_real_time() / 1000, g->nickname,
+		    SESSION_KEY_OWN, text);
+		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");
+	}
+	/* A refusal came as an error event, shown in the view. */
+	pump_after(g);
+}
+
+static void
+on_send(GtkWidget *w, gpointer data)
+{
+	send_input(data);
+}
+
+/* ---- events ---- */
+
+static void
+who_end(struct gui *g)
+{
+	char *room = g_queue_pop_head(&g->who_pending), *tab;
+	struct conv *c;
+	guint i;
+
+	if (room != NULL && room[0] != '\0' &&
+	    (c = chat_conv(g, room, 0)) != NULL) {
+		g_hash_table_remove_all(c->members);
+		for (i = 0; i < g->who_acc->len; i++) {
+			tab = strchr(g_ptr_array_index(g->who_acc, i), '\t');
+			*tab = '\0';
+			member_add(g, c, g_ptr_array_index(g->who_acc, i),
+			    tab + 1);
+			*tab = '\t';
+		}
+		if (c == g->cur)
+			chat_refresh_members(g);
+	} else if (room != NULL) {
+		dialog_list(g, "Who Is Online", g->who_acc, open_private,
+		    "Message");
+	}
+	g_free(room);
+	g_ptr_array_set_size(g->who_acc, 0);
+}
+
+static void
+notify(struct gui *g, const struct session_event *ev, const char *nick,
+    const char *text)
+{
+	GNotification *n;
+	char *title, *conv;
+
+	if (gtk_window_is_active(GTK_WINDOW(g->win)))
+		return;
+	conv = conv_title(ev->room);
+	title = ev->room[0] == '@' ? g_strdup(nick) :
+	    g_strdup_printf("%s in %s", nick, conv);
+	n = g_notification_new(title);
+	g_notification_set_body(n, text);
+	g_application_send_notification(G_APPLICATION(g->app),
+	    "missive-message", n);
+	gui_trace(g, "notification: %s: %s", title, text);
+	g_object_unref(n);
+	g_free(title);
+	g_free(conv);
+}
+
+static void
+on_chat(struct gui *g, const struct session_event *ev)
+{
+	struct conv *c = chat_conv(g, ev->room, 1);
+	char *nick = gui_clean(ev->nickname), *text = gui_clean(ev->text);
+
+	chat_line(g, c, ev->time_ms, nick, ev->trust, text);
+	count_unread(g, c);
+	notify(g, ev, nick, text);
+	if (g->cur == NULL)
+		chat_select(g, c);
+	g_free(nick);
+	g_free(text);
+}
+
+static void
+on_presence(struct gui *g, const struct session_event *ev)
+{
+	struct conv *c = chat_conv(g, ev->room, 0);
+	char *nick = gui_clean(ev->nickname), *code;
+
+	if (c == NULL) {
+		g_free(nick);
+		return;
+	}
+	if (ev->kind == SESSION_EV_JOIN) {
+		member_add(g, c, ev->user, ev->nickname);
+		chat_notice(g, c, "%s (%s) joined", nick, ev->user);
+	} else {
+		member_remove(c, ev->user);
+		code = gui_clean(ev->code);
+		chat_notice(g, c, "%s (%s) left (%s)", nick, ev->user, code);
+		g_free(code);
+	}
+	if (c == g->cur)
+		chat_refresh_members(g);
+	g_free(nick);
+}
+
+static void
+on_joined(struct gui *g, const struct session_event *ev)
+{
+	int fresh = chat_conv(g, ev->room, 0) == NULL;
+	struct conv *c = chat_conv(g, ev->room, 1);
+
+	chat_notice(g, c, "You are in #%s with %lld other connection%s",
+	    ev->room, ev->count, ev->count == 1 ? "" : "s");
+	if (fresh || g->cur == NULL)
+		chat_select(g, c);
+	ask_members(g, ev->room);
+}
+
+static void
+on_list(struct gui *g, const struct session_event *ev)
+{
+	char *nick;
+
+	switch (ev->kind) {
+	case SESSION_EV_WHO:
+		nick = gui_clean(ev->nickname);
+		g_ptr_array_add(g->who_acc, g_strdup_printf("%s\t%s",
+		    ev->user, nick));
+		g_free(nick);
+		break;
+	case SESSION_EV_WHO_END:
+		who_end(g);
+		break;
+	case SESSION_EV_ROOM:
+		g_ptr_array_add(g->rooms_acc, g_strdup_printf("%s\t%lld "
+		    "member%s", ev->room, ev->count, ev->count == 1 ? "" :
+		    "s"));
+		break;
+	default:
+		if (g->rooms_pending)
+			dialog_list(g, "Rooms", g->rooms_acc, join_room,
+			    "Join");
+		g->rooms_pending = 0;
+		g_ptr_array_set_size(g->rooms_acc, 0);
+		break;
+	}
+}
+
+static void
+left(struct gui *g, const char *room)
+{
+	struct conv *c = chat_conv(g, room, 0);
+
+	if (c != NULL)
+		conv_remove(g, c);
+}
+
+void
+chat_status(struct gui *g, const char *status)
+{
+	char *s = g_strdup_printf("%s (%s) at %s — %s", g->nickname,
+	    g->cfg.user, g->cfg.server_host, status);
+
+	gtk_label_set_text(GTK_LABEL(g->subtitle), s);
+	g_free(s);
+}
+
+/* What went wrong, in the conversation shown. */
+static void
+warn(struct gui *g, const struct session_event *ev, const char *what)
+{
+	char *text = gui_clean(ev->text != NULL ? ev->text : "");
+
+	chat_notice(g, ev->room != NULL ? chat_conv(g, ev->room, 0) : NULL,
+	    "⚠ %s%s", what, text);
+	g_free(text);
+}
+
+void
+chat_event(struct gui *g, const struct session_event *ev)
+{
+	char *t;
+
+	switch (ev->kind) {
+	case SESSION_EV_CONNECTING:
+		chat_status(g, "connecting…");
+		break;
+	case SESSION_EV_CONNECTED:
+		chat_status(g, "connected, server key pinned");
+		break;
+	case SESSION_EV_LOGGED_IN:
+		chat_status(g, "online");
+		break;
+	case SESSION_EV_CHAT:
+		on_chat(g, ev);
+		break;
+	case SESSION_EV_UNREADABLE:
+		warn(g, ev, "");
+		break;
+	case SESSION_EV_JOINED:
+		on_joined(g, ev);
+		break;
+	case SESSION_EV_LEFT:
+		left(g, ev->room);
+		break;
+	case SESSION_EV_JOIN:
+	case SESSION_EV_LEAVE:
+		on_presence(g, ev);
+		break;
+	case SESSION_EV_WHO:
+	case SESSION_EV_WHO_END:
+	case SESSION_EV_ROOM:
+	case SESSION_EV_ROOMS_END:
+		on_list(g, ev);
+		break;
+	case SESSION_EV_KEY_PINNED:
+		chat_notice(g, NULL, "Pinned %s's key %s on first use: compare "
+		    "it with them (click their name) to verify it.", ev->user,
+		    ev->fingerprint);
+		chat_refresh_members(g);
+		break;
+	case SESSION_EV_KEY_CHANGED:
+		chat_notice(g, NULL, "⚠ %s presented a key that is not pinned: "
+		    "%s. Nothing is sent to conversations with it until you "
+		    "accept it.", ev->user, ev->fingerprint);
+		chat_refresh_members(g);
+		dialog_key_changed(g, ev);
+		break;
+	case SESSION_EV_SERVER_ERROR:
+		warn(g, ev, "server: ");
+		break;
+	case SESSION_EV_ERROR:
+		warn(g, ev, "");
+		break;
+	case SESSION_EV_CLOSING:
+		if (strcmp(ev->code, "quit") != 0)
+			warn(g, ev, "the server is closing the connection: ");
+		break;
+	case SESSION_EV_DISCONNECTED:
+		t = gui_clean(ev->text);
+		chat_status(g, "disconnected");
+		chat_notice(g, NULL, "Disconnected: %s", t);
+		g_free(t);
+		/* Lists asked for on that connection will not come. */
+		g_queue_clear_full(&g->who_pending, g_free);
+		g_ptr_array_set_size(g->who_acc, 0);
+		g->rooms_pending = 0;
+		break;
+	case SESSION_EV_RECONNECTING:
+		t = g_strdup_printf("reconnecting in %lld s…",
+		    (ev->delay_ms + 999) / 1000);
+		chat_status(g, t);
+		g_free(t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the window ---- */
+
+static gboolean
+pump_idle(gpointer data)
+{
+	pump_after(data);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_close(GtkWindow *w, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->s == NULL)
+		return FALSE;
+	/* Say goodbye first; the window goes when the session has ended. */
+	g->closing = 1;
+	session_quit(g->s, session_clock_ms());
+	(void)g_idle_add(pump_idle, g);
+	return TRUE;
+}
+
+/* Quit from the main window: after the goodbye (Ctrl+Q, main.c). */
+void
+chat_quit(struct gui *g)
+{
+	(void)on_close(GTK_WINDOW(g->win), g);
+}
+
+static void
+on_active(GObject *o, GParamSpec *p, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->cur != NULL && gtk_window_is_active(GTK_WINDOW(g->win))) {
+		g->cur->unread = 0;
+		badge_update(g->cur);
+	}
+}
+
+static void
+act_join(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	dialog_prompt(data, "Join or Create a Room", "Room name", "_Join",
+	    join_room, NULL);
+}
+
+static void
+act_message(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	dialog_prompt(data, "New Private Conversation", "User name",
+	    "_Open", open_private, NULL);
+}
+
+static void
+act_leave(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	leave_current(data);
+}
+
+static void
+act_who(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	who_online(data);
+}
+
+static void
+act_rooms(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	list_rooms(data);
+}
+
+static void
+act_fingerprint(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->s != NULL)
+		dialog_keys(g, g->cfg.user);
+}
+
+static void
+act_export(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	dialog_history(data, 0);
+}
+
+static void
+act_import(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	dialog_history(data, 1);
+}
+
+static void
+act_logout(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->s == NULL)
+		return;
+	g->logging_out = 1;
+	session_quit(g->s, session_clock_ms());
+	(void)g_idle_add(pump_idle, g);
+}
+
+static GMenuModel *
+primary_menu(void)
+{
+	GMenu *menu = g_menu_new(), *s1 = g_menu_new(), *s2 = g_menu_new(),
+	    *s3 = g_menu_new();
+
+	g_menu_append(s1, "Browse _Rooms", "win.rooms");
+	g_menu_append(s1, "_Who Is Online", "win.who");
+	g_menu_append(s1, "_Leave Conversation", "win.leave");
+	g_menu_append(s2, "Your _Key Fingerprint", "win.fingerprint");
+	g_menu_append(s2, "_Export History…", "win.export");
+	g_menu_append(s2, "_Import History…", "win.import");
+	g_menu_append(s3, "Log _Out", "win.logout");
+	g_menu_append(s3, "_Quit", "app.quit");
+	g_menu_append_section(menu, NULL, G_MENU_MODEL(s1));
+	g_menu_append_section(menu, NULL, G_MENU_MODEL(s2));
+	g_menu_append_section(menu, NULL, G_MENU_MODEL(s3));
+	g_object_unref(s1);
+	g_object_unref(s2);
+	g_object_unref(s3);
+	return G_MENU_MODEL(menu);
+}
+
+static GMenuModel *
+new_menu(void)
+{
+	GMenu *menu = g_menu_new();
+
+	g_menu_append(menu, "_Join or Create Room…", "win.join");
+	g_menu_append(menu, "New _Private Conversation…", "win.message");
+	return G_MENU_MODEL(menu);
+}
+
+static GtkWidget *
+header(struct gui *g)
+{
+	GtkWidget *bar = gtk_header_bar_new(), *titles, *title, *b;
+	GMenuModel *m;
+
+	titles = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	gtk_widget_set_valign(titles, GTK_ALIGN_CENTER);
+	title = gtk_label_new("missive");
+	gtk_widget_add_css_class(title, "title");
+	g->subtitle = gtk_label_new(NULL);
+	gtk_widget_add_css_class(g->subtitle, "subtitle");
+	gtk_box_append(GTK_BOX(titles), title);
+	gtk_box_append(GTK_BOX(titles), g->subtitle);
+	gtk_header_bar_set_title_widget(GTK_HEADER_BAR(bar), titles);
+
+	b = gtk_menu_button_new();
+	gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "list-add-symbolic");
+	gtk_widget_set_tooltip_text(b, "New conversation");
+	m = new_menu();
+	gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(b), m);
+	g_object_unref(m);
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(bar), b);
+
+	b = gtk_menu_button_new();
+	gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(b), "open-menu-symbolic");
+	gtk_widget_set_tooltip_text(b, "Main menu");
+	m = primary_menu();
+	gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(b), m);
+	g_object_unref(m);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), b);
+
+	b = gtk_button_new_from_icon_name("system-users-symbolic");
+	gtk_widget_set_tooltip_text(b, "Who is online");
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), "win.who");
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), b);
+	return bar;
+}
+
+static GtkWidget *
+scrolled(GtkWidget *child)
+{
+	GtkWidget *sw = gtk_scrolled_window_new();
+
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+	    GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), child);
+	gtk_widget_set_vexpand(sw, TRUE);
+	return sw;
+}
+
+static GtkWidget *
+center(struct gui *g)
+{
+	GtkWidget *box, *input, *send;
+
+	box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	g->view = gtk_text_view_new();
+	gtk_text_view_set_editable(GTK_TEXT_VIEW(g->view), FALSE);
+	gtk_text_view_set_cursor_visible(GTK_TEXT_VIEW(g->view), FALSE);
+	gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(g->view),
+	    GTK_WRAP_WORD_CHAR);
+	gtk_text_view_set_left_margin(GTK_TEXT_VIEW(g->view), 12);
+	gtk_text_view_set_right_margin(GTK_TEXT_VIEW(g->view), 12);
+	gtk_text_view_set_top_margin(GTK_TEXT_VIEW(g->view), 12);
+	gtk_text_view_set_bottom_margin(GTK_TEXT_VIEW(g->view), 12);
+	gtk_text_view_set_pixels_below_lines(GTK_TEXT_VIEW(g->view), 6);
+	gtk_box_append(GTK_BOX(box), scrolled(g->view));
+
+	input = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gtk_widget_set_margin_top(input, 6);
+	gtk_widget_set_margin_bottom(input, 6);
+	gtk_widget_set_margin_start(input, 6);
+	gtk_widget_set_margin_end(input, 6);
+	g->entry = gtk_entry_new();
+	gtk_widget_set_hexpand(g->entry, TRUE);
+	gtk_entry_set_placeholder_text(GTK_ENTRY(g->entry),
+	    "Message (end-to-end encrypted)");
+	gtk_entry_set_max_length(GTK_ENTRY(g->entry),
+	    (int)MIN(session_text_max(g->s), 65535));
+	send = gtk_button_new_with_mnemonic("_Send");
+	gtk_widget_add_css_class(send, "suggested-action");
+	gtk_box_append(GTK_BOX(input), g->entry);
+	gtk_box_append(GTK_BOX(input), send);
+	gtk_box_append(GTK_BOX(box), input);
+	(void)g_signal_connect(g->entry, "activate", G_CALLBACK(on_send), g);
+	(void)g_signal_connect(send, "clicked", G_CALLBACK(on_send), g);
+	return box;
+}
+
+static GtkWidget *
+sidebar(GtkWidget *list, GtkWidget *title)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+
+	gtk_widget_add_css_class(list, "navigation-sidebar");
+	if (title != NULL) {
+		gtk_label_set_xalign(GTK_LABEL(title), 0);
+		gtk_widget_add_css_class(title, "members-title");
+		gtk_box_append(GTK_BOX(box), title);
+	}
+	gtk_box_append(GTK_BOX(box), scrolled(list));
+	gtk_widget_set_size_request(box, 170, -1);
+	return box;
+}
+
+static void
+text_tags(struct gui *g)
+{
+	static const struct {
+		const char *name, *prop, *value;
+	} t[] = {
+		{ "time", "foreground", "#77767b" },
+		{ "nick", "weight", NULL },
+		{ "self", "foreground", "#1c71d8" },
+		{ "verified", "foreground", "#26a269" },
+		{ "warn", "foreground", "#c01c28" },
+		{ "notice", "foreground", "#77767b" },
+	};
+	GtkTextTag *tag;
+	size_t i;
+
+	g->tags = gtk_text_tag_table_new();
+	for (i = 0; i < G_N_ELEMENTS(t); i++) {
+		tag = gtk_text_tag_new(t[i].name);
+		if (t[i].value != NULL)
+			g_object_set(tag, t[i].prop, t[i].value, NULL);
+		if (strcmp(t[i].name, "nick") == 0 ||
+		    strcmp(t[i].name, "self") == 0)
+			g_object_set(tag, "weight", PANGO_WEIGHT_BOLD, NULL);
+		if (strcmp(t[i].name, "notice") == 0)
+			g_object_set(tag, "style", PANGO_STYLE_ITALIC, NULL);
+		(void)gtk_text_tag_table_add(g->tags, tag);
+		g_object_unref(tag);
+	}
+}
+
+static void
+actions(struct gui *g)
+{
+	static const GActionEntry entries[] = {
+		{ .name = "join", .activate = act_join },
+		{ .name = "message", .activate = act_message },
+		{ .name = "leave", .activate = act_leave },
+		{ .name = "who", .activate = act_who },
+		{ .name = "rooms", .activate = act_rooms },
+		{ .name = "fingerprint", .activate = act_fingerprint },
+		{ .name = "export", .activate = act_export },
+		{ .name = "import", .activate = act_import },
+		{ .name = "logout", .activate = act_logout },
+	};
+
+	g_action_map_add_action_entries(G_ACTION_MAP(g->win), entries,
+	    G_N_ELEMENTS(entries), g);
+
+}
+
+void
+chat_open(struct gui *g)
+{
+	GtkCssProvider *p;
+	GtkWidget *outer, *inner;
+
+	p = gtk_css_provider_new();
+	gtk_css_provider_load_from_data(p, css, -1);
+	gtk_style_context_add_provider_for_display(gdk_display_get_default(),
+	    GTK_STYLE_PROVIDER(p), GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+	g_object_unref(p);
+	text_tags(g);
+
+	g->win = gtk_application_window_new(g->app);
+	gtk_window_set_title(GTK_WINDOW(g->win), "missive");
+	gtk_window_set_default_size(GTK_WINDOW(g->win), 900, 560);
+	gtk_window_set_titlebar(GTK_WINDOW(g->win), header(g));
+	actions(g);
+
+	g->conv_list = gtk_list_box_new();
+	g->members = gtk_list_box_new();
+	gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(g->members),
+	    FALSE);
+	g->member_title = gtk_label_new("Members");
+	inner = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+	gtk_paned_set_start_child(GTK_PANED(inner), center(g));
+	gtk_paned_set_end_child(GTK_PANED(inner),
+	    sidebar(g->members, g->member_title));
+	gtk_paned_set_resize_end_child(GTK_PANED(inner), FALSE);
+	gtk_paned_set_shrink_end_child(GTK_PANED(inner), FALSE);
+	outer = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+	gtk_paned_set_start_child(GTK_PANED(outer),
+	    sidebar(g->conv_list, NULL));
+	gtk_paned_set_end_child(GTK_PANED(outer), inner);
+	gtk_paned_set_resize_start_child(GTK_PANED(outer), FALSE);
+	gtk_paned_set_shrink_start_child(GTK_PANED(outer), FALSE);
+	gtk_window_set_child(GTK_WINDOW(g->win), outer);
+
+	(void)g_signal_connect(g->conv_list, "row-selected",
+	    G_CALLBACK(on_row_selected), g);
+	(void)g_signal_connect(g->members, "row-activated",
+	    G_CALLBACK(on_member_activated), g);
+	(void)g_signal_connect(g->win, "close-request", G_CALLBACK(on_close),
+	    g);
+	(void)g_signal_connect(g->win, "notify::is-active",
+	    G_CALLBACK(on_active), g);
+	chat_status(g, "online");
+	gtk_window_present(GTK_WINDOW(g->win));
+	(void)gtk_widget_grab_focus(g->entry);
+	gui_trace(g, "chat-window: shown");
+}
+
+/* The session has ended: drop the window and every conversation. */
+void
+chat_close(struct gui *g)
+{
+	guint i;
+
+	if (g->win == NULL)
+		return;
+	/* The rows point at the conversations about to be freed. */
+	(void)g_signal_handlers_disconnect_by_data(g->conv_list, g);
+	for (i = 0; i < g->convs->len; i++)
+		conv_free(g_ptr_array_index(g->convs, i));
+	g_ptr_array_set_size(g->convs, 0);
+	g->cur = NULL;
+	g_queue_clear_full(&g->who_pending, g_free);
+	g_ptr_array_set_size(g->who_acc, 0);
+	g_ptr_array_set_size(g->rooms_acc, 0);
+	g->rooms_pending = 0;
+	gtk_window_destroy(GTK_WINDOW(g->win));
+	g->win = NULL;
+	g_object_unref(g->tags);
+	g->tags = NULL;
+}

@@ -1,0 +1,388 @@
+/*
+ * Small modal dialogs, GNOME style: a header bar with Cancel (or Close) on
+ * the left and the one primary action on the right.  Each closes with the
+ * main window.
+ */
+#include <string.h>
+
+#include "common/err.h"
+#include "gtk/gui.h"
+
+static void
+on_cancel(GtkWidget *w, gpointer data)
+{
+	gtk_window_destroy(GTK_WINDOW(data));
+}
+
+GtkWidget *
+dialog_new(struct gui *g, GtkWindow *parent, const char *title,
+    const char *primary, GtkWidget **content, GtkWidget **ok)
+{
+	GtkWidget *win, *bar, *cancel;
+
+	win = gtk_window_new();
+	gtk_window_set_title(GTK_WINDOW(win), title);
+	gtk_window_set_modal(GTK_WINDOW(win), TRUE);
+	if (parent != NULL)
+		gtk_window_set_transient_for(GTK_WINDOW(win), parent);
+	gtk_window_set_destroy_with_parent(GTK_WINDOW(win), TRUE);
+	gtk_window_set_resizable(GTK_WINDOW(win), FALSE);
+	bar = gtk_header_bar_new();
+	gtk_header_bar_set_show_title_buttons(GTK_HEADER_BAR(bar), FALSE);
+	cancel = gtk_button_new_with_mnemonic(primary != NULL ? "_Cancel" :
+	    "_Close");
+	(void)g_signal_connect(cancel, "clicked", G_CALLBACK(on_cancel), win);
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(bar), cancel);
+	*ok = NULL;
+	if (primary != NULL) {
+		*ok = gtk_button_new_with_mnemonic(primary);
+		gtk_widget_add_css_class(*ok, "suggested-action");
+		gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), *ok);
+		gtk_window_set_default_widget(GTK_WINDOW(win), *ok);
+	}
+	gtk_window_set_titlebar(GTK_WINDOW(win), bar);
+	*content = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+	gtk_widget_set_margin_top(*content, 18);
+	gtk_widget_set_margin_bottom(*content, 18);
+	gtk_widget_set_margin_start(*content, 18);
+	gtk_widget_set_margin_end(*content, 18);
+	gtk_window_set_child(GTK_WINDOW(win), *content);
+	/* Start on the primary button (Enter), not on a selectable label. */
+	gtk_window_set_focus(GTK_WINDOW(win), *ok != NULL ? *ok : cancel);
+	g_object_set_data(G_OBJECT(win), "cancel", cancel);
+	return win;
+}
+
+static GtkWindow *
+parent_of(struct gui *g)
+{
+	return GTK_WINDOW(g->win != NULL ? g->win : g->login);
+}
+
+static GtkWidget *
+text_label(const char *text, int mono)
+{
+	GtkWidget *l = gtk_label_new(text);
+
+	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_max_width_chars(GTK_LABEL(l), 60);
+	gtk_label_set_xalign(GTK_LABEL(l), 0);
+	/* Fingerprints can be copied; prose is not selectable, so that it
+	   does not take the focus (and show as selected) when a dialog opens. */
+	if (mono) {
+		gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+		gtk_widget_add_css_class(l, "monospace");
+	}
+	return l;
+}
+
+void
+dialog_message(struct gui *g, const char *title, const char *body)
+{
+	GtkWidget *win, *content, *ok;
+
+	win = dialog_new(g, parent_of(g), title, NULL, &content, &ok);
+	gtk_box_append(GTK_BOX(content), text_label(body, 0));
+	gtk_window_present(GTK_WINDOW(win));
+	gui_trace(g, "dialog: %s: %s", title, body);
+}
+
+/* ---- a one-line prompt ---- */
+
+struct prompt {
+	struct gui *g;
+	dialog_fn *fn;
+	char *arg;
+	GtkWidget *win, *entry;
+};
+
+static void
+prompt_free(gpointer data)
+{
+	struct prompt *p = data;
+
+	g_free(p->arg);
+	g_free(p);
+}
+
+static void
+on_prompt_ok(GtkWidget *w, gpointer data)
+{
+	struct prompt *p = data;
+	char *text;
+
+	text = g_strstrip(g_strdup(gtk_editable_get_text(
+	    GTK_EDITABLE(p->entry))));
+	/* fn may open another dialog: this one goes first. */
+	gtk_widget_set_visible(p->win, FALSE);
+	if (text[0] != '\0')
+		p->fn(p->g, text, p->arg);
+	g_free(text);
+	gtk_window_destroy(GTK_WINDOW(p->win));
+}
+
+void
+dialog_prompt(struct gui *g, const char *title, const char *label,
+    const char *primary, dialog_fn *fn, const char *arg)
+{
+	struct prompt *p = g_new0(struct prompt, 1);
+	GtkWidget *content, *ok, *l;
+
+	p->g = g;
+	p->fn = fn;
+	p->arg = g_strdup(arg);
+	p->win = dialog_new(g, parent_of(g), title, primary, &content, &ok);
+	g_object_set_data_full(G_OBJECT(p->win), "prompt", p, prompt_free);
+	l = gtk_label_new_with_mnemonic(label);
+	gtk_label_set_xalign(GTK_LABEL(l), 0);
+	p->entry = gtk_entry_new();
+	gtk_entry_set_activates_default(GTK_ENTRY(p->entry), TRUE);
+	gtk_label_set_mnemonic_widget(GTK_LABEL(l), p->entry);
+	gtk_box_append(GTK_BOX(content), l);
+	gtk_box_append(GTK_BOX(content), p->entry);
+	(void)g_signal_connect(ok, "clicked", G_CALLBACK(on_prompt_ok), p);
+	gtk_window_present(GTK_WINDOW(p->win));
+}
+
+/* ---- keys: compare, verify, accept ---- */
+
+static const char *
+trust_word(enum session_trust t)
+{
+	switch (t) {
+	case SESSION_KEY_OWN:
+		return "this device";
+	case SESSION_KEY_VERIFIED:
+		return "verified ✔";
+	case SESSION_KEY_SEEN:
+		return "pinned, not verified";
+	default:
+		return "CHANGED, not accepted ⚠";
+	}
+}
+
+static void
+key_line(void *arg, const char *fp, enum session_trust t)
+{
+	GString *s = arg;
+
+	g_string_append_printf(s, "%s\n    %s\n", fp, trust_word(t));
+}
+
+static void
+accept_keys(struct gui *g, const char *user, int verified)
+{
+	char *msg;
+	int n;
+
+	if (g->s == NULL)
+		return;
+	if ((n = session_accept_key(g->s, user, verified)) < 0) {
+		msg = g_strdup_printf("Could not save the keys of %s: %s.",
+		    user, err_str(n));
+		dialog_message(g, "Keys Not Saved", msg);
+		g_free(msg);
+		return;
+	}
+	chat_notice(g, NULL, "%s %d key%s of %s", verified ? "Verified" :
+	    "Accepted", n, n == 1 ? "" : "s", user);
+	chat_refresh_members(g);
+	pump_after(g);
+}
+
+static void
+on_verify(GtkWidget *w, gpointer data)
+{
+	GtkWidget *win = data;
+	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
+
+	accept_keys(g, g_object_get_data(G_OBJECT(win), "user"), 1);
+	gtk_window_destroy(GTK_WINDOW(win));
+}
+
+static void
+on_accept(GtkWidget *w, gpointer data)
+{
+	GtkWidget *win = data;
+	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
+
+	accept_keys(g, g_object_get_data(G_OBJECT(win), "user"), 0);
+	gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* The keys of user, to compare with what user sees as their own. */
+void
+dialog_keys(struct gui *g, const char *user)
+{
+	GtkWidget *win, *content, *ok, *box;
+	GString *keys = g_string_new(NULL);
+	char *title, *text;
+	int own = strcmp(user, g->cfg.user) == 0;
+
+	if (g->s == NULL)
+		return;
+	if (session_keys(g->s, user, key_line, keys) == 0)
+		g_string_append(keys, "(no key seen yet)\n");
+	title = g_strdup_printf("Keys of %s", user);
+	win = dialog_new(g, parent_of(g), title, own ? NULL :
+	    "Mark _Verified", &content, &ok);
+	g_free(title);
+	g_object_set_data(G_OBJECT(win), "gui", g);
+	g_object_set_data_full(G_OBJECT(win), "user", g_strdup(user),
+	    g_free);
+	if (own)
+		text = g_strdup("Your keys. Others compare these with what "
+		    "their client shows for you.");
+	else
+		text = g_strdup_printf("Compare these fingerprints with the "
+		    "ones %s reads to you from their own client (in person or "
+		    "by phone, not through this chat). Only if they match, "
+		    "mark them verified: messages from them then show ✔.",
+		    user);
+	gtk_box_append(GTK_BOX(content), text_label(text, 0));
+	g_free(text);
+	gtk_box_append(GTK_BOX(content), text_label(keys->str, 1));
+	if (!own) {
+		box = text_label("Your own key, which they compare:", 0);
+		gtk_box_append(GTK_BOX(content), box);
+		gtk_box_append(GTK_BOX(content),
+		    text_label(session_fingerprint(g->s), 1));
+		(void)g_signal_connect(ok, "clicked", G_CALLBACK(on_verify),
+		    win);
+	}
+	gui_trace(g, "dialog: keys of %s", user);
+	g_string_free(keys, TRUE);
+	gtk_window_present(GTK_WINDOW(win));
+}
+
+/* A peer presented a key that is not pinned: accept it or not. */
+void
+dialog_key_changed(struct gui *g, const struct session_event *ev)
+{
+	GtkWidget *win, *content, *ok;
+	char *text;
+
+	win = dialog_new(g, parent_of(g), "Changed Key", "_Accept Key",
+	    &content, &ok);
+	gtk_widget_remove_css_class(ok, "suggested-action");
+	gtk_widget_add_css_class(ok, "destructive-action");
+	/* Accepting must be deliberate (a click or Alt+A), never a stray
+	   Enter. */
+	gtk_window_set_default_widget(GTK_WINDOW(win), NULL);
+	gtk_window_set_focus(GTK_WINDOW(win),
+	    g_object_get_data(G_OBJECT(win), "cancel"));
+	g_object_set_data(G_OBJECT(win), "gui", g);
+	g_object_set_data_full(G_OBJECT(win), "user", g_strdup(ev->user),
+	    g_free);
+	text = g_strdup_printf("%s presented a key that is not the one pinned "
+	    "for them. It may be a new device of %s, or someone else. Nothing "
+	    "is sent to conversations with it until you accept it. Compare "
+	    "the new fingerprint with %s first (not through this chat).",
+	    ev->user, ev->user, ev->user);
+	gtk_box_append(GTK_BOX(content), text_label(text, 0));
+	g_free(text);
+	text = g_strdup_printf("New:     %s\nPinned:  %s", ev->fingerprint,
+	    ev->pinned != NULL ? ev->pinned : "-");
+	gtk_box_append(GTK_BOX(content), text_label(text, 1));
+	g_free(text);
+	(void)g_signal_connect(ok, "clicked", G_CALLBACK(on_accept), win);
+	gui_trace(g, "dialog: changed key of %s", ev->user);
+	gtk_window_present(GTK_WINDOW(win));
+}
+
+/* ---- a list to pick from: who is online, rooms ---- */
+
+struct pick {
+	struct gui *g;
+	dialog_fn *fn;
+	GtkWidget *win;
+	char *value;
+};
+
+static void
+pick_free(gpointer data, GClosure *c)
+{
+	struct pick *p = data;
+
+	g_free(p->value);
+	g_free(p);
+}
+
+static void
+on_pick(GtkWidget *w, gpointer data)
+{
+	struct pick *p = data;
+	struct gui *g = p->g;
+	dialog_fn *fn = p->fn;
+	char *value = g_strdup(p->value);
+
+	/* Destroying the window frees p. */
+	gtk_window_destroy(GTK_WINDOW(p->win));
+	fn(g, value, NULL);
+	g_free(value);
+}
+
+/* rows: "value\tdescription"; each gets a button that calls fn(value). */
+void
+dialog_list(struct gui *g, const char *title, GPtrArray *rows,
+    dialog_fn *fn, const char *pick_label)
+{
+	GtkWidget *win, *content, *ok, *list, *row, *l, *b;
+	struct pick *p;
+	char **f;
+	guint i;
+
+	win = dialog_new(g, parent_of(g), title, NULL, &content, &ok);
+	list = gtk_list_box_new();
+	gtk_list_box_set_selection_mode(GTK_LIST_BOX(list),
+	    GTK_SELECTION_NONE);
+	gtk_widget_add_css_class(list, "boxed-list");
+	for (i = 0; i < rows->len; i++) {
+		f = g_strsplit(g_ptr_array_index(rows, i), "\t", 2);
+		row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+		gtk_widget_set_margin_start(row, 12);
+		gtk_widget_set_margin_end(row, 6);
+		gtk_widget_set_margin_top(row, 6);
+		gtk_widget_set_margin_bottom(row, 6);
+		l = gtk_label_new(NULL);
+		{
+			char *m = g_markup_printf_escaped("<b>%s</b>  %s",
+			    f[0], f[1] != NULL ? f[1] : "");
+
+			gtk_label_set_markup(GTK_LABEL(l), m);
+			g_free(m);
+		}
+		gtk_label_set_xalign(GTK_LABEL(l), 0);
+		gtk_widget_set_hexpand(l, TRUE);
+		b = gtk_button_new_with_label(pick_label);
+		p = g_new0(struct pick, 1);
+		p->g = g;
+		p->fn = fn;
+		p->win = win;
+		p->value = g_strdup(f[0]);
+		(void)g_signal_connect_data(b, "clicked", G_CALLBACK(on_pick),
+		    p, pick_free, 0);
+		gtk_box_append(GTK_BOX(row), l);
+		gtk_box_append(GTK_BOX(row), b);
+		gtk_list_box_append(GTK_LIST_BOX(list), row);
+		gui_trace(g, "list: %s: %s", title, f[0]);
+		g_strfreev(f);
+	}
+	if (rows->len == 0)
+		gtk_box_append(GTK_BOX(content), text_label("(none)", 0));
+	else
+		gtk_box_append(GTK_BOX(content), list);
+	gtk_window_set_default_size(GTK_WINDOW(win), 360, -1);
+	gtk_window_present(GTK_WINDOW(win));
+}
+
+/* ---- history export and import ---- */
+
+void
+dialog_history(struct gui *g, int import)
+{
+	dialog_message(g, import ? "Import History" : "Export History",
+	    "History export and import are not available in this build: the "
+	    "client core's history module (client/history.h) is not part of "
+	    "it yet.");
+}

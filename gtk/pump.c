@@ -1,0 +1,270 @@
+/*
+ * The session driven from the GLib main loop.  The core wants one fd
+ * polled (it changes from one connection to the next) and one timer: after
+ * every call into the core, pump_after() asks both again and moves the
+ * GLib sources to match; when the session has ended it frees it and goes
+ * back to the login window with the reason.
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "common/err.h"
+#include "gtk/gui.h"
+#include "keydist/keys.h"
+
+static void pump_arm(struct gui *g);
+
+static const char *
+login_reason(const char *code)
+{
+	static const struct {
+		const char *code, *text;
+	} reasons[] = {
+		{ "invalid", "Wrong user name or password (or this folder's "
+		    "key is not the account's)." },
+		{ "locked", "Too many failed attempts: the account is locked "
+		    "for a while. Try again later." },
+		{ "disabled", "This account is disabled. Ask the admin." },
+		{ "unavailable", "The server cannot check accounts right now. "
+		    "Try again later." },
+		{ "busy", "The server is busy. Try again later." },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(reasons); i++) {
+		if (strcmp(code, reasons[i].code) == 0)
+			return reasons[i].text;
+	}
+	return NULL;
+}
+
+static void
+set_reason(struct gui *g, char *why)
+{
+	g_free(g->l_reason);
+	g->l_reason = why;
+}
+
+/* Events before the main window opens: the login window's status. */
+static void
+login_event(struct gui *g, const struct session_event *ev)
+{
+	const char *why;
+	char *t;
+
+	switch (ev->kind) {
+	case SESSION_EV_KEY_MISMATCH:
+		set_reason(g, g_strdup_printf("The server presented a "
+		    "different key than the one pinned in this folder: someone "
+		    "may be intercepting the connection, so missive refuses to "
+		    "log in.\nPinned:     %s\nPresented: %s\nIf the admin "
+		    "changed the server key on purpose, replace server.pub in "
+		    "the folder after checking its fingerprint with them.",
+		    ev->pinned, ev->fingerprint));
+		break;
+	case SESSION_EV_NOT_ENROLLED:
+		t = gui_clean(ev->text);
+		set_reason(g, g_strdup_printf("The server does not accept "
+		    "this folder's key (%s): %s. Ask the admin to enroll it.",
+		    ev->fingerprint, t));
+		g_free(t);
+		break;
+	case SESSION_EV_LOGIN_FAILED:
+		if ((why = login_reason(ev->code)) != NULL) {
+			set_reason(g, g_strdup(why));
+		} else {
+			t = gui_clean(ev->code);
+			set_reason(g, g_strdup_printf("Login refused (%s).",
+			    t));
+			g_free(t);
+		}
+		break;
+	case SESSION_EV_FATAL:
+		if (ev->end == SESSION_UNREACHABLE) {
+			t = gui_clean(ev->text);
+			set_reason(g, g_strdup_printf("Cannot reach the server "
+			    "%s port %lld: %s. Check the server address and "
+			    "that the server is running.", g->cfg.server_host,
+			    g->cfg.server_port, t));
+			g_free(t);
+		} else if (g->l_reason == NULL) {
+			set_reason(g, gui_clean(ev->text));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_event(void *arg, const struct session_event *ev)
+{
+	struct gui *g = arg;
+
+	if (ev->kind == SESSION_EV_LOGGED_IN && g->win == NULL) {
+		g->logged_in = 1;
+		g_free(g->nickname);
+		g->nickname = gui_clean(ev->nickname);
+		set_reason(g, NULL);
+		if (g->login != NULL)
+			login_done(g);
+		chat_open(g);
+	}
+	if (g->win != NULL)
+		chat_event(g, ev);
+	/* Keep why the session may end, for the login window. */
+	login_event(g, ev);
+}
+
+int
+pump_start(struct gui *g, const char *password, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL, *server = NULL;
+	int r;
+
+	if ((r = kd_key_read_private(g->cfg.private_key, &key)) != 0) {
+		(void)snprintf(err, errlen, "This folder's key %s cannot be "
+		    "read: %s.", g->cfg.private_key, err_str(r));
+		goto out;
+	}
+	if ((r = kd_key_read_public(g->cfg.server_key, &server)) != 0) {
+		(void)snprintf(err, errlen, "The pinned server key %s cannot "
+		    "be read: %s.", g->cfg.server_key, err_str(r));
+		goto out;
+	}
+	err[0] = '\0';
+	if ((r = session_new(&g->cfg, key, server, password, on_event, g,
+	    &g->s, err, errlen)) != 0) {
+		if (r == E_PASSWORD)
+			(void)snprintf(err, errlen, "The password must be 1 to "
+			    "1024 characters on one line.");
+		else if (err[0] == '\0')
+			(void)snprintf(err, errlen, "%s", err_str(r));
+		goto out;
+	}
+	set_reason(g, NULL);
+	g->logged_in = g->closing = g->logging_out = 0;
+	session_start(g->s, session_clock_ms());
+	pump_after(g);
+out:
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(server);
+	return r;
+}
+
+static gboolean
+on_fd(gint fd, GIOCondition cond, gpointer data)
+{
+	struct gui *g = data;
+	short rev = 0;
+
+	if (cond & G_IO_IN)
+		rev |= POLLIN;
+	if (cond & G_IO_OUT)
+		rev |= POLLOUT;
+	if (cond & G_IO_ERR)
+		rev |= POLLERR;
+	if (cond & G_IO_HUP)
+		rev |= POLLHUP;
+	session_handle(g->s, rev, session_clock_ms());
+	session_tick(g->s, session_clock_ms());
+	pump_after(g);
+	/* pump_after() removed this source if the fd changed. */
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_timer(gpointer data)
+{
+	struct gui *g = data;
+
+	g->timer_src = 0;
+	session_tick(g->s, session_clock_ms());
+	pump_after(g);
+	return G_SOURCE_REMOVE;
+}
+
+/* Match the GLib sources to what the core wants now. */
+static void
+pump_arm(struct gui *g)
+{
+	int fd = session_fd(g->s);
+	short events = 0;
+	int64_t t = session_timeout(g->s, session_clock_ms());
+	GIOCondition cond = 0;
+
+	if (fd >= 0)
+		events = session_events(g->s);
+	if (g->fd_src != 0 && (fd != g->fd || events != g->events)) {
+		g_source_remove(g->fd_src);
+		g->fd_src = 0;
+	}
+	if (fd >= 0 && g->fd_src == 0) {
+		if (events & POLLIN)
+			cond |= G_IO_IN;
+		if (events & POLLOUT)
+			cond |= G_IO_OUT;
+		g->fd_src = g_unix_fd_add(fd, cond | G_IO_ERR | G_IO_HUP,
+		    on_fd, g);
+	}
+	g->fd = fd;
+	g->events = events;
+	if (g->timer_src != 0) {
+		g_source_remove(g->timer_src);
+		g->timer_src = 0;
+	}
+	if (t >= 0)
+		g->timer_src = g_timeout_add(t > G_MAXUINT ? G_MAXUINT :
+		    (guint)t, on_timer, g);
+}
+
+/* Remove the sources and free the session (never from its callback). */
+void
+pump_stop(struct gui *g)
+{
+	if (g->fd_src != 0)
+		g_source_remove(g->fd_src);
+	if (g->timer_src != 0)
+		g_source_remove(g->timer_src);
+	g->fd_src = g->timer_src = 0;
+	g->fd = -1;
+	session_free(g->s);
+	g->s = NULL;
+}
+
+/* After every call into the core. */
+void
+pump_after(struct gui *g)
+{
+	enum session_end end;
+	char *why;
+
+	if (g->s == NULL)
+		return;
+	if ((end = session_end(g->s)) == SESSION_RUNNING) {
+		pump_arm(g);
+		return;
+	}
+	pump_stop(g);
+	why = g->l_reason;
+	g->l_reason = NULL;
+	if (g->win != NULL) {
+		chat_close(g);
+		if (g->closing) {
+			if (g->login != NULL)
+				gtk_window_destroy(GTK_WINDOW(g->login));
+			g_free(why);
+			return;
+		}
+		if (end == SESSION_QUIT) {
+			g_free(why);
+			why = NULL;
+		}
+	}
+	login_failed(g, why != NULL ? why : end == SESSION_QUIT ? NULL :
+	    "The session ended.");
+	g_free(why);
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# The GTK client (missive-gtk) as a user drives it: a real window on a
+# private X server (Xvfb), typed into with xdotool.  A wrong password gets
+# a clear error; logging in with only the client folder (typed into the
+# folder field) and the password opens the chat window; a line typed there
+# reaches a line-mode client, whose reply appears in the message view; a
+# room joined from the input box works the same; Ctrl+Q leaves cleanly.
+# Screenshots of the login and chat windows are kept in $T (artifacts).
+#
+# What the view shows is observed through MISSIVE_GTK_TRACE (every line the
+# view displays, appended to a file): an observation hook, never input.
+# Without Xvfb, xdotool, ImageMagick or GTK this fails (make deps installs
+# them), it does not skip.
+
+# Under `make check-valgrind` GTK, GLib and fontconfig would bury the
+# report in their own never-freed caches (ASan's run above checks our code
+# with tests/lsan-gtk.supp, which names only those libraries): skip there.
+if [ -n "${MISSIVE_VALGRIND:-}" ]; then
+	echo "1..0 # SKIP the GTK stack under memcheck (run under ASan+LSan in make check)"
+	exit 0
+fi
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session-lib.sh"
+
+PORT=27650
+GUI=$BIN/missive-gtk
+
+missing=
+for tool in Xvfb xdotool import; do
+	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+[ -x "$GUI" ] || missing="$missing $GUI"
+if [ -n "$missing" ]; then
+	not_ok "Xvfb, xdotool, ImageMagick and missive-gtk are there" \
+		"missing:$missing (make deps; make VARIANT=san tests)"
+	done_testing
+fi
+
+server_setup "$PORT"
+# shellcheck disable=SC2119 # the default log, no wrapper
+server_start
+client_start b "$T/c/user2"
+wait_until 20 seen b "you are in #lobby" || true
+
+# ---- a private X server on a display number it picks itself ----
+Xvfb -displayfd 3 -screen 0 1100x680x24 -nolisten tcp -noreset \
+	3>"$T/display" >"$T/xvfb.log" 2>&1 &
+XVFB_PID=$!
+register_pid "$XVFB_PID"
+if ! wait_until 15 test -s "$T/display"; then
+	not_ok "Xvfb starts" "$(cat "$T/xvfb.log")"
+	done_testing
+fi
+DISPLAY=:$(head -n 1 "$T/display")
+export DISPLAY
+ok "Xvfb runs on $DISPLAY"
+
+# GTK 4 on X11, software drawing, no accessibility bus; a fresh home, so
+# no folder is remembered from an earlier login.
+# No OpenGL (no driver modules loaded and unloaded), no GIO modules for
+# settings or remote files.
+export GDK_BACKEND=x11 GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
+	NO_AT_BRIDGE=1 GTK_A11Y=none GSETTINGS_BACKEND=memory GIO_USE_VFS=local
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
+mkdir -p "$HOME"
+# Leaks inside GTK and the libraries under it are theirs (tests/lsan-gtk.supp
+# names only those libraries).
+export LSAN_OPTIONS=suppressions=$REPO/tests/lsan-gtk.supp:print_suppressions=0
+GUI_ASAN=${ASAN_OPTIONS:-detect_leaks=1}
+
+TRACE=$T/gui.trace
+: >"$TRACE"
+# shellcheck disable=SC2317 # called through wait_until
+traced() { grep -qF -- "$1" "$TRACE"; }
+
+# start_gui NAME [ARG...]: missive-gtk from $HOME, its output in NAME.log.
+start_gui() {
+	local name=$1
+	shift
+	(cd "$HOME" && exec env MISSIVE_GTK_TRACE="$TRACE" \
+		ASAN_OPTIONS="$GUI_ASAN" "$GUI" "$@") \
+		>"$T/$name.log" 2>&1 &
+	GUI_PID=$!
+	register_pid "$GUI_PID"
+}
+
+# window TITLE: the id of the running GUI's visible window with that title
+# (dialogs carry no _NET_WM_PID: for them, the title alone, which is
+# unique on this private display).
+window() {
+	{
+		xdotool search --all --onlyvisible --pid "$GUI_PID" --name "$1"
+		xdotool search --onlyvisible --name "$1"
+	} 2>/dev/null | head -n 1
+}
+
+# focus TITLE: give that window the keyboard (there is no window manager:
+# the pointer goes over it and the X input focus is set on it).
+# shellcheck disable=SC2317 # called through wait_until
+focused() { [ "$(xdotool getwindowfocus 2>/dev/null)" = "$(window "$1")" ]; }
+focus() {
+	local w
+	wait_until 20 test -n "$(window "$1")" || true
+	w=$(window "$1")
+	xdotool mousemove --window "$w" 40 40 2>/dev/null || true
+	xdotool windowfocus "$w" 2>/dev/null || true
+	wait_until 5 focused "$1" || true
+	sleep 0.5
+	# The first keys after focusing can be lost: warm up with a key that
+	# does nothing anywhere (space would press a focused button).
+	xdotool key --delay 100 shift shift || true
+	sleep 0.3
+}
+
+typein() {
+	xdotool type --delay 25 -- "$1"
+}
+
+# shot TITLE FILE: a screenshot of that window; screen FILE: of it all.
+shot() {
+	import -window "$(window "$1")" "$2" 2>>"$T/import.log" || true
+}
+screen() {
+	import -window root "$1" 2>>"$T/import.log" || true
+}
+
+# ---- a wrong password: a clear error, in the window ----
+start_gui wrong "$T/c/user2"
+wait_until 30 traced "login-window: shown" || true
+wait_until 10 test -n "$(window 'Log In')" || true
+if [ -z "$(window 'Log In')" ]; then
+	not_ok "the login window appears" "$(cat "$T/wrong.log")"
+	done_testing
+fi
+ok "the login window appears"
+expect_contains "-c FOLDER fills in the server and user from client.conf" \
+	"$(cat "$TRACE")" "login-folder: $T/c/user2 for user2 at 127.0.0.1:$PORT"
+focus 'Log In'
+typein "not-the-password"
+xdotool key Return
+wait_until 20 traced "login-error:" || true
+sleep 0.5
+expect_contains "a wrong password is refused with a clear message" \
+	"$(cat "$TRACE")" "login-error: Wrong user name or password"
+shot 'Log In' "$T/login-error.png"
+xdotool key ctrl+q
+RC=timeout
+if wait_until 15 _gone "$GUI_PID"; then
+	RC=0
+	wait "$GUI_PID" || RC=$?
+fi
+expect_eq "Ctrl+Q in the login window quits with status 0" "$RC" 0
+
+# ---- an unreachable server, a server with another key: clear errors ----
+# login_error NAME TEXT: log in from folder $T/c/NAME with the right
+# password; the window must say TEXT; then Ctrl+Q.
+login_error() {
+	local rc=timeout
+	start_gui "$1" "$T/c/$1"
+	wait_until 30 test -n "$(window 'Log In')" || true
+	focus 'Log In'
+	typein "111111"
+	xdotool key Return
+	wait_until 20 traced "login-error: $2" || true
+	expect_contains "$3" "$(cat "$TRACE")" "login-error: $2"
+	sleep 0.5
+	shot 'Log In' "$T/$1.png"
+	xdotool key ctrl+q
+	if wait_until 15 _gone "$GUI_PID"; then
+		rc=0
+		wait "$GUI_PID" || rc=$?
+	fi
+	[ "$rc" = 0 ] || not_ok "missive-gtk ($1) quits with status 0" "status $rc"
+}
+cp -r "$T/c/user3" "$T/c/user3-port"
+sed -i "s/port = $PORT;/port = 27699;/" "$T/c/user3-port/client.conf"
+login_error user3-port "Cannot reach the server 127.0.0.1 port 27699" \
+	"an unreachable server is named as such"
+cp -r "$T/c/user3" "$T/c/user3-key"
+"$BIN/missive-keys" server-init "$T/other" >/dev/null
+cp "$T/other/server.pub" "$T/c/user3-key/server.pub"
+login_error user3-key "The server presented a different key than the one pinned in this folder" \
+	"a server with another key than the pinned one is refused, saying so"
+
+# ---- log in with only the folder: typed into the empty folder field ----
+start_gui gui
+wait_until 30 test -n "$(window 'Log In')" || true
+if [ -z "$(window 'Log In')" ]; then
+	not_ok "the login window appears again" "$(cat "$T/gui.log")"
+	done_testing
+fi
+focus 'Log In'
+typein "$T/c/user1"
+xdotool key Return
+wait_until 10 traced "login-folder: $T/c/user1 for user1" || true
+expect_contains "typing the folder and Enter fills in server and user" \
+	"$(cat "$TRACE")" "login-folder: $T/c/user1 for user1 at 127.0.0.1:$PORT"
+typein "111111"
+sleep 0.3
+shot 'Log In' "$T/login.png"
+xdotool key Return
+wait_until 30 traced "chat-window: shown" || true
+wait_until 20 traced "#lobby *** You are in #lobby" || true
+expect_contains "Enter in the password field logs in: the chat window" \
+	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 1 other connection"
+check "the folder is remembered for the next login" \
+	grep -qF "folder=$T/c/user1" "$HOME/.config/missive/gtk.ini"
+
+focus '^missive$'
+typein "GUIMARK-1 hello from the window"
+xdotool key Return
+wait_until 15 seen b "GUIMARK-1" || true
+expect_match "the line-mode client gets the GUI's line" "$(client_out b)" \
+	'^\[..:..:..\] #lobby <Alice> GUIMARK-1 hello from the window$'
+expect_contains "... and the GUI shows it as its own" "$(cat "$TRACE")" \
+	"#lobby <Alice> GUIMARK-1 hello from the window"
+
+say b "REPLYMARK-1 back from the terminal"
+wait_until 15 traced "REPLYMARK-1" || true
+expect_contains "the reply appears in the message view" "$(cat "$TRACE")" \
+	"#lobby <Bob> REPLYMARK-1 back from the terminal"
+say b "/msg user1 PMMARK-1 just for you"
+wait_until 15 traced "PMMARK-1" || true
+expect_contains "a private message opens its conversation" \
+	"$(cat "$TRACE")" "@user2 <Bob> PMMARK-1 just for you"
+expect_contains "... counted unread while another is shown" \
+	"$(cat "$TRACE")" "unread: @user2 1"
+
+# ---- a room joined from the input box ----
+typein "/join guiroom"
+xdotool key Return
+wait_until 15 traced "#guiroom *** You are in #guiroom" || true
+expect_contains "/join in the input box joins (creates) the room" \
+	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other"
+say b "/join guiroom"
+wait_until 15 traced "Bob (user2) joined" || true
+typein "Hello from the GTK client, ROOMMARK-1"
+xdotool key Return
+wait_until 15 seen b "ROOMMARK-1" || true
+expect_match "... and lines go to it" "$(client_out b)" \
+	'^\[..:..:..\] #guiroom <Alice> Hello from the GTK client, ROOMMARK-1$'
+say b "Got it in the terminal: ROOMMARK-2"
+wait_until 15 traced "ROOMMARK-2" || true
+expect_contains "... and its replies show" "$(cat "$TRACE")" \
+	"#guiroom <Bob> Got it in the terminal: ROOMMARK-2"
+sleep 0.5
+shot '^missive$' "$T/chat.png"
+
+# ---- a second device of user2: the changed-key dialog, accepted ----
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+	user2 "$T/c/user2b" >/dev/null
+printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
+client_start b2 "$T/c/user2b"
+wait_until 20 traced "dialog: changed key of user2" || true
+expect_contains "a new key of user2 opens the Changed Key dialog" \
+	"$(cat "$TRACE")" "dialog: changed key of user2"
+focus 'Changed Key'
+xdotool search --onlyvisible --pid "$GUI_PID" --name . getwindowname %@ \
+	>"$T/windows.txt" 2>&1 || true
+screen "$T/changed-key.png"
+# The dialog has the focus, so the main window is not active: a message
+# now raises a desktop notification (and counts as unread).
+say b "NOTIFYMARK while you look elsewhere"
+wait_until 15 traced "notification: Bob in #guiroom: NOTIFYMARK" || true
+expect_contains "a message while the window is not focused: a notification" \
+	"$(cat "$TRACE")" "notification: Bob in #guiroom: NOTIFYMARK while you look elsewhere"
+# Accept Key is neither the default button nor focused (a stray Enter
+# does not accept): click it, at the right end of the dialog's header bar
+# (no window manager: the dialog draws its own frame).
+# Its geometry from the window tree: "NAME": (...)  WxH+X+Y.
+xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
+geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
+	"$T/windows.txt" | head -n 1)
+dw=${geom%%x*}
+rest=${geom#*+}
+dx=${geom#*x*+}
+dx=${dx%%+*}
+dy=${rest#*+}
+xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
+sleep 0.3
+xdotool click 1 || true
+wait_until 10 traced "Accepted 1 key of user2" || true
+expect_contains "clicking Accept Key (not the default) accepts it" "$(cat "$TRACE")" \
+	"Accepted 1 key of user2"
+
+# ---- compare and verify: double-click Bob in the member list ----
+focus '^missive$'
+xdotool mousemove --window "$(window '^missive$')" 790 139 click --repeat 2 \
+	--delay 80 1 || true
+wait_until 10 traced "dialog: keys of user2" || true
+expect_contains "double-clicking a member opens their keys" "$(cat "$TRACE")" \
+	"dialog: keys of user2"
+focus 'Keys of user2'
+screen "$T/keys.png"
+xdotool key Return
+wait_until 10 traced "Verified 2 keys of user2" || true
+expect_contains "Mark Verified (Enter) verifies both of user2's keys" \
+	"$(cat "$TRACE")" "Verified 2 keys of user2"
+say b "VERIFIEDMARK from a verified key"
+wait_until 15 traced "VERIFIEDMARK" || true
+expect_contains "... and user2's lines then carry the verified mark" \
+	"$(cat "$TRACE")" "#guiroom <Bob> [verified] VERIFIEDMARK from a verified key"
+
+# ---- screenshots: real images of the windows ----
+for f in login login-error user3-port user3-key chat changed-key keys; do
+	if [ -s "$T/$f.png" ] && identify "$T/$f.png" >/dev/null 2>&1; then
+		ok "screenshot $f.png ($(identify -format '%wx%h' "$T/$f.png"))"
+	else
+		not_ok "screenshot $f.png" "$(cat "$T/import.log" 2>/dev/null)"
+	fi
+done
+
+# ---- Ctrl+Q: a clean goodbye, and no sanitizer report ----
+focus '^missive$'
+xdotool key ctrl+q
+RC=timeout
+if wait_until 15 _gone "$GUI_PID"; then
+	RC=0
+	wait "$GUI_PID" || RC=$?
+fi
+expect_eq "Ctrl+Q quits with status 0" "$RC" 0
+wait_until 10 seen b "Alice (user1) left #lobby" || true
+expect_contains "... after saying goodbye to the server" "$(client_out b)" \
+	"Alice (user1) left #lobby (quit)"
+if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' \
+	"$T"/*.log; then
+	not_ok "no sanitizer report from missive-gtk" "$(cat "$T"/*.log)"
+else
+	ok "no sanitizer report from missive-gtk"
+fi
+say b "/quit"
+client_wait b
+say b2 "/quit"
+client_wait b2
+done_testing
