@@ -9,7 +9,9 @@
  *
  * MISSIVE_GTK_TRACE=FILE appends every line the message view shows, and
  * the login window's errors, to FILE (for tests: it observes, it never
- * drives).
+ * drives).  MISSIVE_GTK_TEST_FILE=PATH pre-fills the Export and Import
+ * History file choosers with PATH (for tests: the chooser must still be
+ * confirmed).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,7 +117,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct gui g = { .fd = -1 };
+	struct gui g = { .fd = -1, .a = APP_INIT };
 	const char *trace;
 	char *fake[] = { argv[0], NULL };
 	int status;
@@ -154,6 +156,7 @@ main(int argc, char **argv)
 	g_free(g.start_folder);
 	g_free(g.l_reason);
 	g_free(g.nickname);
+	g_free(g.history_err);
 	if (g.trace != NULL)
 		(void)fclose(g.trace);
 	return status;
