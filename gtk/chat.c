@@ -155,16 +155,12 @@ chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
 static char *
 mid_key(const uint8_t *mid)
 {
-	static const char hex[] = "0123456789abcdef";
-	char *k = g_malloc(2 * HISTORY_ID_LEN + 1);
+	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
 	size_t i;
 
-	for (i = 0; i < HISTORY_ID_LEN; i++) {
-		k[2 * i] = hex[mid[i] >> 4];
-		k[2 * i + 1] = hex[mid[i] & 0xf];
-	}
-	k[2 * HISTORY_ID_LEN] = '\0';
-	return k;
+	for (i = 0; i < HISTORY_ID_LEN; i++)
+		g_string_append_printf(k, "%02x", mid[i]);
+	return g_string_free(k, FALSE);
 }
 
 /* A chat line of this session, by its id: not shown again as past. */

@@ -127,6 +127,16 @@ screen() {
 	import -window root "$1" 2>>"$T/import.log" || true
 }
 
+# gui_status: the GUI's exit status into RC once it is gone ("timeout" if
+# it does not go within 15 s).
+gui_status() {
+	RC=timeout
+	if wait_until 15 _gone "$GUI_PID"; then
+		RC=0
+		wait "$GUI_PID" || RC=$?
+	fi
+}
+
 # ---- a wrong password: a clear error, in the window ----
 start_gui wrong "$T/c/user2"
 wait_until 30 traced "login-window: shown" || true
@@ -147,11 +157,7 @@ expect_contains "a wrong password is refused with a clear message" \
 	"$(cat "$TRACE")" "login-error: Wrong user name or password"
 shot 'Log In' "$T/login-error.png"
 xdotool key ctrl+q
-RC=timeout
-if wait_until 15 _gone "$GUI_PID"; then
-	RC=0
-	wait "$GUI_PID" || RC=$?
-fi
+gui_status
 expect_eq "Ctrl+Q in the login window quits with status 0" "$RC" 0
 
 # ---- an unreachable server, a server with another key: clear errors ----
@@ -373,11 +379,7 @@ done
 # ---- Ctrl+Q: a clean goodbye, and no sanitizer report ----
 focus '^missive$'
 xdotool key ctrl+q
-RC=timeout
-if wait_until 15 _gone "$GUI_PID"; then
-	RC=0
-	wait "$GUI_PID" || RC=$?
-fi
+gui_status
 expect_eq "Ctrl+Q quits with status 0" "$RC" 0
 wait_until 10 seen b "Alice (user1) left #lobby" || true
 expect_contains "... after saying goodbye to the server" "$(client_out b)" \
@@ -399,11 +401,7 @@ sleep 0.5
 shot '^missive$' "$T/chat-history.png"
 focus '^missive$'
 xdotool key ctrl+q
-RC=timeout
-if wait_until 15 _gone "$GUI_PID"; then
-	RC=0
-	wait "$GUI_PID" || RC=$?
-fi
+gui_status
 expect_eq "... and Ctrl+Q quits again with status 0" "$RC" 0
 if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' \
 	"$T"/*.log; then
