@@ -6,9 +6,11 @@
  *
  *   main.c    the application, command line, trace hook
  *   login.c   the login window (folder, server, user, password)
- *   pump.c    the session driven from the GLib main loop
+ *   pump.c    the session driven from the GLib main loop, and the
+ *             history (client/app.h) kept with it
  *   chat.c    the main window: conversations, messages, members, input
- *   dialogs.c small modal dialogs: prompts, notices, fingerprints
+ *   dialogs.c small modal dialogs: prompts, notices, fingerprints,
+ *             history export and import
  */
 #ifndef MISSIVE_GTK_GUI_H
 #define MISSIVE_GTK_GUI_H
