@@ -388,9 +388,9 @@ history_file(struct gui *g, int import, const char *path)
 	int op = import ? 'i' : g_str_has_suffix(path, ".txt") ? 't' : 'e';
 
 	if (app_file(&g->a, op, path, &added, err, sizeof(err)) != 0) {
-		body = g_strdup_printf(import ? "Nothing was imported from %s: "
-		    "%s." : "The history was not exported to %s: %s.", path,
-		    err);
+		/* The module's message names the file. */
+		body = g_strdup_printf(import ? "Nothing was imported: %s." :
+		    "The history was not exported: %s.", err);
 		dialog_message(g, import ? "Import Failed" : "Export Failed",
 		    body);
 		g_free(body);

@@ -370,7 +370,7 @@ sleep 0.3
 xdotool key Return
 wait_until 20 traced "dialog: Import Failed" || true
 expect_contains "a tampered export is refused with a clear message" \
-	"$(cat "$TRACE")" "dialog: Import Failed: Nothing was imported from $T/tampered.json"
+	"$(cat "$TRACE")" "dialog: Import Failed: Nothing was imported: $T/tampered.json"
 expect_contains "... that says it was altered" \
 	"$(grep -F 'Import Failed' "$TRACE")" "altered"
 expect_eq "... and the history file is unchanged" \
