@@ -323,18 +323,22 @@ expect_contains "... and user2's lines then carry the verified mark" \
 	"$(cat "$TRACE")" "#guiroom <Bob> [verified] VERIFIEDMARK from a verified key"
 
 # ---- the history: export through the file chooser ----
-# /export in the input box opens the Export History chooser (the same as
-# the main menu's item); the file name is typed into it, Enter saves.
-focus '^missive$'
-entry_click
-typein "/export"
-xdotool key Return
-wait_until 15 test -n "$(window 'Export History')" || true
-focus 'Export History'
-xdotool key ctrl+a
-typein "$T/gui-export.json"
-sleep 0.3
-xdotool key Return
+# export_to FILE: /export in the input box opens the Export History
+# chooser (as ☰ → Export History… does); the name typed over the one
+# offered, Enter saves.
+export_to() {
+	focus '^missive$'
+	entry_click
+	typein "/export"
+	xdotool key Return
+	wait_until 15 test -n "$(window 'Export History')" || true
+	focus 'Export History'
+	xdotool key ctrl+a
+	typein "$1"
+	sleep 0.3
+	xdotool key Return
+}
+export_to "$T/gui-export.json"
 wait_until 20 traced "info: Exported" || true
 expect_contains "Export History… writes the export, saying so" \
 	"$(cat "$TRACE")" "info: Exported"
@@ -342,6 +346,11 @@ expect_contains "... the JSON export holds the GUI's line" \
 	"$(cat "$T/gui-export.json" 2>&1)" '"text": "GUIMARK-1 hello from the window"'
 expect_contains "... and the reply it got" \
 	"$(cat "$T/gui-export.json" 2>&1)" '"text": "REPLYMARK-1 back from the terminal"'
+# A name ending in .txt: the plain-text copy, for reading.
+export_to "$T/gui-export.txt"
+wait_until 20 traced "as plain text" || true
+expect_match "... and a .txt name exports plain text" \
+	"$(cat "$T/gui-export.txt" 2>&1)" '#lobby <Alice> GUIMARK-1 hello from the window$'
 "$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
 	user1 "$T/c/user1b" >/dev/null
 out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
@@ -353,21 +362,32 @@ expect_match "the line mode imports the GUI's export into another folder" \
 expect_match "... with the lines exchanged in the window" \
 	"$(cat "$T/user1b.txt" 2>&1)" '#guiroom <Bob> Got it in the terminal: ROOMMARK-2$'
 
+# ---- Import History…: an export of this user merges (nothing new here)
+# import_from FILE: /import opens the Import History chooser; Ctrl+L and
+# the typed path, Enter opens.
+import_from() {
+	focus '^missive$'
+	entry_click
+	typein "/import"
+	xdotool key Return
+	wait_until 15 test -n "$(window 'Import History')" || true
+	focus 'Import History'
+	xdotool key ctrl+l
+	sleep 0.3
+	typein "$1"
+	sleep 0.3
+	xdotool key Return
+}
+import_from "$T/gui-export.json"
+wait_until 20 traced "info: Imported" || true
+expect_contains "Import History… of the GUI's own export adds nothing, saying so" \
+	"$(cat "$TRACE")" "info: Imported 0 new messages from $T/gui-export.json"
+
 # ---- a tampered export through Import History…: refused, nothing added
 sed 's/REPLYMARK-1/REPLYMARK-9/' "$T/gui-export.json" >"$T/tampered.json" || true
 sleep 3
 before=$(sha256sum <"$T/c/user1/history" 2>&1)
-focus '^missive$'
-entry_click
-typein "/import"
-xdotool key Return
-wait_until 15 test -n "$(window 'Import History')" || true
-focus 'Import History'
-xdotool key ctrl+l
-sleep 0.3
-typein "$T/tampered.json"
-sleep 0.3
-xdotool key Return
+import_from "$T/tampered.json"
 wait_until 20 traced "dialog: Import Failed" || true
 expect_contains "a tampered export is refused with a clear message" \
 	"$(cat "$TRACE")" "dialog: Import Failed: Nothing was imported: $T/tampered.json"
