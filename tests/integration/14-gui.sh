@@ -426,7 +426,9 @@ focus 'Log In'
 typein "111111"
 xdotool key Return
 wait_until 30 traced "chat-window: shown" || true
-wait_until 20 eval 'tail -n +"$lines" "$TRACE" | grep -qF "(past) <Alice> GUIMARK-1"' || true
+# shellcheck disable=SC2317 # called through wait_until
+since_login() { tail -n +"$lines" "$TRACE" | grep -qF -- "$1"; }
+wait_until 20 since_login "(past) <Alice> GUIMARK-1" || true
 expect_contains "on the next login #lobby shows the earlier lines as history" \
 	"$(tail -n +"$lines" "$TRACE")" "#lobby (past) <Alice> GUIMARK-1 hello from the window"
 expect_contains "... the replies too" "$(tail -n +"$lines" "$TRACE")" \
