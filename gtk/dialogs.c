@@ -3,7 +3,6 @@
  * the left and the one primary action on the right.  Each closes with the
  * main window.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -429,31 +428,6 @@ on_history_file(GtkNativeDialog *d, int response, gpointer data)
 	g_object_unref(d);
 }
 
-/* MISSIVE_GTK_TEST_FILE (main.c): the chooser starts on that path. */
-static void
-prefill(GtkFileChooser *fc, int import)
-{
-	const char *path = getenv("MISSIVE_GTK_TEST_FILE");
-	GFile *f, *dir;
-	char *base;
-
-	if (path == NULL || path[0] == '\0')
-		return;
-	f = g_file_new_for_path(path);
-	if (import) {
-		if (!gtk_file_chooser_set_file(fc, f, NULL))
-			g_warning("cannot pre-fill the chooser with %s", path);
-	} else if ((dir = g_file_get_parent(f)) != NULL) {
-		if (!gtk_file_chooser_set_current_folder(fc, dir, NULL))
-			g_warning("cannot pre-fill the chooser with %s", path);
-		base = g_file_get_basename(f);
-		gtk_file_chooser_set_current_name(fc, base);
-		g_free(base);
-		g_object_unref(dir);
-	}
-	g_object_unref(f);
-}
-
 /*
  * Export History… (a file to save: JSON that any device of this user can
  * import, or plain text for reading when the name ends in .txt) and
@@ -478,7 +452,6 @@ dialog_history(struct gui *g, int import)
 	if (!import)
 		gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d),
 		    "missive-history.json");
-	prefill(GTK_FILE_CHOOSER(d), import);
 	g_object_set_data(G_OBJECT(d), "import", GINT_TO_POINTER(import));
 	(void)g_signal_connect(d, "response", G_CALLBACK(on_history_file), g);
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));

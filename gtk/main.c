@@ -9,9 +9,7 @@
  *
  * MISSIVE_GTK_TRACE=FILE appends every line the message view shows, and
  * the login window's errors, to FILE (for tests: it observes, it never
- * drives).  MISSIVE_GTK_TEST_FILE=PATH pre-fills the Export and Import
- * History file choosers with PATH (for tests: the chooser must still be
- * confirmed).
+ * drives).
  */
 #include <stdarg.h>
 #include <stdio.h>
