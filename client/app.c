@@ -107,6 +107,27 @@ app_save(struct app *a, int64_t now_ms, int force, char *err,
 	return history_save(a->history, err, errlen);
 }
 
+int
+app_file(struct app *a, int op, const char *file, size_t *added, char *err,
+    size_t errlen)
+{
+	int r;
+
+	*added = 0;
+	if (a->history == NULL) {
+		(void)snprintf(err, errlen, "no history this session (it did "
+		    "not open)");
+		return E_STATE;
+	}
+	if ((r = app_save(a, 0, 1, err, errlen)) != 0)
+		return r;
+	if (op == 'i')
+		return history_import(a->history, file, added, err, errlen);
+	if (op == 't')
+		return history_export_text(a->history, file, err, errlen);
+	return history_export_json(a->history, file, err, errlen);
+}
+
 int64_t
 app_save_timeout(const struct app *a, int64_t now_ms)
 {

@@ -7,6 +7,7 @@
 #ifndef MISSIVE_CLIENT_APP_H
 #define MISSIVE_CLIENT_APP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -65,6 +66,16 @@ int app_record(struct app *a, const struct session_event *ev)
  */
 int app_save(struct app *a, int64_t now_ms, int force, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * A history file operation of every front end: op 'e' exports JSON to
+ * file, 't' plain text, 'i' imports (merges) file, *added getting how many
+ * records were new.  Saves what is pending first.  0, or E_STATE (no
+ * history this session) or the history module's error, with a message in
+ * err (nothing changed on a failed import).
+ */
+int app_file(struct app *a, int op, const char *file, size_t *added,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Milliseconds until app_save() has work, or -1. */
 int64_t app_save_timeout(const struct app *a, int64_t now_ms);

@@ -591,15 +591,8 @@ history_command(struct app *a, int op, const char *file)
 {
 	char err[512];
 	size_t added = 0;
-	int r;
 
-	if (op == 'e')
-		r = history_export_json(a->history, file, err, sizeof(err));
-	else if (op == 't')
-		r = history_export_text(a->history, file, err, sizeof(err));
-	else
-		r = history_import(a->history, file, &added, err, sizeof(err));
-	if (r != 0) {
+	if (app_file(a, op, file, &added, err, sizeof(err)) != 0) {
 		(void)fprintf(stderr, "missive: %s\n", err);
 		return 1;
 	}

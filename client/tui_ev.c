@@ -442,7 +442,7 @@ cmd_history(struct tui *t, const char *name, const char *file)
 	struct history *h = t->a->history;
 	char err[512];
 	size_t added = 0;
-	int r;
+	int r, op;
 
 	if (file[0] == '\0') {
 		tui_say(t, cur_win(t), TA_ERROR, "!!! usage: /%s FILE", name);
@@ -453,17 +453,11 @@ cmd_history(struct tui *t, const char *name, const char *file)
 		    "(it did not open: see the status window)");
 		return E_STATE;
 	}
-	if ((r = app_save(t->a, 0, 1, err, sizeof(err))) == 0) {
-		if (strcmp(name, "import") == 0)
-			r = history_import(h, file, &added, err, sizeof(err));
-		else if (strcmp(name, "export") == 0)
-			r = history_export_json(h, file, err, sizeof(err));
-		else
-			r = history_export_text(h, file, err, sizeof(err));
-	}
-	if (r != 0)
+	op = strcmp(name, "import") == 0 ? 'i' : strcmp(name, "export") == 0 ?
+	    'e' : 't';
+	if ((r = app_file(t->a, op, file, &added, err, sizeof(err))) != 0)
 		tui_say(t, cur_win(t), TA_ERROR, "!!! %s", err);
-	else if (strcmp(name, "import") == 0)
+	else if (op == 'i')
 		tui_say(t, cur_win(t), TA_NOTICE, "*** imported %zu new "
 		    "message%s from %s", added, added == 1 ? "" : "s", file);
 	else

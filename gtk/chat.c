@@ -64,6 +64,17 @@ scroll_end(struct gui *g, struct conv *c)
 	    gtk_text_buffer_get_mark(c->buf, "end"), 0, FALSE, 0, 1);
 }
 
+/* A new line at the end of c, unless the end starts one already. */
+static void
+newline(struct conv *c)
+{
+	GtkTextIter end;
+
+	gtk_text_buffer_get_end_iter(c->buf, &end);
+	if (!gtk_text_iter_starts_line(&end))
+		gtk_text_buffer_insert(c->buf, &end, "\n", 1);
+}
+
 static void
 insert(struct conv *c, const char *text, const char *tag)
 {
@@ -96,8 +107,7 @@ chat_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
 	const char *mark = "";
 
 	hms(ms, t);
-	if (gtk_text_buffer_get_char_count(c->buf) > 0)
-		insert(c, "\n", NULL);
+	newline(c);
 	insert(c, t, "time");
 	insert(c, "  ", NULL);
 	insert(c, nick, trust == SESSION_KEY_OWN ? "self" : "nick");
@@ -127,8 +137,7 @@ chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	hms(0, t);
-	if (gtk_text_buffer_get_char_count(c->buf) > 0)
-		insert(c, "\n", NULL);
+	newline(c);
 	insert(c, t, "time");
 	insert(c, "  ", NULL);
 	insert(c, text, "notice");
@@ -137,6 +146,129 @@ chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
 	gui_trace(g, "%s *** %s", title, text);
 	g_free(title);
 	g_free(text);
+}
+
+/* ---- past messages, from the history ---- */
+
+#define CHAT_PAST 200                 /* the most shown a conversation */
+
+static char *
+mid_key(const uint8_t *mid)
+{
+	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
+	size_t i;
+
+	for (i = 0; i < HISTORY_ID_LEN; i++)
+		g_string_append_printf(k, "%02x", mid[i]);
+	return g_string_free(k, FALSE);
+}
+
+/* A chat line of this session, by its id: not shown again as past. */
+static void
+mark_live(struct conv *c, const uint8_t *mid)
+{
+	if (mid != NULL)
+		(void)g_hash_table_add(c->live, mid_key(mid));
+}
+
+static int
+is_live(struct conv *c, const uint8_t *mid)
+{
+	char *k = mid_key(mid);
+	int live = g_hash_table_contains(c->live, k);
+
+	g_free(k);
+	return live;
+}
+
+/* Text at the end of the past lines, dimmed. */
+static void
+past_insert(struct conv *c, const char *text, const char *tag)
+{
+	GtkTextIter at;
+
+	gtk_text_buffer_get_iter_at_mark(c->buf, &at, c->past);
+	gtk_text_buffer_insert_with_tags_by_name(c->buf, &at, text, -1,
+	    "past", tag, NULL);
+	gtk_text_buffer_move_mark(c->buf, c->past, &at);
+}
+
+static void
+past_line(struct gui *g, struct conv *c, const struct history_record *r)
+{
+	GDateTime *dt;
+	char *when, *nick = gui_clean(r->nickname), *text = gui_clean(r->text);
+	char *title = conv_title(c->name);
+
+	dt = g_date_time_new_from_unix_local(r->time_ms / 1000);
+	when = dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : NULL;
+	past_insert(c, when != NULL ? when : "(no time)", "time");
+	past_insert(c, "  ", NULL);
+	past_insert(c, nick, r->outgoing ? "self" : "nick");
+	if (r->verified)
+		past_insert(c, " ✔", "verified");
+	past_insert(c, "  ", NULL);
+	past_insert(c, text, NULL);
+	past_insert(c, "\n", NULL);
+	gui_trace(g, "%s (past) <%s>%s %s", title, nick, r->verified ?
+	    " [verified]" : "", text);
+	if (dt != NULL)
+		g_date_time_unref(dt);
+	g_free(when);
+	g_free(nick);
+	g_free(text);
+	g_free(title);
+}
+
+/*
+ * (Re)load the past lines of c: the last CHAT_PAST records of its
+ * conversation in the history that this session has not shown live.
+ */
+static void
+past_load(struct gui *g, struct conv *c)
+{
+	const struct history *h = g->a.history;
+	const struct history_record *r;
+	GtkTextIter start, at;
+	size_t i, n, first, shown = 0;
+	char *note;
+
+	gtk_text_buffer_get_start_iter(c->buf, &start);
+	gtk_text_buffer_get_iter_at_mark(c->buf, &at, c->past);
+	gtk_text_buffer_delete(c->buf, &start, &at);
+	if (h == NULL)
+		return;
+	first = n = history_count(h);
+	for (i = n; i > 0 && shown < CHAT_PAST; i--) {
+		r = history_get(h, i - 1);
+		if (strcmp(r->conv, c->name) == 0 && !is_live(c, r->id)) {
+			shown++;
+			first = i - 1;
+		}
+	}
+	for (i = first; i < n; i++) {
+		r = history_get(h, i);
+		if (strcmp(r->conv, c->name) == 0 && !is_live(c, r->id))
+			past_line(g, c, r);
+	}
+	if (shown == 0)
+		return;
+	note = g_strdup_printf("%zu earlier message%s from the history\n",
+	    shown, shown == 1 ? "" : "s");
+	past_insert(c, note, "notice");
+	g_free(note);
+}
+
+/* After an import: every open conversation's past lines again. */
+void
+chat_past_refresh(struct gui *g)
+{
+	guint i;
+
+	for (i = 0; i < g->convs->len; i++)
+		past_load(g, g_ptr_array_index(g->convs, i));
+	if (g->cur != NULL)
+		scroll_end(g, g->cur);
 }
 
 /* ---- conversations ---- */
@@ -173,9 +305,14 @@ chat_conv(struct gui *g, const char *name, int create)
 
 		gtk_text_buffer_get_end_iter(c->buf, &end);
 		(void)gtk_text_buffer_create_mark(c->buf, "end", &end, FALSE);
+		c->past = gtk_text_buffer_create_mark(c->buf, "past", &end,
+		    TRUE);
 	}
 	c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    member_free);
+	c->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	past_load(g, c);
 	title = conv_title(name);
 	c->label = gtk_label_new(title);
 	g_free(title);
@@ -203,6 +340,7 @@ conv_free(struct conv *c)
 {
 	g_object_unref(c->buf);
 	g_hash_table_destroy(c->members);
+	g_hash_table_destroy(c->live);
 	g_free(c->name);
 	g_free(c);
 }
@@ -487,10 +625,14 @@ send_input(struct gui *g)
 			list_rooms(g);
 		else if (strcmp(copy, "msg") == 0)
 			open_private(g, rest, NULL);
+		else if (strcmp(copy, "export") == 0 ||
+		    strcmp(copy, "import") == 0)
+			dialog_history(g, copy[0] == 'i');
 		else
 			dialog_message(g, "Unknown Command", "Commands: /join "
-			    "ROOM, /leave, /who, /rooms, /msg USER; the menus "
-			    "hold the rest. //text sends /text.");
+			    "ROOM, /leave, /who, /rooms, /msg USER, /export, "
+			    "/import; the menus hold the rest. //text sends "
+			    "/text.");
 		g_free(copy);
 		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");
 		return;
@@ -574,6 +716,7 @@ on_chat(struct gui *g, const struct session_event *ev)
 	struct conv *c = chat_conv(g, ev->room, 1);
 	char *nick = gui_clean(ev->nickname), *text = gui_clean(ev->text);
 
+	mark_live(c, ev->mid);
 	chat_line(g, c, ev->time_ms, nick, ev->trust, text);
 	count_unread(g, c);
 	notify(g, ev, nick, text);
@@ -683,6 +826,7 @@ warn(struct gui *g, const struct session_event *ev, const char *what)
 void
 chat_event(struct gui *g, const struct session_event *ev)
 {
+	struct conv *c;
 	char *t;
 
 	switch (ev->kind) {
@@ -697,6 +841,11 @@ chat_event(struct gui *g, const struct session_event *ev)
 		break;
 	case SESSION_EV_CHAT:
 		on_chat(g, ev);
+		break;
+	case SESSION_EV_SENT:
+		/* Shown when typed (send_input()); now it has its id. */
+		if ((c = chat_conv(g, ev->room, 0)) != NULL)
+			mark_live(c, ev->mid);
 		break;
 	case SESSION_EV_UNREADABLE:
 		warn(g, ev, "");
@@ -929,6 +1078,8 @@ header(struct gui *g)
 	gtk_widget_set_tooltip_text(b, "Main menu");
 	m = primary_menu();
 	gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(b), m);
+	/* F10 opens it (GNOME HIG). */
+	gtk_menu_button_set_primary(GTK_MENU_BUTTON(b), TRUE);
 	g_object_unref(m);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), b);
 
@@ -951,12 +1102,50 @@ scrolled(GtkWidget *child)
 	return sw;
 }
 
+static void
+on_info_close(GtkInfoBar *bar, int response, gpointer data)
+{
+	gtk_widget_set_visible(GTK_WIDGET(bar), FALSE);
+}
+
+/* A message in the bar above the view, until closed or replaced. */
+void
+chat_info(struct gui *g, int error, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	gui_trace(g, "info%s: %s", error ? "-error" : "", text);
+	if (g->info != NULL) {
+		gtk_label_set_text(GTK_LABEL(g->info_label), text);
+		gtk_info_bar_set_message_type(GTK_INFO_BAR(g->info), error ?
+		    GTK_MESSAGE_ERROR : GTK_MESSAGE_INFO);
+		gtk_widget_set_visible(g->info, TRUE);
+	}
+	g_free(text);
+}
+
 static GtkWidget *
 center(struct gui *g)
 {
 	GtkWidget *box, *input, *send;
 
 	box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	g->info = gtk_info_bar_new();
+	g->info_label = gtk_label_new(NULL);
+	gtk_label_set_wrap(GTK_LABEL(g->info_label), TRUE);
+	gtk_label_set_xalign(GTK_LABEL(g->info_label), 0);
+	gtk_label_set_selectable(GTK_LABEL(g->info_label), TRUE);
+	gtk_widget_set_hexpand(g->info_label, TRUE);
+	gtk_info_bar_add_child(GTK_INFO_BAR(g->info), g->info_label);
+	gtk_info_bar_set_show_close_button(GTK_INFO_BAR(g->info), TRUE);
+	gtk_widget_set_visible(g->info, FALSE);
+	(void)g_signal_connect(g->info, "response", G_CALLBACK(on_info_close),
+	    NULL);
+	gtk_box_append(GTK_BOX(box), g->info);
 	g->view = gtk_text_view_new();
 	gtk_text_view_set_editable(GTK_TEXT_VIEW(g->view), FALSE);
 	gtk_text_view_set_cursor_visible(GTK_TEXT_VIEW(g->view), FALSE);
@@ -1018,6 +1207,8 @@ text_tags(struct gui *g)
 		{ "verified", "foreground", "#26a269" },
 		{ "warn", "foreground", "#c01c28" },
 		{ "notice", "foreground", "#77767b" },
+		/* Last: over the others' colours. */
+		{ "past", "foreground", "#9a9996" },
 	};
 	GtkTextTag *tag;
 	size_t i;
@@ -1107,6 +1298,8 @@ chat_open(struct gui *g)
 	gtk_window_present(GTK_WINDOW(g->win));
 	(void)gtk_widget_grab_focus(g->entry);
 	gui_trace(g, "chat-window: shown");
+	if (g->history_err != NULL)
+		chat_info(g, 1, "%s", g->history_err);
 }
 
 /* The session has ended: drop the window and every conversation. */
@@ -1129,6 +1322,7 @@ chat_close(struct gui *g)
 	g->rooms_pending = 0;
 	gtk_window_destroy(GTK_WINDOW(g->win));
 	g->win = NULL;
+	g->info = g->info_label = NULL;
 	g_object_unref(g->tags);
 	g->tags = NULL;
 }

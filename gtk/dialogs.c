@@ -378,11 +378,82 @@ dialog_list(struct gui *g, const char *title, GPtrArray *rows,
 
 /* ---- history export and import ---- */
 
+/* Export to, or import from, path; the outcome in the info bar. */
+static void
+history_file(struct gui *g, int import, const char *path)
+{
+	char err[512], *body;
+	size_t added = 0, n;
+	int op = import ? 'i' : g_str_has_suffix(path, ".txt") ? 't' : 'e';
+
+	if (app_file(&g->a, op, path, &added, err, sizeof(err)) != 0) {
+		/* The module's message names the file. */
+		body = g_strdup_printf(import ? "Nothing was imported: %s." :
+		    "The history was not exported: %s.", err);
+		dialog_message(g, import ? "Import Failed" : "Export Failed",
+		    body);
+		g_free(body);
+		return;
+	}
+	n = history_count(g->a.history);
+	if (import) {
+		chat_past_refresh(g);
+		chat_info(g, 0, "Imported %zu new message%s from %s (%zu in "
+		    "the history).", added, added == 1 ? "" : "s", path, n);
+	} else {
+		chat_info(g, 0, "Exported %zu message%s to %s%s.", n, n == 1 ?
+		    "" : "s", path, op == 't' ? " as plain text (for reading; "
+		    "it cannot be imported)" : "");
+	}
+}
+
+static void
+on_history_file(GtkNativeDialog *d, int response, gpointer data)
+{
+	struct gui *g = data;
+	int import = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(d),
+	    "import"));
+	GFile *f;
+	char *path;
+
+	gui_trace(g, "file-chooser: %s", response == GTK_RESPONSE_ACCEPT ?
+	    "accepted" : "cancelled");
+	if (response == GTK_RESPONSE_ACCEPT && g->win != NULL &&
+	    (f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d))) != NULL) {
+		if ((path = g_file_get_path(f)) != NULL)
+			history_file(g, import, path);
+		g_free(path);
+		g_object_unref(f);
+	}
+	g_object_unref(d);
+}
+
+/*
+ * Export History… (a file to save: JSON that any device of this user can
+ * import, or plain text for reading when the name ends in .txt) and
+ * Import History… (an export to merge).
+ */
 void
 dialog_history(struct gui *g, int import)
 {
-	dialog_message(g, import ? "Import History" : "Export History",
-	    "History export and import are not available in this build: the "
-	    "client core's history module (client/history.h) is not part of "
-	    "it yet.");
+	const char *title = import ? "Import History" : "Export History";
+	GtkFileChooserNative *d;
+
+	if (g->a.history == NULL) {
+		dialog_message(g, title, "There is no history this session: "
+		    "it did not open (the reason is shown above the "
+		    "messages).");
+		return;
+	}
+	d = gtk_file_chooser_native_new(title, GTK_WINDOW(g->win), import ?
+	    GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SAVE,
+	    import ? "_Import" : "_Export", "_Cancel");
+	gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(d), TRUE);
+	if (!import)
+		gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d),
+		    "missive-history.json");
+	g_object_set_data(G_OBJECT(d), "import", GINT_TO_POINTER(import));
+	(void)g_signal_connect(d, "response", G_CALLBACK(on_history_file), g);
+	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+	gui_trace(g, "dialog: %s", title);
 }

@@ -6,9 +6,11 @@
  *
  *   main.c    the application, command line, trace hook
  *   login.c   the login window (folder, server, user, password)
- *   pump.c    the session driven from the GLib main loop
+ *   pump.c    the session driven from the GLib main loop, and the
+ *             history (client/app.h) kept with it
  *   chat.c    the main window: conversations, messages, members, input
- *   dialogs.c small modal dialogs: prompts, notices, fingerprints
+ *   dialogs.c small modal dialogs: prompts, notices, fingerprints,
+ *             history export and import
  */
 #ifndef MISSIVE_GTK_GUI_H
 #define MISSIVE_GTK_GUI_H
@@ -17,6 +19,7 @@
 
 #include <gtk/gtk.h>
 
+#include "client/app.h"
 #include "client/config.h"
 #include "client/session.h"
 
@@ -28,6 +31,10 @@ struct conv {
 	GtkWidget *row;               /* its row in the conversation list */
 	GtkWidget *label, *badge;     /* name, unread count */
 	GHashTable *members;          /* user -> struct member (rooms) */
+	GHashTable *live;             /* ids (hex) of the chat lines shown
+	                                 live: not repeated from the history */
+	GtkTextMark *past;            /* end of the lines from the history,
+	                                 at the top of buf */
 };
 
 /* A user in a room: shown once, however many devices it has there. */
@@ -59,9 +66,15 @@ struct gui {
 	int logging_out;              /* back to the login window after */
 	char *nickname;
 
+	/* History (client/app.h): only a.history and a.dirty_since are
+	   used; the folder's configuration is cfg above. */
+	struct app a;
+	char *history_err;            /* why it did not open, or NULL */
+
 	/* Main window (chat.c). */
 	GtkWidget *win, *subtitle, *conv_list, *view, *members, *entry;
 	GtkWidget *member_title;
+	GtkWidget *info, *info_label; /* the info bar above the messages */
 	GtkTextTagTable *tags;
 	GPtrArray *convs;             /* struct conv * */
 	struct conv *cur;             /* the one shown */
@@ -98,6 +111,9 @@ void chat_select(struct gui *g, struct conv *c);
 void chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void chat_refresh_members(struct gui *g);
+void chat_info(struct gui *g, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void chat_past_refresh(struct gui *g);
 
 /* dialogs.c */
 typedef void dialog_fn(struct gui *g, const char *text, const char *arg);

@@ -184,7 +184,12 @@ do_login(struct gui *g)
 		return;
 	}
 	show_error(g, NULL);
-	/* The core copies the password; the entry's copy is wiped next. */
+	/*
+	 * The core and the history (pump_start()) read the entry's own text:
+	 * no copy is made here.  The core keeps a copy, the history only the
+	 * keys derived from it; the entry's buffer (GtkPasswordEntry: secure
+	 * memory, wiped on free) is emptied next.
+	 */
 	if (pump_start(g, gtk_editable_get_text(GTK_EDITABLE(g->l_password)),
 	    err, sizeof(err)) != 0) {
 		show_error(g, err);

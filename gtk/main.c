@@ -115,7 +115,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct gui g = { .fd = -1 };
+	struct gui g = { .fd = -1, .a = APP_INIT };
 	const char *trace;
 	char *fake[] = { argv[0], NULL };
 	int status;
@@ -154,6 +154,7 @@ main(int argc, char **argv)
 	g_free(g.start_folder);
 	g_free(g.l_reason);
 	g_free(g.nickname);
+	g_free(g.history_err);
 	if (g.trace != NULL)
 		(void)fclose(g.trace);
 	return status;

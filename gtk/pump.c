@@ -3,7 +3,10 @@
  * polled (it changes from one connection to the next) and one timer: after
  * every call into the core, pump_after() asks both again and moves the
  * GLib sources to match; when the session has ended it frees it and goes
- * back to the login window with the reason.
+ * back to the login window with the reason.  The history (client/app.h)
+ * lives as long as the session: opened with the login's password, fed the
+ * session's chat events, saved on the same timer at most APP_SAVE_MS after
+ * a new record, and at the end.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -99,6 +102,49 @@ login_event(struct gui *g, const struct session_event *ev)
 	}
 }
 
+/* Keep a chat or sent line (after it is shown: the view's first load of
+   a conversation from the history must not hold it yet). */
+static void
+record(struct gui *g, const struct session_event *ev)
+{
+	int r;
+
+	if ((r = app_record(&g->a, ev)) != 0 && g->win != NULL)
+		chat_notice(g, ev->room != NULL ? chat_conv(g, ev->room, 0) :
+		    NULL, "⚠ this message is not kept in the history: %s",
+		    err_str(r));
+}
+
+/* Save the history if a record has waited APP_SAVE_MS, or now (force). */
+static void
+history_tick(struct gui *g, int force)
+{
+	char err[512];
+
+	if (app_save(&g->a, session_clock_ms(), force, err, sizeof(err)) == 0)
+		return;
+	if (g->win != NULL)
+		chat_info(g, 1, "The history was not saved: %s", err);
+	else
+		(void)fprintf(stderr, "missive-gtk: the history was not saved: "
+		    "%s\n", err);
+}
+
+/* Open the folder's history with the password (only its keys are kept). */
+static void
+history_start(struct gui *g, const char *password)
+{
+	char err[512];
+
+	g_free(g->history_err);
+	g->history_err = NULL;
+	g->a.dirty_since = -1;
+	if (history_open(g->cfg.history, g->cfg.user, password, &g->a.history,
+	    err, sizeof(err)) != 0)
+		g->history_err = g_strdup_printf("The history did not open: %s. "
+		    "This session's messages are not kept.", err);
+}
+
 static void
 on_event(void *arg, const struct session_event *ev)
 {
@@ -115,6 +161,7 @@ on_event(void *arg, const struct session_event *ev)
 	}
 	if (g->win != NULL)
 		chat_event(g, ev);
+	record(g, ev);
 	/* Keep why the session may end, for the login window. */
 	login_event(g, ev);
 }
@@ -145,6 +192,7 @@ pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 			(void)snprintf(err, errlen, "%s", err_str(r));
 		goto out;
 	}
+	history_start(g, password);
 	set_reason(g, NULL);
 	g->logged_in = g->closing = g->logging_out = 0;
 	session_start(g->s, session_clock_ms());
@@ -193,9 +241,14 @@ pump_arm(struct gui *g)
 {
 	int fd = session_fd(g->s);
 	short events = 0;
-	int64_t t = session_timeout(g->s, session_clock_ms());
+	int64_t now = session_clock_ms(), t, h;
 	GIOCondition cond = 0;
 
+	/* The sooner of the session's timers and the history's. */
+	t = session_timeout(g->s, now);
+	h = app_save_timeout(&g->a, now);
+	if (t < 0 || (h >= 0 && h < t))
+		t = h;
 	if (fd >= 0)
 		events = session_events(g->s);
 	if (g->fd_src != 0 && (fd != g->fd || events != g->events)) {
@@ -221,7 +274,10 @@ pump_arm(struct gui *g)
 		    (guint)t, on_timer, g);
 }
 
-/* Remove the sources and free the session (never from its callback). */
+/*
+ * Remove the sources, free the session (never from its callback), save
+ * and close the history.
+ */
 void
 pump_stop(struct gui *g)
 {
@@ -233,6 +289,9 @@ pump_stop(struct gui *g)
 	g->fd = -1;
 	session_free(g->s);
 	g->s = NULL;
+	history_tick(g, 1);
+	app_free(&g->a);
+	g->a.dirty_since = -1;
 }
 
 /* After every call into the core. */
@@ -245,6 +304,7 @@ pump_after(struct gui *g)
 	if (g->s == NULL)
 		return;
 	if ((end = session_end(g->s)) == SESSION_RUNNING) {
+		history_tick(g, 0);
 		pump_arm(g);
 		return;
 	}

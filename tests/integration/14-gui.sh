@@ -4,7 +4,10 @@
 # a clear error; logging in with only the client folder (typed into the
 # folder field) and the password opens the chat window; a line typed there
 # reaches a line-mode client, whose reply appears in the message view; a
-# room joined from the input box works the same; Ctrl+Q leaves cleanly.
+# room joined from the input box works the same; the history is exported
+# through the file chooser (and imported by the line mode elsewhere), a
+# tampered export is refused through Import History… with nothing added,
+# and the next login shows the earlier lines; Ctrl+Q leaves cleanly.
 # Screenshots of the login and chat windows are kept in $T (artifacts).
 #
 # What the view shows is observed through MISSIVE_GTK_TRACE (every line the
@@ -124,6 +127,28 @@ screen() {
 	import -window root "$1" 2>>"$T/import.log" || true
 }
 
+# gui_status: the GUI's exit status into RC once it is gone ("timeout" if
+# it does not go within 15 s).
+gui_status() {
+	RC=timeout
+	if wait_until 15 _gone "$GUI_PID"; then
+		RC=0
+		wait "$GUI_PID" || RC=$?
+	fi
+}
+
+# entry_click: put the keyboard focus into the main window's input box
+# (a dialog closing gives it back to the widget that opened it): a click
+# at its bottom, left of Send.
+entry_click() {
+	local w h
+	w=$(window '^missive$')
+	h=$(xdotool getwindowgeometry "$w" 2>/dev/null |
+		sed -n 's/.*Geometry: [0-9]*x\([0-9]*\).*/\1/p')
+	xdotool mousemove --window "$w" 400 $((${h:-560} - 24)) click 1 || true
+	sleep 0.3
+}
+
 # ---- a wrong password: a clear error, in the window ----
 start_gui wrong "$T/c/user2"
 wait_until 30 traced "login-window: shown" || true
@@ -144,11 +169,7 @@ expect_contains "a wrong password is refused with a clear message" \
 	"$(cat "$TRACE")" "login-error: Wrong user name or password"
 shot 'Log In' "$T/login-error.png"
 xdotool key ctrl+q
-RC=timeout
-if wait_until 15 _gone "$GUI_PID"; then
-	RC=0
-	wait "$GUI_PID" || RC=$?
-fi
+gui_status
 expect_eq "Ctrl+Q in the login window quits with status 0" "$RC" 0
 
 # ---- an unreachable server, a server with another key: clear errors ----
@@ -301,8 +322,87 @@ wait_until 15 traced "VERIFIEDMARK" || true
 expect_contains "... and user2's lines then carry the verified mark" \
 	"$(cat "$TRACE")" "#guiroom <Bob> [verified] VERIFIEDMARK from a verified key"
 
+# ---- the history: export through the file chooser ----
+# export_to FILE: /export in the input box opens the Export History
+# chooser (as ☰ → Export History… does); the name typed over the one
+# offered, Enter saves.
+export_to() {
+	focus '^missive$'
+	entry_click
+	typein "/export"
+	xdotool key Return
+	wait_until 15 test -n "$(window 'Export History')" || true
+	focus 'Export History'
+	xdotool key ctrl+a
+	typein "$1"
+	sleep 0.3
+	xdotool key Return
+}
+export_to "$T/gui-export.json"
+wait_until 20 traced "info: Exported" || true
+expect_contains "Export History… writes the export, saying so" \
+	"$(cat "$TRACE")" "info: Exported"
+expect_contains "... the JSON export holds the GUI's line" \
+	"$(cat "$T/gui-export.json" 2>&1)" '"text": "GUIMARK-1 hello from the window"'
+expect_contains "... and the reply it got" \
+	"$(cat "$T/gui-export.json" 2>&1)" '"text": "REPLYMARK-1 back from the terminal"'
+# A name ending in .txt: the plain-text copy, for reading.
+export_to "$T/gui-export.txt"
+wait_until 20 traced "as plain text" || true
+expect_match "... and a .txt name exports plain text" \
+	"$(cat "$T/gui-export.txt" 2>&1)" '#lobby <Alice> GUIMARK-1 hello from the window$'
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+	user1 "$T/c/user1b" >/dev/null
+out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--import "$T/gui-export.json" 2>&1) || true
+expect_match "the line mode imports the GUI's export into another folder" \
+	"$out" '^imported [1-9][0-9]* new messages'
+"$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
+	--export-text "$T/user1b.txt" >/dev/null 2>&1 || true
+expect_match "... with the lines exchanged in the window" \
+	"$(cat "$T/user1b.txt" 2>&1)" '#guiroom <Bob> Got it in the terminal: ROOMMARK-2$'
+
+# ---- Import History…: an export of this user merges (nothing new here)
+# import_from FILE: /import opens the Import History chooser; Ctrl+L and
+# the typed path, Enter opens.
+import_from() {
+	focus '^missive$'
+	entry_click
+	typein "/import"
+	xdotool key Return
+	wait_until 15 test -n "$(window 'Import History')" || true
+	focus 'Import History'
+	xdotool key ctrl+l
+	sleep 0.3
+	typein "$1"
+	sleep 0.3
+	xdotool key Return
+}
+import_from "$T/gui-export.json"
+wait_until 20 traced "info: Imported" || true
+expect_contains "Import History… of the GUI's own export adds nothing, saying so" \
+	"$(cat "$TRACE")" "info: Imported 0 new messages from $T/gui-export.json"
+
+# ---- a tampered export through Import History…: refused, nothing added
+sed 's/REPLYMARK-1/REPLYMARK-9/' "$T/gui-export.json" >"$T/tampered.json" || true
+sleep 3
+before=$(sha256sum <"$T/c/user1/history" 2>&1)
+import_from "$T/tampered.json"
+wait_until 20 traced "dialog: Import Failed" || true
+expect_contains "a tampered export is refused with a clear message" \
+	"$(cat "$TRACE")" "dialog: Import Failed: Nothing was imported: $T/tampered.json"
+expect_contains "... that says it was altered" \
+	"$(grep -F 'Import Failed' "$TRACE")" "altered"
+expect_eq "... and the history file is unchanged" \
+	"$(sha256sum <"$T/c/user1/history" 2>&1)" "$before"
+screen "$T/import-failed.png"
+focus 'Import Failed'
+xdotool key Return
+sleep 0.5
+
 # ---- screenshots: real images of the windows ----
-for f in login login-error user3-port user3-key chat changed-key keys; do
+for f in login login-error user3-port user3-key chat changed-key keys \
+	import-failed; do
 	if [ -s "$T/$f.png" ] && identify "$T/$f.png" >/dev/null 2>&1; then
 		ok "screenshot $f.png ($(identify -format '%wx%h' "$T/$f.png"))"
 	else
@@ -313,15 +413,32 @@ done
 # ---- Ctrl+Q: a clean goodbye, and no sanitizer report ----
 focus '^missive$'
 xdotool key ctrl+q
-RC=timeout
-if wait_until 15 _gone "$GUI_PID"; then
-	RC=0
-	wait "$GUI_PID" || RC=$?
-fi
+gui_status
 expect_eq "Ctrl+Q quits with status 0" "$RC" 0
 wait_until 10 seen b "Alice (user1) left #lobby" || true
 expect_contains "... after saying goodbye to the server" "$(client_out b)" \
 	"Alice (user1) left #lobby (quit)"
+# ---- a second login: the earlier lines, from the history ----
+lines=$(wc -l <"$TRACE")
+start_gui again
+wait_until 30 test -n "$(window 'Log In')" || true
+focus 'Log In'
+typein "111111"
+xdotool key Return
+wait_until 30 traced "chat-window: shown" || true
+# shellcheck disable=SC2317 # called through wait_until
+since_login() { tail -n +"$lines" "$TRACE" | grep -qF -- "$1"; }
+wait_until 20 since_login "(past) <Alice> GUIMARK-1" || true
+expect_contains "on the next login #lobby shows the earlier lines as history" \
+	"$(tail -n +"$lines" "$TRACE")" "#lobby (past) <Alice> GUIMARK-1 hello from the window"
+expect_contains "... the replies too" "$(tail -n +"$lines" "$TRACE")" \
+	"#lobby (past) <Bob> REPLYMARK-1 back from the terminal"
+sleep 0.5
+shot '^missive$' "$T/chat-history.png"
+focus '^missive$'
+xdotool key ctrl+q
+gui_status
+expect_eq "... and Ctrl+Q quits again with status 0" "$RC" 0
 if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' \
 	"$T"/*.log; then
 	not_ok "no sanitizer report from missive-gtk" "$(cat "$T"/*.log)"
