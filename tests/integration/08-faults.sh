@@ -103,8 +103,10 @@ kill -TERM "$SRV_PID"
 wait "$SRV_PID" 2>/dev/null || true
 server_start "$T/server3.log" prlimit --nofile=40:40
 for n in a b c; do wait_until 30 logged_in_again "$n" 3 || true; done
+# (valgrind keeps some of the 40 for itself: the limit the server sees is
+# lower under make check-valgrind)
 expect_match "a server whose fd limit is below max_clients says so" \
-	"$(cat "$T/server3.log")" 'max_clients 100 needs 164 open files; the limit is 40'
+	"$(cat "$T/server3.log")" 'max_clients 100 needs 164 open files; the limit is (40|[1-3][0-9])'
 "$MISSIVE_TOOLS/hostile" -t 3 "$T/c/user1/client.conf" flood 60 \
 	>"$T/fdflood.out" 2>&1 || true
 FLOOD=$(tail -n 1 "$T/fdflood.out")
