@@ -10,7 +10,8 @@ libmariadb-dev mariadb-server mariadb-client
 libconfig-dev libargon2-dev libcmocka-dev
 clang libclang-rt-14-dev
 tshark tcpdump iproute2 procps
-cppcheck clang-tidy valgrind"
+cppcheck clang-tidy valgrind
+redis-server mosquitto"
 
 missing=""
 for p in $PACKAGES; do
