@@ -87,7 +87,7 @@ pargs() {
 		printf '%s\n' -P "$1" -p "${PPORT[$1]}"
 	fi
 }
-PROTOS="relay redis mqtt missive"
+PROTOS=${BENCH_PROTOS:-relay redis mqtt missive}
 
 # ---- the machine's own costs ----
 
@@ -106,6 +106,22 @@ for s in 10 100 1000; do
 		mb fanout "${a[@]}" -S "$s" -s 64,1024 -d "$SECS"
 	done
 done
+
+# ---- where missived's time goes: perf during one fan-out ----
+
+log "profile: perf record -g on the event loop thread of missived, fan-out S=100, 64 B"
+mapfile -t a < <(pargs missive)
+perf record --call-graph dwarf,16384 -F 499 -o "$T/perf.data" -t "$SRV_PID" -- sleep 6 \
+	>"$T/perf.out" 2>&1 &
+PERF=$!
+register_pid "$PERF"
+mb fanout "${a[@]}" -S 100 -s 64 -d 4
+sed -i '$ s/mode=fanout/mode=profiled/' "$RAW"
+wait "$PERF" || true
+perf report -i "$T/perf.data" --no-children --percent-limit 1.5 \
+	--stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+	>"$T/perf.txt" || true
+[ -n "${BENCH_ONLY_FANOUT:-}" ] && { peers_stop; cat "$T/perf.txt"; exit 0; }
 
 # ---- (b) latency, (e) isolation ----
 
