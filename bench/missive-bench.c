@@ -61,7 +61,7 @@
 #define READ_CHUNK 65536
 #define SETUP_TIMEOUT_NS (400LL * 1000000000)
 #define DRAIN_TIMEOUT_NS (10LL * 1000000000)
-#define WINDOW_BYTES (256 * 1024)
+#define WINDOW_BYTES ((size_t)256 * 1024)
 #define WINDOW_DELIVERIES 100000
 #define PAYLOAD_MAX 4096
 #define NS 1000000000LL
@@ -119,17 +119,22 @@ bench_deliver(struct bconn *c, const char *p, size_t n)
 {
 	struct bench *b = c->b;
 	unsigned long long t;
-	unsigned m;
+	unsigned long m;
 	uint32_t *nl;
-	char head[21];
+	char head[21], *end;
 
 	if (b->latency) {
 		if (n < 20)
 			return;
 		memcpy(head, p, 20);
 		head[20] = '\0';
-		if (sscanf(head, "%16llx%4u", &t, &m) != 2 || m == c->member)
+		m = strtoul(head + 16, &end, 10);
+		head[16] = '\0';
+		if (*end != '\0' || m == c->member)
 			return;         /* our own, echoed (Redis, MQTT) */
+		t = strtoull(head, &end, 16);
+		if (*end != '\0')
+			return;
 		if (b->nlat == b->caplat) {
 			b->caplat = b->caplat ? 2 * b->caplat : 65536;
 			if ((nl = realloc(b->lat, b->caplat * sizeof(*nl))) ==
@@ -517,6 +522,7 @@ static int
 run_latency(struct run *rn)
 {
 	unsigned m, per = rn->b.proto == P_REDIS ? 2 : 1;
+	struct bconn *c;
 	int64_t *next, period = NS / rn->o.rate, t_end;
 	unsigned long long want;
 	size_t size = strtoul(rn->o.sizes, NULL, 10);
@@ -527,11 +533,12 @@ run_latency(struct run *rn)
 	    (next = calloc(rn->o.members, sizeof(*next))) == NULL)
 		return -1;
 	for (m = 0; m < rn->o.members; m++) {
-		rn->c[m * per].member = m;
-		rn->c[m * per].role = per == 2 ? R_SUB : R_BOTH;
+		c = &rn->c[(size_t)m * per];
+		c->member = m;
+		c->role = per == 2 ? R_SUB : R_BOTH;
 		if (per == 2) {
-			rn->c[m * per + 1].member = m;
-			rn->c[m * per + 1].role = R_PUB;
+			c[1].member = m;
+			c[1].role = R_PUB;
 		}
 	}
 	if (setup_all(rn) != 0)
@@ -573,8 +580,10 @@ proc_rss_kb(int pid)
 	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			v = strtol(line + 6, NULL, 10);
 			break;
+		}
 	(void)fclose(f);
 	return v;
 }
@@ -582,9 +591,10 @@ proc_rss_kb(int pid)
 static double
 proc_cpu_s(int pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
+	char path[64], buf[1024], *p, *save = NULL;
+	unsigned long ut = 0, st = 0;
 	size_t n;
+	int field;
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -594,10 +604,16 @@ proc_cpu_s(int pid)
 	(void)fclose(f);
 	buf[n] = '\0';
 	/* After "(comm) ": state is field 3, utime 14, stime 15. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-	    &st) != 2)
+	if ((p = strrchr(buf, ')')) == NULL)
 		return 0;
+	field = 2;
+	for (p = strtok_r(p + 1, " ", &save); p != NULL && field < 15;
+	    p = strtok_r(NULL, " ", &save)) {
+		if (++field == 14)
+			ut = strtoul(p, NULL, 10);
+		else if (field == 15)
+			st = strtoul(p, NULL, 10);
+	}
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -612,8 +628,10 @@ slab_kb(void)
 	if ((f = fopen("/proc/meminfo", "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Slab: %ld kB", &v) == 1)
+		if (strncmp(line, "Slab:", 5) == 0) {
+			v = strtol(line + 5, NULL, 10);
 			break;
+		}
 	(void)fclose(f);
 	return v;
 }

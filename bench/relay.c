@@ -163,9 +163,13 @@ static void
 accept_all(int ep, int lfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 	int fd, one = 1;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+	while ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK)) >= 0) {
+		len = sizeof(ss);
 		if (fd >= MAX_FD) {
 			(void)close(fd);
 			continue;
@@ -212,7 +216,7 @@ main(int argc, char **argv)
 		if (ch == 'a')
 			addr = optarg;
 		else if (ch == 'p')
-			port = atoi(optarg);
+			port = (int)strtol(optarg, NULL, 10);
 		else
 			port = -1;
 	}
