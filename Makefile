@@ -241,8 +241,9 @@ bench-programs: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay \
 	$(BUILD)/tests/tools/load-setup $(PROGRAMS)
 $(eval $(call program,missive-bench,$(BENCH_SRC)))
 $(eval $(call program,bench-relay,bench/relay.c))
+tests: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay
 bench:
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-programs
-	$(Q)bench/run.sh
+	$(Q)bench/suite.sh
 
 -include $(shell find build -name '*.d' 2>/dev/null)

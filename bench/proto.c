@@ -351,11 +351,12 @@ r_cmd(struct buf *b, const char *cmd, const char *payload, size_t n)
 
 /* ---- MQTT 3.1.1, QoS 0 ---- */
 
+/* A fixed header: the type byte and the remaining length rem. */
 static int
-mq_packet(struct buf *b, uint8_t type, const uint8_t *body, size_t n)
+mq_header(struct buf *b, uint8_t type, size_t rem)
 {
 	uint8_t hdr[5];
-	size_t len = 0, rem = n;
+	size_t len = 0;
 
 	hdr[len++] = type;
 	do {
@@ -364,8 +365,14 @@ mq_packet(struct buf *b, uint8_t type, const uint8_t *body, size_t n)
 		if (rem > 0)
 			hdr[len] |= 0x80;
 		len++;
-	} while (rem > 0);
-	return buf_append(b, hdr, len) == 0 && buf_append(b, body, n) == 0 ?
+	} while (rem > 0 && len < sizeof(hdr));
+	return buf_append(b, hdr, len);
+}
+
+static int
+mq_packet(struct buf *b, uint8_t type, const uint8_t *body, size_t n)
+{
+	return mq_header(b, type, n) == 0 && buf_append(b, body, n) == 0 ?
 	    0 : -1;
 }
 
@@ -430,18 +437,9 @@ mq_input(struct bconn *c)
 static int
 mq_publish(struct bconn *c, const char *payload, size_t n)
 {
-	uint8_t hdr[5], tl[2] = { 0, (uint8_t)strlen(BENCH_TOPIC) };
-	size_t len = 0, rem = 2 + strlen(BENCH_TOPIC) + n;
+	uint8_t tl[2] = { 0, (uint8_t)strlen(BENCH_TOPIC) };
 
-	hdr[len++] = 0x30;
-	do {
-		hdr[len] = (uint8_t)(rem % 128);
-		rem /= 128;
-		if (rem > 0)
-			hdr[len] |= 0x80;
-		len++;
-	} while (rem > 0);
-	return buf_append(&c->out, hdr, len) == 0 &&
+	return mq_header(&c->out, 0x30, 2 + strlen(BENCH_TOPIC) + n) == 0 &&
 	    buf_append(&c->out, tl, 2) == 0 && put(&c->out, BENCH_TOPIC) == 0 &&
 	    buf_append(&c->out, payload, n) == 0 ? 0 : -1;
 }
