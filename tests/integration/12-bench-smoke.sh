@@ -26,7 +26,7 @@ result() {
 	R=$(printf '%s\n' "$R" | grep '^RESULT' || true)
 	if [ "$rc" -eq 0 ] && [ -n "$R" ]; then
 		ok "$name"
-		printf '# %s\n' "$R"
+		printf '%s\n' "$R" | sed 's/^/# /'
 	else
 		not_ok "$name" "exit $rc: $R $(cat "$T/mb.err")"
 	fi
