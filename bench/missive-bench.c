@@ -91,6 +91,8 @@ struct run {
 	int64_t deadline;               /* cycle modes with -d */
 };
 
+static double proc_cpu_s(int pid);
+
 static const char *const proto_names[] = { "missive", "redis", "mqtt",
 	"relay" };
 
@@ -380,6 +382,34 @@ min_got(const struct run *rn)
 	return m;
 }
 
+/* CPU seconds this process has used. */
+static double
+self_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void
+fanout_report(const struct run *rn, size_t size, unsigned long long sent,
+    unsigned long long want, int64_t ns, double srv_cpu, double own_cpu)
+{
+	const struct bench *b = &rn->b;
+
+	printf("RESULT mode=fanout proto=%s S=%zu size=%zu sent=%llu "
+	    "delivered=%llu lost=%llu secs=%.3f rate=%.0f server_cpu_s=%.3f "
+	    "server_ns_each=%.0f bench_cpu_s=%.3f\n", proto_names[b->proto],
+	    rn->n - 1, size, sent, b->deliveries, want - b->deliveries,
+	    (double)ns / NS, (double)b->deliveries * NS / (double)ns, srv_cpu,
+	    b->deliveries ? srv_cpu * 1e9 / (double)b->deliveries : 0,
+	    own_cpu);
+	(void)fflush(stdout);
+}
+
 /* One size: publish for secs, then wait until every receiver has all. */
 static int
 fanout_size(struct run *rn, size_t size)
@@ -388,6 +418,7 @@ fanout_size(struct run *rn, size_t size)
 	struct bconn *snd = &rn->c[0];
 	unsigned long long window, sent = 0, low, k, want;
 	int64_t t0, t_end, t_last;
+	double cpu0 = proc_cpu_s(rn->o.pid), own0 = self_cpu_s();
 	size_t i;
 
 	/* Per receiver, and at most ~100k deliveries in flight in all:
@@ -418,13 +449,8 @@ fanout_size(struct run *rn, size_t size)
 		if (pump(rn, 10) != 0)
 			return -1;
 	t_last = bench_now_ns();
-	printf("RESULT mode=fanout proto=%s S=%zu size=%zu sent=%llu "
-	    "delivered=%llu lost=%llu secs=%.3f rate=%.0f\n",
-	    proto_names[rn->b.proto], rn->n - 1, size, sent,
-	    rn->b.deliveries, want - rn->b.deliveries,
-	    (double)(t_last - t0) / NS,
-	    (double)rn->b.deliveries * NS / (double)(t_last - t0));
-	(void)fflush(stdout);
+	fanout_report(rn, size, sent, want, t_last - t0,
+	    proc_cpu_s(rn->o.pid) - cpu0, self_cpu_s() - own0);
 	return rn->b.deliveries == want ? 0 : -1;
 }
 

@@ -87,13 +87,14 @@ pargs() {
 		printf '%s\n' -P "$1" -p "${PPORT[$1]}"
 	fi
 }
+pid_of() { [ "$1" = missive ] && echo "$SRV_PID" || echo "${PEER_PID[$1]}"; }
 PROTOS=${BENCH_PROTOS:-relay redis mqtt missive}
 
 # ---- the machine's own costs ----
 
 log "openssl speed rsa3072, Argon2id"
 openssl speed -seconds 2 rsa3072 >"$T/speed.txt" 2>/dev/null || true
-RSA_SIGN_S=$(awk '/^rsa 3072 bits/ { print $4 }' "$T/speed.txt")
+RSA_SIGN_S=$(awk '/^rsa 3072 bits/ { sub(/s$/, "", $4); print $4 }' "$T/speed.txt")
 mb argon2 -m 19456 -t 2 -n 5
 mb argon2 -m 8192 -t 1 -n 5
 
@@ -103,7 +104,7 @@ for s in 10 100 1000; do
 	for p in $PROTOS; do
 		log "fan-out $p S=$s"
 		mapfile -t a < <(pargs "$p")
-		mb fanout "${a[@]}" -S "$s" -s 64,1024 -d "$SECS"
+		mb fanout "${a[@]}" -S "$s" -s 64,1024 -d "$SECS" --pid "$(pid_of "$p")"
 	done
 done
 
@@ -111,16 +112,23 @@ done
 
 log "profile: perf record -g on the event loop thread of missived, fan-out S=100, 64 B"
 mapfile -t a < <(pargs missive)
-perf record --call-graph dwarf,16384 -F 499 -o "$T/perf.data" -t "$SRV_PID" -- sleep 6 \
-	>"$T/perf.out" 2>&1 &
+perf record --call-graph dwarf,16384 -F 499 -o "$T/perf.data" \
+	-p "$SRV_PID" >"$T/perf.out" 2>&1 &
 PERF=$!
 register_pid "$PERF"
-mb fanout "${a[@]}" -S 100 -s 64 -d 4
+mb fanout "${a[@]}" -S 100 -s 64 -d 4 --pid "$SRV_PID"
 sed -i '$ s/mode=fanout/mode=profiled/' "$RAW"
+kill -INT "$PERF" 2>/dev/null || true
 wait "$PERF" || true
-perf report -i "$T/perf.data" --no-children --percent-limit 1.5 \
-	--stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
-	>"$T/perf.txt" || true
+# The event loop thread only (its TID is the PID): the workers' logins
+# before the run are not what the fan-out costs.
+perf report -i "$T/perf.data" --tid "$SRV_PID" --no-children \
+	--percent-limit 1.5 --stdio -g none 2>/dev/null | grep -v '^#' |
+	grep -v '^$' >"$T/perf.txt" || true
+perf report -i "$T/perf.data" --tid "$SRV_PID" --children \
+	--percent-limit 5 --stdio -g none 2>/dev/null | grep -v '^#' |
+	grep -v '^$' | grep -E 'missived +\[|sendto|recvfrom|epoll_wait|EVP_' \
+	>"$T/perf-children.txt" || true
 [ -n "${BENCH_ONLY_FANOUT:-}" ] && { peers_stop; cat "$T/perf.txt"; exit 0; }
 
 # ---- (b) latency, (e) isolation ----
@@ -158,9 +166,7 @@ mb login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) --accounts "$DEAR" \
 for p in relay redis mqtt missive; do
 	log "$CONNS connections: $p"
 	mapfile -t a < <(pargs "$p")
-	pid=$SRV_PID
-	[ "$p" = missive ] || pid=${PEER_PID[$p]}
-	mb conns "${a[@]}" -n "$CONNS" --ramp 100 --pid "$pid"
+	mb conns "${a[@]}" -n "$CONNS" --ramp 100 --pid "$(pid_of "$p")"
 done
 
 peers_stop
