@@ -27,7 +27,7 @@
  * the server's RSS (--pid) before and after.  handshake, login: N cycles,
  * P at a time (default 50; login: or for SECS): connect and handshake
  * (and log in, quit), with the server's CPU time per cycle.  argon2: the
- * time of one Argon2id hash (default m=19456 KiB, t=2, p=1: missive's).
+ * CPU time of one Argon2id hash (default m=19456 KiB, t=2, p=1: missive's).
  *
  * Output: "RESULT" lines of key=value pairs that bench/run.sh collects.
  * Exit status 0 when nothing was lost and nothing failed, 1 otherwise,
@@ -220,7 +220,7 @@ bc_write(struct run *rn, struct bconn *c)
 		buf_consume(&c->out, (size_t)n);
 	}
 	watch(rn, c, buf_size(&c->out) > 0);
-	if (buf_size(&c->out) == 0)
+	if (!rn->b.keep_buffers)
 		buf_shrink(&c->out);
 	return 0;
 }
@@ -246,7 +246,7 @@ bc_read(struct bconn *c)
 			break;
 		return -1;      /* EOF or error */
 	}
-	if (buf_size(&c->in) == 0)
+	if (!c->b->keep_buffers)
 		buf_shrink(&c->in);
 	return 0;
 }
@@ -464,6 +464,7 @@ run_fanout(struct run *rn)
 
 	if (alloc_conns(rn, (size_t)rn->o.s + 1) != 0)
 		return -1;
+	rn->b.keep_buffers = 1;
 	rn->c[0].role = R_PUB;
 	for (i = 1; i < rn->n; i++)
 		rn->c[i].role = R_SUB;
@@ -558,6 +559,7 @@ run_latency(struct run *rn)
 	    alloc_conns(rn, (size_t)rn->o.members * per) != 0 ||
 	    (next = calloc(rn->o.members, sizeof(*next))) == NULL)
 		return -1;
+	rn->b.keep_buffers = 1;
 	for (m = 0; m < rn->o.members; m++) {
 		c = &rn->c[(size_t)m * per];
 		c->member = m;
@@ -758,25 +760,40 @@ run_cycles(struct run *rn, enum role role)
 
 /* ---- Argon2id ---- */
 
+/* CPU time of this process in ns: a busy machine does not inflate it. */
+static int64_t
+cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* The best of runs hashes, in CPU time (as openssl speed counts). */
 static int
 run_argon2(const struct opts *o)
 {
 	static const char pw[] = "bench-password";
 	uint8_t salt[16] = { 0 }, out[32];
-	int64_t t, best = INT64_MAX;
+	int64_t t, w, best = INT64_MAX, wall = INT64_MAX;
 	unsigned i;
 
 	for (i = 0; i < o->runs; i++) {
-		t = bench_now_ns();
+		t = cpu_now_ns();
+		w = bench_now_ns();
 		if (argon2id_hash_raw(o->tcost, o->mkib, 1, pw, sizeof(pw) - 1,
 		    salt, sizeof(salt), out, sizeof(out)) != ARGON2_OK)
 			return -1;
-		t = bench_now_ns() - t;
+		t = cpu_now_ns() - t;
+		w = bench_now_ns() - w;
 		if (t < best)
 			best = t;
+		if (w < wall)
+			wall = w;
 	}
-	printf("RESULT mode=argon2 m=%u t=%u p=1 ms=%.2f\n", o->mkib, o->tcost,
-	    (double)best / 1e6);
+	printf("RESULT mode=argon2 m=%u t=%u p=1 ms=%.2f wall_ms=%.2f\n",
+	    o->mkib, o->tcost, (double)best / 1e6, (double)wall / 1e6);
 	return 0;
 }
 

@@ -544,7 +544,8 @@ proto_flush(struct bconn *c)
 	if (c->b->proto != P_MISSIVE || buf_size(&c->txplain) == 0)
 		return 0;
 	r = kd_chan_seal(&c->tx, &c->txplain, &c->out, BENCH_FRAME_MAX);
-	buf_shrink(&c->txplain);
+	if (!c->b->keep_buffers)
+		buf_shrink(&c->txplain);
 	return r == 0 ? 0 : -1;
 }
 

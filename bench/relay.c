@@ -121,8 +121,10 @@ readable(int fd)
 				return -1;
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			buf_shrink(&c->in);     /* idle clients hold none */
 			return 0;
+		}
 		return -1;
 	}
 }

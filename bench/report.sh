@@ -166,9 +166,10 @@ report_rates() {
 	echo "got (the load generator signs an RSA-3072 handshake per connection on"
 	echo "the same cores)."
 	echo
-	echo "One Argon2id hash here: $a2 ms at m=19456 KiB, t=2, p=1 (missive-admin's);" \
+	echo "One Argon2id hash here: $a2 ms of CPU at m=19456 KiB, t=2, p=1 (missive-admin's;" \
+		"$(fig "$raw" wall_ms mode=argon2 m=19456) ms of wall time on this busy machine);" \
 		"$(fig "$raw" ms mode=argon2 m=8192) ms at m=8192 KiB, t=1 (the bench's cheap accounts)." \
-		"openssl speed rsa3072: $(calc "$RSA_SIGN_S * 1000") ms a private-key operation (one core)."
+		"openssl speed rsa3072: $(calc "$RSA_SIGN_S * 1000") ms of CPU a private-key operation (one core)."
 }
 
 report_isolation() {
@@ -255,8 +256,9 @@ $(report_latency "$raw")
 
 Each missive client is logged in (handshake, login) and out of the
 lobby; Redis clients are subscribed, MQTT clients connected and
-subscribed, relay clients registered.  RSS from /proc/PID/status one
-second after the last one was ready; kernel socket memory is not in it.
+subscribed, relay clients registered.  This runs first, on freshly
+started servers; RSS from /proc/PID/status one second after the last
+one was ready; kernel socket memory is not in it.
 
 $(report_conns "$raw")
 
@@ -274,8 +276,9 @@ $(report_isolation "$raw")
 
 ## Profile
 
-\`perf record --call-graph dwarf\` on missived's event-loop thread during
-a 4 s fan-out into 100 receivers, 64 B ($(mega "$(fig "$raw" rate mode=profiled)")
+\`perf record --call-graph dwarf\` on missived during a 4 s fan-out into
+100 receivers, 64 B, reported for the event-loop thread alone (its share
+of the samples = 100%) ($(mega "$(fig "$raw" rate mode=profiled)")
 deliveries/s under perf); self time, entries above 1.5%:
 
 \`\`\`

@@ -90,6 +90,15 @@ pargs() {
 pid_of() { [ "$1" = missive ] && echo "$SRV_PID" || echo "${PEER_PID[$1]}"; }
 PROTOS=${BENCH_PROTOS:-relay redis mqtt missive}
 
+# ---- (c) connections: first, on a fresh server (a heap that earlier
+# runs have grown would hide the memory the connections take) ----
+
+for p in relay redis mqtt missive; do
+	log "$CONNS connections: $p"
+	mapfile -t a < <(pargs "$p")
+	mb conns "${a[@]}" -n "$CONNS" --ramp 100 --pid "$(pid_of "$p")"
+done
+
 # ---- the machine's own costs ----
 
 log "openssl speed rsa3072, Argon2id"
@@ -122,10 +131,10 @@ kill -INT "$PERF" 2>/dev/null || true
 wait "$PERF" || true
 # The event loop thread only (its TID is the PID): the workers' logins
 # before the run are not what the fan-out costs.
-perf report -i "$T/perf.data" --tid "$SRV_PID" --no-children \
+perf report -i "$T/perf.data" --tid "$SRV_PID" --percentage relative --no-children \
 	--percent-limit 1.5 --stdio -g none 2>/dev/null | grep -v '^#' |
 	grep -v '^$' >"$T/perf.txt" || true
-perf report -i "$T/perf.data" --tid "$SRV_PID" --children \
+perf report -i "$T/perf.data" --tid "$SRV_PID" --percentage relative --children \
 	--percent-limit 5 --stdio -g none 2>/dev/null | grep -v '^#' |
 	grep -v '^$' | grep -E 'missived +\[|sendto|recvfrom|epoll_wait|EVP_' \
 	>"$T/perf-children.txt" || true
@@ -160,14 +169,6 @@ mb handshake "${MB_MISSIVE[@]}" --accounts "$CHEAP" -n 1000 --parallel 50 \
 	--pid "$SRV_PID"
 mb login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) --accounts "$DEAR" \
 	-n "$DEAR" --parallel 50 --pid "$SRV_PID"
-
-# ---- (c) connections ----
-
-for p in relay redis mqtt missive; do
-	log "$CONNS connections: $p"
-	mapfile -t a < <(pargs "$p")
-	mb conns "${a[@]}" -n "$CONNS" --ramp 100 --pid "$(pid_of "$p")"
-done
 
 peers_stop
 T1=$(date +%s)
