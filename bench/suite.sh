@@ -165,10 +165,10 @@ grep '^RESULT' "$T/storm.out" | sed 's/mode=login/mode=storm/' >>"$RAW" || true
 # ---- (d) handshakes and logins per second ----
 
 log "handshakes/s, logins/s"
-mb handshake "${MB_MISSIVE[@]}" --accounts "$CHEAP" -n 1000 --parallel 50 \
+mb handshake "${MB_MISSIVE[@]}" --accounts "$CHEAP" -n 500 --parallel 50 \
 	--pid "$SRV_PID"
 mb login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) --accounts "$DEAR" \
-	-n "$DEAR" --parallel 50 --pid "$SRV_PID"
+	-n 200 --parallel 50 --pid "$SRV_PID"
 
 peers_stop
 T1=$(date +%s)
