@@ -142,7 +142,7 @@ conn_fail(struct conn *c, const char *reason, int notify, const char *fmt, ...)
 	if (c->dead)
 		return;
 	c->dead = 1;
-	c->notify = notify && c->tx.ctx != NULL;
+	c->notify = notify && kd_record_keyed(&c->tx);
 	(void)snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
 	va_start(ap, fmt);
 	(void)vsnprintf(c->close_detail, sizeof(c->close_detail), fmt, ap);
@@ -556,9 +556,15 @@ tick(struct server *s)
 	for (c = s->conns; c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
-		/* Idle connections hold no buffers (see conn_flush()). */
+		/* Idle connections hold no buffers (see conn_flush()), nor
+		   cipher contexts (kd_record_park()). */
 		buf_shrink(&c->pend);
 		buf_shrink(&c->out);
+		if (c->state == CONN_LOGGED_IN && buf_size(&c->pend) == 0 &&
+		    buf_size(&c->out) == 0 && buf_size(&c->in) == 0) {
+			kd_record_park(&c->rx);
+			kd_record_park(&c->tx);
+		}
 		protocol_tick(c, s->now_ms);
 	}
 	throttle_prune(s->login_fails, s->now_ms,
