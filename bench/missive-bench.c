@@ -605,26 +605,36 @@ out:
 
 /* ---- connections ---- */
 
-/* A field of /proc/PID/status in kB, or of stat (utime + stime, ticks). */
+/* The number after "key" on its line of a /proc file (kB), or -1. */
 static long
-proc_rss_kb(int pid)
+proc_field(const char *path, const char *key)
 {
-	char path[64], line[256];
+	char line[256];
+	size_t n = strlen(key);
 	long v = -1;
 	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			v = strtol(line + 6, NULL, 10);
+		if (strncmp(line, key, n) == 0) {
+			v = strtol(line + n, NULL, 10);
 			break;
 		}
 	(void)fclose(f);
 	return v;
 }
 
+static long
+proc_rss_kb(int pid)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return pid > 0 ? proc_field(path, "VmRSS:") : -1;
+}
+
+/* utime + stime of PID in seconds (/proc/PID/stat). */
 static double
 proc_cpu_s(int pid)
 {
@@ -658,19 +668,7 @@ proc_cpu_s(int pid)
 static long
 slab_kb(void)
 {
-	char line[256];
-	long v = -1;
-	FILE *f;
-
-	if ((f = fopen("/proc/meminfo", "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "Slab:", 5) == 0) {
-			v = strtol(line + 5, NULL, 10);
-			break;
-		}
-	(void)fclose(f);
-	return v;
+	return proc_field("/proc/meminfo", "Slab:");
 }
 
 /*
