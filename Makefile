@@ -215,7 +215,7 @@ fuzz:
 # sanitizers change nothing the analysers read.  cppcheck gets only our -I
 # and -D; it knows libc and OpenSSL from its own library files.
 LINT_SRC := $(sort $(wildcard common/*.c keydist/*.c server/*.c client/*.c \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c))
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c bench/*.c))
 LINT_DB := build/lint/compile_commands.json
 LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) $(GTK_CFLAGS)
 LINT_CPPCHECK_FLAGS = $(filter -I. -D%,$(BASEFLAGS))
@@ -254,5 +254,19 @@ install: all
 
 clean:
 	rm -rf build bin
+
+# ---- Benchmarks (bench/README.md): `make bench` builds the release
+# programs, bin/missive-bench, bin/bench-relay and load-setup, then runs
+# bench/run.sh, which writes bench/RESULTS.md.
+BENCH_SRC := $(filter-out bench/relay.c,$(wildcard bench/*.c))
+.PHONY: bench bench-programs
+bench-programs: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay \
+	$(BUILD)/tests/tools/load-setup $(PROGRAMS)
+$(eval $(call program,missive-bench,$(BENCH_SRC)))
+$(eval $(call program,bench-relay,bench/relay.c))
+tests: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay
+bench:
+	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-programs
+	$(Q)bench/suite.sh
 
 -include $(shell find build -name '*.d' 2>/dev/null)

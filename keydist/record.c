@@ -63,6 +63,34 @@ set_key(struct kd_record_dir *d, const EVP_CIPHER *cipher)
 }
 
 /* key = HKDF-SHA256(no salt, key, "missive v1 rekey"); old key wiped. */
+/* A parked direction gets its context back (the same key, from d->key). */
+static int
+unpark(struct kd_record_dir *d)
+{
+	if (!d->parked)
+		return 0;
+	if ((d->ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return E_NOMEM;
+	d->parked = 0;
+	return set_key(d, EVP_aes_256_gcm());
+}
+
+void
+kd_record_park(struct kd_record_dir *d)
+{
+	if (d == NULL || d->ctx == NULL || d->err != 0)
+		return;
+	EVP_CIPHER_CTX_free(d->ctx);	/* cleanses the key schedule */
+	d->ctx = NULL;
+	d->parked = 1;
+}
+
+int
+kd_record_keyed(const struct kd_record_dir *d)
+{
+	return d != NULL && (d->ctx != NULL || d->parked);
+}
+
 static int
 rotate(struct kd_record_dir *d)
 {
@@ -162,6 +190,8 @@ kd_record_seal(struct kd_record_dir *d, const uint8_t *plain, size_t len,
 		return E_INVALID;
 	if (d->err != 0)
 		return d->err;
+	if ((r = unpark(d)) != 0)
+		return d->err = r;
 	if (d->ctx == NULL || !d->sealing || out == NULL ||
 	    (plain == NULL && len > 0))
 		return E_INVALID;
@@ -239,6 +269,8 @@ kd_record_open(struct kd_record_dir *d, const uint8_t *rec, size_t reclen,
 		goto wipe;
 	}
 	if ((r = d->err) != 0)
+		goto fail;
+	if ((r = unpark(d)) != 0)
 		goto fail;
 	r = E_INVALID;
 	if (d->ctx == NULL || d->sealing)

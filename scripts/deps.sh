@@ -12,7 +12,8 @@ clang libclang-rt-14-dev
 tshark tcpdump iproute2 procps
 cppcheck clang-tidy valgrind
 libjansson-dev libncurses-dev tmux
-libgtk-4-dev xvfb xdotool imagemagick"
+libgtk-4-dev xvfb xdotool imagemagick
+redis-server mosquitto"
 
 missing=""
 for p in $PACKAGES; do

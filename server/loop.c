@@ -41,6 +41,15 @@
 #define READ_CHUNK 16384
 #define READ_BUDGET ((size_t)256 * 1024) /* bytes per connection per pass */
 #define WRITE_BUDGET ((size_t)1024 * 1024)
+/*
+ * A connection's queued frames are sealed and sent once they pass this
+ * many bytes, not only at the end of the pass: one record from a fast
+ * sender can put 64 KiB into each of a room's members' queues, megabytes
+ * that no longer fit in the caches by the time they are sealed (perf:
+ * a quarter of a fan-out in memcpy).  Still few records: the fixed cost
+ * of one is nothing beside 16 KiB.
+ */
+#define SEAL_EARLY ((size_t)16 * 1024)
 #define ACCEPT_BUDGET 64             /* accepts per pass */
 #define TICK_MS 1000
 #define ACCEPT_PAUSE_MS 1000         /* after running out of fds */
@@ -79,6 +88,8 @@ conn_update_events(struct conn *c)
 		c->epoll_mask = want;
 }
 
+static void conn_flush(struct conn *c);
+
 static void
 conn_mark_dirty(struct conn *c)
 {
@@ -108,6 +119,8 @@ conn_send(struct conn *c, const char *frame, size_t len)
 		return;
 	}
 	conn_mark_dirty(c);
+	if (buf_size(&c->pend) >= SEAL_EARLY)
+		conn_flush(c);
 }
 
 void
@@ -129,7 +142,7 @@ conn_fail(struct conn *c, const char *reason, int notify, const char *fmt, ...)
 	if (c->dead)
 		return;
 	c->dead = 1;
-	c->notify = notify && c->tx.ctx != NULL;
+	c->notify = notify && kd_record_keyed(&c->tx);
 	(void)snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
 	va_start(ap, fmt);
 	(void)vsnprintf(c->close_detail, sizeof(c->close_detail), fmt, ap);
@@ -160,7 +173,13 @@ conn_flush(struct conn *c)
 		conn_fail(c, "error", 0, "sealing: %s", err_str(r));
 		return;
 	}
-	buf_shrink(&c->pend);
+	/*
+	 * pend and out keep their storage from pass to pass: freeing it
+	 * here (with its wipe) and allocating it again on the next pass
+	 * cost a busy relay a fifth of its time (malloc, page faults,
+	 * OPENSSL_cleanse; bench/RESULTS.md).  tick() releases what an
+	 * idle connection holds, so it holds none after a second.
+	 */
 	while (buf_size(&c->out) > 0 && budget > 0) {
 		n = send(c->fd, buf_data(&c->out), buf_size(&c->out) < budget ?
 		    buf_size(&c->out) : budget, MSG_NOSIGNAL);
@@ -175,7 +194,6 @@ conn_flush(struct conn *c)
 		buf_consume(&c->out, (size_t)n);
 		budget -= (size_t)n;
 	}
-	buf_shrink(&c->out);
 	conn_update_events(c);
 }
 
@@ -535,9 +553,20 @@ tick(struct server *s)
 {
 	struct conn *c;
 
-	for (c = s->conns; c != NULL; c = c->next)
-		if (!c->dead)
-			protocol_tick(c, s->now_ms);
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->dead)
+			continue;
+		/* Idle connections hold no buffers (see conn_flush()), nor
+		   cipher contexts (kd_record_park()). */
+		buf_shrink(&c->pend);
+		buf_shrink(&c->out);
+		if (c->state == CONN_LOGGED_IN && buf_size(&c->pend) == 0 &&
+		    buf_size(&c->out) == 0 && buf_size(&c->in) == 0) {
+			kd_record_park(&c->rx);
+			kd_record_park(&c->tx);
+		}
+		protocol_tick(c, s->now_ms);
+	}
 	throttle_prune(s->login_fails, s->now_ms,
 	    (uint64_t)s->cfg->login_lock_seconds * 1000);
 	throttle_prune(s->conn_rate, s->now_ms, 60000);

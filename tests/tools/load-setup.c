@@ -1,13 +1,14 @@
 /*
  * load-setup: the accounts and keys that tests/tools/load logs in.
  *
- *   load-setup [-c server.conf] -k KEYDIR -n N [-u PREFIX]
+ *   load-setup [-c server.conf] -k KEYDIR -n N [-f FIRST] [-u PREFIX]
  *       [--argon2 min|default] --password-file F
  *
  * Makes sure KEYDIR holds the private keys 00001.key to N.key (making the
  * missing ones), then creates the accounts PREFIX00001 to PREFIX<N>
  * (nickname "Load 17") with the password in F and enrolls key i for
- * account i: the product's own queries (server/accounts.c), through the
+ * account i (with -f, only the accounts FIRST to N: a second run can add
+ * accounts with other Argon2id parameters): the product's own queries (server/accounts.c), through the
  * admin account of server.conf as missive-admin and missive-keys use it,
  * in one transaction.
  *
@@ -70,7 +71,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	(void)fprintf(stderr, "usage: " PROG " [-c server.conf] -k KEYDIR -n N "
-	    "[-u PREFIX] [--argon2 min|default] --password-file F\n");
+	    "[-f FIRST] [-u PREFIX] [--argon2 min|default] --password-file F\n");
 	exit(2);
 }
 
@@ -350,7 +351,7 @@ add_one(struct db *db, const char *dir, const char *prefix, unsigned i,
 
 static int
 add_accounts(const char *conf, const char *dir, const char *prefix,
-    unsigned n, const char *phc)
+    unsigned first, unsigned n, const char *phc)
 {
 	struct server_config cfg;
 	struct db *db;
@@ -362,7 +363,7 @@ add_accounts(const char *conf, const char *dir, const char *prefix,
 	/* One commit, not one per row: 2 x N log flushes would dominate. */
 	if ((r = db_exec(db, "START TRANSACTION", NULL, 0, NULL)) != 0)
 		(void)fprintf(stderr, PROG ": %s\n", db_error(db));
-	for (i = 1; i <= n && r == 0; i++)
+	for (i = first; i <= n && r == 0; i++)
 		r = add_one(db, dir, prefix, i, phc);
 	if (r == 0 && (r = db_exec(db, "COMMIT", NULL, 0, NULL)) != 0)
 		(void)fprintf(stderr, PROG ": commit: %s\n", db_error(db));
@@ -396,10 +397,10 @@ main(int argc, char **argv)
 	const char *conf = NULL, *dir = NULL, *prefix = LOAD_PREFIX;
 	const char *pwfile = NULL;
 	char phc[PASSWD_PHC_MAX];
-	unsigned n = 0, made;
+	unsigned n = 0, first = 1, made;
 	int ch, minimal = 1;
 
-	while ((ch = getopt_long(argc, argv, "c:k:n:u:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:k:n:f:u:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -410,6 +411,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			n = number(optarg, LOAD_MAX);
+			break;
+		case 'f':
+			first = number(optarg, LOAD_MAX);
 			break;
 		case 'u':
 			prefix = optarg;
@@ -427,16 +431,17 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || dir == NULL || n == 0 || pwfile == NULL ||
+	if (optind != argc || dir == NULL || n == 0 || first > n ||
+	    pwfile == NULL ||
 	    strlen(prefix) > LOAD_PREFIX_MAX)
 		usage();
 	if (hash_password(pwfile, minimal, phc) != 0 ||
 	    ensure_keys(dir, n, &made) != 0 ||
-	    add_accounts(conf, dir, prefix, n, phc) != 0)
+	    add_accounts(conf, dir, prefix, first, n, phc) != 0)
 		return 1;
 	printf(PROG ": %u accounts %s%05u..%s%05u, Argon2id %s; keys in %s "
-	    "(%u made now, from a shared prime pool; %u cached)\n", n, prefix,
-	    1u, prefix, n, minimal ? "m=8192,t=1,p=1 (the least the server "
+	    "(%u made now, from a shared prime pool; %u cached)\n",
+	    n - first + 1, prefix, first, prefix, n, minimal ? "m=8192,t=1,p=1 (the least the server "
 	    "accepts)" : "m=19456,t=2,p=1 (missive-admin's)", dir, made,
 	    n - made);
 	OPENSSL_cleanse(phc, sizeof(phc));

@@ -749,11 +749,52 @@ test_init_clear_misuse(void **state)
 	kd_record_clear(&rx);
 }
 
+/*
+ * A parked direction (kd_record_park(): its context freed while idle)
+ * seals and opens the same records as one that never was, across
+ * rekeys (every 4 records here), and still counts as keyed.
+ */
+static void
+test_park(void **state)
+{
+	struct kd_record_dir tx, rx, tx2, rx2;
+	uint8_t plain[100], *rec, *rec2, out[100];
+	size_t i, reclen, reclen2, outlen;
+
+	(void)state;
+	pair_init(&tx, &rx, 4);
+	pair_init(&tx2, &rx2, 4);
+	for (i = 0; i < 13; i++) {
+		fill(plain, sizeof(plain), (unsigned)i);
+		if (i % 2 == 0)
+			kd_record_park(&tx);
+		if (i % 3 == 0)
+			kd_record_park(&rx);
+		assert_true(kd_record_keyed(&tx));
+		assert_true(kd_record_keyed(&rx));
+		rec = seal_new(&tx, plain, sizeof(plain), &reclen);
+		rec2 = seal_new(&tx2, plain, sizeof(plain), &reclen2);
+		assert_memory_equal(rec, rec2, reclen);
+		assert_int_equal(kd_record_open(&rx, rec, reclen, out,
+		    sizeof(out), &outlen), 0);
+		assert_memory_equal(out, plain, sizeof(plain));
+		free(rec);
+		free(rec2);
+	}
+	kd_record_park(&tx);
+	kd_record_clear(&tx);
+	assert_false(kd_record_keyed(&tx));
+	kd_record_clear(&rx);
+	kd_record_clear(&tx2);
+	kd_record_clear(&rx2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_park),
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_golden_records),
 		cmocka_unit_test(test_bitflip_every_offset),

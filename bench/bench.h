@@ -1,0 +1,101 @@
+/*
+ * missive-bench: what the workloads (bench/missive-bench.c) and the
+ * protocol adapters (bench/proto.c) share.  One bench connection speaks
+ * one of four protocols: missive (handshake, login, room, records),
+ * Redis pub/sub (RESP), MQTT 3.1.1 at QoS 0, or the bare relay
+ * (bench/relay.c).  Every protocol carries the same payload bytes.
+ */
+#ifndef MISSIVE_BENCH_H
+#define MISSIVE_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "keydist/handshake.h"
+#include "keydist/record.h"
+
+#define BENCH_FRAME_MAX 65536           /* missive max_frame (default) */
+#define BENCH_TOPIC "bench"
+
+enum proto { P_MISSIVE, P_REDIS, P_MQTT, P_RELAY };
+
+/* What a connection is for. */
+enum role {
+	R_SUB,          /* receives (Redis: a subscribed connection) */
+	R_PUB,          /* sends only */
+	R_BOTH,         /* sends and receives (not Redis) */
+	R_HANDSHAKE,    /* missive: handshake, then close */
+	R_LOGIN,        /* missive: handshake, login, quit */
+	R_IDLE,         /* logged in (missive: out of the lobby), idle */
+};
+
+enum bstate {
+	BS_CONNECTING,
+	BS_SETUP,       /* protocol set-up under way */
+	BS_READY,
+	BS_DONE,        /* finished its job (handshake, login): to close */
+	BS_FAILED,
+};
+
+struct bench;
+
+struct bconn {
+	struct bench *b;
+	int fd;
+	enum role role;
+	enum bstate state;
+	int step;                       /* protocol's own sub-state */
+	int epout;                      /* EPOLLOUT registered */
+	unsigned member;                /* member number (payload id) */
+	unsigned account;               /* missive account number */
+	struct buf in, out, txplain;
+	struct kd_hs *hs;               /* missive: during the handshake */
+	struct kd_record_dir tx, rx;
+	int keyed;                      /* tx, rx initialised */
+	unsigned long long got;         /* deliveries counted */
+};
+
+struct bench {
+	enum proto proto;
+	const char *addr;
+	int port;
+	/* missive */
+	EVP_PKEY *server_key;
+	EVP_PKEY **keys;                /* [naccounts], account first + i */
+	unsigned first, naccounts;
+	const char *prefix;
+	char *password;
+	const char *room;               /* NULL: stay out of every room */
+	/* counters */
+	unsigned long long deliveries, sent;
+	unsigned long ready, done, failed;
+	unsigned long errors;           /* error frames from the server */
+	/* latency samples, in µs (latency mode) */
+	uint32_t *lat;
+	size_t nlat, caplat;
+	int latency;                    /* payloads carry timestamps */
+	int keep_buffers;               /* no free and malloc of 64 KiB per
+	                                   read (not for 10,000 clients) */
+};
+
+/* Monotonic clock in ns. */
+int64_t bench_now_ns(void);
+
+/* The payload of member m sent at time t: 16 hex digits of t, 4 digits
+   of m, 'x' to size (all base64 characters, as missive wants). */
+void bench_payload(char *buf, size_t size, int64_t t, unsigned m);
+
+/* A payload arrived at c. */
+void bench_deliver(struct bconn *c, const char *p, size_t n);
+
+/* Protocol adapters (bench/proto.c). */
+int proto_start(struct bconn *c);
+int proto_input(struct bconn *c);
+int proto_publish(struct bconn *c, const char *payload, size_t n);
+int proto_flush(struct bconn *c);
+void proto_free(struct bconn *c);
+
+#endif

@@ -1,0 +1,301 @@
+# bench/RESULTS.md from the RESULT lines of one run (sourced by
+# bench/suite.sh, which sets T, SECS, CONNS, CHEAP, DEAR, STARTED, T0, T1,
+# RSA_SIGN_S).
+#
+#   report RAW   print the Markdown
+
+# fig RAW FIELD KEY=VALUE...: FIELD of the first RESULT line with all
+# the KEY=VALUE pairs ("-" if none).
+fig() {
+	local raw=$1 field=$2
+	shift 2
+	awk -v field="$field" -v want="$*" '
+	BEGIN { n = split(want, w, " ") }
+	{
+		delete kv
+		for (i = 2; i <= NF; i++) {
+			split($i, p, "=")
+			kv[p[1]] = p[2]
+		}
+		for (i = 1; i <= n; i++) {
+			split(w[i], p, "=")
+			if (kv[p[1]] != p[2])
+				next
+		}
+		print (field in kv) ? kv[field] : "-"
+		found = 1
+		exit
+	}
+	END { if (!found) print "-" }' "$raw"
+}
+
+# calc EXPR: awk arithmetic, "-" if an operand is "-".
+calc() {
+	case "$*" in
+	*-\ *|*\ -*|-) echo - ;;
+	*) awk "BEGIN { printf \"%s\", $* }" ;;
+	esac
+}
+
+mega() { [ "$1" = - ] && echo - || awk -v v="$1" 'BEGIN { printf "%.2f M", v / 1e6 }'; }
+pcent() { [ "$1" = - ] && echo - || awk -v v="$1" 'BEGIN { printf "%.0f%%", v * 100 }'; }
+# verdict VALUE OP LIMIT
+verdict() {
+	[ "$1" = - ] || [ "$3" = - ] && { echo "not measured"; return; }
+	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+		ok = op == ">=" ? a >= b : a <= b
+		print ok ? "**met**" : "**missed**"
+	}'
+}
+
+report_fanout() {
+	local raw=$1 s size r q m v rq rm rr all=met
+	echo "| S | payload | bare relay | Redis | Mosquitto | missive | missive ÷ Redis | ÷ Mosquitto | ÷ relay (≥ 60%) | lost (missive) | target |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	for s in 10 100 1000; do
+		for size in 64 1024; do
+			r=$(fig "$raw" rate mode=fanout proto=relay S=$s size=$size)
+			q=$(fig "$raw" rate mode=fanout proto=redis S=$s size=$size)
+			m=$(fig "$raw" rate mode=fanout proto=mqtt S=$s size=$size)
+			v=$(fig "$raw" rate mode=fanout proto=missive S=$s size=$size)
+			rq=$(calc "$v / $q")
+			rm=$(calc "$v / $m")
+			rr=$(calc "$v / $r")
+			ok=$(awk -v a="$rq" -v b="$rm" -v c="$rr" 'BEGIN {
+				print (a != "-" && a >= 1 && b >= 1 && c >= 0.6) ?
+				    "**met**" : "**missed**" }')
+			[ "$ok" = "**met**" ] || all=missed
+			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+				"$s" "$size" "$(mega "$r")" "$(mega "$q")" \
+				"$(mega "$m")" "$(mega "$v")" "$(pcent "$rq")" \
+				"$(pcent "$rm")" "$(pcent "$rr")" \
+				"$(fig "$raw" lost mode=fanout proto=missive S=$s size=$size)" "$ok"
+		done
+	done
+	echo
+	echo "Fan-out target overall: **$all**."
+	echo
+	echo "Server CPU time per delivery (utime + stime of the server process over"
+	echo "the same runs, /proc/PID/stat; less is better; the load generator's"
+	echo "share of the cores is not in it, which makes it the steadier figure"
+	echo "on a shared machine):"
+	echo
+	echo "| S | payload | bare relay | Redis | Mosquitto | missive | missive ÷ Redis | missive ÷ relay |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for s in 10 100 1000; do
+		for size in 64 1024; do
+			r=$(fig "$raw" server_ns_each mode=fanout proto=relay S=$s size=$size)
+			q=$(fig "$raw" server_ns_each mode=fanout proto=redis S=$s size=$size)
+			m=$(fig "$raw" server_ns_each mode=fanout proto=mqtt S=$s size=$size)
+			v=$(fig "$raw" server_ns_each mode=fanout proto=missive S=$s size=$size)
+			printf '| %s | %s B | %s ns | %s ns | %s ns | %s ns | %s | %s |\n' \
+				"$s" "$size" "$r" "$q" "$m" "$v" \
+				"$(calc "int($v / $q * 100 + 0.5)")%" \
+				"$(calc "int($v / $r * 100 + 0.5)")%"
+		done
+	done
+}
+
+report_latency() {
+	local raw=$1 p
+	echo "| server | p50 | p99 | p99.9 | max | deliveries | lost |"
+	echo "|---|---|---|---|---|---|---|"
+	for p in relay redis mqtt missive; do
+		printf '| %s | %s µs | %s µs | %s µs | %s µs | %s | %s |\n' \
+			"$p" "$(fig "$raw" p50 mode=latency proto=$p)" \
+			"$(fig "$raw" p99 mode=latency proto=$p)" \
+			"$(fig "$raw" p999 mode=latency proto=$p)" \
+			"$(fig "$raw" max mode=latency proto=$p)" \
+			"$(fig "$raw" delivered mode=latency proto=$p)" \
+			"$(fig "$raw" lost mode=latency proto=$p)"
+	done
+	echo
+	echo "Target, missive p99 ≤ Redis p99: $(verdict \
+		"$(fig "$raw" p99 mode=latency proto=missive)" "<=" \
+		"$(fig "$raw" p99 mode=latency proto=redis)")."
+}
+
+report_conns() {
+	local raw=$1 p
+	echo "| server | connections | set up in | per second | server RSS before | at 1/10 | at the end | RSS per connection (from 1/10) | (from before) | kernel slab per socket (both ends counted, noisy) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for p in relay redis mqtt missive; do
+		printf '| %s | %s | %s s | %s | %s kB | %s kB | %s kB | %s KiB | %s KiB | %s KiB |\n' \
+			"$p" "$(fig "$raw" ready mode=conns proto=$p)" \
+			"$(fig "$raw" secs mode=conns proto=$p)" \
+			"$(fig "$raw" rate mode=conns proto=$p)" \
+			"$(fig "$raw" rss_before_kb mode=conns proto=$p)" \
+			"$(fig "$raw" rss_warm_kb mode=conns proto=$p)" \
+			"$(fig "$raw" rss_after_kb mode=conns proto=$p)" \
+			"$(fig "$raw" per_conn_kb mode=conns proto=$p)" \
+			"$(fig "$raw" from_start_kb mode=conns proto=$p)" \
+			"$(fig "$raw" kernel_per_socket_kb mode=conns proto=$p)"
+	done
+	echo
+	printf 'Target, %s logged-in missive clients with ≤ 4 KiB of server RSS each: %s (%s of %s logged in).\n' \
+		"$CONNS" "$(verdict "$(fig "$raw" per_conn_kb mode=conns proto=missive)" "<=" 4)" \
+		"$(fig "$raw" ready mode=conns proto=missive)" "$CONNS"
+}
+
+report_rates() {
+	local raw=$1 cores hs hsmax lg a2 lgmax hscpu lgcpu
+	cores=$(nproc)
+	hs=$(fig "$raw" rate mode=handshake)
+	hsmax=$(calc "$cores / $RSA_SIGN_S")
+	a2=$(fig "$raw" ms mode=argon2 m=19456)
+	lg=$(fig "$raw" rate mode=login)
+	lgmax=$(calc "$cores * 1000 / $a2")
+	hscpu=$(fig "$raw" server_cpu_ms_each mode=handshake)
+	lgcpu=$(fig "$raw" server_cpu_ms_each mode=login)
+	echo "| | measured | ceiling for $cores workers | ratio | target (≥ 80%) | server CPU each | of which the unavoidable | server cores busy |"
+	echo "|---|---|---|---|---|---|---|---|"
+	printf '| handshakes/s | %s | %s (%s cores ÷ %s ms, one RSA-3072 private op) | %s | %s | %s ms | %s | %s |\n' \
+		"$hs" "$(calc "int($hsmax)")" "$cores" "$(calc "$RSA_SIGN_S * 1000")" \
+		"$(pcent "$(calc "$hs / $hsmax")")" \
+		"$(verdict "$(calc "$hs / $hsmax")" ">=" 0.8)" "$hscpu" \
+		"$(pcent "$(calc "$RSA_SIGN_S * 1000 / $hscpu")")" \
+		"$(calc "int($hs * $hscpu / 10 + 0.5) / 100")"
+	printf '| logins/s (m=19456, t=2) | %s | %s (%s cores ÷ %s ms Argon2id) | %s | %s | %s ms | %s | %s |\n' \
+		"$lg" "$(calc "int($lgmax)")" "$cores" "$a2" \
+		"$(pcent "$(calc "$lg / $lgmax")")" \
+		"$(verdict "$(calc "$lg / $lgmax")" ">=" 0.8)" "$lgcpu" \
+		"$(pcent "$(calc "($a2 + $RSA_SIGN_S * 1000) / $lgcpu")")" \
+		"$(calc "int($lg * $lgcpu / 10 + 0.5) / 100")"
+	echo
+	echo "\"Of which the unavoidable\": the RSA private-key operation (and for a"
+	echo "login the Argon2id hash) as a share of the server CPU each one cost;"
+	echo "\"server cores busy\": rate × CPU each, how much of the machine the server"
+	echo "got (the load generator signs an RSA-3072 handshake per connection on"
+	echo "the same cores)."
+	echo
+	echo "One Argon2id hash here: $a2 ms of CPU at m=19456 KiB, t=2, p=1 (missive-admin's;" \
+		"$(fig "$raw" wall_ms mode=argon2 m=19456) ms of wall time on this busy machine);" \
+		"$(fig "$raw" ms mode=argon2 m=8192) ms at m=8192 KiB, t=1 (the bench's cheap accounts)." \
+		"openssl speed rsa3072: $(calc "$RSA_SIGN_S * 1000") ms of CPU a private-key operation (one core)."
+}
+
+report_isolation() {
+	local raw=$1 idle storm
+	idle=$(fig "$raw" p99 mode=isolation phase=idle)
+	storm=$(fig "$raw" p99 mode=isolation phase=storm)
+	echo "| chat of 100 members, 1,000 msg/s | p50 | p99 | p99.9 | lost |"
+	echo "|---|---|---|---|---|"
+	printf '| idle | %s µs | %s µs | %s µs | %s |\n' \
+		"$(fig "$raw" p50 mode=isolation phase=idle)" "$idle" \
+		"$(fig "$raw" p999 mode=isolation phase=idle)" \
+		"$(fig "$raw" lost mode=isolation phase=idle)"
+	printf '| during the login storm | %s µs | %s µs | %s µs | %s |\n' \
+		"$(fig "$raw" p50 mode=isolation phase=storm)" "$storm" \
+		"$(fig "$raw" p999 mode=isolation phase=storm)" \
+		"$(fig "$raw" lost mode=isolation phase=storm)"
+	echo
+	echo "The storm: 200 logins in flight (missive-admin's Argon2id) for 9 s:" \
+		"$(fig "$raw" done mode=storm) logins, $(fig "$raw" rate mode=storm)/s," \
+		"$(fig "$raw" failed mode=storm) failed."
+	echo "Target, storm p99 ≤ 2 × idle p99: $(verdict "$storm" "<=" \
+		"$(calc "2 * $idle")")."
+}
+
+report() {
+	local raw=$1
+	cat <<EOF
+# missive benchmark results
+
+Written by \`make bench\` (bench/suite.sh) on $STARTED, in $((T1 - T0)) s.
+How the suite works, what each workload does and what the figures mean:
+bench/README.md.  Raw output of this run: var/test/suite/results.txt.
+
+## Machine
+
+- $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; $(uname -sr)
+- load average at the start of the report: $(cut -d' ' -f1-3 /proc/loadavg)
+  (the machine is shared: a libFuzzer run held one core throughout, and
+  other builds and tests ran at times: figures are only comparable
+  within this run, as ratios)
+- $(openssl version | cut -d' ' -f1-2), $(redis-server --version | cut -d' ' -f1-3),
+  $(mosquitto -h 2>/dev/null | head -1), $(mariadbd --version 2>/dev/null | awk '{ print $3 }') (MariaDB)
+
+## Set-up
+
+- missived, release build, \`workers = 0\` (one per core), log \`quiet\`
+  (no info line per chat message), a private MariaDB; Redis,
+  Mosquitto (bench/peers/*.conf) and bench-relay (bench/relay.c) started
+  by the suite on loopback, each on its own port, stopped by PID.
+- Load generator: bin/missive-bench, one process, one epoll loop, on
+  the same 2 cores as the server.  missive clients do the real
+  handshake (RSA-3072, X25519), login and room join, and every record is
+  AES-256-GCM both ways; they send the payload as the 0002 message
+  (base64 characters) without the end-to-end layer (the server cannot
+  tell: it relays what it cannot read either way).
+- Bench accounts: bench00001..bench$(printf '%05d' "$CHEAP") with the
+  cheapest Argon2id the server accepts (m=8192 KiB, t=1) for the
+  connection run, bench$(printf '%05d' $((CHEAP + 1)))..bench$(printf '%05d' $((CHEAP + DEAR)))
+  with missive-admin's (m=19456 KiB, t=2) for the login rate and the
+  storm; one password for all; one RSA-3072 key each (the server refuses
+  a key enrolled twice), made by tests/tools/load-setup from a shared
+  prime pool (test keys only) and cached in var/bench-keys.
+- Payloads: 64 B and 1 KiB of the same ASCII bytes on every protocol
+  (a timestamp in the first 16 bytes for latency).  missive's 1002
+  delivery adds about 150 B of header (nickname, user, key fingerprint,
+  room, server timestamp) and 20 B of record overhead per record.
+
+## (a) Fan-out: deliveries per second at all receivers
+
+One sender into a room (channel, topic) of S receivers, $SECS s per
+figure, flow-controlled (the sender stays a window behind the slowest
+receiver), every message counted at every receiver.
+
+$(report_fanout "$raw")
+
+## (b) Latency: 100 members, each sending 10 messages a second
+
+100,000 deliveries a second, 64 B payloads, 3 s; from send to receive
+(CLOCK_MONOTONIC in the payload), every delivery counted.
+
+$(report_latency "$raw")
+
+## (c) $CONNS connections
+
+Each missive client is logged in (handshake, login) and out of the
+lobby; Redis clients are subscribed, MQTT clients connected and
+subscribed, relay clients registered.  This runs first, on freshly
+started servers; RSS from /proc/PID/status one second after the last
+one was ready, and when a tenth were (the first logins grow missived
+once and for all: the workers keep their Argon2id memory in their malloc
+arenas; the per-connection figure is the growth from there to the end);
+kernel socket memory is not in it.
+
+$(report_conns "$raw")
+
+## (d) Handshakes and logins per second
+
+Handshake: connect, ClientHello to ServerFinished, close; 500 of
+them, 50 at a time.  Login: the same plus the login and a quit; 200 of
+them, 50 at a time.  Server CPU from /proc/PID/stat over the run.
+
+$(report_rates "$raw")
+
+## (e) Isolation: chat latency while 200 logins are in flight
+
+$(report_isolation "$raw")
+
+## Profile
+
+\`perf record --call-graph dwarf\` on missived during a 4 s fan-out into
+100 receivers, 64 B, reported for the event-loop thread alone (its share
+of the samples = 100%) ($(mega "$(fig "$raw" rate mode=profiled)")
+deliveries/s under perf); self time, entries above 1.5%:
+
+\`\`\`
+$(cat "$T/perf.txt" 2>/dev/null)
+\`\`\`
+
+Inclusive time (children included), entries above 5%:
+
+\`\`\`
+$(cat "$T/perf-children.txt" 2>/dev/null)
+\`\`\`
+
+See bench/README.md for what these figures say and what is in the way.
+EOF
+}

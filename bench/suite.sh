@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The benchmark suite (issue 6): `make bench` runs it after building the
+# release programs.  It starts a private MariaDB and missived (the
+# integration tests' helpers: tests/integration/lib.sh, session-lib.sh),
+# the peers (bench/peers/: redis-server, mosquitto, and bench-relay, the
+# bare plaintext relay), all on loopback with their own config, directory
+# and port, runs every workload against each of them in turn with
+# bin/missive-bench, stops everything it started by PID, and writes
+# bench/RESULTS.md.  Scratch files and the raw output in var/test/suite/.
+#
+# Bench accounts: bench00001..bench10000 with the cheapest Argon2id the
+# server accepts (m=8192 KiB, t=1: for the 10,000-connection run) and
+# bench10001..bench10400 with missive-admin's (m=19456 KiB, t=2: for the
+# login rate and the login storm), all with one password; each has its
+# own RSA-3072 key (the server refuses a key enrolled twice), made once
+# by tests/tools/load-setup from a shared prime pool and kept in
+# var/bench-keys.
+#
+# BENCH_SECS (default 2) is the length of each fan-out measurement;
+# BENCH_CONNS (default 10000) the connection count of workload (c).
+. "$(dirname "$0")/../tests/integration/lib.sh"
+. "$(dirname "$0")/../tests/integration/session-lib.sh"
+
+BIN=$REPO/bin
+TOOLS=$REPO/build/release/tests/tools
+KEYS=$REPO/var/bench-keys
+OUT=$REPO/bench/RESULTS.md
+RAW=$T/results.txt
+SECS=${BENCH_SECS:-2}
+CONNS=${BENCH_CONNS:-10000}
+CHEAP=$CONNS                    # accounts with the cheap hash
+DEAR=400                        # accounts with missive-admin's hash
+PORT=27570 RPORT=27571 MPORT=27572 LPORT=27573
+PEERS=$REPO/bench/peers
+STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+T0=$(date +%s)
+
+log() { printf '# %s\n' "$*" >&2; }
+
+# Run missive-bench, keep its RESULT lines; its other output to stderr.
+mb() {
+	local out rc=0
+	out=$("$BIN/missive-bench" "$@" 2>>"$T/bench.err") || rc=$?
+	printf '%s\n' "$out" | grep '^RESULT' >>"$RAW" || true
+	printf '%s\n' "$out" | sed 's/^/# /' >&2
+	[ "$rc" -eq 0 ] || log "missive-bench $1 ${*:2:2} exited $rc"
+}
+
+MB_MISSIVE=()
+missive_args() {
+	MB_MISSIVE=(-P missive -p "$PORT" --server-key "$T/server/server.pub"
+		--password-file "$PW" -k "$KEYS" -u bench)
+}
+
+# ---- start everything ----
+
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+server_setup "$PORT" "workers = 0;
+limits: { max_clients = $((CONNS + 1000)); conn_rate_per_addr = 0;
+  max_rooms = 100; handshake_timeout = 120; };
+log: { quiet = true; };"
+PW=$(pwfile pw.bench bench-password)
+mkdir -p "$KEYS"
+log "accounts and keys (the first run makes the keys: about a minute)"
+"$TOOLS/load-setup" -k "$KEYS" -n "$CHEAP" -u bench --argon2 min \
+	--password-file "$PW" >&2
+"$TOOLS/load-setup" -k "$KEYS" -f $((CHEAP + 1)) -n $((CHEAP + DEAR)) \
+	-u bench --argon2 default --password-file "$PW" >&2
+# quiet: warnings and errors only (server_start waits for the info line
+# "listening on", which quiet leaves out).
+"$BIN/missived" -c "$SERVER_CONF" --log "$T/server.log" </dev/null \
+	>>"$T/server.stderr" 2>&1 &
+SRV_PID=$!
+register_pid "$SRV_PID"
+missive_args
+
+. "$PEERS/peers.sh"
+peers_start "$T/peers" "$RPORT" "$MPORT" "$LPORT"
+peer_wait "$PORT" missived
+
+# The port and the extra arguments of each protocol.
+declare -A PPORT=([missive]=$PORT [redis]=$RPORT [mqtt]=$MPORT [relay]=$LPORT)
+pargs() {
+	if [ "$1" = missive ]; then
+		printf '%s\n' "${MB_MISSIVE[@]}" --accounts "$CHEAP"
+	else
+		printf '%s\n' -P "$1" -p "${PPORT[$1]}"
+	fi
+}
+pid_of() { [ "$1" = missive ] && echo "$SRV_PID" || echo "${PEER_PID[$1]}"; }
+PROTOS=${BENCH_PROTOS:-relay redis mqtt missive}
+
+# ---- (c) connections: first, on a fresh server (a heap that earlier
+# runs have grown would hide the memory the connections take) ----
+
+for p in relay redis mqtt missive; do
+	log "$CONNS connections: $p"
+	mapfile -t a < <(pargs "$p")
+	mb conns "${a[@]}" -n "$CONNS" --ramp 100 --pid "$(pid_of "$p")"
+done
+
+# ---- the machine's own costs ----
+
+log "openssl speed rsa3072, Argon2id"
+openssl speed -seconds 2 rsa3072 >"$T/speed.txt" 2>/dev/null || true
+RSA_SIGN_S=$(awk '/^rsa 3072 bits/ { sub(/s$/, "", $4); print $4 }' "$T/speed.txt")
+mb argon2 -m 19456 -t 2 -n 5
+mb argon2 -m 8192 -t 1 -n 5
+
+# ---- (a) fan-out ----
+
+for s in 10 100 1000; do
+	for p in $PROTOS; do
+		log "fan-out $p S=$s"
+		mapfile -t a < <(pargs "$p")
+		mb fanout "${a[@]}" -S "$s" -s 64,1024 -d "$SECS" --pid "$(pid_of "$p")"
+	done
+done
+
+# ---- where missived's time goes: perf during one fan-out ----
+
+log "profile: perf record -g on the event loop thread of missived, fan-out S=100, 64 B"
+mapfile -t a < <(pargs missive)
+perf record --call-graph dwarf,16384 -F 499 -o "$T/perf.data" \
+	-p "$SRV_PID" >"$T/perf.out" 2>&1 &
+PERF=$!
+register_pid "$PERF"
+mb fanout "${a[@]}" -S 100 -s 64 -d 4 --pid "$SRV_PID"
+sed -i '$ s/mode=fanout/mode=profiled/' "$RAW"
+kill -INT "$PERF" 2>/dev/null || true
+wait "$PERF" || true
+# The event loop thread only (its TID is the PID): the workers' logins
+# before the run are not what the fan-out costs.
+perf report -i "$T/perf.data" --tid "$SRV_PID" --percentage relative --no-children \
+	--percent-limit 1.5 --stdio -g none 2>/dev/null | grep -v '^#' |
+	grep -v '^$' >"$T/perf.txt" || true
+perf report -i "$T/perf.data" --tid "$SRV_PID" --percentage relative --children \
+	--percent-limit 5 --stdio -g none 2>/dev/null | grep -v '^#' |
+	grep -v '^$' | grep -E 'missived +\[|sendto|recvfrom|epoll_wait|EVP_' \
+	>"$T/perf-children.txt" || true
+[ -n "${BENCH_ONLY_FANOUT:-}" ] && { peers_stop; cat "$T/perf.txt"; exit 0; }
+
+# ---- (b) latency, (e) isolation ----
+
+for p in $PROTOS; do
+	log "latency $p"
+	mapfile -t a < <(pargs "$p")
+	mb latency "${a[@]}" -M 100 -r 10 -d 3
+done
+log "isolation: missive latency idle, then during a login storm"
+mapfile -t a < <(pargs missive)
+mb latency "${a[@]}" -M 100 -r 10 -d 3
+sed -i '$ s/mode=latency/mode=isolation phase=idle/' "$RAW"
+"$BIN/missive-bench" login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) \
+	--accounts "$DEAR" -n 100000000 --parallel 200 -d 9 --pid "$SRV_PID" \
+	>"$T/storm.out" 2>>"$T/bench.err" &
+STORM=$!
+register_pid "$STORM"
+sleep 2
+mb latency "${a[@]}" -M 100 -r 10 -d 3
+sed -i '$ s/mode=latency/mode=isolation phase=storm/' "$RAW"
+wait "$STORM" || log "the login storm exited $?"
+grep '^RESULT' "$T/storm.out" | sed 's/mode=login/mode=storm/' >>"$RAW" || true
+
+# ---- (d) handshakes and logins per second ----
+
+log "handshakes/s, logins/s"
+mb handshake "${MB_MISSIVE[@]}" --accounts "$CHEAP" -n 500 --parallel 50 \
+	--pid "$SRV_PID"
+mb login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) --accounts "$DEAR" \
+	-n 200 --parallel 50 --pid "$SRV_PID"
+
+peers_stop
+T1=$(date +%s)
+
+# ---- the report ----
+
+. "$REPO/bench/report.sh"
+report "$RAW" >"$OUT"
+log "wrote $OUT ($((T1 - T0)) s)"
+ok "benchmark suite ran"
+done_testing
