@@ -16,21 +16,11 @@
 #include "common/err.h"
 #include "tests/fuzz/util.h"
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n == 0 ? 1 : n);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static void
 check_decode(const char *text, size_t len)
 {
 	size_t cap = B64_DECODED_MAX(len);
-	uint8_t *bin = xmalloc(cap), *small;
+	uint8_t *bin = fuzz_malloc(cap), *small;
 	char *enc;
 	long n, m;
 
@@ -41,11 +31,11 @@ check_decode(const char *text, size_t len)
 		return;
 	}
 	/* Canonical: one encoding per byte string. */
-	enc = xmalloc(B64_ENCODED_SIZE((size_t)n));
+	enc = fuzz_malloc(B64_ENCODED_SIZE((size_t)n));
 	m = b64_encode(bin, (size_t)n, enc, B64_ENCODED_SIZE((size_t)n), 1);
 	FUZZ_CHECK(m >= 0 && (size_t)m == len && memcmp(enc, text, len) == 0);
 	/* Exactly n bytes of room is enough, one less is not. */
-	small = xmalloc((size_t)n);
+	small = fuzz_malloc((size_t)n);
 	FUZZ_CHECK(b64_decode(text, len, small, (size_t)n) == n);
 	FUZZ_CHECK(memcmp(small, bin, (size_t)n) == 0);
 	if (n > 0)
@@ -61,7 +51,7 @@ check_encode(const uint8_t *data, size_t len, int pad)
 {
 	size_t want = pad ? B64_ENCODED_SIZE(len) - 1 :
 	    (len * 4 + 2) / 3;
-	char *enc = xmalloc(want + 1), *padded;
+	char *enc = fuzz_malloc(want + 1), *padded;
 	uint8_t *bin;
 	size_t i;
 	long n;
@@ -72,12 +62,12 @@ check_encode(const uint8_t *data, size_t len, int pad)
 		FUZZ_CHECK(enc[i] != '=' || (pad && i + 2 >= want));
 	FUZZ_CHECK(b64_encode(data, len, enc, want, pad) == E_TOO_LONG);
 	/* Put the padding back (if left out) and decode. */
-	padded = xmalloc(B64_ENCODED_SIZE(len));
+	padded = fuzz_malloc(B64_ENCODED_SIZE(len));
 	n = b64_encode(data, len, padded, B64_ENCODED_SIZE(len), pad);
 	FUZZ_CHECK(n >= 0);
 	while ((size_t)n % 4 != 0)
 		padded[n++] = '=';
-	bin = xmalloc(len);
+	bin = fuzz_malloc(len);
 	FUZZ_CHECK(b64_decode(padded, (size_t)n, bin, len) == (long)len);
 	FUZZ_CHECK(len == 0 || memcmp(bin, data, len) == 0);
 	free(bin);
@@ -88,8 +78,8 @@ check_encode(const uint8_t *data, size_t len, int pad)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = xmalloc(size);
-	uint8_t *bytes = xmalloc(size);
+	char *text = fuzz_malloc(size);
+	uint8_t *bytes = fuzz_malloc(size);
 
 	memcpy(text, data, size);
 	memcpy(bytes, data, size);

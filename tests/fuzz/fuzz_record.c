@@ -46,16 +46,6 @@ max_plain_of(uint8_t b)
 	return v[b & 3];
 }
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n == 0 ? 1 : n);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static int
 all_zero(const uint8_t *p, size_t n)
 {
@@ -144,7 +134,7 @@ open_whole(uint64_t interval, const uint8_t *data, size_t len, size_t cut)
 
 	cap = len > KD_RECORD_OVERHEAD ? len - KD_RECORD_OVERHEAD : 0;
 	cap = cut < cap ? cap - cut : cap;
-	out = xmalloc(cap);
+	out = fuzz_malloc(cap);
 	memset(out, 0x5a, cap);
 	dir_init(&rx, interval, 0);
 	r = kd_record_open(&rx, data, len, out, cap, &outlen);
@@ -168,7 +158,7 @@ round_trip(uint64_t interval, int near_end, uint8_t flip,
 {
 	struct kd_record_dir tx, rx;
 	size_t cap = len + KD_RECORD_OVERHEAD, outlen, reclen, plen;
-	uint8_t *rec = xmalloc(cap), *back = xmalloc(len), *good = xmalloc(cap);
+	uint8_t *rec = fuzz_malloc(cap), *back = fuzz_malloc(len), *good = fuzz_malloc(cap);
 	uint8_t tag[KD_AEAD_TAG_LEN];
 	int i, r;
 
@@ -315,7 +305,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 		a = fuzz_u8(&in);
 		b = fuzz_u8(&in);
-		copy = xmalloc(in.left);
+		copy = fuzz_malloc(in.left);
 		memcpy(copy, in.p, in.left);
 		open_stream(interval_of(a), max_plain_of(b), copy, in.left);
 		memcpy(copy, in.p, in.left);
@@ -326,7 +316,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a = fuzz_u8(&in);
 		b = fuzz_u8(&in);
 		c = fuzz_u8(&in);
-		copy = xmalloc(in.left);
+		copy = fuzz_malloc(in.left);
 		memcpy(copy, in.p, in.left);
 		round_trip(interval_of(a), (a & 4) != 0, c, copy, in.left);
 		channel_trip(interval_of(a), max_plain_of(b), copy, in.left);
@@ -335,7 +325,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		max_plain = (size_t)fuzz_u16(&in) << 16;
 		max_plain |= fuzz_u16(&in);
-		copy = xmalloc(in.left);
+		copy = fuzz_malloc(in.left);
 		memcpy(copy, in.p, in.left);
 		peek(max_plain, copy, in.left);
 		free(copy);

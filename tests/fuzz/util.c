@@ -23,6 +23,16 @@ fuzz_fail(const char *file, int line, const char *what)
 	abort();
 }
 
+void *
+fuzz_malloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
 EVP_PKEY *
 fuzz_key(const char *pem)
 {

@@ -27,6 +27,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 void fuzz_fail(const char *file, int line, const char *what)
     __attribute__((noreturn));
 
+/* malloc(n), at least 1 byte; aborts when out of memory. */
+void *fuzz_malloc(size_t n);
+
 /* Fixed RSA test keys (keys.c), PKCS#8 PEM. */
 extern const char fuzz_key_server_pem[];
 extern const char fuzz_key_alice_pem[];
