@@ -93,18 +93,35 @@ app_record(struct app *a, const struct session_event *ev)
 	return r < 0 ? r : 0;
 }
 
+/* How long a new record waits before the next save (app.h). */
+static int64_t
+save_wait_ms(const struct app *a)
+{
+	int64_t w = a->save_cost_ms * APP_SAVE_SLOWER;
+
+	if (w > APP_SAVE_MAX_MS)
+		w = APP_SAVE_MAX_MS;
+	return w > APP_SAVE_MS ? w : APP_SAVE_MS;
+}
+
 int
 app_save(struct app *a, int64_t now_ms, int force, char *err,
     size_t errlen)
 {
+	int64_t t0;
+	int r;
+
 	if (a->history == NULL || !history_dirty(a->history))
 		return 0;
 	if (!force && (a->dirty_since < 0 ||
-	    now_ms - a->dirty_since < APP_SAVE_MS))
+	    now_ms - a->dirty_since < save_wait_ms(a)))
 		return 0;
-	/* A failed save is tried again after another APP_SAVE_MS. */
+	/* A failed save is tried again after another wait. */
 	a->dirty_since = now_ms;
-	return history_save(a->history, err, errlen);
+	t0 = session_clock_ms();
+	r = history_save(a->history, err, errlen);
+	a->save_cost_ms = session_clock_ms() - t0;
+	return r;
 }
 
 int
@@ -136,7 +153,7 @@ app_save_timeout(const struct app *a, int64_t now_ms)
 	if (a->history == NULL || !history_dirty(a->history) ||
 	    a->dirty_since < 0)
 		return -1;
-	left = a->dirty_since + APP_SAVE_MS - now_ms;
+	left = a->dirty_since + save_wait_ms(a) - now_ms;
 	return left > 0 ? left : 0;
 }
 

@@ -17,7 +17,16 @@
 #include "client/session.h"
 #include "keydist/keys.h"
 
-#define APP_SAVE_MS 2000        /* the longest a new record waits on disk */
+/*
+ * How long a new record waits before the history is written: APP_SAVE_MS,
+ * or APP_SAVE_SLOWER times what the last save took (at most
+ * APP_SAVE_MAX_MS).  A save rewrites the whole file: with a history of
+ * many megabytes in a busy chat (or under valgrind) a fixed 2 s would
+ * spend most of the client's time saving; this keeps saving under ~5%.
+ */
+#define APP_SAVE_MS 2000
+#define APP_SAVE_SLOWER 20
+#define APP_SAVE_MAX_MS 60000
 
 struct app {
 	struct client_config cfg;
@@ -30,6 +39,7 @@ struct app {
 	struct history *history;      /* NULL: not kept this session */
 	int64_t dirty_since;          /* session_clock_ms() of the first
 	                                 unsaved record, or -1 */
+	int64_t save_cost_ms;         /* what the last save took */
 };
 
 #define APP_INIT { .dirty_since = -1 }
@@ -61,8 +71,8 @@ int app_record(struct app *a, const struct session_event *ev)
     __attribute__((warn_unused_result));
 
 /*
- * Save the history if a record has waited APP_SAVE_MS (or at once with
- * force).  0, or E_* with a message in err.
+ * Save the history if a record has waited long enough (APP_SAVE_MS,
+ * longer when saving is slow; at once with force).  0, or E_* with a message in err.
  */
 int app_save(struct app *a, int64_t now_ms, int force, char *err,
     size_t errlen) __attribute__((warn_unused_result));
