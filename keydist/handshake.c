@@ -15,9 +15,6 @@
 #define LABEL_CLIENT_FIN "missive v1 client finished"
 #define LABEL_SERVER_FIN "missive v1 server finished"
 
-/* Binary sizes bounded by KD_HS_LINE_MAX (base64 is 4/3 of them). */
-#define SPKI_MAX 2048
-
 void
 kd_hs_client_init(struct kd_hs *hs, EVP_PKEY *own, EVP_PKEY *pinned)
 {
@@ -27,11 +24,14 @@ kd_hs_client_init(struct kd_hs *hs, EVP_PKEY *own, EVP_PKEY *pinned)
 }
 
 void
-kd_hs_server_init(struct kd_hs *hs, EVP_PKEY *own)
+kd_hs_server_init(struct kd_hs *hs, EVP_PKEY *own, const uint8_t *own_spki,
+    size_t own_spki_len)
 {
 	memset(hs, 0, sizeof(*hs));
 	hs->is_server = 1;
 	hs->own = own;
+	hs->own_spki = own_spki;
+	hs->own_spki_len = own_spki_len;
 }
 
 void
@@ -269,8 +269,9 @@ kd_hs_server_hello(struct kd_hs *hs, const char *ch, size_t chlen, char *out,
     size_t cap, size_t *len)
 {
 	uint8_t nonce[KD_HS_NONCE_LEN], share[KD_X25519_LEN];
-	unsigned char *spki = NULL;
-	size_t spkilen;
+	unsigned char *made = NULL;
+	const uint8_t *spki = hs->own_spki;
+	size_t spkilen = hs->own_spki_len;
 	struct frame f;
 	int r;
 
@@ -287,9 +288,13 @@ kd_hs_server_hello(struct kd_hs *hs, const char *ch, size_t chlen, char *out,
 	if ((r = transcript_add(hs, ch, chlen)) != 0 ||
 	    (r = kd_random(nonce, sizeof(nonce))) != 0 ||
 	    (r = x25519_new(hs, share)) != 0 ||
-	    (r = x25519_derive(hs)) != 0 ||
-	    (r = kd_key_to_der(hs->own, &spki, &spkilen)) != 0)
+	    (r = x25519_derive(hs)) != 0)
 		goto out;
+	if (spki == NULL) {
+		if ((r = kd_key_to_der(hs->own, &made, &spkilen)) != 0)
+			goto out;
+		spki = made;
+	}
 	{
 		const struct piece p[] = {
 			{ KD_HS_VERSION, NULL, 0 },
@@ -304,7 +309,7 @@ kd_hs_server_hello(struct kd_hs *hs, const char *ch, size_t chlen, char *out,
 	    (r = derive_handshake_keys(hs)) == 0)
 		hs->state = KD_HS_SERVER_WAIT_KEYX;
 out:
-	OPENSSL_free(spki);
+	OPENSSL_free(made);
 	return fail(hs, r);
 }
 
@@ -312,8 +317,9 @@ int
 kd_hs_client_keyx(struct kd_hs *hs, const char *sh, size_t shlen, char *kx,
     size_t kxcap, size_t *kxlen, char *fin, size_t fincap, size_t *finlen)
 {
-	uint8_t nonce[KD_HS_NONCE_LEN], spki[SPKI_MAX], envkey[KD_SESSION_KEY_LEN];
-	uint8_t mac[KD_HS_MAC_LEN], signed_tr[32 + SPKI_MAX];
+	uint8_t nonce[KD_HS_NONCE_LEN], spki[KD_SPKI_MAX];
+	uint8_t envkey[KD_SESSION_KEY_LEN];
+	uint8_t mac[KD_HS_MAC_LEN], signed_tr[32 + KD_SPKI_MAX];
 	unsigned char *own_spki = NULL;
 	size_t spkilen, own_len;
 	struct kd_envelope env;
@@ -346,7 +352,7 @@ kd_hs_client_keyx(struct kd_hs *hs, const char *sh, size_t shlen, char *kx,
 	    (r = derive_handshake_keys(hs)) != 0 ||
 	    (r = kd_key_to_der(hs->own, &own_spki, &own_len)) != 0)
 		goto out;
-	if (own_len > SPKI_MAX) {
+	if (own_len > KD_SPKI_MAX) {
 		r = E_KEY_TYPE;
 		goto out;
 	}
@@ -417,10 +423,9 @@ kd_hs_client_finish(struct kd_hs *hs, const char *sf, size_t len)
 int
 kd_hs_server_keyx(struct kd_hs *hs, const char *kx, size_t len)
 {
-	uint8_t spki[SPKI_MAX], signed_tr[32 + SPKI_MAX];
+	uint8_t signed_tr[32 + KD_SPKI_MAX];
 	uint8_t envkey[KD_SESSION_KEY_LEN];
 	struct kd_envelope env;
-	size_t spkilen;
 	struct frame f;
 	int r;
 
@@ -428,21 +433,25 @@ kd_hs_server_keyx(struct kd_hs *hs, const char *kx, size_t len)
 		return fail(hs, E_STATE);
 	if ((r = parse_line(kx, len, OP_KEY_EXCHANGE, 3, &f)) != 0)
 		return fail(hs, r);
-	if ((r = frame_field_b64_var(&f.field[0], spki, sizeof(spki),
-	    &spkilen)) != 0 ||
+	if ((r = frame_field_b64_var(&f.field[0], hs->peer_spki,
+	    sizeof(hs->peer_spki), &hs->peer_spki_len)) != 0 ||
 	    (r = frame_field_b64_var(&f.field[1], env.wrapped,
 	    sizeof(env.wrapped), &env.wrapped_len)) != 0 ||
 	    (r = frame_field_b64_var(&f.field[2], env.sig, sizeof(env.sig),
 	    &env.sig_len)) != 0)
 		return fail(hs, r == E_TOO_LONG ? E_MALFORMED : r);
-	if ((r = kd_key_from_der(spki, spkilen, &hs->peer)) != 0 ||
-	    (r = kd_fingerprint(hs->peer, hs->peer_fp)) != 0)
+	/* The fingerprint of the bytes received (no re-encoding): they match
+	   an enrolled key's only if they are that key's DER (SHA-256). */
+	if ((r = kd_key_from_der(hs->peer_spki, hs->peer_spki_len,
+	    &hs->peer)) != 0 ||
+	    (r = kd_fingerprint_der(hs->peer_spki, hs->peer_spki_len,
+	    hs->peer_fp)) != 0)
 		return fail(hs, r);
 	memcpy(signed_tr, hs->th1, 32);
-	memcpy(signed_tr + 32, spki, spkilen);
+	memcpy(signed_tr + 32, hs->peer_spki, hs->peer_spki_len);
 	/* Verifies the client's signature first, then the one RSA decryption. */
-	if ((r = kd_envelope_open(hs->own, hs->peer, signed_tr, 32 + spkilen,
-	    &env, envkey)) != 0)
+	if ((r = kd_envelope_open(hs->own, hs->peer, signed_tr,
+	    32 + hs->peer_spki_len, &env, envkey)) != 0)
 		return fail(hs, r);
 	if ((r = transcript_add(hs, kx, len)) == 0 &&
 	    (r = derive_traffic_keys(hs, envkey)) == 0)

@@ -65,10 +65,16 @@ enum kd_hs_state {
 	KD_HS_FAILED,
 };
 
+/* Binary sizes bounded by KD_HS_LINE_MAX (base64 is 4/3 of them). */
+#define KD_SPKI_MAX 2048
+
 struct kd_hs {
 	enum kd_hs_state state;
 	int is_server;
 	EVP_PKEY *own;                /* our long-term private key (borrowed) */
+	const uint8_t *own_spki;      /* server: its DER SPKI (borrowed), or
+	                                 NULL to encode it from own */
+	size_t own_spki_len;
 	EVP_PKEY *pinned;             /* client: pinned server key (borrowed) */
 	EVP_PKEY *peer;               /* server: the client's key (owned) */
 	EVP_PKEY *eph;                /* our ephemeral X25519 key (owned) */
@@ -82,11 +88,20 @@ struct kd_hs {
 	struct kd_hs_keys c2s, s2c;           /* traffic keys */
 	char peer_fp[KD_FP_SIZE];     /* server: the client key's fingerprint;
 	                                 client: the key the server presented */
+	uint8_t peer_spki[KD_SPKI_MAX];       /* server: the client key's DER */
+	size_t peer_spki_len;
 };
 
-/* Start a handshake.  own: our private key; pinned: the server key (client). */
+/*
+ * Start a handshake.  own: our private key; pinned: the server key
+ * (client).  own_spki: own's DER SPKI (kd_key_to_der()), kept by the
+ * caller for the handshake's life, or NULL: a server that makes it once
+ * saves OpenSSL 3's encoder on every connection (~8% of its CPU per
+ * handshake, bench/README.md).
+ */
 void kd_hs_client_init(struct kd_hs *hs, EVP_PKEY *own, EVP_PKEY *pinned);
-void kd_hs_server_init(struct kd_hs *hs, EVP_PKEY *own);
+void kd_hs_server_init(struct kd_hs *hs, EVP_PKEY *own,
+    const uint8_t *own_spki, size_t own_spki_len);
 
 /* Wipe every secret and free what the handshake owns. */
 void kd_hs_clear(struct kd_hs *hs);

@@ -228,22 +228,30 @@ kd_key_equal(EVP_PKEY *a, EVP_PKEY *b)
 }
 
 int
+kd_fingerprint_der(const unsigned char *der, size_t len, char out[KD_FP_SIZE])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		return E_CRYPTO;
+	memcpy(out, "SHA256:", 7);
+	if (b64_encode(md, sizeof(md), out + 7, KD_FP_SIZE - 7, 0) != 43)
+		return E_INTERNAL;
+	return 0;
+}
+
+int
 kd_fingerprint(EVP_PKEY *key, char out[KD_FP_SIZE])
 {
-	unsigned char *der = NULL, md[32];
-	unsigned int mdlen = 0;
+	unsigned char *der = NULL;
 	size_t len;
 	int r;
 
 	if ((r = kd_key_to_der(key, &der, &len)) != 0)
 		return r;
-	r = EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
-	    mdlen == sizeof(md) ? 0 : E_CRYPTO;
+	r = kd_fingerprint_der(der, len, out);
 	OPENSSL_free(der);
-	if (r != 0)
-		return r;
-	memcpy(out, "SHA256:", 7);
-	if (b64_encode(md, sizeof(md), out + 7, KD_FP_SIZE - 7, 0) != 43)
-		return E_INTERNAL;
-	return 0;
+	return r;
 }

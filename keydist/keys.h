@@ -68,5 +68,8 @@ int kd_key_equal(EVP_PKEY *a, EVP_PKEY *b);
 /* SSH-style fingerprint of the public part. */
 int kd_fingerprint(EVP_PKEY *key, char out[KD_FP_SIZE])
     __attribute__((warn_unused_result));
+/* The same from the key's DER SPKI, without OpenSSL's encoder. */
+int kd_fingerprint_der(const unsigned char *der, size_t len,
+    char out[KD_FP_SIZE]) __attribute__((warn_unused_result));
 
 #endif

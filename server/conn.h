@@ -80,6 +80,8 @@ struct throttle;
 struct server {
 	const struct server_config *cfg;
 	EVP_PKEY *key;
+	unsigned char *key_spki;      /* key's DER SPKI, made once */
+	size_t key_spki_len;
 	struct auth_settings auth;
 	int epfd, lfd, sigfd;
 	struct worker_pool *pool;

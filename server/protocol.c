@@ -259,7 +259,8 @@ on_client_hello(struct conn *c)
 		conn_fail(c, "error", 0, "out of memory");
 		return 1;
 	}
-	kd_hs_server_init(c->hs, c->srv->key);
+	kd_hs_server_init(c->hs, c->srv->key, c->srv->key_spki,
+	    c->srv->key_spki_len);
 	if ((r = kd_hs_server_hello(c->hs, (const char *)p, (size_t)(nl - p),
 	    sh, sizeof(sh), &shlen)) != 0) {
 		conn_fail(c, "handshake", 0, "ClientHello refused: %s",
@@ -337,24 +338,21 @@ on_key_exchange(struct conn *c)
 	return 1;
 }
 
-/* Keep b64(DER SPKI) of the client key: peers get it with each device. */
+/*
+ * Keep b64(DER SPKI) of the client key: peers get it with each device.
+ * The bytes the handshake received, which are the enrolled key's DER (its
+ * fingerprint was found), without OpenSSL's encoder.
+ */
 static int
-keep_spki(struct conn *c, EVP_PKEY *key)
+keep_spki(struct conn *c, const uint8_t *der, size_t len)
 {
-	unsigned char *der;
-	size_t len;
 	long n;
-	int r;
 
-	if ((r = kd_key_to_der(key, &der, &len)) != 0)
-		return r;
 	if ((c->spki = malloc(B64_ENCODED_SIZE(len))) == NULL)
-		r = E_NOMEM;
-	else if ((n = b64_encode(der, len, c->spki, B64_ENCODED_SIZE(len),
-	    1)) < 0)
-		r = (int)n;
-	OPENSSL_free(der);
-	return r;
+		return E_NOMEM;
+	if ((n = b64_encode(der, len, c->spki, B64_ENCODED_SIZE(len), 1)) < 0)
+		return (int)n;
+	return 0;
 }
 
 static int
@@ -374,7 +372,7 @@ on_client_finished(struct conn *c)
 		    err_str(r));
 		return 1;
 	}
-	if ((r = keep_spki(c, c->hs->peer)) != 0) {
+	if ((r = keep_spki(c, c->hs->peer_spki, c->hs->peer_spki_len)) != 0) {
 		conn_fail(c, "error", 0, "client key: %s", err_str(r));
 		return 1;
 	}

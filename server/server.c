@@ -14,8 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/err.h"
 #include "common/log.h"
+#include "keydist/keys.h"
 #include "server/admin.h"
 #include "server/conn.h"
 #include "server/throttle.h"
@@ -110,6 +113,11 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	s->cfg = cfg;
 	s->key = key;
 	s->epfd = s->lfd = s->sigfd = s->spare_fd = -1;
+	if ((r = kd_key_to_der(key, &s->key_spki, &s->key_spki_len)) != 0) {
+		log_error("server key: %s", err_str(r));
+		goto fail;
+	}
+	r = E_IO;
 	admin_db_params(cfg, cfg->db_user, cfg->db_password_file, &s->auth.db);
 	s->auth.lock_after = (unsigned)cfg->login_lock_after;
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
@@ -186,5 +194,6 @@ server_free(struct server *s)
 		close(s->spare_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	OPENSSL_free(s->key_spki);
 	free(s);
 }

@@ -61,7 +61,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	server_key = fuzz_key(fuzz_key_server_pem);
 	client_key = fuzz_key(fuzz_key_alice_pem);
 	kd_hs_client_init(&c, client_key, server_key);
-	kd_hs_server_init(&s, server_key);
+	kd_hs_server_init(&s, server_key, NULL, 0);
 	hs_clone(&snap[M_CH], &s);
 	FUZZ_CHECK(kd_hs_client_hello(&c, valid[M_CH], sizeof(valid[M_CH]),
 	    &valid_len[M_CH]) == 0);

@@ -235,7 +235,7 @@ gen_handshake(void)
 	char name[16];
 
 	kd_hs_client_init(&c, alice_key, server_key);
-	kd_hs_server_init(&s, server_key);
+	kd_hs_server_init(&s, server_key, NULL, 0);
 	if (kd_hs_client_hello(&c, msg[0], sizeof(msg[0]), &len[0]) != 0 ||
 	    kd_hs_server_hello(&s, msg[0], len[0], msg[1], sizeof(msg[1]),
 	    &len[1]) != 0 ||

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 
 #include "common/err.h"
 #include "keydist/handshake.h"
+#include "keydist/keys.h"
 
 static EVP_PKEY *server_key, *client_key, *other_key, *server_pub_only;
 
@@ -53,7 +55,7 @@ static void
 hellos(struct run *r, EVP_PKEY *pinned, EVP_PKEY *server_own)
 {
 	kd_hs_client_init(&r->c, client_key, pinned);
-	kd_hs_server_init(&r->s, server_own);
+	kd_hs_server_init(&r->s, server_own, NULL, 0);
 	assert_int_equal(kd_hs_client_hello(&r->c, r->ch, sizeof(r->ch),
 	    &r->chlen), 0);
 	assert_int_equal(kd_hs_server_hello(&r->s, r->ch, r->chlen, r->sh,
@@ -96,6 +98,39 @@ test_full_handshake(void **state)
 	assert_memory_not_equal(r.c.c2s.key, r.c.s2c.key, KD_AEAD_KEY_LEN);
 	assert_memory_not_equal(r.c.c2s.key, r.c.hs_c2s.key, KD_AEAD_KEY_LEN);
 	clear(&r);
+}
+
+/*
+ * A server that passes its key's DER once (as missived does) presents the
+ * pinned key, and keeps the client's DER as received.
+ */
+static void
+test_server_key_der_given(void **state)
+{
+	unsigned char *der = NULL, *cder = NULL;
+	size_t len, clen;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(kd_key_to_der(server_key, &der, &len), 0);
+	assert_int_equal(kd_key_to_der(client_key, &cder, &clen), 0);
+	kd_hs_client_init(&r.c, client_key, server_pub_only);
+	kd_hs_server_init(&r.s, server_key, der, len);
+	assert_int_equal(kd_hs_client_hello(&r.c, r.ch, sizeof(r.ch),
+	    &r.chlen), 0);
+	assert_int_equal(kd_hs_server_hello(&r.s, r.ch, r.chlen, r.sh,
+	    sizeof(r.sh), &r.shlen), 0);
+	assert_int_equal(kd_hs_client_keyx(&r.c, r.sh, r.shlen, r.kx,
+	    sizeof(r.kx), &r.kxlen, r.cf, sizeof(r.cf), &r.cflen), 0);
+	assert_int_equal(kd_hs_server_keyx(&r.s, r.kx, r.kxlen), 0);
+	assert_int_equal(r.s.peer_spki_len, clen);
+	assert_memory_equal(r.s.peer_spki, cder, clen);
+	assert_int_equal(kd_hs_server_finish(&r.s, r.cf, r.cflen, r.sf,
+	    sizeof(r.sf), &r.sflen), 0);
+	assert_int_equal(kd_hs_client_finish(&r.c, r.sf, r.sflen), 0);
+	clear(&r);
+	OPENSSL_free(der);
+	OPENSSL_free(cder);
 }
 
 static void
@@ -165,7 +200,7 @@ test_replayed_keyx_refused(void **state)
 	assert_int_equal(kd_hs_client_keyx(&old.c, old.sh, old.shlen, old.kx,
 	    sizeof(old.kx), &old.kxlen, old.cf, sizeof(old.cf), &old.cflen), 0);
 	/* A recorded ClientHello + KeyExchange against a new server session. */
-	kd_hs_server_init(&r.s, server_key);
+	kd_hs_server_init(&r.s, server_key, NULL, 0);
 	assert_int_equal(kd_hs_server_hello(&r.s, old.ch, old.chlen, r.sh,
 	    sizeof(r.sh), &r.shlen), 0);
 	assert_int_equal(kd_hs_server_keyx(&r.s, old.kx, old.kxlen),
@@ -234,7 +269,7 @@ test_malformed_client_hello(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		kd_hs_server_init(&s, server_key);
+		kd_hs_server_init(&s, server_key, NULL, 0);
 		assert_int_equal(kd_hs_server_hello(&s, bad[i], strlen(bad[i]),
 		    out, sizeof(out), &len), E_MALFORMED);
 		assert_int_equal(s.state, KD_HS_FAILED);
@@ -249,10 +284,10 @@ test_out_of_order_refused(void **state)
 
 	(void)state;
 	kd_hs_client_init(&r.c, client_key, server_pub_only);
-	kd_hs_server_init(&r.s, server_key);
+	kd_hs_server_init(&r.s, server_key, NULL, 0);
 	/* KeyExchange before ServerHello, Finished before KeyExchange. */
 	assert_int_equal(kd_hs_server_keyx(&r.s, "0101|", 5), E_STATE);
-	kd_hs_server_init(&r.s, server_key);
+	kd_hs_server_init(&r.s, server_key, NULL, 0);
 	assert_int_equal(kd_hs_client_finish(&r.c, "1102|", 5), E_STATE);
 	clear(&r);
 }
@@ -262,6 +297,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_handshake),
+		cmocka_unit_test(test_server_key_der_given),
 		cmocka_unit_test(test_fresh_keys_each_session),
 		cmocka_unit_test(test_other_server_key_refused),
 		cmocka_unit_test(test_impostor_presenting_pinned_key_fails),

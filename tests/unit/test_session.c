@@ -435,7 +435,7 @@ srv_handshake(struct fx *x, enum hs_end upto)
 	size_t len, shlen, sflen;
 
 	srv_accept(x);
-	kd_hs_server_init(&x->hs, server_key);
+	kd_hs_server_init(&x->hs, server_key, NULL, 0);
 	len = srv_line(x, line, sizeof(line));
 	assert_int_equal(kd_hs_server_hello(&x->hs, line, len, sh,
 	    sizeof(sh) - 1, &shlen), 0);
