@@ -72,7 +72,8 @@ int app_record(struct app *a, const struct session_event *ev)
 
 /*
  * Save the history if a record has waited long enough (APP_SAVE_MS,
- * longer when saving is slow; at once with force).  0, or E_* with a message in err.
+ * longer when saving is slow; at once with force).  0, or E_* with a
+ * message in err.
  */
 int app_save(struct app *a, int64_t now_ms, int force, char *err,
     size_t errlen) __attribute__((warn_unused_result));

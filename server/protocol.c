@@ -340,8 +340,9 @@ on_key_exchange(struct conn *c)
 
 /*
  * Keep b64(DER SPKI) of the client key: peers get it with each device.
- * The bytes the handshake received, which are the enrolled key's DER (its
- * fingerprint was found), without OpenSSL's encoder.
+ * The bytes the handshake received, without OpenSSL's encoder: when their
+ * fingerprint is enrolled they are the enrolled key's DER, and otherwise
+ * the connection is refused next.
  */
 static int
 keep_spki(struct conn *c, const uint8_t *der, size_t len)
