@@ -17,9 +17,10 @@
 # var/bench-keys.
 #
 # BENCH_SECS (default 2) is the length of each fan-out measurement,
-# BENCH_REPEAT (default 3) how many times each fan-out and latency
-# figure is made (RESULTS.md gives the median); BENCH_CONNS (default 10000) the connection count of
-# workload (c).
+# BENCH_REPEAT (default 3, at most 7: missive-bench takes 63 characters
+# of sizes) how many times each fan-out and latency figure is made
+# (RESULTS.md gives the median); BENCH_CONNS (default 10000) the
+# connection count of workload (c).
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/session-lib.sh"
 
