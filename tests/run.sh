@@ -5,6 +5,9 @@
 #   MISSIVE_UNIT=dir  cmocka unit test binaries test_* (default <repo>/build/san/tests)
 #   MISSIVE_TEST_FILTER=text   run only test files whose name contains text
 #   MISSIVE_TEST_TIMEOUT=secs  per test file (default 600; 0 = no limit)
+#   MISSIVE_TEST_VAR=dir       all test state and logs (default <repo>/var/test)
+#   MISSIVE_TEST_PORT_BASE=n   first of the TCP ports the tests use, n to
+#                              n+299 (default 27400; lib.sh test_port)
 #   MISSIVE_VALGRIND=dir  programs run under valgrind (tests/valgrind/run.sh,
 #                         `make check-valgrind`): each test file's processes
 #                         log to dir/<file>/ (MISSIVE_VALGRIND_LOGDIR), and
@@ -18,7 +21,7 @@
 # without a "not ok" line (a crash, a sanitizer abort, set -e), or whose
 # results do not add up to its plans, counts as one more failure.
 # Output is streamed with the file name as prefix and kept in
-# var/test/logs/<file>.log.  The last line is exactly "N passed, M failed";
+# $MISSIVE_TEST_VAR/logs/<file>.log.  The last line is exactly "N passed, M failed";
 # the exit status is 1 if M > 0 or N == 0, else 0.
 set -eu
 
@@ -30,7 +33,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FILTER=${MISSIVE_TEST_FILTER:-}
 VALGRIND=${MISSIVE_VALGRIND:-}
 TIMEOUT=${MISSIVE_TEST_TIMEOUT:-600}
-LOGDIR=$REPO/var/test/logs
+LOGDIR=${MISSIVE_TEST_VAR:-$REPO/var/test}/logs
 
 passed=0
 failed=0

@@ -11,8 +11,8 @@
 . "$(dirname "$0")/session-lib.sh"
 
 TOOLS=${MISSIVE_TOOLS:-$REPO/build/san/tests/tools}
-PORT=27404
-PROXY_PORT=27414
+PORT=$(test_port 4)
+PROXY_PORT=$(test_port 14)
 # A short keepalive makes the silent-peer test quick; under valgrind
 # (MISSIVE_TIME_FACTOR) a client busy decrypting the longest line on a
 # loaded machine can take longer than 3 s to answer a ping.

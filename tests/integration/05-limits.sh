@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27405
+PORT=$(test_port 5)
 # A real client needs the time to log in, and three failed logins must fit
 # in a lock: under valgrind a login takes seconds.
 HS_TIMEOUT=$(scaled 3)

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/session-lib.sh"
 
 TOOLS=${MISSIVE_TOOLS:-$REPO/build/san/tests/tools}
-PORT=27406
+PORT=$(test_port 6)
 server_setup "$PORT"
 server_start
 

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27407
+PORT=$(test_port 7)
 # handshake_timeout, lock_seconds and how long the hostile client waits
 # for an answer: longer under valgrind (MISSIVE_TIME_FACTOR), where a
 # handshake on a busy machine can take more than 3 s, and the login

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27408
+PORT=$(test_port 8)
 server_setup "$PORT" 'limits: { max_clients = 100; conn_rate_per_addr = 0;
   handshake_timeout = 30; };'
 server_start

@@ -43,7 +43,7 @@ else
 fi
 M=${LOAD_M:-20}
 G=${LOAD_G:-10}
-PORT=27409
+PORT=$(test_port 9)
 
 # The tool connects from one address, faster than 60 a minute.
 server_setup "$PORT" "limits: { max_clients = $((N + 100)); conn_rate_per_addr = 0;

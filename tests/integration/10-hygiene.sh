@@ -50,7 +50,7 @@ fi
 LOGIN_EVERY=10
 ABORT_EVERY=20
 NACCOUNTS=50
-PORT=27410
+PORT=$(test_port 10)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:quarantine_size_mb=0:allocator_release_to_os_interval_ms=200:malloc_context_size=2"
 server_setup "$PORT" "limits: { max_clients = 1000; conn_rate_per_addr = 0;

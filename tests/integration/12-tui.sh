@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27600
+PORT=$(test_port 200)
 server_setup "$PORT"
 server_start
 

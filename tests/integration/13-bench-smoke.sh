@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27580
+PORT=$(test_port 180)
 MB=$BIN/missive-bench
 server_setup "$PORT" "limits: { conn_rate_per_addr = 0; };"
 server_start
@@ -53,8 +53,8 @@ result "one Argon2id hash timed" "$MB" argon2 -m 8192 -t 1 -n 1
 
 . "$REPO/bench/peers/peers.sh"
 if command -v redis-server >/dev/null && command -v mosquitto >/dev/null; then
-	peers_start "$T/peers" 27581 27582 27583
-	for p in relay:27583 redis:27581 mqtt:27582; do
+	peers_start "$T/peers" "$(test_port 181)" "$(test_port 182)" "$(test_port 183)"
+	for p in "relay:$(test_port 183)" "redis:$(test_port 181)" "mqtt:$(test_port 182)"; do
 		result "fan-out into 5 ${p%:*} receivers" "$MB" fanout \
 			-P "${p%:*}" -p "${p#*:}" -S 5 -d 0.3
 		fanout_ok "${p%:*}"

@@ -25,7 +25,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
-PORT=27650
+PORT=$(test_port 250)
 GUI=$BIN/missive-gtk
 
 missing=
@@ -194,8 +194,8 @@ login_error() {
 	[ "$rc" = 0 ] || not_ok "missive-gtk ($1) quits with status 0" "status $rc"
 }
 cp -r "$T/c/user3" "$T/c/user3-port"
-sed -i "s/port = $PORT;/port = 27699;/" "$T/c/user3-port/client.conf"
-login_error user3-port "Cannot reach the server 127.0.0.1 port 27699" \
+sed -i "s/port = $PORT;/port = $(test_port 299);/" "$T/c/user3-port/client.conf"
+login_error user3-port "Cannot reach the server 127.0.0.1 port $(test_port 299)" \
 	"an unreachable server is named as such"
 cp -r "$T/c/user3" "$T/c/user3-key"
 "$BIN/missive-keys" server-init "$T/other" >/dev/null

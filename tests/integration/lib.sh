@@ -11,8 +11,11 @@
 # ends the script, and tests/run.sh counts that as a failure.
 #
 #   REPO   absolute path of the repository      BIN  programs ($MISSIVE_BIN)
-#   T      this script's scratch dir, $REPO/var/test/<script name>, emptied
+#   TEST_VAR  all test state: $MISSIVE_TEST_VAR, default $REPO/var/test
+#   T      this script's scratch dir, $TEST_VAR/<script name>, emptied
 #          at start (kept short: unix socket paths are limited to 107 bytes)
+#   test_port OFFSET                     print $MISSIVE_TEST_PORT_BASE (default
+#                                        27400) + OFFSET: each file's TCP ports
 #   ok DESC / not_ok DESC [DETAIL]       print one TAP result
 #   check DESC CMD...                    ok if CMD exits 0 (output shown if not;
 #                                        CMD's output is captured, so a daemon
@@ -41,7 +44,8 @@ set -eu
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 BIN=${MISSIVE_BIN:-$REPO/build/san/bin}
 _NAME=$(basename "$0" .sh)
-T=$REPO/var/test/$_NAME
+TEST_VAR=${MISSIVE_TEST_VAR:-$REPO/var/test}
+T=$TEST_VAR/$_NAME
 
 _N=0
 _FAILED=0
@@ -122,6 +126,10 @@ wait_until() {
 		[ "$i" -le $((secs * 10 * ${MISSIVE_TIME_FACTOR:-1})) ] || return 1
 		sleep 0.1
 	done
+}
+
+test_port() {
+	echo $((${MISSIVE_TEST_PORT_BASE:-27400} + $1))
 }
 
 scaled() {

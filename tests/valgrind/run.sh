@@ -5,7 +5,7 @@
 #
 #   tests/valgrind/run.sh BUILD_DIR        (e.g. <repo>/build/debug)
 #
-# Writes one wrapper script per program into var/test/valgrind/: bin/ for
+# Writes one wrapper script per program into $MISSIVE_TEST_VAR/valgrind/: bin/ for
 # BUILD_DIR/bin/* (missived, missive, missive-admin, missive-keys), unit/
 # for the unit tests BUILD_DIR/tests/test_*, tools/ for the test tools
 # BUILD_DIR/tests/tools/*.  A wrapper execs valgrind on the real program,
@@ -13,7 +13,7 @@
 # or read its memory.  Then tests/run.sh runs every test with MISSIVE_BIN,
 # MISSIVE_UNIT and MISSIVE_TOOLS pointing at the wrappers and
 # MISSIVE_VALGRIND at the log directory: each test file's processes log to
-# var/test/valgrind/logs/<file>/<pid>.log, and after the file
+# $MISSIVE_TEST_VAR/valgrind/logs/<file>/<pid>.log, and after the file
 # tests/valgrind/check-logs.sh counts one more TAP line for them:
 #   ok - valgrind: 04-session.sh: 23 processes, 0 errors, 0 leaks
 #
@@ -28,7 +28,7 @@ set -eu
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 BUILD=$(cd "$1" && pwd -P)
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
-VG=$REPO/var/test/valgrind
+VG=${MISSIVE_TEST_VAR:-$REPO/var/test}/valgrind
 
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "$0: valgrind not found (make deps)" >&2; exit 1; }
