@@ -16,37 +16,9 @@
 #include "client/trust.h"
 #include "common/buf.h"
 #include "common/frame.h"
+#include "common/proto.h"
 #include "keydist/handshake.h"
 #include "keydist/record.h"
-
-/* Application opcodes (docs/PROTOCOL.md section 6). */
-#define OP_LOGIN 1
-#define OP_CHAT 2
-#define OP_QUIT 3
-#define OP_WHO 4
-#define OP_PING 5
-#define OP_PONG 6
-#define OP_JOIN 11
-#define OP_LEAVE 12
-#define OP_ROOMS 13
-#define OP_DEVICES 14
-#define OP_SENDER_KEY 15
-#define OP_LOGIN_RESULT 1001
-#define OP_DELIVERY 1002
-#define OP_PRESENCE 1003
-#define OP_WHO_ENTRY 1004
-#define OP_WHO_END 1014
-#define OP_SERVER_PONG 1005
-#define OP_SERVER_PING 1006
-#define OP_ERROR 1009
-#define OP_CLOSING 1010
-#define OP_REFUSED 1199
-#define OP_DEVICES_END 1011
-#define OP_DEVICE 1012
-#define OP_LEFT 1013
-#define OP_SENDER_KEY_DELIVERY 1015
-#define OP_ROOM_ENTRY 1016
-#define OP_ROOMS_END 1017
 
 #define CS_MSG_MAX 512                /* our own event texts */
 #define CS_TOKEN_MAX 32               /* keepalive token */

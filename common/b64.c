@@ -38,8 +38,7 @@ b64_encode(const uint8_t *src, size_t len, char *dst, size_t dstlen, int pad)
 	return (long)o;
 }
 
-/* The 6-bit value of c, or -1 if c is not in the alphabet. */
-static int
+int
 b64_value(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -87,4 +86,20 @@ b64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen)
 			return E_MALFORMED;
 	}
 	return (long)o;
+}
+
+int
+b64_shaped(const char *s, size_t len, size_t max)
+{
+	size_t i, pad = 0;
+
+	if (len == 0 || len > max || len % 4 != 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '=')
+			pad++;
+		else if (pad > 0 || b64_value(s[i]) < 0)
+			return 0;
+	}
+	return pad <= 2;
 }

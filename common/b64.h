@@ -30,4 +30,14 @@ long b64_encode(const uint8_t *src, size_t len, char *dst, size_t dstlen,
 long b64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen)
     __attribute__((warn_unused_result));
 
+/* The 6-bit value of the base64 character c, or -1 if it is not one. */
+int b64_value(char c);
+
+/*
+ * 1 if s[0..len) has the shape of padded base64 of 1 to max characters:
+ * the alphabet, at most two '=' at the end, a multiple of 4 long.  A
+ * relay's check of what it cannot decode; b64_decode() checks the rest.
+ */
+int b64_shaped(const char *s, size_t len, size_t max);
+
 #endif

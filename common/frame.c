@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/b64.h"
+#include "common/buf.h"
 #include "common/err.h"
 
 int
@@ -127,4 +128,21 @@ int
 frame_field_is(const struct frame_field *f, const char *s)
 {
 	return f->len == strlen(s) && memcmp(f->p, s, f->len) == 0;
+}
+
+int
+frame_put(struct buf *b, unsigned opcode, const struct frame_field *f,
+    size_t n)
+{
+	size_t need = frame_build_size(f, n), len;
+	int r;
+
+	/* frame_build() ends the frame with a NUL where the LF goes. */
+	if ((r = buf_reserve(b, need)) != 0 ||
+	    (r = frame_build((char *)buf_tail(b), need, &len, opcode, f,
+	    n)) != 0)
+		return r;
+	buf_tail(b)[len] = '\n';
+	buf_commit(b, len + 1);
+	return 0;
 }

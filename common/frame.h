@@ -69,6 +69,13 @@ int frame_build(char *out, size_t cap, size_t *len, unsigned opcode,
    (or, on the wire, its LF). */
 size_t frame_build_size(const struct frame_field *fields, size_t nfields);
 
+struct buf;
+
+/* Append the frame of frame_build() and its LF to b. */
+int frame_put(struct buf *b, unsigned opcode,
+    const struct frame_field *fields, size_t nfields)
+    __attribute__((warn_unused_result));
+
 /* Decode a base64 field into exactly want bytes (E_MALFORMED otherwise). */
 int frame_field_b64(const struct frame_field *f, uint8_t *out, size_t want)
     __attribute__((warn_unused_result));

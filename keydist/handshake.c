@@ -223,18 +223,21 @@ build_line(char *out, size_t cap, size_t *len, unsigned opcode,
 	return frame_build(out, cap, len, opcode, fields, n);
 }
 
-/* Parse a handshake line with exactly n fields and the given opcode. */
+/* Parse a handshake line with the given opcode and its fields. */
 static int
-parse_line(const char *line, size_t len, unsigned opcode, size_t n,
+parse_line(const char *line, size_t len, enum proto_op opcode,
     struct frame *f)
 {
+	const struct proto_op_spec *spec = proto_op_spec(opcode);
 	int r;
 
 	if (len > KD_HS_LINE_MAX)
 		return E_TOO_LONG;
-	if ((r = frame_parse(line, len, n, n, f)) != 0)
+	if (spec == NULL)
+		return E_INTERNAL;
+	if ((r = frame_parse(line, len, spec->min, spec->max, f)) != 0)
 		return r;
-	return f->opcode == opcode ? 0 : E_MALFORMED;
+	return f->opcode == (unsigned)opcode ? 0 : E_MALFORMED;
 }
 
 int
@@ -277,7 +280,7 @@ kd_hs_server_hello(struct kd_hs *hs, const char *ch, size_t chlen, char *out,
 
 	if (!hs->is_server || hs->state != KD_HS_START)
 		return fail(hs, E_STATE);
-	if ((r = parse_line(ch, chlen, OP_CLIENT_HELLO, 3, &f)) != 0)
+	if ((r = parse_line(ch, chlen, OP_CLIENT_HELLO, &f)) != 0)
 		return fail(hs, r);
 	if (!frame_field_is(&f.field[0], KD_HS_VERSION))
 		return fail(hs, E_MALFORMED);
@@ -329,7 +332,7 @@ kd_hs_client_keyx(struct kd_hs *hs, const char *sh, size_t shlen, char *kx,
 
 	if (hs->is_server || hs->state != KD_HS_CLIENT_WAIT_HELLO)
 		return fail(hs, E_STATE);
-	if ((r = parse_line(sh, shlen, OP_SERVER_HELLO, 4, &f)) != 0)
+	if ((r = parse_line(sh, shlen, OP_SERVER_HELLO, &f)) != 0)
 		return fail(hs, r);
 	if (!frame_field_is(&f.field[0], KD_HS_VERSION))
 		return fail(hs, E_MALFORMED);
@@ -391,13 +394,13 @@ out:
 /* Check a Finished line against the MAC under key and label. */
 static int
 check_finished(struct kd_hs *hs, const char *line, size_t len,
-    unsigned opcode, const uint8_t key[32], const char *label)
+    enum proto_op opcode, const uint8_t key[32], const char *label)
 {
 	uint8_t want[KD_HS_MAC_LEN], got[KD_HS_MAC_LEN];
 	struct frame f;
 	int r;
 
-	if ((r = parse_line(line, len, opcode, 1, &f)) != 0 ||
+	if ((r = parse_line(line, len, opcode, &f)) != 0 ||
 	    (r = frame_field_b64(&f.field[0], got, sizeof(got))) != 0 ||
 	    (r = finished_mac(hs, key, label, want)) != 0)
 		return r;
@@ -431,7 +434,7 @@ kd_hs_server_keyx(struct kd_hs *hs, const char *kx, size_t len)
 
 	if (!hs->is_server || hs->state != KD_HS_SERVER_WAIT_KEYX)
 		return fail(hs, E_STATE);
-	if ((r = parse_line(kx, len, OP_KEY_EXCHANGE, 3, &f)) != 0)
+	if ((r = parse_line(kx, len, OP_KEY_EXCHANGE, &f)) != 0)
 		return fail(hs, r);
 	if ((r = frame_field_b64_var(&f.field[0], hs->peer_spki,
 	    sizeof(hs->peer_spki), &hs->peer_spki_len)) != 0 ||

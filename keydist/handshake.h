@@ -32,6 +32,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/proto.h"
 #include "keydist/envelope.h"
 #include "keydist/keys.h"
 #include "keydist/record.h"
@@ -42,12 +43,6 @@
 #define KD_HS_MAC_LEN 32
 #define KD_HS_LINE_MAX 8192          /* longest handshake line, either way */
 #define KD_HS_TRANSCRIPT_MAX (3 * (KD_HS_LINE_MAX + 4))
-
-#define OP_CLIENT_HELLO 100
-#define OP_SERVER_HELLO 1100
-#define OP_KEY_EXCHANGE 101
-#define OP_CLIENT_FINISHED 102
-#define OP_SERVER_FINISHED 1102
 
 /* A direction's record key and static IV. */
 struct kd_hs_keys {

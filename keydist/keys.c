@@ -243,6 +243,24 @@ kd_fingerprint_der(const unsigned char *der, size_t len, char out[KD_FP_SIZE])
 }
 
 int
+kd_fp_valid(const char *fp, size_t len)
+{
+	size_t i;
+	int v = 0;
+
+	if (len != KD_FP_SIZE - 1 || memcmp(fp, "SHA256:", 7) != 0)
+		return 0;
+	for (i = 7; i < len; i++)
+		if ((v = b64_value(fp[i])) < 0)
+			return 0;
+	/*
+	 * 43 characters carry 258 bits, so the last one's low 2 bits are 0:
+	 * no second spelling of the same fingerprint.
+	 */
+	return (v & 3) == 0;
+}
+
+int
 kd_fingerprint(EVP_PKEY *key, char out[KD_FP_SIZE])
 {
 	unsigned char *der = NULL;

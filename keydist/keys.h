@@ -72,4 +72,10 @@ int kd_fingerprint(EVP_PKEY *key, char out[KD_FP_SIZE])
 int kd_fingerprint_der(const unsigned char *der, size_t len,
     char out[KD_FP_SIZE]) __attribute__((warn_unused_result));
 
+/*
+ * 1 if fp[0..len) is a fingerprint as kd_fingerprint() writes them:
+ * "SHA256:" and the unpadded base64 of 32 bytes, in its one spelling.
+ */
+int kd_fp_valid(const char *fp, size_t len);
+
 #endif
