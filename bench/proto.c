@@ -17,9 +17,10 @@
 
 #include "bench/bench.h"
 #include "common/err.h"
+#include "common/frame.h"
+#include "common/proto.h"
 #include "keydist/channel.h"
 
-#define LOBBY "lobby"
 
 enum mstep { MS_HELLO, MS_FINISHED, MS_LOGIN, MS_JOIN, MS_IN };
 
@@ -102,6 +103,7 @@ m_finished(struct bconn *c, const char *f, size_t len)
 {
 	struct bench *b = c->b;
 	char user[64];
+	struct frame_field login[2];
 	int r;
 
 	r = kd_hs_client_finish(c->hs, f, len);
@@ -114,12 +116,30 @@ m_finished(struct bconn *c, const char *f, size_t len)
 		c->state = BS_DONE;
 		return 0;
 	}
-	(void)snprintf(user, sizeof(user), "0001|%s%05u|", b->prefix,
-	    c->account);
+	(void)snprintf(user, sizeof(user), "%s%05u", b->prefix, c->account);
+	login[0] = (struct frame_field){ user, strlen(user) };
+	login[1] = (struct frame_field){ b->password, strlen(b->password) };
 	c->step = MS_LOGIN;
-	return put(&c->txplain, user) == 0 &&
-	    put(&c->txplain, b->password) == 0 &&
-	    put(&c->txplain, "\n") == 0 ? 0 : -1;
+	return frame_put(&c->txplain, OP_LOGIN, login, 2) == 0 ? 0 : -1;
+}
+
+/* Queue op with the one field v (NULL: none). */
+static int
+send_op(struct bconn *c, enum proto_op op, const char *v)
+{
+	struct frame_field f = { v, v != NULL ? strlen(v) : 0 };
+
+	return frame_put(&c->txplain, op, &f, v != NULL) == 0 ? 0 : -1;
+}
+
+/* Parse f as the frame op with its fields: 0, or -1 if it is not one. */
+static int
+parse_op(const char *f, size_t len, enum proto_op op, struct frame *fr)
+{
+	const struct proto_op_spec *spec = proto_op_spec(op);
+
+	return frame_parse(f, len, spec->min, spec->max, fr) == 0 &&
+	    fr->opcode == (unsigned)op ? 0 : -1;
 }
 
 /* 1001: out of the lobby, into the room. */
@@ -127,50 +147,40 @@ static int
 m_login(struct bconn *c, const char *f, size_t len)
 {
 	struct bench *b = c->b;
+	struct frame fr;
 
-	if (len < 7 || memcmp(f, "1001|OK", 7) != 0)
+	if (parse_op(f, len, OP_LOGIN_RESULT, &fr) != 0 ||
+	    !frame_field_is(&fr.field[0], proto_login_word(PROTO_LOGIN_OK)))
 		return -1;
 	if (c->role == R_LOGIN) {
 		c->state = BS_DONE;
-		return put(&c->txplain, "0003\n");
+		return send_op(c, OP_QUIT, NULL);
 	}
 	c->step = MS_JOIN;
-	if (put(&c->txplain, "0012|" LOBBY "\n") != 0)
+	if (send_op(c, OP_LEAVE, PROTO_LOBBY) != 0)
 		return -1;
-	if (b->room == NULL)
-		return 0;
-	return put(&c->txplain, "0011|") == 0 &&
-	    put(&c->txplain, b->room) == 0 &&
-	    put(&c->txplain, "\n") == 0 ? 0 : -1;
+	return b->room == NULL ? 0 : send_op(c, OP_JOIN, b->room);
 }
 
+/* The answer that ends MS_JOIN: 1011 for the room, 1013 for the lobby. */
 static int
-is_frame(const char *f, size_t len, const char *want)
+m_joined(struct bconn *c, const char *f, size_t len)
 {
-	size_t n = strlen(want);
+	struct frame fr;
 
-	return len >= n && memcmp(f, want, n) == 0;
-}
-
-/* 1002|nickname|user|fp|conv|timestamp|message: the message. */
-static void
-m_chat(struct bconn *c, const char *f, size_t len)
-{
-	const char *p = f, *end = f + len;
-	int bars = 0;
-
-	while (p < end && bars < 6)
-		if (*p++ == '|')
-			bars++;
-	if (bars == 6)
-		bench_deliver(c, p, (size_t)(end - p));
+	if (c->b->room != NULL)
+		return parse_op(f, len, OP_DEVICES_END, &fr) == 0 &&
+		    frame_field_is(&fr.field[0], c->b->room);
+	return parse_op(f, len, OP_LEFT, &fr) == 0 &&
+	    frame_field_is(&fr.field[0], PROTO_LOBBY);
 }
 
 static int
 m_frame(struct bconn *c, const char *f, size_t len)
 {
 	struct bench *b = c->b;
-	char want[64];
+	struct frame fr;
+	unsigned op;
 
 	switch (c->step) {
 	case MS_FINISHED:
@@ -180,29 +190,28 @@ m_frame(struct bconn *c, const char *f, size_t len)
 	default:
 		break;
 	}
-	if (is_frame(f, len, "1002|")) {
-		m_chat(c, f, len);
+	if (frame_opcode(f, len, &op) != 0)
+		return -1;
+	if (op == OP_DELIVERY) {
+		/* nickname|user|fp|conv|timestamp|message: the message. */
+		if (parse_op(f, len, OP_DELIVERY, &fr) == 0)
+			bench_deliver(c, fr.field[5].p, fr.field[5].len);
 		return 0;
 	}
-	if (is_frame(f, len, "1006|")) {
+	if (op == OP_SERVER_PING) {
 		/* A keepalive ping: answer 0006 with the token. */
-		return put(&c->txplain, "0006") == 0 &&
-		    buf_append(&c->txplain, f + 4, len - 4) == 0 &&
-		    put(&c->txplain, "\n") == 0 ? 0 : -1;
+		return parse_op(f, len, OP_SERVER_PING, &fr) == 0 &&
+		    frame_put(&c->txplain, OP_PONG, fr.field, 1) == 0 ? 0 : -1;
 	}
-	if (is_frame(f, len, "1009|") || is_frame(f, len, "1010|")) {
+	if (op == OP_ERROR || op == OP_CLOSING) {
 		if (b->errors++ < 5)
 			(void)fprintf(stderr, "missive-bench: server: %.*s\n",
 			    (int)(len < 200 ? len : 200), f);
-		return is_frame(f, len, "1010|") ? -1 : 0;
+		return op == OP_CLOSING ? -1 : 0;
 	}
 	if (c->step != MS_JOIN)
 		return 0;
-	if (b->room != NULL)
-		(void)snprintf(want, sizeof(want), "1011|%s|", b->room);
-	else
-		(void)snprintf(want, sizeof(want), "1013|" LOBBY);
-	if (is_frame(f, len, want)) {
+	if (m_joined(c, f, len)) {
 		c->step = MS_IN;
 		c->state = BS_READY;
 	}
@@ -237,11 +246,11 @@ m_input(struct bconn *c)
 static int
 m_publish(struct bconn *c, const char *payload, size_t n)
 {
-	return put(&c->txplain, "0002|") == 0 &&
-	    put(&c->txplain, c->b->room) == 0 &&
-	    put(&c->txplain, "|") == 0 &&
-	    buf_append(&c->txplain, payload, n) == 0 &&
-	    put(&c->txplain, "\n") == 0 ? 0 : -1;
+	struct frame_field f[2] = {
+		{ c->b->room, strlen(c->b->room) }, { payload, n },
+	};
+
+	return frame_put(&c->txplain, OP_CHAT, f, 2) == 0 ? 0 : -1;
 }
 
 /* ---- Redis: RESP ---- */

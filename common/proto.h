@@ -124,6 +124,9 @@ enum proto_login {
 	PROTO_LOGIN_BUSY,                /* the server is overloaded */
 };
 
+/* 1001's first field when the login is refused (then the reason). */
+#define PROTO_LOGIN_REFUSED "ERR"
+
 /* "OK" for PROTO_LOGIN_OK, else the reason's word. */
 const char *proto_login_word(enum proto_login l);
 

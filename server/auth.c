@@ -86,24 +86,6 @@ auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
 	return 0;
 }
 
-const char *
-login_result_word(enum login_result r)
-{
-	switch (r) {
-	case LOGIN_OK:
-		return "OK";
-	case LOGIN_LOCKED:
-		return "locked";
-	case LOGIN_DISABLED:
-		return "disabled";
-	case LOGIN_UNAVAILABLE:
-		return "unavailable";
-	case LOGIN_INVALID:
-		break;
-	}
-	return "invalid";
-}
-
 /* The row a login needs: the account, if this key is enrolled for it. */
 struct login_row {
 	int found;
@@ -174,13 +156,13 @@ login_count_success(struct db *db, long long uid)
 	    "WHERE user_id = ?", p, 1, NULL);
 }
 
-enum login_result
+enum proto_login
 auth_login(void *wctx, const char *user, const char *password, size_t pwlen,
     const char *fp, char nick[NAME_NICK_MAX * 4 + 1])
 {
 	struct auth_ctx *ctx = wctx;
 	struct login_row row;
-	enum login_result res;
+	enum proto_login res;
 	struct db *db;
 	int r;
 
@@ -188,35 +170,35 @@ auth_login(void *wctx, const char *user, const char *password, size_t pwlen,
 	nick[0] = '\0';
 	if (name_check_user(user) != 0) {
 		passwd_verify_dummy(password, pwlen);
-		return LOGIN_INVALID;
+		return PROTO_LOGIN_INVALID;
 	}
 	if ((db = auth_db(ctx)) == NULL)
-		return LOGIN_UNAVAILABLE;
+		return PROTO_LOGIN_UNAVAILABLE;
 	if (login_lookup(db, user, fp, &row) != 0) {
 		auth_db_failed(ctx);
-		return LOGIN_UNAVAILABLE;
+		return PROTO_LOGIN_UNAVAILABLE;
 	}
 	if (!row.found) {
 		/* No such user, or the key is not theirs: same time, same word. */
 		passwd_verify_dummy(password, pwlen);
-		return LOGIN_INVALID;
+		return PROTO_LOGIN_INVALID;
 	}
 	if (row.locked)
-		return LOGIN_LOCKED;
+		return PROTO_LOGIN_LOCKED;
 	r = passwd_verify(row.phc, password, pwlen);
 	if (r != 0) {
-		res = LOGIN_INVALID;
+		res = PROTO_LOGIN_INVALID;
 		r = login_count_failure(ctx, db, row.uid);
 	} else if (row.disabled) {
-		res = LOGIN_DISABLED;
+		res = PROTO_LOGIN_DISABLED;
 	} else {
-		res = LOGIN_OK;
+		res = PROTO_LOGIN_OK;
 		memcpy(nick, row.nick, sizeof(row.nick));
 		r = login_count_success(db, row.uid);
 	}
 	if (r != 0) {
 		auth_db_failed(ctx);
-		res = LOGIN_UNAVAILABLE;
+		res = PROTO_LOGIN_UNAVAILABLE;
 	}
 	return res;
 }

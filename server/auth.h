@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "common/db.h"
+#include "common/proto.h"
 #include "common/text.h"
 #include "keydist/handshake.h"
 
@@ -34,24 +35,17 @@ void auth_thread_fini(void *wctx);
 int auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
     int *owner_r, char owner[NAME_USER_MAX + 1]);
 
-enum login_result {
-	LOGIN_OK,
-	LOGIN_INVALID,       /* no such user, wrong password or wrong key */
-	LOGIN_LOCKED,        /* the account is locked in the database */
-	LOGIN_DISABLED,      /* right password and key, disabled account */
-	LOGIN_UNAVAILABLE,   /* the database cannot be reached */
-};
-
-/* The reason word of `1001|ERR|reason` for a result. */
-const char *login_result_word(enum login_result r);
-
 /*
  * Check user/password and that the session's client key (fingerprint fp)
- * is enrolled for that user.  On LOGIN_OK nick holds the nickname.  A
+ * is enrolled for that user: PROTO_LOGIN_OK, and nick holds the nickname;
+ * PROTO_LOGIN_INVALID (no such user, wrong password or wrong key),
+ * PROTO_LOGIN_LOCKED (locked in the database), PROTO_LOGIN_DISABLED
+ * (right password and key, disabled account), PROTO_LOGIN_UNAVAILABLE
+ * (the database cannot be reached).  A
  * failure for an existing account counts in the database (and locks it
  * after lock_after in a row); a success clears the count.
  */
-enum login_result auth_login(void *wctx, const char *user,
+enum proto_login auth_login(void *wctx, const char *user,
     const char *password, size_t pwlen, const char *fp,
     char nick[NAME_NICK_MAX * 4 + 1]);
 

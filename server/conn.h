@@ -1,7 +1,8 @@
 /*
- * The server's state shared by its two halves: server/loop.c (epoll,
- * sockets, buffers, timers, signals) and server/protocol.c (what the bytes
- * mean: handshake, login, chat, presence).  Loop thread only.
+ * The server's state shared by its parts: server/loop.c (epoll, accept,
+ * tick, signals), server/conn.c (a connection's socket and buffers) and
+ * server/protocol.c with its families (what the bytes mean: handshake,
+ * login, rooms and messages).  Loop thread only.
  */
 #ifndef MISSIVE_CONN_H
 #define MISSIVE_CONN_H
@@ -13,12 +14,14 @@
 #include <openssl/evp.h>
 
 #include "common/buf.h"
+#include "common/proto.h"
 #include "common/text.h"
 #include "keydist/handshake.h"
 #include "keydist/record.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/rooms.h"
+#include "server/users.h"
 
 enum conn_state {
 	CONN_HELLO,          /* waiting for ClientHello (plain line) */
@@ -27,14 +30,17 @@ enum conn_state {
 	CONN_FINISHED,       /* waiting for ClientFinished */
 	CONN_OPEN,           /* keys confirmed; not logged in */
 	CONN_LOGIN_PENDING,  /* a worker checks the password */
+	CONN_LOGIN_DELAYED,  /* a refusal waits for its delay (conn_delayed) */
 	CONN_LOGGED_IN,
 };
 
-/* A notice ready to send at a later time (a delayed login answer). */
+/* A login refusal to send at a later time. */
 struct conn_delayed {
 	uint64_t due_ms;             /* 0 = none */
-	char frame[64];
+	enum proto_login reason;
 };
+
+#define CONN_ADDR_MAX (INET6_ADDRSTRLEN + 8)     /* "[ip]:port" */
 
 struct conn {
 	struct server *srv;
@@ -44,7 +50,7 @@ struct conn {
 	int fd;
 	uint64_t id;                         /* for logs; never reused */
 	char ip[INET6_ADDRSTRLEN];
-	char addr[INET6_ADDRSTRLEN + 8];     /* ip:port */
+	char addr[CONN_ADDR_MAX];            /* ip:port */
 	enum conn_state state;
 	unsigned epoll_mask;                 /* events registered now */
 	int dirty, dead, paused;
@@ -67,9 +73,10 @@ struct conn {
 	char user[NAME_USER_MAX + 1];
 	char nick[NAME_NICK_MAX * 4 + 1];
 	struct room_client rooms;            /* the rooms it is in */
+	struct user_link by_user;            /* logged in: its user's others */
 
 	/* Why it is being closed (set with dead). */
-	char close_reason[16];
+	enum proto_close close_reason;
 	char close_detail[128];
 	int notify;                          /* send 1010 before closing */
 };
@@ -92,6 +99,7 @@ struct server {
 	struct conn *dead;                   /* to close after this pass */
 	size_t nconns, nlogged;
 	struct rooms rooms;
+	struct users users;                  /* logged-in connections by user */
 	uint64_t next_id;
 	uint64_t now_ms;                     /* monotonic, once per pass */
 	int spare_fd;                        /* given up to refuse at EMFILE */
@@ -106,7 +114,11 @@ struct server {
 /* epoll_event.data.ptr of the fds that are not connections (loop.c). */
 extern char server_tag_listen, server_tag_signal, server_tag_pool;
 
-/* ---- loop.c, for protocol.c ---- */
+/* ---- conn.c ---- */
+
+/* A new connection on fd (accepted, admitted) from ip, addr ("ip:port");
+   on failure fd is closed and the reason logged. */
+void conn_open(struct server *s, int fd, const char *ip, const char *addr);
 
 /*
  * Queue one frame (without LF) to be sealed into c's next record.  A
@@ -118,18 +130,33 @@ void conn_send(struct conn *c, const char *frame, size_t len);
 void conn_send_plain(struct conn *c, const char *line, size_t len);
 
 /*
- * Close c after this loop pass.  reason: the word for logs and for the
- * leave notice; notify: first send `1010|reason|detail` if c has keys.
+ * Close c after this loop pass.  reason: for logs and for the leave
+ * notice; notify: first send `1010|reason|detail` if c has keys.
  */
-void conn_fail(struct conn *c, const char *reason, int notify,
+void conn_fail(struct conn *c, enum proto_close reason, int notify,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Stop (1) or resume (0) reading from c (while a worker has its state). */
+void conn_pause(struct conn *c, int paused);
+
+/* Read what c's socket has (within a budget) and hand it to
+   protocol_input(). */
+void conn_read(struct conn *c);
+
+/* Seal the queued frames into records and write as much as the socket
+   takes. */
+void conn_flush(struct conn *c);
+
+/* Queue and flush the 1010 notice if conn_fail() asked for it. */
+void conn_send_notice(struct conn *c);
+
+/* Send the closing notice, close the socket, leave the rooms (telling
+   their members), unlink c from the server. */
+void conn_close(struct conn *c);
 
 /* Free c if it is closed, no worker job refers to it and it is not on
    the dirty list. */
 void conn_release(struct conn *c);
-
-/* Stop (1) or resume (0) reading from c (while a worker has its state). */
-void conn_pause(struct conn *c, int paused);
 
 /* ---- protocol.c, for loop.c ---- */
 

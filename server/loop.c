@@ -1,6 +1,7 @@
 /*
- * The event loop: accept, read, write, timers and signals.  What the bytes
- * mean is server/protocol.c's business.
+ * The event loop: epoll, accept, the once-a-second tick, signals, and the
+ * end of each pass (flush, reap).  A connection's socket and buffers are
+ * server/conn.c's; what the bytes mean is server/protocol.c's.
  *
  * One pass: wait for events; read what is readable and let the session
  * use it; drain finished worker jobs; once a second check timeouts; then
@@ -38,18 +39,6 @@
 #include "server/worker.h"
 
 #define MAX_EVENTS 256
-#define READ_CHUNK 16384
-#define READ_BUDGET ((size_t)256 * 1024) /* bytes per connection per pass */
-#define WRITE_BUDGET ((size_t)1024 * 1024)
-/*
- * A connection's queued frames are sealed and sent once they pass this
- * many bytes, not only at the end of the pass: one record from a fast
- * sender can put 64 KiB into each of a room's members' queues, megabytes
- * that no longer fit in the caches by the time they are sealed (perf:
- * a quarter of a fan-out in memcpy).  Still few records: the fixed cost
- * of one is nothing beside 16 KiB.
- */
-#define SEAL_EARLY ((size_t)16 * 1024)
 #define ACCEPT_BUDGET 64             /* accepts per pass */
 #define TICK_MS 1000
 #define ACCEPT_PAUSE_MS 1000         /* after running out of fds */
@@ -66,187 +55,20 @@ epoll_add(int epfd, int fd, unsigned events, void *ptr)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Register the events c needs now: input unless paused, output if queued. */
-static void
-conn_update_events(struct conn *c)
-{
-	struct epoll_event ev = { .data.ptr = c };
-	unsigned want = 0;
-
-	if (c->fd < 0)
-		return;
-	if (!c->paused)
-		want |= EPOLLIN;
-	if (buf_size(&c->out) > 0)
-		want |= EPOLLOUT;
-	if (want == c->epoll_mask)
-		return;
-	ev.events = want;
-	if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-		conn_fail(c, "error", 0, "epoll_ctl: %s", strerror(errno));
-	else
-		c->epoll_mask = want;
-}
-
-static void conn_flush(struct conn *c);
-
-static void
-conn_mark_dirty(struct conn *c)
-{
-	if (c->dirty || c->fd < 0)
-		return;
-	c->dirty = 1;
-	c->dirty_next = c->srv->dirty;
-	c->srv->dirty = c;
-}
-
-void
-conn_send(struct conn *c, const char *frame, size_t len)
-{
-	const struct server_config *cfg = c->srv->cfg;
-
-	if (c->dead)
-		return;
-	if (buf_size(&c->out) + buf_size(&c->pend) + len + 1 >
-	    (size_t)cfg->output_queue_max) {
-		conn_fail(c, "slow", 0, "output queue over %lld bytes",
-		    cfg->output_queue_max);
-		return;
-	}
-	if (buf_append(&c->pend, frame, len) != 0 ||
-	    buf_append(&c->pend, "\n", 1) != 0) {
-		conn_fail(c, "error", 0, "out of memory");
-		return;
-	}
-	conn_mark_dirty(c);
-	if (buf_size(&c->pend) >= SEAL_EARLY)
-		conn_flush(c);
-}
-
-void
-conn_send_plain(struct conn *c, const char *line, size_t len)
-{
-	if (buf_append(&c->out, line, len) != 0 ||
-	    buf_append(&c->out, "\n", 1) != 0) {
-		conn_fail(c, "error", 0, "out of memory");
-		return;
-	}
-	conn_mark_dirty(c);
-}
-
-void
-conn_fail(struct conn *c, const char *reason, int notify, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->dead)
-		return;
-	c->dead = 1;
-	c->notify = notify && kd_record_keyed(&c->tx);
-	(void)snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-	va_start(ap, fmt);
-	(void)vsnprintf(c->close_detail, sizeof(c->close_detail), fmt, ap);
-	va_end(ap);
-	c->dead_next = c->srv->dead;
-	c->srv->dead = c;
-}
-
-void
-conn_pause(struct conn *c, int paused)
-{
-	c->paused = paused;
-	conn_update_events(c);
-}
-
-/* Seal the queued frames into records and write as much as the socket takes. */
-static void
-conn_flush(struct conn *c)
-{
-	size_t budget = WRITE_BUDGET;
-	ssize_t n;
-	int r;
-
-	if (c->fd < 0)
-		return;
-	if (buf_size(&c->pend) > 0 && (r = kd_chan_seal(&c->tx, &c->pend,
-	    &c->out, (size_t)c->srv->cfg->max_frame)) != 0) {
-		conn_fail(c, "error", 0, "sealing: %s", err_str(r));
-		return;
-	}
-	/*
-	 * pend and out keep their storage from pass to pass: freeing it
-	 * here (with its wipe) and allocating it again on the next pass
-	 * cost a busy relay a fifth of its time (malloc, page faults,
-	 * OPENSSL_cleanse; bench/RESULTS.md).  tick() releases what an
-	 * idle connection holds, so it holds none after a second.
-	 */
-	while (buf_size(&c->out) > 0 && budget > 0) {
-		n = send(c->fd, buf_data(&c->out), buf_size(&c->out) < budget ?
-		    buf_size(&c->out) : budget, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0) {
-			conn_fail(c, "closed", 0, "send: %s", strerror(errno));
-			return;
-		}
-		buf_consume(&c->out, (size_t)n);
-		budget -= (size_t)n;
-	}
-	conn_update_events(c);
-}
-
-static void
-conn_read(struct conn *c)
-{
-	size_t budget = READ_BUDGET;
-	ssize_t n;
-
-	while (!c->dead && !c->paused && budget > 0) {
-		if (buf_reserve(&c->in, READ_CHUNK) != 0) {
-			conn_fail(c, "error", 0, "out of memory");
-			return;
-		}
-		n = recv(c->fd, buf_tail(&c->in), READ_CHUNK, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			if (n == 0 && buf_size(&c->in) > 0)
-				conn_fail(c, "closed", 0, "peer closed "
-				    "inside a record or line (%zu bytes "
-				    "unused)", buf_size(&c->in));
-			else if (n == 0)
-				conn_fail(c, "closed", 0, "peer closed");
-			else
-				conn_fail(c, "closed", 0, "recv: %s",
-				    strerror(errno));
-			break;
-		}
-		buf_commit(&c->in, (size_t)n);
-		budget -= (size_t)n;
-		c->last_rx_ms = c->srv->now_ms;
-		c->ping_out = 0;
-		protocol_input(c);
-	}
-	buf_shrink(&c->in);
-}
-
 /* "ip" and "ip:port" ("[ip]:port" for IPv6) of a peer. */
 static void
-peer_names(const struct sockaddr_storage *ss, socklen_t len, struct conn *c)
+peer_names(const struct sockaddr_storage *ss, socklen_t len,
+    char ip[INET6_ADDRSTRLEN], char addr[CONN_ADDR_MAX])
 {
 	char port[NI_MAXSERV];
 
-	if (getnameinfo((const struct sockaddr *)ss, len, c->ip, sizeof(c->ip),
+	if (getnameinfo((const struct sockaddr *)ss, len, ip, INET6_ADDRSTRLEN,
 	    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		(void)snprintf(c->ip, sizeof(c->ip), "?");
+		(void)snprintf(ip, INET6_ADDRSTRLEN, "?");
 		(void)snprintf(port, sizeof(port), "?");
 	}
-	(void)snprintf(c->addr, sizeof(c->addr), ss->ss_family == AF_INET6 ?
-	    "[%s]:%s" : "%s:%s", c->ip, port);
+	(void)snprintf(addr, CONN_ADDR_MAX, ss->ss_family == AF_INET6 ?
+	    "[%s]:%s" : "%s:%s", ip, port);
 }
 
 /* Whether a new connection from ip may stay (limits), logging a refusal. */
@@ -276,44 +98,17 @@ admit(struct server *s, const char *addr, const char *ip)
 }
 
 static void
-conn_new(struct server *s, int fd, const struct sockaddr_storage *ss,
-    socklen_t sslen)
+accept_one(struct server *s, int fd, const struct sockaddr_storage *ss,
+    socklen_t len)
 {
-	struct conn *c;
-	int one = 1;
+	char ip[INET6_ADDRSTRLEN], addr[CONN_ADDR_MAX];
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_error("refused a connection: out of memory");
+	peer_names(ss, len, ip, addr);
+	if (!admit(s, addr, ip)) {
 		close(fd);
 		return;
 	}
-	c->srv = s;
-	c->fd = fd;
-	peer_names(ss, sslen, c);
-	if (!admit(s, c->addr, c->ip)) {
-		close(fd);
-		free(c);
-		return;
-	}
-	c->id = ++s->next_id;
-	c->accepted_ms = c->last_rx_ms = s->now_ms;
-	c->state = CONN_HELLO;
-	c->owner_r = E_DB_UNAVAILABLE;
-	/* Small frames should leave at once; records are batched already. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (epoll_add(s->epfd, fd, EPOLLIN, c) != 0) {
-		log_error("refused %s: epoll: %s", c->addr, strerror(errno));
-		close(fd);
-		free(c);
-		return;
-	}
-	c->epoll_mask = EPOLLIN;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconns++;
-	log_info("connect %s id=%llu", c->addr, (unsigned long long)c->id);
+	conn_open(s, fd, ip, addr);
 }
 
 /*
@@ -385,7 +180,7 @@ accept_clients(struct server *s)
 				log_info("file descriptors available again: "
 				    "accepting connections");
 			}
-			conn_new(s, fd, &ss, len);
+			accept_one(s, fd, &ss, len);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -416,85 +211,6 @@ accept_resume(struct server *s)
 		log_info("accepting connections again");
 	} else
 		s->accept_resume_ms = s->now_ms + ACCEPT_PAUSE_MS;
-}
-
-/* Whether c ends in one of the ways clients end every day. */
-static int
-conn_closed_normally(const struct conn *c)
-{
-	static const char *const normal[] = {
-		"quit", "closed", "timeout", "shutdown",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(normal) / sizeof(normal[0]); i++)
-		if (strcmp(c->close_reason, normal[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Queue and flush `1010|reason|detail` if conn_fail() asked for it. */
-static void
-conn_send_notice(struct conn *c)
-{
-	char frame[256];
-	size_t len;
-	struct frame_field f[2] = {
-		{ c->close_reason, strlen(c->close_reason) },
-		{ c->close_detail, strlen(c->close_detail) },
-	};
-
-	if (!c->notify)
-		return;
-	c->notify = 0;
-	if (frame_build(frame, sizeof(frame), &len, 1010, f, 2) != 0 ||
-	    buf_append(&c->pend, frame, len) != 0 ||
-	    buf_append(&c->pend, "\n", 1) != 0)
-		return;
-	conn_flush(c);
-}
-
-/* Send the closing notice, close the socket, tell the others. */
-static void
-conn_close(struct conn *c)
-{
-	struct server *s = c->srv;
-
-	conn_send_notice(c);
-	log_msg(conn_closed_normally(c) ? LOG_INFO : LOG_WARN,
-	    "disconnect %s id=%llu user=%s reason=%s: %s", c->addr,
-	    (unsigned long long)c->id, c->user[0] ? c->user : "-",
-	    c->close_reason, c->close_detail);
-	protocol_leave(c);
-	if (c->fd >= 0) {
-		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = -1;
-	}
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-	s->nconns--;
-}
-
-void
-conn_release(struct conn *c)
-{
-	/* A closed c may still be on the dirty list (marked by a broadcast
-	   from an earlier close in the same reap): flush_dirty() frees it. */
-	if (c->fd >= 0 || c->jobs > 0 || c->dirty)
-		return;
-	protocol_free(c);
-	kd_record_clear(&c->rx);
-	kd_record_clear(&c->tx);
-	buf_free(&c->in);
-	buf_free(&c->pend);
-	buf_free(&c->out);
-	free(c);
 }
 
 /* Close everything that failed during the pass (closing may fail more). */
@@ -586,7 +302,7 @@ shutdown_all(struct server *s)
 	int pending;
 
 	for (c = s->conns; c != NULL; c = c->next) {
-		conn_fail(c, "shutdown", 1, "the server is shutting down");
+		conn_fail(c, PROTO_CLOSE_SHUTDOWN, 1, "the server is shutting down");
 		conn_send_notice(c);
 	}
 	/* Give queued frames and notices a moment to leave. */
@@ -639,7 +355,8 @@ server_run(struct server *s)
 			else if (!c->dead) {
 				if (c->paused &&
 				    (ev[i].events & (EPOLLERR | EPOLLHUP)))
-					conn_fail(c, "closed", 0, "peer hung up");
+					conn_fail(c, PROTO_CLOSE_CLOSED, 0,
+					    "peer hung up");
 				else if (ev[i].events &
 				    (EPOLLIN | EPOLLERR | EPOLLHUP))
 					conn_read(c);

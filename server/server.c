@@ -123,6 +123,7 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
 	rooms_init(&s->rooms, (size_t)cfg->max_rooms,
 	    (size_t)cfg->max_room_members, (size_t)cfg->max_rooms_per_client);
+	users_init(&s->users);
 
 	/* The loop takes these signals from a signalfd; workers block all. */
 	sigemptyset(&set);
@@ -186,6 +187,7 @@ server_free(struct server *s)
 	throttle_free(s->login_fails);
 	throttle_free(s->conn_rate);
 	rooms_free(&s->rooms);
+	users_free(&s->users);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	if (s->sigfd >= 0)

@@ -12,7 +12,7 @@
  * that failed leave their rooms (the loop's reap), then all are freed.
  *
  * Checked: every frame queued to any connection is one the client accepts:
- * a known opcode with the field count of client/frames.c's table, valid
+ * a known opcode with the field count of common/proto.c's table, valid
  * UTF-8 (the client drops a connection otherwise), and with its LF at
  * most max_frame bytes (else sealing it would fail).
  */
@@ -45,15 +45,6 @@ static char *spki[NCONN];
 static const char *const users[NCONN] = { "alice", "bob", "alice" };
 static const char *const nicks[NCONN] = { "Alice", "Bob \xc3\xa9", "Alice" };
 
-/* What the client accepts (client/frames.c): opcode and field count. */
-static const struct {
-	unsigned op;
-	size_t n;
-} known[] = {
-	{ 1001, 2 }, { 1002, 6 }, { 1003, 6 }, { 1012, 5 }, { 1011, 2 },
-	{ 1013, 1 }, { 1015, 6 }, { 1016, 2 }, { 1017, 1 }, { 1004, 2 },
-	{ 1014, 1 }, { 1005, 1 }, { 1006, 1 }, { 1009, 2 }, { 1010, 2 },
-};
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -118,6 +109,7 @@ conn_new(struct server *s, size_t i, struct kd_record_dir *ctx)
 	s->conns = c;
 	s->nconns++;
 	s->nlogged++;
+	FUZZ_CHECK(users_add(&s->users, &c->by_user, c->user) == 0);
 	return c;
 }
 
@@ -147,8 +139,9 @@ send_text(struct conn *c, struct kd_record_dir *ctx, const char *text)
 static void
 check_output(const struct conn *c)
 {
+	const struct proto_op_spec *spec;
 	const char *p, *nl;
-	size_t left = buf_size(&c->pend), len, i;
+	size_t left = buf_size(&c->pend), len;
 	struct frame f;
 	unsigned op;
 
@@ -165,12 +158,11 @@ check_output(const struct conn *c)
 		FUZZ_CHECK(len + 1 <= (size_t)cfg.max_frame);
 		FUZZ_CHECK(utf8_valid((const uint8_t *)p, len));
 		FUZZ_CHECK(frame_opcode(p, len, &op) == 0);
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (known[i].op == op)
-				break;
-		FUZZ_CHECK(i < sizeof(known) / sizeof(known[0]));
-		FUZZ_CHECK(frame_parse(p, len, known[i].n, known[i].n,
-		    &f) == 0);
+		/* After the handshake, only frames to a client. */
+		FUZZ_CHECK((spec = proto_op_spec(op)) != NULL &&
+		    proto_op_from_server(op) && op != OP_SERVER_HELLO &&
+		    op != OP_SERVER_FINISHED && op != OP_REFUSED);
+		FUZZ_CHECK(frame_parse(p, len, spec->min, spec->max, &f) == 0);
 		p += len + 1;
 		left -= len + 1;
 	}
@@ -243,12 +235,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.now_ms = 1000000;
 	rooms_init(&s.rooms, (size_t)cfg.max_rooms,
 	    (size_t)cfg.max_room_members, (size_t)cfg.max_rooms_per_client);
+	users_init(&s.users);
 	for (i = NCONN; i > 0; i--)
 		c[i - 1] = conn_new(&s, i - 1, &ctx[i - 1]);
-	send_text(c[1], &ctx[1], "0011|lobby\n0011|dev\n");
-	send_text(c[2], &ctx[2], "0011|lobby\n");
+	send_text(c[1], &ctx[1], "0011|" PROTO_LOBBY "\n0011|dev\n");
+	send_text(c[2], &ctx[2], "0011|" PROTO_LOBBY "\n");
 	if (flags & F_LOBBY)
-		send_text(c[0], &ctx[0], "0011|lobby\n");
+		send_text(c[0], &ctx[0], "0011|" PROTO_LOBBY "\n");
 	alice_sends(c[0], &ctx[0], (flags & F_ONE) != 0, in.p, in.left);
 	/* The reap: the failed ones leave their rooms, telling the others. */
 	for (o = s.dead; o != NULL; o = o->dead_next)
@@ -264,5 +257,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kd_record_clear(&ctx[i]);
 	}
 	rooms_free(&s.rooms);
+	users_free(&s.users);
 	return 0;
 }

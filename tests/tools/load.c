@@ -69,13 +69,13 @@
 #include "client/config.h"
 #include "client/session.h"
 #include "common/err.h"
+#include "common/proto.h"
 #include "common/secret.h"
 #include "common/text.h"
 #include "keydist/keys.h"
 #include "tests/tools/load.h"
 
 #define PROG "load"
-#define LOBBY "lobby"
 #define REPORT_MAX 5            /* problems of one kind printed in full */
 #define SEND_BATCH 16           /* clients that send in one loop pass */
 #define TICK_MS 100             /* longest poll: phases, stall check */
@@ -289,10 +289,10 @@ on_joined(struct client *c, const struct session_event *ev)
 		check_ready(c);
 		return;
 	}
-	if (strcmp(ev->room, LOBBY) != 0)
+	if (strcmp(ev->room, PROTO_LOBBY) != 0)
 		return;
 	/* Out of the lobby, into our room; a refusal is an error event. */
-	if (session_leave(c->s, LOBBY) != 0 ||
+	if (session_leave(c->s, PROTO_LOBBY) != 0 ||
 	    session_join(c->s, c->room) != 0)
 		return;
 }
@@ -328,7 +328,7 @@ chat_event(struct client *c, const struct session_event *ev)
 		on_joined(c, ev);
 		break;
 	case SESSION_EV_LEFT:
-		if (strcmp(ev->room, LOBBY) == 0)
+		if (strcmp(ev->room, PROTO_LOBBY) == 0)
 			c->left_lobby = 1;
 		check_ready(c);
 		break;
@@ -358,7 +358,7 @@ cycle_event(struct client *c, const struct session_event *ev)
 		c->abort_now = c->kind == CY_ABORT;
 		break;
 	case SESSION_EV_JOINED:
-		if (strcmp(ev->room, LOBBY) == 0) {
+		if (strcmp(ev->room, PROTO_LOBBY) == 0) {
 			c->ld->logins++;
 			session_quit(c->s, session_clock_ms());
 		}
