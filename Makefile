@@ -87,8 +87,8 @@ LIBS        = $(PKG_LIBS) -lpthread
 
 # Libraries: one per directory that more than one program links.
 COMMON_SRC  := $(wildcard common/*.c)
-KEYDIST_SRC := $(filter-out keydist/missive-keys.c,$(wildcard keydist/*.c))
-SERVER_SRC  := $(filter-out server/main.c server/missive-admin.c,$(wildcard server/*.c))
+KEYDIST_SRC := $(wildcard keydist/*.c)
+SERVER_SRC  := $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC  := $(filter-out client/main.c,$(wildcard client/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -140,9 +140,9 @@ $(OUTBIN)/$(1): $(call obj,$(2)) $(LINK_LIBS)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $(call obj,$(2)) $$(LINK_LIBS) $$(LIBS)
 endef
 $(eval $(call program,missived,server/main.c))
-$(eval $(call program,missive-admin,server/missive-admin.c))
+$(eval $(call program,missive-admin,tools/missive-admin.c))
 $(eval $(call program,missive,client/main.c))
-$(eval $(call program,missive-keys,keydist/missive-keys.c))
+$(eval $(call program,missive-keys,tools/missive-keys.c))
 $(OUTBIN)/missive: LIBS += $(TUI_LIBS)
 
 # ---- missive-gtk: the GTK 4 client (gtk/), apart from the rest ----
@@ -215,7 +215,7 @@ fuzz:
 # sanitizers change nothing the analysers read.  cppcheck gets only our -I
 # and -D; it knows libc and OpenSSL from its own library files.
 LINT_SRC := $(sort $(wildcard common/*.c keydist/*.c server/*.c client/*.c \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c bench/*.c))
+	tools/*.c tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c bench/*.c))
 LINT_DB := build/lint/compile_commands.json
 LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) $(GTK_CFLAGS)
 LINT_CPPCHECK_FLAGS = $(filter -I. -D%,$(BASEFLAGS))
