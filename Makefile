@@ -140,9 +140,9 @@ $(OUTBIN)/$(1): $(call obj,$(2)) $(LINK_LIBS)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $(call obj,$(2)) $$(LINK_LIBS) $$(LIBS)
 endef
 $(eval $(call program,missived,server/main.c))
-$(eval $(call program,missive-admin,tools/missive-admin.c))
 $(eval $(call program,missive,client/main.c))
-$(eval $(call program,missive-keys,tools/missive-keys.c))
+$(eval $(call program,missive-admin,tools/missive-admin.c tools/subcommand.c))
+$(eval $(call program,missive-keys,tools/missive-keys.c tools/subcommand.c))
 $(OUTBIN)/missive: LIBS += $(TUI_LIBS)
 
 # ---- missive-gtk: the GTK 4 client (gtk/), apart from the rest ----

@@ -25,24 +25,31 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "server/admin.h"
+#include "tools/subcommand.h"
 
 #define PROG "missive-admin"
 
-static void __attribute__((noreturn))
-usage(void)
+/* The command line's options: -c before the command, --password-file after. */
+static struct {
+	const char *config;
+	const char *password_file;
+} opt;
+
+/*
+ * The admin connection to MariaDB, opened by the commands that use it once
+ * their operands are checked, closed by main.
+ */
+static struct server_config config;
+static struct db *db;
+
+static void usage(void) __attribute__((noreturn));
+
+/* Open the admin connection: 0, or 1 (the reason on stderr). */
+static int
+open_database(void)
 {
-	(void)fprintf(stderr,
-	    "usage: " PROG " [-c server.conf] useradd [--password-file F] USER NICKNAME\n"
-	    "       " PROG " [-c server.conf] passwd [--password-file F] USER\n"
-	    "       " PROG " [-c server.conf] disable|enable USER\n"
-	    "       " PROG " [-c server.conf] list\n"
-	    "       " PROG " [-c server.conf] revoke FINGERPRINT\n"
-	    "       " PROG " [-c server.conf] check-password [--password-file F] USER\n"
-	    "       " PROG " hash-password [--password-file F]\n"
-	    "User names: 1-%d of a-z 0-9 . _ - (starting with a letter or digit).\n"
-	    "Nicknames: 1-%d bytes of UTF-8 without control characters or '|'.\n",
-	    NAME_USER_MAX, NAME_NICK_MAX);
-	exit(2);
+	return admin_open(PROG, admin_config_path(opt.config), &config,
+	    &db) == 0 ? 0 : 1;
 }
 
 /*
@@ -134,15 +141,111 @@ print_account(void *arg, const struct account *a)
 	return 0;
 }
 
+/*
+ * useradd (exists 0) and passwd (exists 1): refuse a duplicate or a missing
+ * user before asking for the new password, then hash it into phc.  0, or 1
+ * (the reason on stderr).
+ */
 static int
-cmd_hash_password(const char *file)
+new_account_password(const char *user, int exists, char phc[PASSWD_PHC_MAX])
+{
+	struct account acc;
+	int r, status = 0;
+
+	r = accounts_get(db, user, &acc);
+	if (!exists && r == 0)
+		status = report(E_EXISTS, user, "");
+	else if (r != 0 && (exists || r != E_NOT_FOUND))
+		status = report(r, user, "");
+	else if (new_password_hash(opt.password_file, 0, phc) != 0)
+		status = 1;
+	OPENSSL_cleanse(&acc, sizeof(acc));
+	return status;
+}
+
+static int
+cmd_useradd(int argc, char *argv[])
+{
+	char phc[PASSWD_PHC_MAX];
+	int r;
+
+	if (argc != 2)
+		usage();
+	/* Check names before asking for a password or touching the DB. */
+	if ((r = name_check_user(argv[0])) != 0 ||
+	    (r = name_check_nick(argv[1])) != 0)
+		return report(r, argv[0], "");
+	if (open_database() != 0 || new_account_password(argv[0], 0, phc) != 0)
+		return 1;
+	return report(accounts_add(db, argv[0], argv[1], phc), argv[0],
+	    "created");
+}
+
+static int
+cmd_passwd(int argc, char *argv[])
 {
 	char phc[PASSWD_PHC_MAX];
 
-	if (new_password_hash(file, 1, phc) != 0)
+	if (argc != 1)
+		usage();
+	if (open_database() != 0 || new_account_password(argv[0], 1, phc) != 0)
 		return 1;
-	printf("%s\n", phc);
-	return 0;
+	return report(accounts_set_password(db, argv[0], phc), argv[0],
+	    "password changed");
+}
+
+static int
+set_disabled(int argc, char *argv[], int off)
+{
+	if (argc != 1)
+		usage();
+	if (open_database() != 0)
+		return 1;
+	return report(accounts_set_disabled(db, argv[0], off), argv[0],
+	    off ? "disabled" : "enabled");
+}
+
+static int
+cmd_disable(int argc, char *argv[])
+{
+	return set_disabled(argc, argv, 1);
+}
+
+static int
+cmd_enable(int argc, char *argv[])
+{
+	return set_disabled(argc, argv, 0);
+}
+
+static int
+cmd_list(int argc, char *argv[])
+{
+	int r;
+
+	if (argc != 0)
+		usage();
+	if (open_database() != 0)
+		return 1;
+	printf("%-16s %-20s %-8s %5s %4s  %s\n", "USER", "NICKNAME", "STATE",
+	    "FAILS", "KEYS", "CREATED");
+	r = accounts_list(db, print_account, NULL);
+	return r == 0 ? 0 : report(r, "list", "");
+}
+
+static int
+cmd_revoke(int argc, char *argv[])
+{
+	int r;
+
+	if (argc != 1)
+		usage();
+	if (open_database() != 0)
+		return 1;
+	if ((r = accounts_revoke_key(db, argv[0])) == E_NOT_FOUND) {
+		(void)fprintf(stderr, PROG ": no enrolled key %s\n", argv[0]);
+		return 1;
+	}
+	return report(r, argv[0], "revoked; refused from the next connection");
 }
 
 /*
@@ -150,27 +253,75 @@ cmd_hash_password(const char *file)
  * without touching the failed-login counters: for admins helping a user.
  */
 static int
-cmd_check_password(struct db *db, const char *user, const char *file)
+cmd_check_password(int argc, char *argv[])
 {
 	struct account acc;
 	char *pw = NULL;
 	int r;
 
-	if ((r = accounts_get(db, user, &acc)) != 0)
-		return report(r, user, "");
-	if ((r = secret_password(file, "Password: ", 0, &pw)) != 0) {
+	if (argc != 1)
+		usage();
+	if (open_database() != 0)
+		return 1;
+	if ((r = accounts_get(db, argv[0], &acc)) != 0)
+		return report(r, argv[0], "");
+	if ((r = secret_password(opt.password_file, "Password: ", 0,
+	    &pw)) != 0) {
 		(void)fprintf(stderr, PROG ": cannot read the password: %s\n",
 		    err_str(r));
 	} else if ((r = passwd_verify(acc.phc, pw, strlen(pw))) == 0) {
-		printf("%s: password matches\n", user);
+		printf("%s: password matches\n", argv[0]);
 	} else {
-		printf("%s: password does not match%s\n", user,
+		printf("%s: password does not match%s\n", argv[0],
 		    r == E_MALFORMED ? " (stored hash is not valid Argon2id)" :
 		    "");
 	}
 	secret_free(pw);
 	OPENSSL_cleanse(&acc, sizeof(acc));
 	return r == 0 ? 0 : 1;
+}
+
+static int
+cmd_hash_password(int argc, char *argv[])
+{
+	char phc[PASSWD_PHC_MAX];
+
+	if (argc != 0)
+		usage();
+	if (new_password_hash(opt.password_file, 1, phc) != 0)
+		return 1;
+	printf("%s\n", phc);
+	return 0;
+}
+
+static const struct subcommand subcommands[] = {
+	{ "useradd", cmd_useradd, "[--password-file F] USER NICKNAME",
+	    "create an account (the password asked twice, or read from F)" },
+	{ "passwd", cmd_passwd, "[--password-file F] USER",
+	    "set a new password and clear the failed logins" },
+	{ "disable", cmd_disable, "USER", "refuse the user's logins" },
+	{ "enable", cmd_enable, "USER", "accept the user's logins again" },
+	{ "list", cmd_list, "", "print every account" },
+	{ "revoke", cmd_revoke, "FINGERPRINT",
+	    "refuse an enrolled key from the next connection on" },
+	{ "check-password", cmd_check_password, "[--password-file F] USER",
+	    "tell whether a password matches (exit 0) or not (exit 1)" },
+	{ "hash-password", cmd_hash_password, "[--password-file F]",
+	    "print the Argon2id hash of a new password, for SQL scripts" },
+};
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void
+usage(void)
+{
+	subcommand_usage(stderr, PROG, "[-c server.conf] COMMAND",
+	    subcommands, NSUBCOMMANDS);
+	(void)fprintf(stderr,
+	    "A password file F must be mode 0600.\n"
+	    "User names: 1-%d of a-z 0-9 . _ - (starting with a letter or digit).\n"
+	    "Nicknames: 1-%d bytes of UTF-8 without control characters or '|'.\n",
+	    NAME_USER_MAX, NAME_NICK_MAX);
+	exit(2);
 }
 
 int
@@ -181,95 +332,33 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf = NULL, *pwfile = NULL, *cmd;
-	struct server_config cfg;
-	struct db *db;
-	char phc[PASSWD_PHC_MAX];
-	int ch, r, status = 1;
+	const struct subcommand *cmd;
+	const char *name;
+	int ch, status;
 
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		if (ch == 'c')
-			conf = optarg;
+			opt.config = optarg;
 		else
 			usage();
 	}
 	if (optind >= argc)
 		usage();
-	cmd = argv[optind];
+	name = argv[optind];
 	/* Options may follow the command: "useradd --password-file F U N". */
 	optind++;
 	while ((ch = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
 		if (ch == 'p')
-			pwfile = optarg;
+			opt.password_file = optarg;
 		else
 			usage();
 	}
-	argc -= optind;
-	argv += optind;
-
-	if (strcmp(cmd, "hash-password") == 0) {
-		if (argc != 0)
-			usage();
-		return cmd_hash_password(pwfile);
-	}
-	if (!((strcmp(cmd, "useradd") == 0 && argc == 2) ||
-	    (strcmp(cmd, "passwd") == 0 && argc == 1) ||
-	    (strcmp(cmd, "disable") == 0 && argc == 1) ||
-	    (strcmp(cmd, "enable") == 0 && argc == 1) ||
-	    (strcmp(cmd, "check-password") == 0 && argc == 1) ||
-	    (strcmp(cmd, "revoke") == 0 && argc == 1) ||
-	    (strcmp(cmd, "list") == 0 && argc == 0)))
+	if ((cmd = subcommand_find(subcommands, NSUBCOMMANDS, name)) == NULL)
 		usage();
-	/* Check names before asking for a password or touching the DB. */
-	if (argc > 0 && strcmp(cmd, "useradd") == 0 &&
-	    ((r = name_check_user(argv[0])) != 0 ||
-	    (r = name_check_nick(argv[1])) != 0))
-		return report(r, argv[0], "");
-
-	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0)
-		return 1;
-	if (strcmp(cmd, "list") == 0) {
-		printf("%-16s %-20s %-8s %5s %4s  %s\n", "USER", "NICKNAME",
-		    "STATE", "FAILS", "KEYS", "CREATED");
-		r = accounts_list(db, print_account, NULL);
-		status = r == 0 ? 0 : report(r, "list", "");
-	} else if (strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0) {
-		int off = strcmp(cmd, "disable") == 0;
-
-		r = accounts_set_disabled(db, argv[0], off);
-		status = report(r, argv[0], off ? "disabled" : "enabled");
-	} else if (strcmp(cmd, "check-password") == 0) {
-		status = cmd_check_password(db, argv[0], pwfile);
-	} else if (strcmp(cmd, "revoke") == 0) {
-		r = accounts_revoke_key(db, argv[0]);
-		if (r == E_NOT_FOUND) {
-			(void)fprintf(stderr, PROG ": no enrolled key %s\n",
-			    argv[0]);
-			status = 1;
-		} else
-			status = report(r, argv[0], "revoked; refused from "
-			    "the next connection");
-	} else {
-		int add = strcmp(cmd, "useradd") == 0;
-		struct account acc;
-
-		/* Refuse a duplicate or a missing user before asking. */
-		r = accounts_get(db, argv[0], &acc);
-		if (add && r == 0)
-			status = report(E_EXISTS, argv[0], "");
-		else if (r != 0 && !(add && r == E_NOT_FOUND))
-			status = report(r, argv[0], "");
-		else if (new_password_hash(pwfile, 0, phc) != 0)
-			status = 1;
-		else if (add)
-			status = report(accounts_add(db, argv[0], argv[1], phc),
-			    argv[0], "created");
-		else
-			status = report(accounts_set_password(db, argv[0], phc),
-			    argv[0], "password changed");
-		OPENSSL_cleanse(&acc, sizeof(acc));
+	status = cmd->fn(argc - optind, argv + optind);
+	if (db != NULL) {
+		db_close(db);
+		server_config_free(&config);
 	}
-	db_close(db);
-	server_config_free(&cfg);
 	return status;
 }

@@ -1,0 +1,30 @@
+/*
+ * The command tables of the admin tools (missive-admin, missive-keys): one
+ * entry a command, found by name, and the usage text made from them.
+ */
+#ifndef MISSIVE_SUBCOMMAND_H
+#define MISSIVE_SUBCOMMAND_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct subcommand {
+	const char *name;
+	/* argc, argv: the operands after the command and its options. */
+	int (*fn)(int argc, char *argv[]);
+	const char *args;		/* its options and operands, for usage */
+	const char *description;	/* what it does, in one line */
+};
+
+/* The entry called name of table[0..n), or NULL. */
+const struct subcommand *subcommand_find(const struct subcommand *table,
+    size_t n, const char *name);
+
+/*
+ * Print "usage: PROG SYNOPSIS" to f, then each command of table[0..n): its
+ * name and args, and its description on the next line.
+ */
+void subcommand_usage(FILE *f, const char *prog, const char *synopsis,
+    const struct subcommand *table, size_t n);
+
+#endif
