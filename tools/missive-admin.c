@@ -336,17 +336,9 @@ main(int argc, char **argv)
 	const char *name;
 	int ch, status;
 
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			opt.config = optarg;
-		else
-			usage();
-	}
-	if (optind >= argc)
+	if ((name = subcommand_start(argc, argv, longopts, &opt.config)) == NULL)
 		usage();
-	name = argv[optind];
 	/* Options may follow the command: "useradd --password-file F U N". */
-	optind++;
 	while ((ch = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
 		if (ch == 'p')
 			opt.password_file = optarg;

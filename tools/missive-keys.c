@@ -348,15 +348,8 @@ main(int argc, char **argv)
 	char *end;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			opt.config = optarg;
-		else
-			usage();
-	}
-	if (optind >= argc)
+	if ((name = subcommand_start(argc, argv, longopts, &opt.config)) == NULL)
 		usage();
-	name = argv[optind++];
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':

@@ -2,6 +2,20 @@
 
 #include <string.h>
 
+const char *
+subcommand_start(int argc, char *argv[], const struct option *longopts,
+    const char **config)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		if (ch != 'c')
+			return NULL;
+		*config = optarg;
+	}
+	return optind < argc ? argv[optind++] : NULL;
+}
+
 const struct subcommand *
 subcommand_find(const struct subcommand *table, size_t n, const char *name)
 {

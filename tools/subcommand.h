@@ -5,6 +5,7 @@
 #ifndef MISSIVE_SUBCOMMAND_H
 #define MISSIVE_SUBCOMMAND_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -15,6 +16,14 @@ struct subcommand {
 	const char *args;		/* its options and operands, for usage */
 	const char *description;	/* what it does, in one line */
 };
+
+/*
+ * The start of a tool's command line, "[-c CONFIG] COMMAND": -c into
+ * *config, and the command's name, with optind just past it; NULL on a
+ * usage error.  longopts: the tool's (refused before the command).
+ */
+const char *subcommand_start(int argc, char *argv[],
+    const struct option *longopts, const char **config);
 
 /* The entry called name of table[0..n), or NULL. */
 const struct subcommand *subcommand_find(const struct subcommand *table,
