@@ -1,6 +1,7 @@
 /*
- * The command tables of the admin tools (missive-admin, missive-keys): one
- * entry a command, found by name, and the usage text made from them.
+ * What the mains of the admin tools (missive-admin, missive-keys) share: the
+ * start of the command line, "[-c CONFIG] COMMAND", and the command table,
+ * one entry a command, found by name, the usage text made from it.
  */
 #ifndef MISSIVE_SUBCOMMAND_H
 #define MISSIVE_SUBCOMMAND_H
