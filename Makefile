@@ -87,8 +87,8 @@ LIBS        = $(PKG_LIBS) -lpthread
 
 # Libraries: one per directory that more than one program links.
 COMMON_SRC  := $(wildcard common/*.c)
-KEYDIST_SRC := $(filter-out keydist/missive-keys.c,$(wildcard keydist/*.c))
-SERVER_SRC  := $(filter-out server/main.c server/missive-admin.c,$(wildcard server/*.c))
+KEYDIST_SRC := $(wildcard keydist/*.c)
+SERVER_SRC  := $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC  := $(filter-out client/main.c,$(wildcard client/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -97,8 +97,13 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 LIBKEYDIST := $(BUILD)/libkeydist.a
 LIBSERVER  := $(BUILD)/libserver.a
 LIBCLIENT  := $(BUILD)/libclient.a
-# Order matters for static linking: users before what they use.
-LINK_LIBS := $(LIBSERVER) $(LIBCLIENT) $(LIBKEYDIST) $(LIBCOMMON)
+# What a program links: the libraries it uses, users before what they use
+# (static linking).  server/ and client/ use keydist/, which uses common/.
+LINK_COMMON  := $(LIBCOMMON)
+LINK_KEYDIST := $(LIBKEYDIST) $(LINK_COMMON)
+LINK_SERVER  := $(LIBSERVER) $(LINK_KEYDIST)
+LINK_CLIENT  := $(LIBCLIENT) $(LINK_KEYDIST)
+LINK_LIBS    := $(LIBSERVER) $(LINK_CLIENT)
 
 PROGRAMS := $(OUTBIN)/missived $(OUTBIN)/missive $(OUTBIN)/missive-keys \
 	$(OUTBIN)/missive-admin
@@ -133,16 +138,20 @@ $(eval $(call static_lib,$(LIBKEYDIST),$(KEYDIST_SRC)))
 $(eval $(call static_lib,$(LIBSERVER),$(SERVER_SRC)))
 $(eval $(call static_lib,$(LIBCLIENT),$(CLIENT_SRC)))
 
+# $(call program,NAME,SOURCES,LIBRARIES): $(OUTBIN)/NAME.
 define program
-$(OUTBIN)/$(1): $(call obj,$(2)) $(LINK_LIBS)
+$(OUTBIN)/$(1): $(call obj,$(2)) $(3)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $(call obj,$(2)) $$(LINK_LIBS) $$(LIBS)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $(call obj,$(2)) $(3) $$(LIBS)
 endef
-$(eval $(call program,missived,server/main.c))
-$(eval $(call program,missive-admin,server/missive-admin.c))
-$(eval $(call program,missive,client/main.c))
-$(eval $(call program,missive-keys,keydist/missive-keys.c))
+$(eval $(call program,missived,server/main.c,$(LINK_SERVER)))
+$(eval $(call program,missive,client/main.c,$(LINK_CLIENT)))
+# The admin tools (tools/) work on the server's keys, config and database.
+$(eval $(call program,missive-admin,tools/missive-admin.c \
+	tools/subcommand.c,$(LINK_SERVER)))
+$(eval $(call program,missive-keys,tools/missive-keys.c \
+	tools/subcommand.c,$(LINK_SERVER)))
 $(OUTBIN)/missive: LIBS += $(TUI_LIBS)
 
 # ---- missive-gtk: the GTK 4 client (gtk/), apart from the rest ----
@@ -152,14 +161,22 @@ GTK_LIBS   := $(shell $(PKG_CONFIG) --libs gtk4 2>/dev/null)
 GTK_SRC    := $(wildcard gtk/*.c)
 GTK_PROG   := $(OUTBIN)/missive-gtk
 $(call obj,$(GTK_SRC)): ALL_CFLAGS += $(GTK_CFLAGS)
-$(GTK_PROG): $(call obj,$(GTK_SRC)) $(LINK_LIBS)
+$(GTK_PROG): $(call obj,$(GTK_SRC)) $(LINK_CLIENT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(call obj,$(GTK_SRC)) \
-		$(LINK_LIBS) $(LIBS) $(GTK_LIBS)
+		$(LINK_CLIENT) $(LIBS) $(GTK_LIBS)
 all tests: $(GTK_PROG)
 PROGRAMS += $(GTK_PROG)
 # ---- end of missive-gtk ----
+
+# The unit tests link every library (LINK_LIBS: a new tests/unit/test_*.c
+# needs no line here); the test tools and the fuzzers link what each uses,
+# LINK, set by $(call links,TARGETS,LIBRARIES) below (none: libc and PKGS).
+define links
+$(1): $(2)
+$(1): LINK := $(2)
+endef
 
 $(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
 	@mkdir -p $(dir $@)
@@ -167,10 +184,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LINK_LIBS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(LINK_LIBS) $(LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(LINK_LIBS)
+$(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TOOL    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK) $(LIBS)
+tool = $(patsubst %,$(BUILD)/tests/tools/%,$(1))
+$(eval $(call links,$(call tool,envelope-tool),$(LINK_KEYDIST)))
+$(eval $(call links,$(call tool,hostile load),$(LINK_CLIENT)))
+$(eval $(call links,$(call tool,load-setup),$(LINK_SERVER)))
 
 # libFuzzer harnesses (tests/fuzz/), always built with VARIANT=fuzz:
 # build/fuzz/fuzz/fuzz_<name>, and gen-corpus, which writes their seeds.
@@ -189,17 +210,23 @@ fuzzers:
 	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
 endif
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL) $(LINK_LIBS)
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_UTIL) $(LINK_LIBS) $(LIBS)
+		$(FUZZ_UTIL) $(LINK) $(LIBS)
+fuzzer = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(1))
+$(eval $(call links,$(call fuzzer,b64 frame),$(LINK_COMMON)))
+$(eval $(call links,$(call fuzzer,handshake record) $(FUZZ_GEN),$(LINK_KEYDIST)))
+$(eval $(call links,$(call fuzzer,client_frames history),$(LINK_CLIENT)))
+$(eval $(call links,$(call fuzzer,server_frames),$(LINK_SERVER)))
+$(eval $(call links,$(call fuzzer,config),$(LINK_LIBS)))
 
-$(FUZZ_GEN): $(BUILD)/obj/tests/fuzz/gen-corpus.o $(FUZZ_UTIL) $(LINK_LIBS)
+$(FUZZ_GEN): $(BUILD)/obj/tests/fuzz/gen-corpus.o $(FUZZ_UTIL)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FUZZ_UTIL) \
-		$(LINK_LIBS) $(LIBS)
+		$(LINK) $(LIBS)
 
 # Fuzz each harness for FUZZ_TIME seconds (FUZZERS_RUN: some of them);
 # working corpora and crashes go to var/fuzz/, totals: tests/fuzz/run.sh total.
@@ -215,7 +242,7 @@ fuzz:
 # sanitizers change nothing the analysers read.  cppcheck gets only our -I
 # and -D; it knows libc and OpenSSL from its own library files.
 LINT_SRC := $(sort $(wildcard common/*.c keydist/*.c server/*.c client/*.c \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c bench/*.c))
+	tools/*.c tests/unit/*.c tests/tools/*.c tests/fuzz/*.c gtk/*.c bench/*.c))
 LINT_DB := build/lint/compile_commands.json
 LINT_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) $(GTK_CFLAGS)
 LINT_CPPCHECK_FLAGS = $(filter -I. -D%,$(BASEFLAGS))
@@ -262,8 +289,8 @@ BENCH_SRC := $(filter-out bench/relay.c,$(wildcard bench/*.c))
 .PHONY: bench bench-programs
 bench-programs: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay \
 	$(BUILD)/tests/tools/load-setup $(PROGRAMS)
-$(eval $(call program,missive-bench,$(BENCH_SRC)))
-$(eval $(call program,bench-relay,bench/relay.c))
+$(eval $(call program,missive-bench,$(BENCH_SRC),$(LINK_KEYDIST)))
+$(eval $(call program,bench-relay,bench/relay.c,$(LINK_COMMON)))
 tests: $(OUTBIN)/missive-bench $(OUTBIN)/bench-relay
 bench:
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-programs

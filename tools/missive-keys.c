@@ -26,6 +26,7 @@
 #include "keydist/keys.h"
 #include "server/accounts.h"
 #include "server/admin.h"
+#include "tools/subcommand.h"
 
 #define PROG "missive-keys"
 
@@ -34,16 +35,15 @@ static const char *const client_files[] = {
 	"client.conf", "user.key", "user.pub", "server.pub",
 };
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	(void)fprintf(stderr,
-	    "usage: " PROG " server-init DIR\n"
-	    "       " PROG " [-c server.conf] client [--host H] [--port P] "
-	    "[--device D] USER DIR\n"
-	    "       " PROG " fingerprint FILE\n");
-	exit(2);
-}
+/* The command line's options: -c before the command, the others after it. */
+static struct {
+	const char *config;
+	const char *host;	/* NULL: the server's listen address */
+	long long port;		/* 0: the server's listen port */
+	const char *device;
+} opt = { .device = "default" };
+
+static void usage(void) __attribute__((noreturn));
 
 /* path = dir + "/" + name, or exit on overflow (paths come from the admin). */
 static void
@@ -72,12 +72,16 @@ make_dir(const char *dir)
 }
 
 static int
-cmd_server_init(const char *dir)
+cmd_server_init(int argc, char *argv[])
 {
 	char priv[4096], pub[4096], fp[KD_FP_SIZE];
+	const char *dir;
 	EVP_PKEY *key = NULL;
 	int r;
 
+	if (argc != 1)
+		usage();
+	dir = argv[0];
 	join(priv, sizeof(priv), dir, "server.key");
 	join(pub, sizeof(pub), dir, "server.pub");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -185,10 +189,11 @@ remove_folder(const char *dir)
 }
 
 static int
-cmd_client(const char *conf, const char *host, long long port,
-    const char *device, const char *user, const char *dir)
+make_client_folder(const char *user, const char *dir)
 {
 	char path[4096], fp[KD_FP_SIZE], server_fp[KD_FP_SIZE];
+	const char *host = opt.host, *device = opt.device;
+	long long port = opt.port;
 	struct server_config cfg;
 	struct account acc;
 	EVP_PKEY *key = NULL;
@@ -201,7 +206,7 @@ cmd_client(const char *conf, const char *host, long long port,
 		    "as user names)\n", device);
 		return 1;
 	}
-	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0)
+	if (admin_open(PROG, admin_config_path(opt.config), &cfg, &db) != 0)
 		return 1;
 	if (host == NULL)
 		host = cfg.listen_address;
@@ -272,13 +277,25 @@ out:
 }
 
 static int
-cmd_fingerprint(const char *file)
+cmd_client(int argc, char *argv[])
+{
+	if (argc != 2)
+		usage();
+	return make_client_folder(argv[0], argv[1]);
+}
+
+static int
+cmd_fingerprint(int argc, char *argv[])
 {
 	char fp[KD_FP_SIZE];
+	const char *file;
 	EVP_PKEY *key = NULL;
 	FILE *f;
 	int r;
 
+	if (argc != 1)
+		usage();
+	file = argv[0];
 	/* Accept a public key, or a private key (whose public part we print). */
 	if ((r = kd_key_read_public(file, &key)) == E_KEY_FILE &&
 	    (f = fopen(file, "re")) != NULL) {
@@ -298,6 +315,24 @@ cmd_fingerprint(const char *file)
 	return 0;
 }
 
+static const struct subcommand subcommands[] = {
+	{ "server-init", cmd_server_init, "DIR",
+	    "create the server's key pair in DIR: server.key, server.pub" },
+	{ "client", cmd_client, "[--host H] [--port P] [--device D] USER DIR",
+	    "create the client folder DIR of USER and enroll its key" },
+	{ "fingerprint", cmd_fingerprint, "FILE",
+	    "print the fingerprint of a public or private key file" },
+};
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void
+usage(void)
+{
+	subcommand_usage(stderr, PROG, "[-c server.conf] COMMAND",
+	    subcommands, NSUBCOMMANDS);
+	exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,48 +343,36 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf = NULL, *host = NULL, *device = "default", *cmd;
-	long long port = 0;
+	const struct subcommand *cmd;
+	const char *name;
 	char *end;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			conf = optarg;
-		else
-			usage();
-	}
-	if (optind >= argc)
+	if ((name = subcommand_start(argc, argv, longopts, &opt.config)) == NULL)
 		usage();
-	cmd = argv[optind++];
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			host = optarg;
+			opt.host = optarg;
 			break;
 		case 'P':
 			errno = 0;
-			port = strtoll(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || port < 1 || port > 65535) {
+			opt.port = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || opt.port < 1 ||
+			    opt.port > 65535) {
 				(void)fprintf(stderr, PROG ": bad port '%s'\n",
 				    optarg);
 				return 2;
 			}
 			break;
 		case 'D':
-			device = optarg;
+			opt.device = optarg;
 			break;
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (strcmp(cmd, "server-init") == 0 && argc == 1)
-		return cmd_server_init(argv[0]);
-	if (strcmp(cmd, "client") == 0 && argc == 2)
-		return cmd_client(conf, host, port, device, argv[0], argv[1]);
-	if (strcmp(cmd, "fingerprint") == 0 && argc == 1)
-		return cmd_fingerprint(argv[0]);
-	usage();
+	if ((cmd = subcommand_find(subcommands, NSUBCOMMANDS, name)) == NULL)
+		usage();
+	return cmd->fn(argc - optind, argv + optind);
 }
