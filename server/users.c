@@ -73,6 +73,7 @@ grow(struct users *u)
 
 	if (u->nuser < u->nbucket)
 		return 0;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant */
 	if ((b = calloc(n, sizeof(*b))) == NULL)
 		return u->nbucket == 0 ? E_NOMEM : 0; /* longer chains will do */
 	for (i = 0; i < u->nbucket; i++)
