@@ -5,9 +5,18 @@
 #   MISSIVE_UNIT=dir  cmocka unit test binaries test_* (default <repo>/build/san/tests)
 #   MISSIVE_TEST_FILTER=text   run only test files whose name contains text
 #   MISSIVE_TEST_TIMEOUT=secs  per test file (default 600; 0 = no limit)
-#   MISSIVE_TEST_VAR=dir       all test state and logs (default <repo>/var/test)
+#   MISSIVE_TEST_VAR=dir       all test state and logs (default <repo>/var/test).
+#                              One run at a time per directory: a run
+#                              holds dir/.lock (flock), and a second run
+#                              on the same dir stops at once, counted as
+#                              "0 passed, 1 failed"
 #   MISSIVE_TEST_PORT_BASE=n   first of the TCP ports the tests use, n to
-#                              n+299 (default 27400; lib.sh test_port)
+#                              n+299 (lib.sh test_port).  Unset: a block
+#                              of 300 free ports on 127.0.0.1 is picked
+#                              and reserved for this run (tests/run-lib.sh),
+#                              and shown in a "# ports" line.  A test
+#                              file run alone, without this runner, uses
+#                              27400 to 27699
 #   MISSIVE_VALGRIND=dir  programs run under valgrind (tests/valgrind/run.sh,
 #                         `make check-valgrind`): each test file's processes
 #                         log to dir/<file>/ (MISSIVE_VALGRIND_LOGDIR), and
@@ -33,7 +42,22 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FILTER=${MISSIVE_TEST_FILTER:-}
 VALGRIND=${MISSIVE_VALGRIND:-}
 TIMEOUT=${MISSIVE_TEST_TIMEOUT:-600}
-LOGDIR=${MISSIVE_TEST_VAR:-$REPO/var/test}/logs
+. "$REPO/tests/run-lib.sh"
+
+lock_test_var "${MISSIVE_TEST_VAR:-$REPO/var/test}"
+export MISSIVE_TEST_VAR=$TEST_VAR
+LOGDIR=$TEST_VAR/logs
+if [ -z "${MISSIVE_TEST_PORT_BASE:-}" ]; then
+	pick_port_block || give_up "MISSIVE_TEST_PORT_BASE: no free block of ports" \
+		"no block of $PORT_BLOCK free TCP ports found; give one: MISSIVE_TEST_PORT_BASE=n"
+	export MISSIVE_TEST_PORT_BASE=$PORT_BASE
+	how="free ones, picked for this run"
+else
+	how="MISSIVE_TEST_PORT_BASE"
+fi
+printf '# ports %d to %d (%s)\n# state and logs in %s\n' \
+	"$MISSIVE_TEST_PORT_BASE" $((MISSIVE_TEST_PORT_BASE + PORT_BLOCK - 1)) \
+	"$how" "$MISSIVE_TEST_VAR"
 
 passed=0
 failed=0
@@ -84,7 +108,7 @@ run_one() {
 	# trapped signal, a foreground pipeline cannot.  tee and sed ignore the
 	# signals so that the test, while it cleans up, still has a reader.
 	(
-		(printf '%s\n' "$BASHPID" >"$PIDFILE" && cd "$REPO" &&
+		(drop_locks && printf '%s\n' "$BASHPID" >"$PIDFILE" && cd "$REPO" &&
 			exec timeout -k 30 "$TIMEOUT" "$@") </dev/null 2>&1 |
 			(trap '' INT TERM HUP && exec tee "$log") |
 			(trap '' INT TERM HUP && exec sed -u "s|^|[$name] |")
