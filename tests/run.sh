@@ -30,7 +30,8 @@
 # without a "not ok" line (a crash, a sanitizer abort, set -e), or whose
 # results do not add up to its plans, counts as one more failure.
 # Output is streamed with the file name as prefix and kept in
-# $MISSIVE_TEST_VAR/logs/<file>.log.  The last line is exactly "N passed, M failed";
+# $MISSIVE_TEST_VAR/logs/<file>.log.  At the end: each file's wall time,
+# slowest first, then the failures, and last exactly "N passed, M failed";
 # the exit status is 1 if M > 0 or N == 0, else 0.
 set -eu
 
@@ -63,6 +64,7 @@ passed=0
 failed=0
 failures=()
 files_run=0
+times=() # "microseconds name result" per file run
 
 PIDFILE=$LOGDIR/.running.pid # the running test's timeout process
 JOB= # the background job streaming the running test
@@ -91,10 +93,11 @@ trap interrupted INT TERM HUP
 
 # run_one NAME CMD...: run a test file, stream its output, count its results.
 run_one() {
-	local name=$1 log=$LOGDIR/$1.log rc=0 line desc
-	local n_ok=0 n_notok=0 planned=0 has_plan=0
+	local name=$1 log=$LOGDIR/$1.log rc=0 line desc start
+	local n_ok=0 n_notok=0 planned=0 has_plan=0 failed_before=$failed
 	shift
 	files_run=$((files_run + 1))
+	start=$(now_us)
 	printf '=== %s\n' "$name"
 	if [ -n "$VALGRIND" ]; then
 		export MISSIVE_VALGRIND_LOGDIR=$VALGRIND/$name
@@ -171,6 +174,33 @@ run_one() {
 		fi
 	fi
 	printf '=== %s: %d passed, %d failed, exit status %d\n\n' "$name" "$n_ok" "$n_notok" "$rc"
+	if [ "$failed" -eq "$failed_before" ]; then
+		desc="$n_ok passed"
+	else
+		desc="$n_ok passed, $((failed - failed_before)) FAILED"
+	fi
+	times+=("$(($(now_us) - start)) $name $desc")
+}
+
+# Wall-clock microseconds ($EPOCHREALTIME has the locale's decimal point).
+now_us() {
+	local t=$EPOCHREALTIME
+	echo $((10#${t//[!0-9]/}))
+}
+
+# The files' wall times, slowest first, and their sum.
+print_times() {
+	local us name desc total=0
+	[ "${#times[@]}" -gt 0 ] || return 0
+	printf 'Time per file, slowest first:\n'
+	while read -r us name desc; do
+		total=$((total + us))
+		printf '%6d.%d s  %-22s %s\n' $((us / 1000000)) \
+			$((us / 100000 % 10)) "$name" "$desc"
+	done < <(printf '%s\n' "${times[@]}" | sort -k1,1nr)
+	printf '%6d.%d s  total, %d file%s\n' $((total / 1000000)) \
+		$((total / 100000 % 10)) "${#times[@]}" \
+		"$([ "${#times[@]}" -eq 1 ] || echo s)"
 }
 
 selected() {
@@ -202,6 +232,7 @@ done
 if [ "$files_run" -eq 0 ]; then
 	printf '# no test matched%s\n' "${FILTER:+ filter \"$FILTER\"}"
 fi
+print_times
 if [ "${#failures[@]}" -gt 0 ]; then
 	printf 'Failed:\n'
 	printf '  %s\n' "${failures[@]}"
