@@ -23,6 +23,9 @@
 #                         tests/valgrind/check-logs.sh adds one result per
 #                         file for those logs
 #
+# So runs with different MISSIVE_TEST_VARs go side by side (two clones
+# do: `make check-side-by-side`, tests/side-by-side.sh).
+#
 # Runs each executable $MISSIVE_UNIT/test_* (with CMOCKA_MESSAGE_OUTPUT=TAP),
 # then each tests/integration/NN-*.sh (sorted) with bash, from the repo root.
 # Tests print TAP: "ok ..." passes, "not ok ..." fails; "1..N" plans and
