@@ -14,6 +14,10 @@
 #                   build without sanitizers (VARIANT=debug) and run every
 #                   test with each program under valgrind memcheck; fails on
 #                   any memcheck error or leak (tests/valgrind/)
+#   make check-side-by-side
+#                   two clones of this commit run `make check` at once and
+#                   must both pass: test runs do not disturb each other
+#                   (tests/side-by-side.sh; about twice make check's time)
 #   make install    install binaries and sample config under $(DESTDIR)$(PREFIX)
 #   make clean      remove build products (not var/, which holds the demo's data)
 #
@@ -114,7 +118,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all demo check check-valgrind tests deps clean install lint
+.PHONY: all demo check check-valgrind check-side-by-side tests deps clean \
+	install lint
 all: $(PROGRAMS)
 
 tests: $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS)
@@ -255,9 +260,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-# Every test, built with sanitizers.  tests/run.sh prints "N passed, N failed"
-# last and exits non-zero if anything failed or nothing ran.
-# The fuzzers run for MISSIVE_FUZZ_SMOKE seconds each (11-fuzz-smoke.sh).
+# Every test, built with sanitizers.  tests/run.sh prints each test file's
+# wall time, then "N passed, N failed" last, and exits non-zero if anything
+# failed or nothing ran.  The fuzzers run for MISSIVE_FUZZ_SMOKE seconds
+# each (11-fuzz-smoke.sh).  Runs go side by side: the state is in
+# MISSIVE_TEST_VAR (default var/test, one run at a time there) and the
+# ports are a free block picked per run unless MISSIVE_TEST_PORT_BASE
+# gives one (tests/run.sh's header).
 check: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
 	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzzers
@@ -271,6 +280,11 @@ check: deps
 check-valgrind: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=debug tests
 	$(Q)tests/valgrind/run.sh $(CURDIR)/build/debug
+
+# Two clones of HEAD in var/sbs/ run `make check` at the same time; both
+# must pass (each one's summary line and the wall time are printed).
+check-side-by-side:
+	$(Q)tests/side-by-side.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR_INST) $(DESTDIR)$(SYSCONFDIR) \

@@ -34,7 +34,9 @@ REPEAT=${BENCH_REPEAT:-3}
 CONNS=${BENCH_CONNS:-10000}
 CHEAP=$CONNS                    # accounts with the cheap hash
 DEAR=400                        # accounts with missive-admin's hash
-PORT=27570 RPORT=27571 MPORT=27572 LPORT=27573 W1PORT=27574
+# lib.sh's ports (MISSIVE_TEST_PORT_BASE, default 27400): 27570 to 27574.
+PORT=$(test_port 170) RPORT=$(test_port 171) MPORT=$(test_port 172)
+LPORT=$(test_port 173) W1PORT=$(test_port 174)
 PEERS=$REPO/bench/peers
 STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 T0=$(date +%s)

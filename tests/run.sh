@@ -5,14 +5,26 @@
 #   MISSIVE_UNIT=dir  cmocka unit test binaries test_* (default <repo>/build/san/tests)
 #   MISSIVE_TEST_FILTER=text   run only test files whose name contains text
 #   MISSIVE_TEST_TIMEOUT=secs  per test file (default 600; 0 = no limit)
-#   MISSIVE_TEST_VAR=dir       all test state and logs (default <repo>/var/test)
+#   MISSIVE_TEST_VAR=dir       all test state and logs (default <repo>/var/test).
+#                              One run at a time per directory: a run
+#                              holds dir/.lock (flock), and a second run
+#                              on the same dir stops at once, counted as
+#                              "0 passed, 1 failed"
 #   MISSIVE_TEST_PORT_BASE=n   first of the TCP ports the tests use, n to
-#                              n+299 (default 27400; lib.sh test_port)
+#                              n+299 (lib.sh test_port).  Unset: a block
+#                              of 300 free ports on 127.0.0.1 is picked
+#                              and reserved for this run (tests/run-lib.sh),
+#                              and shown in a "# ports" line.  A test
+#                              file run alone, without this runner, uses
+#                              27400 to 27699
 #   MISSIVE_VALGRIND=dir  programs run under valgrind (tests/valgrind/run.sh,
 #                         `make check-valgrind`): each test file's processes
 #                         log to dir/<file>/ (MISSIVE_VALGRIND_LOGDIR), and
 #                         tests/valgrind/check-logs.sh adds one result per
 #                         file for those logs
+#
+# So runs with different MISSIVE_TEST_VARs go side by side (two clones
+# do: `make check-side-by-side`, tests/side-by-side.sh).
 #
 # Runs each executable $MISSIVE_UNIT/test_* (with CMOCKA_MESSAGE_OUTPUT=TAP),
 # then each tests/integration/NN-*.sh (sorted) with bash, from the repo root.
@@ -21,7 +33,8 @@
 # without a "not ok" line (a crash, a sanitizer abort, set -e), or whose
 # results do not add up to its plans, counts as one more failure.
 # Output is streamed with the file name as prefix and kept in
-# $MISSIVE_TEST_VAR/logs/<file>.log.  The last line is exactly "N passed, M failed";
+# $MISSIVE_TEST_VAR/logs/<file>.log.  At the end: each file's wall time,
+# slowest first, then the failures, and last exactly "N passed, M failed";
 # the exit status is 1 if M > 0 or N == 0, else 0.
 set -eu
 
@@ -33,12 +46,28 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FILTER=${MISSIVE_TEST_FILTER:-}
 VALGRIND=${MISSIVE_VALGRIND:-}
 TIMEOUT=${MISSIVE_TEST_TIMEOUT:-600}
-LOGDIR=${MISSIVE_TEST_VAR:-$REPO/var/test}/logs
+. "$REPO/tests/run-lib.sh"
+
+lock_test_var "${MISSIVE_TEST_VAR:-$REPO/var/test}"
+export MISSIVE_TEST_VAR=$TEST_VAR
+LOGDIR=$TEST_VAR/logs
+if [ -z "${MISSIVE_TEST_PORT_BASE:-}" ]; then
+	pick_port_block || give_up "MISSIVE_TEST_PORT_BASE: no free block of ports" \
+		"no block of $PORT_BLOCK free TCP ports found; give one: MISSIVE_TEST_PORT_BASE=n"
+	export MISSIVE_TEST_PORT_BASE=$PORT_BASE
+	how="free ones, picked for this run"
+else
+	how="MISSIVE_TEST_PORT_BASE"
+fi
+printf '# ports %d to %d (%s)\n# state and logs in %s\n' \
+	"$MISSIVE_TEST_PORT_BASE" $((MISSIVE_TEST_PORT_BASE + PORT_BLOCK - 1)) \
+	"$how" "$MISSIVE_TEST_VAR"
 
 passed=0
 failed=0
 failures=()
 files_run=0
+times=() # "microseconds name result" per file run
 
 PIDFILE=$LOGDIR/.running.pid # the running test's timeout process
 JOB= # the background job streaming the running test
@@ -67,10 +96,11 @@ trap interrupted INT TERM HUP
 
 # run_one NAME CMD...: run a test file, stream its output, count its results.
 run_one() {
-	local name=$1 log=$LOGDIR/$1.log rc=0 line desc
-	local n_ok=0 n_notok=0 planned=0 has_plan=0
+	local name=$1 log=$LOGDIR/$1.log rc=0 line desc start
+	local n_ok=0 n_notok=0 planned=0 has_plan=0 failed_before=$failed
 	shift
 	files_run=$((files_run + 1))
+	start=$(now_us)
 	printf '=== %s\n' "$name"
 	if [ -n "$VALGRIND" ]; then
 		export MISSIVE_VALGRIND_LOGDIR=$VALGRIND/$name
@@ -84,7 +114,7 @@ run_one() {
 	# trapped signal, a foreground pipeline cannot.  tee and sed ignore the
 	# signals so that the test, while it cleans up, still has a reader.
 	(
-		(printf '%s\n' "$BASHPID" >"$PIDFILE" && cd "$REPO" &&
+		(drop_locks && printf '%s\n' "$BASHPID" >"$PIDFILE" && cd "$REPO" &&
 			exec timeout -k 30 "$TIMEOUT" "$@") </dev/null 2>&1 |
 			(trap '' INT TERM HUP && exec tee "$log") |
 			(trap '' INT TERM HUP && exec sed -u "s|^|[$name] |")
@@ -147,6 +177,33 @@ run_one() {
 		fi
 	fi
 	printf '=== %s: %d passed, %d failed, exit status %d\n\n' "$name" "$n_ok" "$n_notok" "$rc"
+	if [ "$failed" -eq "$failed_before" ]; then
+		desc="$n_ok passed"
+	else
+		desc="$n_ok passed, $((failed - failed_before)) FAILED"
+	fi
+	times+=("$(($(now_us) - start)) $name $desc")
+}
+
+# Wall-clock microseconds ($EPOCHREALTIME has the locale's decimal point).
+now_us() {
+	local t=$EPOCHREALTIME
+	echo $((10#${t//[!0-9]/}))
+}
+
+# The files' wall times, slowest first, and their sum.
+print_times() {
+	local us name desc total=0
+	[ "${#times[@]}" -gt 0 ] || return 0
+	printf 'Time per file, slowest first:\n'
+	while read -r us name desc; do
+		total=$((total + us))
+		printf '%6d.%d s  %-22s %s\n' $((us / 1000000)) \
+			$((us / 100000 % 10)) "$name" "$desc"
+	done < <(printf '%s\n' "${times[@]}" | sort -k1,1nr)
+	printf '%6d.%d s  total, %d file%s\n' $((total / 1000000)) \
+		$((total / 100000 % 10)) "${#times[@]}" \
+		"$([ "${#times[@]}" -eq 1 ] || echo s)"
 }
 
 selected() {
@@ -178,6 +235,7 @@ done
 if [ "$files_run" -eq 0 ]; then
 	printf '# no test matched%s\n' "${FILTER:+ filter \"$FILTER\"}"
 fi
+print_times
 if [ "${#failures[@]}" -gt 0 ]; then
 	printf 'Failed:\n'
 	printf '  %s\n' "${failures[@]}"

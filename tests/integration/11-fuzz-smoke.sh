@@ -4,7 +4,8 @@
 # then fuzzes for MISSIVE_FUZZ_SMOKE seconds (default 20) from its seed
 # corpus without a crash.  A missing binary fails: `make check` builds
 # them (make VARIANT=fuzz fuzzers); MISSIVE_FUZZ says where they are.
-# Working corpora, crashes and logs go to var/test/11-fuzz-smoke/.
+# Working corpora, crashes and logs go to $MISSIVE_TEST_VAR/11-fuzz-smoke/
+# (var/test/ by default).
 . "$(dirname "$0")/lib.sh"
 
 if [ -n "${MISSIVE_VALGRIND:-}" ]; then

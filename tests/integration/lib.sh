@@ -14,8 +14,10 @@
 #   TEST_VAR  all test state: $MISSIVE_TEST_VAR, default $REPO/var/test
 #   T      this script's scratch dir, $TEST_VAR/<script name>, emptied
 #          at start (kept short: unix socket paths are limited to 107 bytes)
-#   test_port OFFSET                     print $MISSIVE_TEST_PORT_BASE (default
-#                                        27400) + OFFSET: each file's TCP ports
+#   test_port OFFSET                     print $MISSIVE_TEST_PORT_BASE + OFFSET
+#                                        (0-299): each file's TCP ports.  Set
+#                                        by tests/run.sh (a free block unless
+#                                        given); a script run alone: 27400
 #   ok DESC / not_ok DESC [DETAIL]       print one TAP result
 #   check DESC CMD...                    ok if CMD exits 0 (output shown if not;
 #                                        CMD's output is captured, so a daemon

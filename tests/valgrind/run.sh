@@ -5,7 +5,8 @@
 #
 #   tests/valgrind/run.sh BUILD_DIR        (e.g. <repo>/build/debug)
 #
-# Writes one wrapper script per program into $MISSIVE_TEST_VAR/valgrind/: bin/ for
+# Writes one wrapper script per program into $MISSIVE_TEST_VAR/valgrind/
+# (default <repo>/var/test; locked as tests/run.sh does): bin/ for
 # BUILD_DIR/bin/* (missived, missive, missive-admin, missive-keys), unit/
 # for the unit tests BUILD_DIR/tests/test_*, tools/ for the test tools
 # BUILD_DIR/tests/tools/*.  A wrapper execs valgrind on the real program,
@@ -28,7 +29,12 @@ set -eu
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 BUILD=$(cd "$1" && pwd -P)
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
-VG=${MISSIVE_TEST_VAR:-$REPO/var/test}/valgrind
+. "$REPO/tests/run-lib.sh"
+# The wrappers are this run's state: lock before rewriting them (run.sh,
+# exec'd below, keeps the lock).
+lock_test_var "${MISSIVE_TEST_VAR:-$REPO/var/test}"
+export MISSIVE_TEST_VAR=$TEST_VAR
+VG=$TEST_VAR/valgrind
 
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "$0: valgrind not found (make deps)" >&2; exit 1; }
