@@ -145,12 +145,12 @@ test_frame_put(void **state)
 	(void)state;
 	assert_int_equal(frame_put(&b, OP_CHAT, f, 2), 0);
 	assert_int_equal(frame_put(&b, OP_QUIT, NULL, 0), 0);
-	assert_int_equal(buf_size(&b), 21);
-	assert_memory_equal(buf_data(&b), "0002|lobby|a|b\n0003\n", 21);
+	assert_int_equal(buf_size(&b), 20);
+	assert_memory_equal(buf_data(&b), "0002|lobby|a|b\n0003\n", 20);
 	f[0].p = "lo|bby";
 	f[0].len = 6;
 	assert_int_not_equal(frame_put(&b, OP_CHAT, f, 2), 0);
-	assert_int_equal(buf_size(&b), 21);
+	assert_int_equal(buf_size(&b), 20);
 	buf_free(&b);
 }
 
