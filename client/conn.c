@@ -324,7 +324,7 @@ server_finished(struct session *s, char *f, size_t len)
 	kd_hs_clear(&s->hs);
 	s->handshaked = 1;
 	s->state = ST_LOGIN;
-	if ((r = cs_put(&s->txplain, OP_LOGIN, login, 2)) != 0) {
+	if ((r = frame_put(&s->txplain, OP_LOGIN, login, 2)) != 0) {
 		cs_lost(s, r, "login: %s", err_str(r));
 		return;
 	}

@@ -68,8 +68,10 @@
 #include "client/config.h"
 #include "client/session.h"
 #include "client/tui.h"
+#include "client/wording.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/proto.h"
 #include "keydist/keys.h"
 
 
@@ -155,12 +157,10 @@ print_chat(const struct session_event *ev)
 static void
 print_key_mismatch(FILE *f, const struct session_event *ev)
 {
-	(void)fprintf(f,
-	    "!!! The server presented a different key than the one "
-	    "pinned in this folder. Pinned: %s Presented: %s Refusing to "
-	    "connect: if the server key was changed on purpose, replace "
-	    "server.pub in the client folder with the new key after checking "
-	    "its fingerprint with the admin.\n", ev->pinned, ev->fingerprint);
+	char text[WORDING_MAX];
+
+	wording_server_key_mismatch(text, ev);
+	(void)fprintf(f, "!!! %s\n", text);
 }
 
 static void
@@ -208,6 +208,7 @@ static void
 on_event(void *arg, const struct session_event *ev)
 {
 	struct ui *ui = arg;
+	char text[WORDING_MAX];
 	const char *why;
 
 	if (app_record(ui->app, ev) != 0)
@@ -238,7 +239,7 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_LOGIN_FAILED:
 		(void)fputs("!!! login refused: ", stdout);
-		if ((why = cmd_login_reason(ev->code)) != NULL)
+		if ((why = wording_login_reason(ev->code)) != NULL)
 			(void)fputs(why, stdout);
 		else
 			put_str(stdout, ev->code);
@@ -263,7 +264,7 @@ on_event(void *arg, const struct session_event *ev)
 		put_conv(stdout, ev->room);
 		putchar('\n');
 		if (strcmp(ev->room, ui->room) == 0)
-			(void)snprintf(ui->room, sizeof(ui->room), "lobby");
+			(void)snprintf(ui->room, sizeof(ui->room), PROTO_LOBBY);
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
@@ -298,17 +299,12 @@ on_event(void *arg, const struct session_event *ev)
 		list_print(ui, "rooms", ev->count);
 		break;
 	case SESSION_EV_KEY_PINNED:
-		printf("*** pinned %s's key %s (first seen; compare it with "
-		    "%s, then /verify %s)\n", ev->user, ev->fingerprint,
-		    ev->user, ev->user);
+		wording_peer_key_pinned(text, ev);
+		printf("*** %s\n", text);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		printf("!!! WARNING: %s presented a key that is not pinned: %s "
-		    "(pinned: %s). It may be a new device of %s, or someone "
-		    "else. Nothing is sent to conversations with it until you "
-		    "compare fingerprints with %s and type /accept %s\n",
-		    ev->user, ev->fingerprint, ev->pinned, ev->user, ev->user,
-		    ev->user);
+		wording_peer_key_changed(text, ev);
+		printf("!!! %s\n", text);
 		break;
 	case SESSION_EV_SERVER_ERROR:
 		(void)fputs("!!! server error (", stdout);
@@ -611,7 +607,7 @@ history_command(struct app *a, int op, const char *file)
 static int
 line_mode(struct app *a)
 {
-	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = "lobby",
+	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = PROTO_LOBBY,
 	    .app = a };
 	int status = 1;
 

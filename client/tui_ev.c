@@ -8,6 +8,7 @@
 
 #include "client/cmd.h"
 #include "client/tui_int.h"
+#include "client/wording.h"
 #include "common/err.h"
 
 static const char help1[] =
@@ -203,25 +204,23 @@ on_left(struct tui *t, const struct session_event *ev)
 static void
 on_key_event(struct tui *t, const struct session_event *ev)
 {
+	char text[WORDING_MAX];
+
+	tui_unverified_add(t, ev->user);
 	if (ev->kind == SESSION_EV_KEY_PINNED) {
-		tui_unverified_add(t, ev->user);
-		tui_say(t, cur_win(t), TA_NOTICE, "*** pinned %s's key %s "
-		    "(first seen; compare it with %s, then /verify %s)",
-		    ev->user, ev->fingerprint, ev->user, ev->user);
+		wording_peer_key_pinned(text, ev);
+		tui_say(t, cur_win(t), TA_NOTICE, "*** %s", text);
 		return;
 	}
-	tui_unverified_add(t, ev->user);
-	tui_say(t, cur_win(t), TA_ERROR, "!!! WARNING: %s presented a key "
-	    "that is not pinned: %s (pinned: %s). It may be a new device of "
-	    "%s, or someone else. Nothing is sent to conversations with it "
-	    "until you compare fingerprints and type /accept %s", ev->user,
-	    ev->fingerprint, ev->pinned, ev->user, ev->user);
+	wording_peer_key_changed(text, ev);
+	tui_say(t, cur_win(t), TA_ERROR, "!!! %s", text);
 }
 
 static void
 on_connection(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *st = status_win(t);
+	char text[WORDING_MAX];
 	const char *why;
 
 	switch (ev->kind) {
@@ -241,16 +240,14 @@ on_connection(struct tui *t, const struct session_event *ev)
 		tui_say(t, st, TA_NOTICE, "*** logged in as %s", ev->nickname);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		why = cmd_login_reason(ev->code);
+		why = wording_login_reason(ev->code);
 		tui_say(t, st, TA_ERROR, "!!! login refused: %s",
 		    why != NULL ? why : ev->code);
 		break;
 	case SESSION_EV_KEY_MISMATCH:
 		t->key_mismatch = 1;
-		tui_say(t, st, TA_ERROR, "!!! The server presented a different "
-		    "key than the one pinned in this folder. Pinned: %s "
-		    "Presented: %s Refusing to connect.", ev->pinned,
-		    ev->fingerprint);
+		wording_server_key_mismatch(text, ev);
+		tui_say(t, st, TA_ERROR, "!!! %s", text);
 		break;
 	case SESSION_EV_NOT_ENROLLED:
 		tui_say(t, st, TA_ERROR, "!!! The server does not accept this "

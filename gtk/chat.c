@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "client/wording.h"
 #include "common/err.h"
 #include "gtk/gui.h"
 
@@ -826,6 +827,7 @@ warn(struct gui *g, const struct session_event *ev, const char *what)
 void
 chat_event(struct gui *g, const struct session_event *ev)
 {
+	char text[WORDING_MAX];
 	struct conv *c;
 	char *t;
 
@@ -873,9 +875,8 @@ chat_event(struct gui *g, const struct session_event *ev)
 		chat_refresh_members(g);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		chat_notice(g, NULL, "⚠ %s presented a key that is not pinned: "
-		    "%s. Nothing is sent to conversations with it until you "
-		    "accept it.", ev->user, ev->fingerprint);
+		wording_peer_key_changed(text, ev);
+		chat_notice(g, NULL, "⚠ %s", text);
 		chat_refresh_members(g);
 		dialog_key_changed(g, ev);
 		break;

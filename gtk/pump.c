@@ -15,34 +15,11 @@
 #include <glib-unix.h>
 
 #include "common/err.h"
+#include "client/wording.h"
 #include "gtk/gui.h"
 #include "keydist/keys.h"
 
 static void pump_arm(struct gui *g);
-
-static const char *
-login_reason(const char *code)
-{
-	static const struct {
-		const char *code, *text;
-	} reasons[] = {
-		{ "invalid", "Wrong user name or password (or this folder's "
-		    "key is not the account's)." },
-		{ "locked", "Too many failed attempts: the account is locked "
-		    "for a while. Try again later." },
-		{ "disabled", "This account is disabled. Ask the admin." },
-		{ "unavailable", "The server cannot check accounts right now. "
-		    "Try again later." },
-		{ "busy", "The server is busy. Try again later." },
-	};
-	size_t i;
-
-	for (i = 0; i < G_N_ELEMENTS(reasons); i++) {
-		if (strcmp(code, reasons[i].code) == 0)
-			return reasons[i].text;
-	}
-	return NULL;
-}
 
 static void
 set_reason(struct gui *g, char *why)
@@ -55,18 +32,14 @@ set_reason(struct gui *g, char *why)
 static void
 login_event(struct gui *g, const struct session_event *ev)
 {
+	char text[WORDING_MAX];
 	const char *why;
 	char *t;
 
 	switch (ev->kind) {
 	case SESSION_EV_KEY_MISMATCH:
-		set_reason(g, g_strdup_printf("The server presented a "
-		    "different key than the one pinned in this folder: someone "
-		    "may be intercepting the connection, so missive refuses to "
-		    "log in.\nPinned:     %s\nPresented: %s\nIf the admin "
-		    "changed the server key on purpose, replace server.pub in "
-		    "the folder after checking its fingerprint with them.",
-		    ev->pinned, ev->fingerprint));
+		wording_server_key_mismatch(text, ev);
+		set_reason(g, g_strdup(text));
 		break;
 	case SESSION_EV_NOT_ENROLLED:
 		t = gui_clean(ev->text);
@@ -76,7 +49,7 @@ login_event(struct gui *g, const struct session_event *ev)
 		g_free(t);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		if ((why = login_reason(ev->code)) != NULL) {
+		if ((why = wording_login_reason(ev->code)) != NULL) {
 			set_reason(g, g_strdup(why));
 		} else {
 			t = gui_clean(ev->code);

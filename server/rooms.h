@@ -15,7 +15,6 @@
 #include <stddef.h>
 
 #define ROOM_NAME_MAX 32
-#define ROOM_LOBBY "lobby"
 
 struct room;
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/proto.h"
 #include "server/rooms.h"
 
 #define NCLIENT 12
@@ -107,19 +108,19 @@ test_join_leave(void **state)
 
 	(void)state;
 	rooms_init(&rs, 10, 10, 4);
-	assert_null(find(&rs, ROOM_LOBBY));
-	assert_int_equal(join(&rs, &cl[0], ROOM_LOBBY, &r), ROOM_JOINED);
-	assert_ptr_equal(find(&rs, ROOM_LOBBY), r);
+	assert_null(find(&rs, PROTO_LOBBY));
+	assert_int_equal(join(&rs, &cl[0], PROTO_LOBBY, &r), ROOM_JOINED);
+	assert_ptr_equal(find(&rs, PROTO_LOBBY), r);
 	assert_string_equal(room_name(r), "lobby");
 	assert_int_equal(room_size(r), 1);
 	assert_int_equal(rs.nroom, 1);
 	assert_true(room_has(&cl[0], r));
 	assert_false(room_has(&cl[1], r));
 	/* A second join is a resynchronisation, not a second membership. */
-	assert_int_equal(join(&rs, &cl[0], ROOM_LOBBY, &r2), ROOM_ALREADY);
+	assert_int_equal(join(&rs, &cl[0], PROTO_LOBBY, &r2), ROOM_ALREADY);
 	assert_ptr_equal(r2, r);
 	assert_int_equal(room_size(r), 1);
-	assert_int_equal(join(&rs, &cl[1], ROOM_LOBBY, &r2), ROOM_JOINED);
+	assert_int_equal(join(&rs, &cl[1], PROTO_LOBBY, &r2), ROOM_JOINED);
 	assert_ptr_equal(r2, r);
 	assert_int_equal(room_size(r), 2);
 	assert_int_equal(join(&rs, &cl[1], "dev", &r2), ROOM_JOINED);
@@ -147,7 +148,7 @@ test_join_leave(void **state)
 	room_leave_all(&rs, &cl[1]);
 	room_leave_all(&rs, &cl[2]);
 	assert_int_equal(rs.nroom, 0);
-	assert_null(find(&rs, ROOM_LOBBY));
+	assert_null(find(&rs, PROTO_LOBBY));
 	assert_null(cl[1].slot);
 	assert_int_equal(cl[1].nslot, 0);
 	rooms_free(&rs);
@@ -166,7 +167,7 @@ test_swap_removal(void **state)
 	(void)state;
 	rooms_init(&rs, 100, 100, 8);
 	for (i = 0; i < NCLIENT; i++) {
-		assert_int_equal(join(&rs, &cl[i], ROOM_LOBBY, &lobby),
+		assert_int_equal(join(&rs, &cl[i], PROTO_LOBBY, &lobby),
 		    ROOM_JOINED);
 		if (i % 2 == 1)
 			assert_int_equal(join(&rs, &cl[i], "odd", &odd),
