@@ -191,19 +191,32 @@ now_us() {
 	echo $((10#${t//[!0-9]/}))
 }
 
-# The files' wall times, slowest first, and their sum.
+# The files' wall times, slowest first (those under 0.1 s that passed
+# in one line), and their sum.
 print_times() {
-	local us name desc total=0
+	local us name desc total=0 quick=0 quick_us=0
 	[ "${#times[@]}" -gt 0 ] || return 0
 	printf 'Time per file, slowest first:\n'
 	while read -r us name desc; do
 		total=$((total + us))
-		printf '%6d.%d s  %-22s %s\n' $((us / 1000000)) \
-			$((us / 100000 % 10)) "$name" "$desc"
+		if [ "$us" -lt 100000 ] && [ "${desc% FAILED}" = "$desc" ]; then
+			quick=$((quick + 1))
+			quick_us=$((quick_us + us))
+			continue
+		fi
+		print_time "$us" "$name" "$desc"
 	done < <(printf '%s\n' "${times[@]}" | sort -k1,1nr)
-	printf '%6d.%d s  total, %d file%s\n' $((total / 1000000)) \
-		$((total / 100000 % 10)) "${#times[@]}" \
-		"$([ "${#times[@]}" -eq 1 ] || echo s)"
+	if [ "$quick" -gt 0 ]; then
+		print_time "$quick_us" "$quick more" "under 0.1 s each, all passed"
+	fi
+	print_time "$total" total \
+		"${#times[@]} file$([ "${#times[@]}" -eq 1 ] || echo s)"
+}
+
+# print_time MICROSECONDS NAME TEXT: one line of the table.
+print_time() {
+	printf '%6d.%d s  %-22s %s\n' $(($1 / 1000000)) $(($1 / 100000 % 10)) \
+		"$2" "$3"
 }
 
 selected() {
