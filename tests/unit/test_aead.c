@@ -57,7 +57,7 @@ fill(uint8_t *p, size_t n, unsigned seed)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 31 + i * 7);
+		p[i] = (uint8_t)((size_t)seed * 31 + i * 7);
 }
 
 static int
