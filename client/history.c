@@ -7,14 +7,12 @@
 
 #include <argon2.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -538,49 +536,17 @@ hmac(const uint8_t key[KEY_LEN], const char *data, size_t len,
 
 /* ---- files ---- */
 
-/*
- * Read at most HISTORY_FILE_MAX bytes of path (and its stat into *st_out
- * unless NULL); E_NOT_FOUND if missing.
- */
+/* At most HISTORY_FILE_MAX bytes of path (common/file.h); E_NOT_FOUND
+   if missing. */
 static int
-read_all(const char *path, uint8_t **out, size_t *len, struct stat *st_out)
+read_all(const char *path, uint8_t **out, size_t *len, struct stat *st)
 {
-	struct stat st;
-	ssize_t got;
-	size_t off = 0;
-	uint8_t *p;
-	int fd;
+	char *p;
+	int r;
 
-	*out = NULL;
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? E_NOT_FOUND : E_IO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		(void)close(fd);
-		return E_IO;
-	}
-	if ((size_t)st.st_size > HISTORY_FILE_MAX) {
-		(void)close(fd);
-		return E_TOO_LONG;
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
-		(void)close(fd);
-		return E_NOMEM;
-	}
-	while (off < (size_t)st.st_size &&
-	    (got = read(fd, p + off, (size_t)st.st_size - off)) > 0)
-		off += (size_t)got;
-	(void)close(fd);
-	if (off != (size_t)st.st_size) {
-		free(p);
-		return E_IO;
-	}
-	p[off] = '\0';
-	*out = p;
-	*len = off;
-	if (st_out != NULL)
-		*st_out = st;
-	return 0;
+	r = file_read_all(path, HISTORY_FILE_MAX, &p, len, st, NULL, 0);
+	*out = (uint8_t *)p;
+	return r;
 }
 
 /* Replace path with data (common/file.h), through path.tmp. */
