@@ -52,26 +52,6 @@ static const uint8_t nonce_a[KD_AEAD_IV_LEN] = { 0x44, 0x55, 0x66 };
 static const uint8_t aad_a[] = "room and sender";
 
 static void
-fill(uint8_t *p, size_t n, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)((size_t)seed * 31 + i * 7);
-}
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
-
-static void
 test_gcm_spec_vectors(void **state)
 {
 	uint8_t key[KD_AEAD_KEY_LEN], nonce[KD_AEAD_IV_LEN], aad[64];

@@ -32,17 +32,10 @@ struct fx {
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct fx *fx;
 
-	if (fx == NULL)
-		return -1;
-	(void)snprintf(fx->dir, sizeof(fx->dir), "%s/test_file.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return -1;
-	}
+	assert_non_null(fx = calloc(1, sizeof(*fx)));
+	assert_int_equal(make_tmpdir(fx->dir, sizeof(fx->dir), "test_file"), 0);
 	(void)snprintf(fx->file, sizeof(fx->file), "%s/file", fx->dir);
 	(void)snprintf(fx->fifo, sizeof(fx->fifo), "%s/fifo", fx->dir);
 	*state = fx;
@@ -63,19 +56,18 @@ teardown(void **state)
 	return r;
 }
 
+/* Write len bytes of text to the file and read them back with limit max. */
 static void
-test_reads_whole_file(void **state)
+read_back(struct fx *fx, const char *text, size_t len, size_t max)
 {
-	static const char text[] = "first line\n\0after a NUL\n";
-	struct fx *fx = *state;
 	struct stat st;
-	size_t len = 1;
+	size_t got = len + 1;
 	char *p;
 
-	write_file(fx->file, text, sizeof(text) - 1);
-	assert_int_equal(file_read_all(fx->file, 1000, &p, &len, &st, fx->err,
+	write_file(fx->file, text, len);
+	assert_int_equal(file_read_all(fx->file, max, &p, &got, &st, fx->err,
 	    sizeof(fx->err)), 0);
-	assert_int_equal(len, sizeof(text) - 1);
+	assert_int_equal(got, len);
 	assert_memory_equal(p, text, len);
 	assert_int_equal(p[len], '\0');
 	assert_true(S_ISREG(st.st_mode));
@@ -84,60 +76,61 @@ test_reads_whole_file(void **state)
 }
 
 static void
+test_reads_whole_file(void **state)
+{
+	static const char text[] = "first line\n\0after a NUL\n";
+
+	read_back(*state, text, sizeof(text) - 1, 1000);
+}
+
+static void
 test_empty_file(void **state)
 {
-	struct fx *fx = *state;
-	size_t len = 1;
-	char *p;
+	read_back(*state, "", 0, 0);
+}
 
-	write_file(fx->file, "", 0);
-	assert_int_equal(file_read_all(fx->file, 0, &p, &len, NULL, NULL, 0),
-	    0);
+/*
+ * Reading path with limit max fails with want, *out NULL and *len 0, and
+ * the message has msg in it.
+ */
+static void
+refused(struct fx *fx, const char *path, size_t max, int want,
+    const char *msg)
+{
+	static char stale;
+	char *p = &stale;
+	size_t len = 1;
+
+	fx->err[0] = '\0';
+	assert_int_equal(file_read_all(path, max, &p, &len, NULL, fx->err,
+	    sizeof(fx->err)), want);
+	assert_null(p);
 	assert_int_equal(len, 0);
-	assert_non_null(p);
-	assert_int_equal(p[0], '\0');
-	free(p);
+	if (strstr(fx->err, msg) == NULL)
+		fail_msg("\"%s\" is not in \"%s\"", msg, fx->err);
 }
 
 /* max bytes are read; one more is refused before any read. */
 static void
 test_limit(void **state)
 {
-	static char stale;
 	struct fx *fx = *state;
-	size_t len = 1;
-	char *p;
 
-	write_file(fx->file, "0123456789", 10);
-	assert_int_equal(file_read_all(fx->file, 10, &p, &len, NULL, NULL, 0),
-	    0);
-	assert_int_equal(len, 10);
-	free(p);
-	p = &stale;	/* must come back NULL */
-	assert_int_equal(file_read_all(fx->file, 9, &p, &len, NULL, fx->err,
-	    sizeof(fx->err)), E_TOO_LONG);
-	assert_null(p);
-	assert_int_equal(len, 0);
-	assert_non_null(strstr(fx->err, "/file: larger than 9 bytes"));
+	read_back(fx, "0123456789", 10, 10);
+	refused(fx, fx->file, 9, E_TOO_LONG, "/file: larger than 9 bytes");
 }
 
 /* A large file comes whole, though read() may return it in pieces. */
 static void
 test_large_file(void **state)
 {
-	struct fx *fx = *state;
-	size_t n = (size_t)4 << 20, len = 0, i;
-	char *text, *p;
+	size_t n = (size_t)4 << 20, i;
+	char *text;
 
 	assert_non_null(text = malloc(n));
 	for (i = 0; i < n; i++)
 		text[i] = (char)('a' + i % 26);
-	write_file(fx->file, text, n);
-	assert_int_equal(file_read_all(fx->file, n, &p, &len, NULL, NULL, 0),
-	    0);
-	assert_int_equal(len, n);
-	assert_memory_equal(p, text, n);
-	free(p);
+	read_back(*state, text, n, n);
 	free(text);
 }
 
@@ -145,14 +138,9 @@ static void
 test_missing(void **state)
 {
 	struct fx *fx = *state;
-	size_t len = 1;
-	char *p;
 
-	assert_int_equal(file_read_all(fx->file, 10, &p, &len, NULL, fx->err,
-	    sizeof(fx->err)), E_NOT_FOUND);
-	assert_null(p);
-	assert_int_equal(len, 0);
-	assert_non_null(strstr(fx->err, "/file: cannot open: "));
+	refused(fx, fx->file, 10, E_NOT_FOUND,
+	    "/file: cannot open: No such file or directory");
 }
 
 /* A directory and a FIFO (which would block a plain open) are refused. */
@@ -160,19 +148,10 @@ static void
 test_not_regular(void **state)
 {
 	struct fx *fx = *state;
-	size_t len;
-	char *p;
 
-	assert_int_equal(file_read_all(fx->dir, 10, &p, &len, NULL, fx->err,
-	    sizeof(fx->err)), E_IO);
-	assert_null(p);
-	assert_non_null(strstr(fx->err, ": not a regular file"));
+	refused(fx, fx->dir, 10, E_IO, ": not a regular file");
 	assert_int_equal(mkfifo(fx->fifo, 0600), 0);
-	fx->err[0] = '\0';
-	assert_int_equal(file_read_all(fx->fifo, 10, &p, &len, NULL, fx->err,
-	    sizeof(fx->err)), E_IO);
-	assert_null(p);
-	assert_non_null(strstr(fx->err, "/fifo: not a regular file"));
+	refused(fx, fx->fifo, 10, E_IO, "/fifo: not a regular file");
 }
 
 int

@@ -35,14 +35,11 @@ struct fx {
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	(void)snprintf(fx->dir, sizeof(fx->dir), "%s/test_history.XXXXXX",
-	    tmp != NULL ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (make_tmpdir(fx->dir, sizeof(fx->dir), "test_history") != 0) {
 		free(fx);
 		return -1;
 	}

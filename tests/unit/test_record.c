@@ -40,26 +40,6 @@ static const uint8_t key_b[KD_AEAD_KEY_LEN] = { 0x42 };
 static const uint8_t iv_b[KD_AEAD_IV_LEN] = { 0x24 };
 
 static void
-fill(uint8_t *p, size_t len, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + 1);
-}
-
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
-
-static void
 pair_init(struct kd_record_dir *tx, struct kd_record_dir *rx,
     uint64_t interval)
 {
