@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "bench/bench.h"
+#include "common/be.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "common/proto.h"
@@ -432,7 +433,7 @@ mq_input(struct bconn *c)
 			return hl >= 5 ? -1 : 0;
 		hl++;
 		if ((p[0] & 0xf0) == 0x30 && rem >= 2) {
-			tl = (size_t)p[hl] << 8 | p[hl + 1];
+			tl = be16_load(p + hl);
 			if (tl + 2 <= rem)
 				bench_deliver(c, (const char *)p + hl + 2 + tl,
 				    rem - 2 - tl);
@@ -463,8 +464,7 @@ rl_input(struct bconn *c)
 
 	while (buf_size(&c->in) >= 4) {
 		p = buf_data(&c->in);
-		n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
+		n = be32_load(p);
 		if (buf_size(&c->in) < 4 + (size_t)n)
 			break;
 		if (n == 0)
@@ -479,9 +479,9 @@ rl_input(struct bconn *c)
 static int
 rl_publish(struct bconn *c, const char *payload, size_t n)
 {
-	uint8_t hdr[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-	    (uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t hdr[4];
 
+	be32_store(hdr, (uint32_t)n);
 	return buf_append(&c->out, hdr, 4) == 0 &&
 	    buf_append(&c->out, payload, n) == 0 ? 0 : -1;
 }

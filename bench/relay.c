@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "common/buf.h"
 
 #define PROG "bench-relay"
@@ -85,8 +86,7 @@ forward(int fd)
 
 	while (buf_size(&c->in) >= 4) {
 		p = buf_data(&c->in);
-		n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
+		n = be32_load(p);
 		if (n > FRAME_MAX)
 			return -1;
 		if (buf_size(&c->in) < 4 + (size_t)n)

@@ -7,14 +7,12 @@
 
 #include <argon2.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -22,19 +20,21 @@
 #include <openssl/evp.h>
 
 #include "client/e2e.h"
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/text.h"
+#include "keydist/aead.h"
 #include "keydist/hkdf.h"
 #include "keydist/random.h"
 
 #define MAGIC "MSVHIST1"
 #define MAGIC_LEN 8
 #define SALT_LEN 16
-#define NONCE_LEN 12
-#define TAG_LEN 16
-#define KEY_LEN 32
+#define NONCE_LEN KD_AEAD_IV_LEN
+#define TAG_LEN KD_AEAD_TAG_LEN
+#define KEY_LEN KD_AEAD_KEY_LEN
 #define MAC_LEN 32
 #define HEAD_FIXED (MAGIC_LEN + 3 * 4 + SALT_LEN + 1)
 #define EXPORT_FORMAT "missive-history"
@@ -536,49 +536,17 @@ hmac(const uint8_t key[KEY_LEN], const char *data, size_t len,
 
 /* ---- files ---- */
 
-/*
- * Read at most HISTORY_FILE_MAX bytes of path (and its stat into *st_out
- * unless NULL); E_NOT_FOUND if missing.
- */
+/* At most HISTORY_FILE_MAX bytes of path (common/file.h); E_NOT_FOUND
+   if missing. */
 static int
-read_all(const char *path, uint8_t **out, size_t *len, struct stat *st_out)
+read_all(const char *path, uint8_t **out, size_t *len, struct stat *st)
 {
-	struct stat st;
-	ssize_t got;
-	size_t off = 0;
-	uint8_t *p;
-	int fd;
+	char *p;
+	int r;
 
-	*out = NULL;
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? E_NOT_FOUND : E_IO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		(void)close(fd);
-		return E_IO;
-	}
-	if ((size_t)st.st_size > HISTORY_FILE_MAX) {
-		(void)close(fd);
-		return E_TOO_LONG;
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
-		(void)close(fd);
-		return E_NOMEM;
-	}
-	while (off < (size_t)st.st_size &&
-	    (got = read(fd, p + off, (size_t)st.st_size - off)) > 0)
-		off += (size_t)got;
-	(void)close(fd);
-	if (off != (size_t)st.st_size) {
-		free(p);
-		return E_IO;
-	}
-	p[off] = '\0';
-	*out = p;
-	*len = off;
-	if (st_out != NULL)
-		*st_out = st;
-	return 0;
+	r = file_read_all(path, HISTORY_FILE_MAX, &p, len, st, NULL, 0);
+	*out = (uint8_t *)p;
+	return r;
 }
 
 /* Replace path with data (common/file.h), through path.tmp. */
@@ -601,22 +569,6 @@ write_atomic(const char *path, const void *data, size_t len, char *err,
 	return r;
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The header (magic to user); returns its length. */
 static size_t
 header_put(const struct history *h, uint8_t *p)
@@ -624,51 +576,13 @@ header_put(const struct history *h, uint8_t *p)
 	size_t ulen = strlen(h->user);
 
 	memcpy(p, MAGIC, MAGIC_LEN);
-	put32(p + MAGIC_LEN, h->kdf.t);
-	put32(p + MAGIC_LEN + 4, h->kdf.m);
-	put32(p + MAGIC_LEN + 8, h->kdf.p);
+	be32_store(p + MAGIC_LEN, h->kdf.t);
+	be32_store(p + MAGIC_LEN + 4, h->kdf.m);
+	be32_store(p + MAGIC_LEN + 8, h->kdf.p);
 	memcpy(p + MAGIC_LEN + 12, h->salt, SALT_LEN);
 	p[HEAD_FIXED - 1] = (uint8_t)ulen;
 	memcpy(p + HEAD_FIXED, h->user, ulen);
 	return HEAD_FIXED + ulen;
-}
-
-/*
- * AES-256-GCM: seal (enc 1) or open (enc 0) in[0..len) into out with
- * aad; the tag is written to or read from tag.  E_MAC_INVALID when the
- * tag does not match.
- */
-static int
-gcm(int enc, const uint8_t key[KEY_LEN], const uint8_t nonce[NONCE_LEN],
-    const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len,
-    uint8_t *out, uint8_t tag[TAG_LEN])
-{
-	EVP_CIPHER_CTX *c;
-	int n = 0, fin = 0, r = E_CRYPTO;
-
-	if (len > INT32_MAX || aadlen > INT32_MAX)
-		return E_TOO_LONG;
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		return E_NOMEM;
-	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce,
-	    enc) != 1 ||
-	    EVP_CipherUpdate(c, NULL, &n, aad, (int)aadlen) != 1 ||
-	    EVP_CipherUpdate(c, out, &n, in, (int)len) != 1)
-		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-	    tag) != 1)
-		goto out;
-	if (EVP_CipherFinal_ex(c, out + n, &fin) != 1) {
-		r = enc ? E_CRYPTO : E_MAC_INVALID;
-		goto out;
-	}
-	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-	    tag) != 1)
-		goto out;
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(c);
-	return r;
 }
 
 /* Parse the header of a history file of len bytes; *head: its length. */
@@ -684,9 +598,9 @@ header_get(const struct history *h, const uint8_t *p, size_t len,
 		say(err, errlen, "%s is not a missive history file", h->path);
 		return E_MALFORMED;
 	}
-	k->t = get32(p + MAGIC_LEN);
-	k->m = get32(p + MAGIC_LEN + 4);
-	k->p = get32(p + MAGIC_LEN + 8);
+	k->t = be32_load(p + MAGIC_LEN);
+	k->m = be32_load(p + MAGIC_LEN + 4);
+	k->p = be32_load(p + MAGIC_LEN + 8);
 	memcpy(salt, p + MAGIC_LEN + 12, SALT_LEN);
 	ulen = p[HEAD_FIXED - 1];
 	if (k->t < 1 || k->t > KDF_T_MAX || k->p < 1 || k->p > KDF_P_MAX ||
@@ -716,7 +630,7 @@ unseal_records(struct history *h, const uint8_t *file, size_t len,
 {
 	struct history_record **fresh = NULL;
 	size_t clen = len - head - NONCE_LEN - TAG_LEN, nfresh = 0;
-	uint8_t *plain, tag[TAG_LEN];
+	uint8_t *plain;
 	json_error_t je;
 	json_t *a = NULL;
 	int r;
@@ -725,9 +639,8 @@ unseal_records(struct history *h, const uint8_t *file, size_t len,
 		say(err, errlen, "history %s: %s", h->path, err_str(E_NOMEM));
 		return E_NOMEM;
 	}
-	memcpy(tag, file + len - TAG_LEN, TAG_LEN);
-	if ((r = gcm(0, h->file_key, file + head, file, head + NONCE_LEN,
-	    file + head + NONCE_LEN, clen, plain, tag)) != 0) {
+	if ((r = kd_aead_open(h->file_key, file + head, file, head + NONCE_LEN,
+	    file + head + NONCE_LEN, clen + TAG_LEN, plain)) != 0) {
 		if (r == E_MAC_INVALID)
 			say(err, errlen, "history %s does not open: it was "
 			    "altered, or sealed with another password", h->path);
@@ -838,9 +751,9 @@ history_save(struct history *h, char *err, size_t errlen)
 		goto out;
 	head = header_put(h, file);
 	if ((r = kd_random(file + head, NONCE_LEN)) != 0 ||
-	    (r = gcm(1, h->file_key, file + head, file, head + NONCE_LEN,
-	    (const uint8_t *)plain, plen, file + head + NONCE_LEN,
-	    file + head + NONCE_LEN + plen)) != 0)
+	    (r = kd_aead_seal(h->file_key, file + head, file,
+	    head + NONCE_LEN, (const uint8_t *)plain, plen,
+	    file + head + NONCE_LEN)) != 0)
 		goto out;
 	size = head + NONCE_LEN + plen + TAG_LEN;
 	if ((r = write_atomic(h->path, file, size, err, errlen)) != 0)

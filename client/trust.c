@@ -14,6 +14,7 @@
 #include "common/cfg.h"
 #include "common/err.h"
 #include "common/file.h"
+#include "common/hash.h"
 #include "common/text.h"
 #include "keydist/keys.h"
 
@@ -55,23 +56,12 @@ level_name(enum trust_level level)
 	return level == TRUST_VERIFIED ? "verified" : "seen";
 }
 
-/* FNV-1a. */
-static size_t
-user_hash(const char *user)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *user != '\0'; user++)
-		h = (h ^ (unsigned char)*user) * 0x100000001b3ULL;
-	return (size_t)h;
-}
-
 /* The slot of user in users[0..cap), or the free slot where it goes. */
 static size_t
 user_slot(const struct trust_key *keys, const struct trust_user *users,
     size_t cap, const char *user)
 {
-	size_t i = user_hash(user) & (cap - 1);
+	size_t i = fnv1a64(user, strlen(user)) & (cap - 1);
 
 	while (users[i].first != NONE &&
 	    strcmp(keys[users[i].first].user, user) != 0)

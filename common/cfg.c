@@ -1,19 +1,16 @@
 #include "common/cfg.h"
 
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/err.h"
+#include "common/file.h"
 
 /* What one cfg_load() carries from step to step. */
 struct cfg_ctx {
@@ -102,68 +99,14 @@ cfg_free(const struct cfg_field *fields, size_t nfields, void *out)
 static int
 read_file(struct cfg_ctx *x, char **bufp, size_t *lenp)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, want;
-	ssize_t n;
-	int fd, r = E_IO;
+	int r;
 
-	*bufp = NULL;
-	*lenp = 0;
-	fd = open(x->file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		cfg_error(x->err, x->errlen, "%s: cannot open: %s", x->file,
-		    strerror(errno));
+	r = file_read_all(x->file, CFG_FILE_MAX, bufp, lenp, NULL, x->err,
+	    x->errlen);
+	if (r == E_NOT_FOUND)
 		return E_IO;
-	}
-	if (fstat(fd, &st) == -1) {
-		cfg_error(x->err, x->errlen, "%s: cannot stat: %s", x->file,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cfg_error(x->err, x->errlen, "%s: not a regular file", x->file);
-		goto out;
-	}
-	if (st.st_size > CFG_FILE_MAX) {
-		cfg_error(x->err, x->errlen, "%s: larger than %d bytes",
-		    x->file, CFG_FILE_MAX);
-		r = E_CONFIG;
-		goto out;
-	}
-	want = (size_t)st.st_size;
-	if ((buf = malloc(want + 1)) == NULL) {
-		cfg_error(x->err, x->errlen, "%s: out of memory", x->file);
-		r = E_NOMEM;
-		goto out;
-	}
-	while (len < want) {
-		n = read(fd, buf + len, want - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			cfg_error(x->err, x->errlen, "%s: cannot read: %s",
-			    x->file, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	if (close(fd) == -1 && r == 0) {
-		cfg_error(x->err, x->errlen, "%s: close: %s", x->file,
-		    strerror(errno));
-		free(*bufp);
-		*bufp = NULL;
-		r = E_IO;
-	}
+	if (r == E_TOO_LONG)
+		return E_CONFIG;	/* too big is bad content */
 	return r;
 }
 

@@ -5,11 +5,89 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "common/cfg.h"
 #include "common/err.h"
+
+int
+file_read_all(const char *path, size_t max, char **out, size_t *len,
+    struct stat *st_out, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0, want = 0;
+	ssize_t n;
+	int fd, r = E_IO;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		r = errno == ENOENT ? E_NOT_FOUND : E_IO;
+		cfg_error(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) == -1) {
+		cfg_error(err, errlen, "%s: cannot stat: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_error(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		cfg_error(err, errlen, "%s: larger than %zu bytes", path, max);
+		r = E_TOO_LONG;
+		goto out;
+	}
+	want = (size_t)st.st_size;
+	if ((buf = malloc(want + 1)) == NULL) {
+		cfg_error(err, errlen, "%s: out of memory", path);
+		r = E_NOMEM;
+		goto out;
+	}
+	while (got < want) {
+		if ((n = read(fd, buf + got, want - got)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n == -1) {
+			cfg_error(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			cfg_error(err, errlen, "%s: cannot read: it got "
+			    "shorter while read", path);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	r = 0;
+out:
+	if (close(fd) == -1 && r == 0) {
+		cfg_error(err, errlen, "%s: close: %s", path, strerror(errno));
+		r = E_IO;
+	}
+	if (r != 0) {
+		/* It may be a history export: plaintext messages. */
+		OPENSSL_clear_free(buf, want + 1);
+		return r;
+	}
+	*out = buf;
+	*len = got;
+	if (st_out != NULL)
+		*st_out = st;
+	return 0;
+}
 
 int
 file_write_all(int fd, const void *p, size_t n)

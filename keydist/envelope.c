@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>
 
+#include "common/be.h"
 #include "common/err.h"
 #include "keydist/random.h"
 
@@ -87,8 +88,7 @@ signed_bytes(const struct kd_envelope *env, const uint8_t *transcript,
 	if ((p = malloc(len)) == NULL)
 		return E_NOMEM;
 	memcpy(p, KD_ENVELOPE_LABEL, LABEL_LEN);
-	p[LABEL_LEN] = (uint8_t)(env->wrapped_len >> 8);
-	p[LABEL_LEN + 1] = (uint8_t)env->wrapped_len;
+	be16_store(p + LABEL_LEN, (uint16_t)env->wrapped_len);
 	memcpy(p + LABEL_LEN + 2, env->wrapped, env->wrapped_len);
 	if (transcript_len > 0)
 		memcpy(p + LABEL_LEN + 2 + env->wrapped_len, transcript,

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "keydist/hkdf.h"
@@ -62,10 +63,7 @@ transcript_add(struct kd_hs *hs, const char *line, size_t len)
 	    sizeof(hs->transcript) - hs->transcript_len < len + 4)
 		return E_TOO_LONG;
 	p = hs->transcript + hs->transcript_len;
-	p[0] = (uint8_t)(len >> 24);
-	p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
+	be32_store(p, (uint32_t)len);
 	memcpy(p + 4, line, len);
 	hs->transcript_len += len + 4;
 	return 0;

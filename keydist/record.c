@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/be.h"
 #include "common/err.h"
 #include "keydist/hkdf.h"
 
@@ -14,22 +15,6 @@
 /* EVP_*Update take an int length: feed long records in pieces this big. */
 #define UPDATE_CHUNK ((size_t)1 << 30)
 
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* 1 if [a, a+alen) and [b, b+blen) share a byte. */
 static int
 overlaps(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
@@ -39,17 +24,6 @@ overlaps(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	if (alen == 0 || blen == 0)
 		return 0;
 	return x < y + blen && y < x + alen;
-}
-
-/* nonce = iv XOR (0^32 || uint64_be(seq)) */
-static void
-make_nonce(const struct kd_record_dir *d, uint8_t nonce[static KD_AEAD_IV_LEN])
-{
-	int i;
-
-	memcpy(nonce, d->iv, KD_AEAD_IV_LEN);
-	for (i = 0; i < 8; i++)
-		nonce[4 + i] ^= (uint8_t)(d->seq >> (56 - 8 * i));
 }
 
 /* Key d->ctx with d->key (cipher is non-NULL only the first time). */
@@ -206,8 +180,8 @@ kd_record_seal(struct kd_record_dir *d, const uint8_t *plain, size_t len,
 	if (d->seq == UINT64_MAX)
 		return d->err = E_SEQ_EXHAUSTED;
 
-	make_nonce(d, nonce);
-	put_be32(out, (uint32_t)(len + TAG));
+	kd_aead_nonce(d->iv, d->seq, nonce);
+	be32_store(out, (uint32_t)(len + TAG));
 	r = E_CRYPTO;
 	if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_EncryptUpdate(d->ctx, NULL, &n, out, HDR) != 1 ||
@@ -239,7 +213,7 @@ kd_record_peek(const uint8_t *buf, size_t avail, size_t max_plain,
 		return E_INCOMPLETE;
 	if (buf == NULL)
 		return E_INVALID;
-	body = get_be32(buf);
+	body = be32_load(buf);
 	if (body < TAG)
 		return E_MALFORMED;
 	if (body - TAG > max_plain)
@@ -279,7 +253,7 @@ kd_record_open(struct kd_record_dir *d, const uint8_t *rec, size_t reclen,
 		goto fail;
 	r = E_MALFORMED;
 	if (reclen < KD_RECORD_OVERHEAD ||
-	    (size_t)get_be32(rec) != reclen - HDR)
+	    (size_t)be32_load(rec) != reclen - HDR)
 		goto fail;
 	clen = reclen - KD_RECORD_OVERHEAD;
 	r = E_TOO_LONG;
@@ -294,7 +268,7 @@ kd_record_open(struct kd_record_dir *d, const uint8_t *rec, size_t reclen,
 
 	/* Copy the tag first: in place, out may run over it. */
 	memcpy(tag, rec + HDR + clen, TAG);
-	make_nonce(d, nonce);
+	kd_aead_nonce(d->iv, d->seq, nonce);
 	r = E_CRYPTO;
 	if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_DecryptUpdate(d->ctx, NULL, &n, rec, HDR) != 1 ||

@@ -38,9 +38,8 @@
 
 #include <openssl/evp.h>
 
-#define KD_AEAD_KEY_LEN 32
-#define KD_AEAD_IV_LEN 12
-#define KD_AEAD_TAG_LEN 16
+#include "keydist/aead.h"
+
 #define KD_RECORD_HDR_LEN 4
 #define KD_RECORD_OVERHEAD (KD_RECORD_HDR_LEN + KD_AEAD_TAG_LEN)
 /* Largest plaintext a record can carry (body_len is a uint32). */

@@ -5,7 +5,9 @@
 
 #include <openssl/crypto.h>
 
+#include "common/be.h"
 #include "common/err.h"
+#include "keydist/aead.h"
 #include "keydist/random.h"
 
 #define AAD_MAX (sizeof(KD_SKD_LABEL) + 3 * (size_t)(2 + KD_SK_NAME_MAX) +  \
@@ -33,8 +35,9 @@ put(struct wr *w, const void *v, size_t n)
 static void
 put_u16(struct wr *w, size_t v)
 {
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[2];
 
+	be16_store(b, (uint16_t)v);
 	put(w, b, 2);
 }
 
@@ -42,10 +45,8 @@ static void
 put_u64(struct wr *w, uint64_t v)
 {
 	uint8_t b[8];
-	int i;
 
-	for (i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
+	be64_store(b, v);
 	put(w, b, 8);
 }
 
@@ -61,50 +62,6 @@ put_name(struct wr *w, const char *s)
 	}
 	put_u16(w, n);
 	put(w, s, n);
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* One-shot AES-256-GCM; *len is the ciphertext (or plaintext) length. */
-static int
-aead(int enc, const uint8_t key[KD_AEAD_KEY_LEN],
-    const uint8_t nonce[KD_AEAD_IV_LEN], const uint8_t *aad, size_t aadlen,
-    const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[KD_AEAD_TAG_LEN])
-{
-	EVP_CIPHER_CTX *ctx;
-	int n, r = E_CRYPTO;
-
-	if (len > INT32_MAX || aadlen > INT32_MAX)
-		return E_TOO_LONG;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return E_NOMEM;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce,
-	    enc) != 1 ||
-	    (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
-	    KD_AEAD_TAG_LEN, tag) != 1) ||
-	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1 ||
-	    (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1))
-		goto out;
-	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1) {
-		r = enc ? E_CRYPTO : E_MAC_INVALID;
-		goto out;
-	}
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
-	    KD_AEAD_TAG_LEN, tag) != 1)
-		goto out;
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
 }
 
 static int
@@ -181,17 +138,6 @@ message_aad(struct wr *w, const char *room, const char *sender,
 	return w->err;
 }
 
-static void
-message_nonce(const struct kd_sender_key *sk, uint64_t counter,
-    uint8_t nonce[KD_AEAD_IV_LEN])
-{
-	int i;
-
-	memcpy(nonce, sk->iv, KD_AEAD_IV_LEN);
-	for (i = KD_AEAD_IV_LEN - 1; i >= KD_AEAD_IV_LEN - 8; i--, counter >>= 8)
-		nonce[i] ^= (uint8_t)counter;
-}
-
 /* Ed25519 signs aad || ciphertext || tag; build that in one buffer. */
 static int
 signed_bytes(const uint8_t *aad, size_t aadlen, const uint8_t *ct,
@@ -229,9 +175,9 @@ kd_sk_seal(struct kd_sender_key *sk, const char *room, const char *sender,
 	}
 	ct = out + KD_SK_ID_LEN + 8;
 	sig = ct + ctlen;
-	message_nonce(sk, sk->next, nonce);
-	if ((r = aead(1, sk->key, nonce, aad.p, aad.len, plain, len, ct,
-	    ct + len)) != 0 ||
+	kd_aead_nonce(sk->iv, sk->next, nonce);
+	if ((r = kd_aead_seal(sk->key, nonce, aad.p, aad.len, plain, len,
+	    ct)) != 0 ||
 	    (r = signed_bytes(aad.p, aad.len, ct, ctlen, &sd)) != 0 ||
 	    (r = ed25519_sign(sk->sign, sd, aad.len + ctlen, sig)) != 0) {
 		free(sd);
@@ -257,8 +203,7 @@ int
 kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
     const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
-	uint8_t aadbuf[AAD_MAX], nonce[KD_AEAD_IV_LEN], tag[KD_AEAD_TAG_LEN];
-	uint8_t *sd = NULL;
+	uint8_t aadbuf[AAD_MAX], nonce[KD_AEAD_IV_LEN], *sd = NULL;
 	struct wr aad = { aadbuf, 0, sizeof(aadbuf), 0 };
 	const uint8_t *ct;
 	size_t ptlen;
@@ -271,7 +216,7 @@ kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
 		goto fail;
 	}
 	ptlen = len - KD_SK_OVERHEAD;
-	counter = get_u64(msg + KD_SK_ID_LEN);
+	counter = be64_load(msg + KD_SK_ID_LEN);
 	ct = msg + KD_SK_ID_LEN + 8;
 	if (sk->sign == NULL) {
 		r = E_INVALID;
@@ -295,10 +240,9 @@ kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
 		r = E_TOO_LONG;
 		goto fail;
 	}
-	memcpy(tag, ct + ptlen, KD_AEAD_TAG_LEN);
-	message_nonce(sk, counter, nonce);
-	if ((r = aead(0, sk->key, nonce, aad.p, aad.len, ct, ptlen, out,
-	    tag)) != 0)
+	kd_aead_nonce(sk->iv, counter, nonce);
+	if ((r = kd_aead_open(sk->key, nonce, aad.p, aad.len, ct,
+	    ptlen + KD_AEAD_TAG_LEN, out)) != 0)
 		goto fail;
 	free(sd);
 	sk->next = counter + 1;
@@ -346,8 +290,8 @@ kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
 	if ((r = dist_transcript(&t, room, sender, recipient_fp, sk->id,
 	    sk->sign_pub)) != 0 ||
 	    (r = kd_envelope_seal(recipient, own, t.p, t.len, k, &env)) != 0 ||
-	    (r = aead(1, k, zero_nonce, t.p, t.len, secret, SEALED_LEN, sealed,
-	    sealed + SEALED_LEN)) != 0)
+	    (r = kd_aead_seal(k, zero_nonce, t.p, t.len, secret, SEALED_LEN,
+	    sealed)) != 0)
 		goto out;
 	put_u16(&o, env.wrapped_len);
 	put(&o, env.wrapped, env.wrapped_len);
@@ -384,7 +328,7 @@ take_u16(const uint8_t **p, size_t *left, size_t *v)
 
 	if (b == NULL)
 		return E_MALFORMED;
-	*v = (size_t)b[0] << 8 | b[1];
+	*v = be16_load(b);
 	return 0;
 }
 
@@ -394,7 +338,6 @@ kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
     struct kd_sender_key *sk)
 {
 	uint8_t tbuf[AAD_MAX], k[KD_SESSION_KEY_LEN], secret[SEALED_LEN];
-	uint8_t tag[KD_AEAD_TAG_LEN];
 	struct wr t = { tbuf, 0, sizeof(tbuf), 0 };
 	const uint8_t *p = blob, *wrapped, *sig, *id, *pub, *sealed;
 	size_t left = len, wlen, slen;
@@ -415,11 +358,10 @@ kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
 	env.wrapped_len = wlen;
 	memcpy(env.sig, sig, slen);
 	env.sig_len = slen;
-	memcpy(tag, sealed + SEALED_LEN, KD_AEAD_TAG_LEN);
 	if ((r = dist_transcript(&t, room, sender, own_fp, id, pub)) != 0 ||
 	    (r = kd_envelope_open(own, sender_key, t.p, t.len, &env, k)) != 0 ||
-	    (r = aead(0, k, zero_nonce, t.p, t.len, sealed, SEALED_LEN, secret,
-	    tag)) != 0)
+	    (r = kd_aead_open(k, zero_nonce, t.p, t.len, sealed,
+	    SEALED_LEN + KD_AEAD_TAG_LEN, secret)) != 0)
 		goto out;
 	r = E_CRYPTO;
 	if ((sk->sign = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,

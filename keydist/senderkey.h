@@ -43,8 +43,8 @@
 
 #include <openssl/evp.h>
 
+#include "keydist/aead.h"
 #include "keydist/envelope.h"
-#include "keydist/record.h"
 
 #define KD_SK_ID_LEN 8
 #define KD_ED25519_LEN 32

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/text.h"
 
 #define BUCKETS_MIN 64
@@ -34,20 +35,6 @@ room_name_valid(const char *name, size_t len)
 	memcpy(s, name, len);
 	s[len] = '\0';
 	return name_check_user(s) == 0;
-}
-
-/* FNV-1a. */
-static size_t
-name_hash(const char *name, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)h;
 }
 
 void
@@ -90,7 +77,7 @@ rooms_find(const struct rooms *rs, const char *name, size_t len)
 
 	if (rs->nbucket == 0)
 		return NULL;
-	for (r = rs->bucket[name_hash(name, len) & (rs->nbucket - 1)];
+	for (r = rs->bucket[fnv1a64(name, len) & (rs->nbucket - 1)];
 	    r != NULL; r = r->next)
 		if (r->namelen == len && memcmp(r->name, name, len) == 0)
 			return r;
@@ -129,7 +116,7 @@ rooms_reserve(struct rooms *rs)
 	for (i = 0; i < rs->nbucket; i++)
 		for (r = rs->bucket[i]; r != NULL; r = next) {
 			next = r->next;
-			h = name_hash(r->name, r->namelen) & (n - 1);
+			h = fnv1a64(r->name, r->namelen) & (n - 1);
 			r->next = b[h];
 			b[h] = r;
 		}
@@ -210,7 +197,7 @@ room_join(struct rooms *rs, struct room_client *cl, const char *name,
 	r->nmember++;
 	cl->nslot++;
 	if (fresh != NULL) {
-		h = name_hash(name, len) & (rs->nbucket - 1);
+		h = fnv1a64(name, len) & (rs->nbucket - 1);
 		r->next = rs->bucket[h];
 		rs->bucket[h] = r;
 		rs->nroom++;
@@ -224,7 +211,7 @@ room_unlink(struct rooms *rs, struct room *room)
 {
 	struct room **pp;
 
-	for (pp = &rs->bucket[name_hash(room->name, room->namelen) &
+	for (pp = &rs->bucket[fnv1a64(room->name, room->namelen) &
 	    (rs->nbucket - 1)]; *pp != room; pp = &(*pp)->next)
 		;
 	*pp = room->next;

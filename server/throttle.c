@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 struct entry {
 	struct entry *next;
 	char key[THROTTLE_KEY_MAX + 1];
@@ -16,16 +18,6 @@ struct throttle {
 	struct entry **bucket;
 	size_t nbuckets, count, max;
 };
-
-static size_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;       /* FNV-1a */
-
-	while (*s != '\0')
-		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-	return (size_t)h;
-}
 
 struct throttle *
 throttle_new(size_t max_entries)
@@ -68,7 +60,7 @@ throttle_free(struct throttle *t)
 static struct entry *
 lookup(struct throttle *t, const char *key, int create)
 {
-	size_t b = hash(key) & (t->nbuckets - 1), len = strlen(key);
+	size_t len = strlen(key), b = fnv1a64(key, len) & (t->nbuckets - 1);
 	struct entry *e;
 
 	for (e = t->bucket[b]; e != NULL; e = e->next)
@@ -129,7 +121,7 @@ throttle_locked(struct throttle *t, const char *key, uint64_t now_ms)
 void
 throttle_clear(struct throttle *t, const char *key)
 {
-	size_t b = hash(key) & (t->nbuckets - 1);
+	size_t b = fnv1a64(key, strlen(key)) & (t->nbuckets - 1);
 	struct entry **pe, *e;
 
 	for (pe = &t->bucket[b]; (e = *pe) != NULL; pe = &e->next) {

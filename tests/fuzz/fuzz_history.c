@@ -26,6 +26,7 @@
 
 #include "client/history.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "keydist/hkdf.h"
 #include "tests/fuzz/util.h"
 
@@ -79,17 +80,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static char *
 slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *p;
-	long n;
 
-	FUZZ_CHECK(f != NULL);
-	FUZZ_CHECK(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
-	rewind(f);
-	FUZZ_CHECK((p = malloc((size_t)n + 1)) != NULL);
-	FUZZ_CHECK(fread(p, 1, (size_t)n, f) == (size_t)n);
-	(void)fclose(f);
-	*len = (size_t)n;
+	FUZZ_CHECK(file_read_all(path, HISTORY_FILE_MAX, &p, len, NULL, NULL,
+	    0) == 0);
 	return p;
 }
 

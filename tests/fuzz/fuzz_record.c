@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "keydist/channel.h"
@@ -279,8 +280,7 @@ peek(size_t max_plain, const uint8_t *buf, size_t avail)
 	if (avail < KD_RECORD_HDR_LEN) {
 		ref = E_INCOMPLETE;
 	} else {
-		body = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
-		    (uint32_t)buf[2] << 8 | buf[3];
+		body = be32_load(buf);
 		if (body < KD_AEAD_TAG_LEN)
 			ref = E_MALFORMED;
 		else if (body - KD_AEAD_TAG_LEN > max_plain)

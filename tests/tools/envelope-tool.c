@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/err.h"
 #include "keydist/envelope.h"
 #include "keydist/keys.h"
@@ -74,7 +75,7 @@ part16(const uint8_t **p, const uint8_t *end, size_t *len)
 {
 	const uint8_t *q = part(p, end, 2);
 
-	*len = (size_t)q[0] << 8 | q[1];
+	*len = be16_load(q);
 	return part(p, end, *len);
 }
 

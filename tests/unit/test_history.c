@@ -19,6 +19,7 @@
 
 #include "client/history.h"
 #include "common/err.h"
+#include "common/file.h"
 
 #include "tests/unit/util.h"
 
@@ -34,14 +35,11 @@ struct fx {
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	(void)snprintf(fx->dir, sizeof(fx->dir), "%s/test_history.XXXXXX",
-	    tmp != NULL ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (make_tmpdir(fx->dir, sizeof(fx->dir), "test_history") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -142,19 +140,10 @@ assert_same_all(const struct history *a, const struct history *b)
 static char *
 slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *p;
-	long n;
 
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	assert_true((n = ftell(f)) >= 0);
-	rewind(f);
-	assert_non_null(p = malloc((size_t)n + 1));
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = '\0';
-	(void)fclose(f);
-	*len = (size_t)n;
+	assert_int_equal(file_read_all(path, HISTORY_FILE_MAX, &p, len, NULL,
+	    NULL, 0), 0);
 	return p;
 }
 

@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/be.h"
 #include "common/err.h"
 #include "keydist/hkdf.h"
 #include "keydist/record.h"
@@ -37,26 +38,6 @@ static const uint8_t iv_a[KD_AEAD_IV_LEN] = {
 };
 static const uint8_t key_b[KD_AEAD_KEY_LEN] = { 0x42 };
 static const uint8_t iv_b[KD_AEAD_IV_LEN] = { 0x24 };
-
-static void
-fill(uint8_t *p, size_t len, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + 1);
-}
-
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
 
 static void
 pair_init(struct kd_record_dir *tx, struct kd_record_dir *rx,
@@ -89,13 +70,9 @@ raw_record(const uint8_t key[static 32], const uint8_t nonce[static 12],
     const uint8_t *plain, size_t len, uint8_t *out)
 {
 	EVP_CIPHER_CTX *ctx;
-	uint32_t body = (uint32_t)(len + 16);
 	int n;
 
-	out[0] = (uint8_t)(body >> 24);
-	out[1] = (uint8_t)(body >> 16);
-	out[2] = (uint8_t)(body >> 8);
-	out[3] = (uint8_t)body;
+	be32_store(out, (uint32_t)(len + 16));
 	assert_non_null(ctx = EVP_CIPHER_CTX_new());
 	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL,
 	    NULL), 1);
@@ -133,8 +110,7 @@ test_round_trip(void **state)
 			assert_int_equal(kd_record_seq(&tx), seq);
 			rec = seal_new(&tx, plain, sizes[i], &reclen);
 			/* header = body_len = len + 16, big-endian */
-			assert_int_equal((size_t)rec[0] << 24 |
-			    (size_t)rec[1] << 16 | (size_t)rec[2] << 8 | rec[3],
+			assert_int_equal(be32_load(rec),
 			    sizes[i] + KD_AEAD_TAG_LEN);
 			assert_int_equal(kd_record_open(&rx, rec, reclen, out,
 			    sizes[i], &outlen), 0);
@@ -391,7 +367,6 @@ test_truncated_refused(void **state)
 	struct kd_record_dir tx, rx;
 	uint8_t plain[30], out[30], *rec;
 	size_t i, reclen, outlen, peeklen;
-	uint32_t body;
 
 	(void)state;
 	fill(plain, sizeof(plain), 5);
@@ -417,11 +392,7 @@ test_truncated_refused(void **state)
 		uint8_t cut[sizeof(plain) + KD_RECORD_OVERHEAD];
 
 		memcpy(cut, rec, reclen - i);
-		body = (uint32_t)(reclen - i - 4);
-		cut[0] = (uint8_t)(body >> 24);
-		cut[1] = (uint8_t)(body >> 16);
-		cut[2] = (uint8_t)(body >> 8);
-		cut[3] = (uint8_t)body;
+		be32_store(cut, (uint32_t)(reclen - i - 4));
 		assert_int_equal(kd_record_init(&rx, key_a, iv_a, NEVER, 0), 0);
 		assert_int_equal(kd_record_peek(cut, reclen - i, 1000,
 		    &peeklen), 0);

@@ -21,6 +21,7 @@
 
 #include "client/trust.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "keydist/keys.h"
 
 #include "tests/unit/util.h"
@@ -100,19 +101,14 @@ teardown(void **state)
 static char *
 read_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	size_t len;
 	char *s;
-	long n;
+	int r;
 
-	if (f == NULL)
+	if ((r = file_read_all(path, (size_t)1 << 20, &s, &len, NULL, NULL,
+	    0)) == E_NOT_FOUND)
 		return NULL;
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	assert_true((n = ftell(f)) >= 0);
-	rewind(f);
-	assert_non_null(s = malloc((size_t)n + 1));
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(r, 0);
 	return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The value of one hex digit, or -1. */
@@ -34,6 +35,40 @@ unhex(const char *hex, uint8_t *out)
 		out[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	return n;
+}
+
+/* A byte pattern that differs with seed. */
+static inline void
+fill(uint8_t *p, size_t len, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + 1);
+}
+
+/* 1 if p[0..len) is all zero bytes (each equal to the one before). */
+static inline int
+all_zero(const uint8_t *p, size_t len)
+{
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+/*
+ * Make a fresh directory $TMPDIR/name.XXXXXX (/tmp without TMPDIR) into
+ * dir[0..n): 0, or -1 (from a setup function, which then fails).
+ */
+static inline int
+make_tmpdir(char *dir, size_t n, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	if (snprintf(dir, n, "%s/%s.XXXXXX", tmp, name) >= (int)n ||
+	    mkdtemp(dir) == NULL)
+		return -1;
+	return 0;
 }
 
 /* Write len bytes of text to path (made or truncated). */
