@@ -1,8 +1,9 @@
 /*
  * The main window: the conversations (rooms and private ones, with unread
  * counts) on the left, the messages of the selected one in the middle with
- * the input box below, its members on the right.  Session events become
- * lines, list rows and dialogs; the menus and the input box become session
+ * the input box below, its members on the right.  This file assembles it
+ * and is the glue: session events become lines (view.c), list rows
+ * (sidebar.c) and dialogs; the menus and the input box become session
  * calls, each followed by pump_after().
  */
 #include <stdarg.h>
@@ -17,518 +18,6 @@ static const char css[] =
     "color: #ffffff; border-radius: 9px; padding: 0 7px; "
     "font-weight: bold; }\n"
     ".members-title { font-weight: bold; padding: 6px 12px; }\n";
-
-/* ---- lines in the message view ---- */
-
-static void
-hms(int64_t ms, char out[16])
-{
-	GDateTime *dt;
-	char *s;
-
-	if (ms <= 0 || (dt = g_date_time_new_from_unix_local(ms / 1000)) ==
-	    NULL) {
-		dt = g_date_time_new_now_local();
-	}
-	s = g_date_time_format(dt, "%H:%M:%S");
-	g_strlcpy(out, s != NULL ? s : "??:??:??", 16);
-	g_free(s);
-	g_date_time_unref(dt);
-}
-
-/* "#room" or "@user", as the conversation list and trace show it. */
-static char *
-conv_title(const char *name)
-{
-	return name[0] == '@' ? g_strdup(name) : g_strconcat("#", name, NULL);
-}
-
-static void
-badge_update(struct conv *c)
-{
-	char n[16];
-
-	(void)g_snprintf(n, sizeof(n), "%d", c->unread);
-	gtk_label_set_text(GTK_LABEL(c->badge), n);
-	gtk_widget_set_visible(c->badge, c->unread > 0);
-}
-
-static void
-scroll_end(struct gui *g, struct conv *c)
-{
-	GtkTextIter end;
-
-	if (c != g->cur)
-		return;
-	gtk_text_buffer_get_end_iter(c->buf, &end);
-	gtk_text_view_scroll_to_mark(GTK_TEXT_VIEW(g->view),
-	    gtk_text_buffer_get_mark(c->buf, "end"), 0, FALSE, 0, 1);
-}
-
-/* A new line at the end of c, unless the end starts one already. */
-static void
-newline(struct conv *c)
-{
-	GtkTextIter end;
-
-	gtk_text_buffer_get_end_iter(c->buf, &end);
-	if (!gtk_text_iter_starts_line(&end))
-		gtk_text_buffer_insert(c->buf, &end, "\n", 1);
-}
-
-static void
-insert(struct conv *c, const char *text, const char *tag)
-{
-	GtkTextIter end;
-
-	gtk_text_buffer_get_end_iter(c->buf, &end);
-	if (tag != NULL)
-		gtk_text_buffer_insert_with_tags_by_name(c->buf, &end, text, -1,
-		    tag, NULL);
-	else
-		gtk_text_buffer_insert(c->buf, &end, text, -1);
-}
-
-static void
-count_unread(struct gui *g, struct conv *c)
-{
-	if (c != g->cur || !gtk_window_is_active(GTK_WINDOW(g->win))) {
-		c->unread++;
-		badge_update(c);
-		gui_trace(g, "unread: %s %d", c->name, c->unread);
-	}
-}
-
-/* A chat line: time, nickname, the sender's key's trust, text. */
-static void
-chat_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
-    enum session_trust trust, const char *text)
-{
-	char t[16], *title = conv_title(c->name);
-	const char *mark = "";
-
-	hms(ms, t);
-	newline(c);
-	insert(c, t, "time");
-	insert(c, "  ", NULL);
-	insert(c, nick, trust == SESSION_KEY_OWN ? "self" : "nick");
-	if (trust == SESSION_KEY_VERIFIED) {
-		insert(c, " ✔", "verified");
-		mark = " [verified]";
-	} else if (trust == SESSION_KEY_UNACCEPTED) {
-		insert(c, " ⚠ key not accepted", "warn");
-		mark = " [key not accepted]";
-	}
-	insert(c, "  ", NULL);
-	insert(c, text, NULL);
-	scroll_end(g, c);
-	gui_trace(g, "%s <%s>%s %s", title, nick, mark, text);
-	g_free(title);
-}
-
-void
-chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
-{
-	va_list ap;
-	char t[16], *text, *title;
-
-	if (c == NULL && (c = g->cur) == NULL)
-		return;
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	hms(0, t);
-	newline(c);
-	insert(c, t, "time");
-	insert(c, "  ", NULL);
-	insert(c, text, "notice");
-	scroll_end(g, c);
-	title = conv_title(c->name);
-	gui_trace(g, "%s *** %s", title, text);
-	g_free(title);
-	g_free(text);
-}
-
-/* ---- past messages, from the history ---- */
-
-#define CHAT_PAST 200                 /* the most shown a conversation */
-
-static char *
-mid_key(const uint8_t *mid)
-{
-	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
-	size_t i;
-
-	for (i = 0; i < HISTORY_ID_LEN; i++)
-		g_string_append_printf(k, "%02x", mid[i]);
-	return g_string_free(k, FALSE);
-}
-
-/* A chat line of this session, by its id: not shown again as past. */
-static void
-mark_live(struct conv *c, const uint8_t *mid)
-{
-	if (mid != NULL)
-		(void)g_hash_table_add(c->live, mid_key(mid));
-}
-
-static int
-is_live(struct conv *c, const uint8_t *mid)
-{
-	char *k = mid_key(mid);
-	int live = g_hash_table_contains(c->live, k);
-
-	g_free(k);
-	return live;
-}
-
-/* Text at the end of the past lines, dimmed. */
-static void
-past_insert(struct conv *c, const char *text, const char *tag)
-{
-	GtkTextIter at;
-
-	gtk_text_buffer_get_iter_at_mark(c->buf, &at, c->past);
-	gtk_text_buffer_insert_with_tags_by_name(c->buf, &at, text, -1,
-	    "past", tag, NULL);
-	gtk_text_buffer_move_mark(c->buf, c->past, &at);
-}
-
-static void
-past_line(struct gui *g, struct conv *c, const struct history_record *r)
-{
-	GDateTime *dt;
-	char *when, *nick = gui_clean(r->nickname), *text = gui_clean(r->text);
-	char *title = conv_title(c->name);
-
-	dt = g_date_time_new_from_unix_local(r->time_ms / 1000);
-	when = dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : NULL;
-	past_insert(c, when != NULL ? when : "(no time)", "time");
-	past_insert(c, "  ", NULL);
-	past_insert(c, nick, r->outgoing ? "self" : "nick");
-	if (r->verified)
-		past_insert(c, " ✔", "verified");
-	past_insert(c, "  ", NULL);
-	past_insert(c, text, NULL);
-	past_insert(c, "\n", NULL);
-	gui_trace(g, "%s (past) <%s>%s %s", title, nick, r->verified ?
-	    " [verified]" : "", text);
-	if (dt != NULL)
-		g_date_time_unref(dt);
-	g_free(when);
-	g_free(nick);
-	g_free(text);
-	g_free(title);
-}
-
-/*
- * (Re)load the past lines of c: the last CHAT_PAST records of its
- * conversation in the history that this session has not shown live.
- */
-static void
-past_load(struct gui *g, struct conv *c)
-{
-	const struct history *h = g->a.history;
-	const struct history_record *r;
-	GtkTextIter start, at;
-	size_t i, n, first, shown = 0;
-	char *note;
-
-	gtk_text_buffer_get_start_iter(c->buf, &start);
-	gtk_text_buffer_get_iter_at_mark(c->buf, &at, c->past);
-	gtk_text_buffer_delete(c->buf, &start, &at);
-	if (h == NULL)
-		return;
-	first = n = history_count(h);
-	for (i = n; i > 0 && shown < CHAT_PAST; i--) {
-		r = history_get(h, i - 1);
-		if (strcmp(r->conv, c->name) == 0 && !is_live(c, r->id)) {
-			shown++;
-			first = i - 1;
-		}
-	}
-	for (i = first; i < n; i++) {
-		r = history_get(h, i);
-		if (strcmp(r->conv, c->name) == 0 && !is_live(c, r->id))
-			past_line(g, c, r);
-	}
-	if (shown == 0)
-		return;
-	note = g_strdup_printf("%zu earlier message%s from the history\n",
-	    shown, shown == 1 ? "" : "s");
-	past_insert(c, note, "notice");
-	g_free(note);
-}
-
-/* After an import: every open conversation's past lines again. */
-void
-chat_past_refresh(struct gui *g)
-{
-	guint i;
-
-	for (i = 0; i < g->convs->len; i++)
-		past_load(g, g_ptr_array_index(g->convs, i));
-	if (g->cur != NULL)
-		scroll_end(g, g->cur);
-}
-
-/* ---- conversations ---- */
-
-static void
-member_free(gpointer p)
-{
-	struct member *m = p;
-
-	g_free(m->nickname);
-	g_free(m);
-}
-
-struct conv *
-chat_conv(struct gui *g, const char *name, int create)
-{
-	struct conv *c;
-	GtkWidget *box;
-	char *title;
-	guint i;
-
-	for (i = 0; i < g->convs->len; i++) {
-		c = g_ptr_array_index(g->convs, i);
-		if (strcmp(c->name, name) == 0)
-			return c;
-	}
-	if (!create)
-		return NULL;
-	c = g_new0(struct conv, 1);
-	c->name = g_strdup(name);
-	c->buf = gtk_text_buffer_new(g->tags);
-	{
-		GtkTextIter end;
-
-		gtk_text_buffer_get_end_iter(c->buf, &end);
-		(void)gtk_text_buffer_create_mark(c->buf, "end", &end, FALSE);
-		c->past = gtk_text_buffer_create_mark(c->buf, "past", &end,
-		    TRUE);
-	}
-	c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    member_free);
-	c->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    NULL);
-	past_load(g, c);
-	title = conv_title(name);
-	c->label = gtk_label_new(title);
-	g_free(title);
-	gtk_label_set_xalign(GTK_LABEL(c->label), 0);
-	gtk_label_set_ellipsize(GTK_LABEL(c->label), PANGO_ELLIPSIZE_END);
-	gtk_widget_set_hexpand(c->label, TRUE);
-	c->badge = gtk_label_new(NULL);
-	gtk_widget_add_css_class(c->badge, "unread");
-	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-	gtk_widget_set_margin_top(box, 6);
-	gtk_widget_set_margin_bottom(box, 6);
-	gtk_box_append(GTK_BOX(box), c->label);
-	gtk_box_append(GTK_BOX(box), c->badge);
-	c->row = gtk_list_box_row_new();
-	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(c->row), box);
-	g_object_set_data(G_OBJECT(c->row), "conv", c);
-	gtk_list_box_append(GTK_LIST_BOX(g->conv_list), c->row);
-	badge_update(c);
-	g_ptr_array_add(g->convs, c);
-	return c;
-}
-
-static void
-conv_free(struct conv *c)
-{
-	g_object_unref(c->buf);
-	g_hash_table_destroy(c->members);
-	g_hash_table_destroy(c->live);
-	g_free(c->name);
-	g_free(c);
-}
-
-static void
-conv_remove(struct gui *g, struct conv *c)
-{
-	if (g->cur == c)
-		g->cur = NULL;
-	gtk_list_box_remove(GTK_LIST_BOX(g->conv_list), c->row);
-	(void)g_ptr_array_remove(g->convs, c);
-	conv_free(c);
-	if (g->cur == NULL && g->convs->len > 0)
-		chat_select(g, g_ptr_array_index(g->convs, 0));
-	else if (g->cur == NULL)
-		chat_refresh_members(g);
-}
-
-void
-chat_select(struct gui *g, struct conv *c)
-{
-	if (gtk_list_box_get_selected_row(GTK_LIST_BOX(g->conv_list)) !=
-	    GTK_LIST_BOX_ROW(c->row))
-		gtk_list_box_select_row(GTK_LIST_BOX(g->conv_list),
-		    GTK_LIST_BOX_ROW(c->row));
-	g->cur = c;
-	gtk_text_view_set_buffer(GTK_TEXT_VIEW(g->view), c->buf);
-	c->unread = 0;
-	badge_update(c);
-	scroll_end(g, c);
-	chat_refresh_members(g);
-	(void)gtk_widget_grab_focus(g->entry);
-}
-
-static void
-on_row_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
-{
-	struct gui *g = data;
-	struct conv *c;
-
-	if (row == NULL ||
-	    (c = g_object_get_data(G_OBJECT(row), "conv")) == NULL ||
-	    c == g->cur)
-		return;
-	chat_select(g, c);
-}
-
-/* ---- members ---- */
-
-struct trust_sum {
-	int keys, unaccepted, verified;
-};
-
-static void
-trust_add(void *arg, const char *fp, enum session_trust t)
-{
-	struct trust_sum *sum = arg;
-
-	sum->keys++;
-	if (t == SESSION_KEY_UNACCEPTED)
-		sum->unaccepted++;
-	else if (t == SESSION_KEY_VERIFIED || t == SESSION_KEY_OWN)
-		sum->verified++;
-}
-
-static GtkWidget *
-member_row(struct gui *g, const char *user, const char *nick)
-{
-	struct trust_sum sum = { 0 };
-	GtkWidget *box, *l, *mark, *row;
-	char *text;
-
-	(void)session_keys(g->s, user, trust_add, &sum);
-	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-	gtk_widget_set_margin_top(box, 4);
-	gtk_widget_set_margin_bottom(box, 4);
-	text = g_markup_printf_escaped("%s <span alpha=\"60%%\">%s</span>",
-	    nick, user);
-	l = gtk_label_new(NULL);
-	gtk_label_set_markup(GTK_LABEL(l), text);
-	g_free(text);
-	gtk_label_set_xalign(GTK_LABEL(l), 0);
-	gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
-	gtk_widget_set_hexpand(l, TRUE);
-	gtk_box_append(GTK_BOX(box), l);
-	if (sum.unaccepted > 0) {
-		mark = gtk_label_new("⚠");
-		gtk_widget_set_tooltip_text(mark, "Changed key, not accepted");
-		gtk_widget_add_css_class(mark, "error");
-		gtk_box_append(GTK_BOX(box), mark);
-	} else if (sum.keys > 0 && sum.verified == sum.keys) {
-		mark = gtk_label_new("✔");
-		gtk_widget_set_tooltip_text(mark, "Verified");
-		gtk_widget_add_css_class(mark, "success");
-		gtk_box_append(GTK_BOX(box), mark);
-	}
-	row = gtk_list_box_row_new();
-	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
-	gtk_widget_set_tooltip_text(row, "Compare and verify this user's key");
-	g_object_set_data_full(G_OBJECT(row), "user", g_strdup(user), g_free);
-	return row;
-}
-
-static gint
-by_nick(gconstpointer a, gconstpointer b, gpointer data)
-{
-	GHashTable *h = data;
-	const struct member *ma = g_hash_table_lookup(h, *(char *const *)a);
-	const struct member *mb = g_hash_table_lookup(h, *(char *const *)b);
-
-	return g_utf8_collate(ma->nickname, mb->nickname);
-}
-
-void
-chat_refresh_members(struct gui *g)
-{
-	GtkWidget *child;
-	GPtrArray *users;
-	struct member *m;
-	char *title;
-	guint i;
-
-	while ((child = gtk_widget_get_first_child(g->members)) != NULL)
-		gtk_list_box_remove(GTK_LIST_BOX(g->members), child);
-	if (g->cur == NULL || g->s == NULL) {
-		gtk_label_set_text(GTK_LABEL(g->member_title), "Members");
-		return;
-	}
-	if (g->cur->name[0] == '@') {
-		gtk_label_set_text(GTK_LABEL(g->member_title), "Private");
-		gtk_list_box_append(GTK_LIST_BOX(g->members),
-		    member_row(g, g->cur->name + 1, g->cur->name + 1));
-		return;
-	}
-	users = g_ptr_array_new();
-	{
-		GHashTableIter it;
-		gpointer k, v;
-
-		g_hash_table_iter_init(&it, g->cur->members);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			g_ptr_array_add(users, k);
-	}
-	g_ptr_array_sort_with_data(users, by_nick, g->cur->members);
-	for (i = 0; i < users->len; i++) {
-		m = g_hash_table_lookup(g->cur->members,
-		    g_ptr_array_index(users, i));
-		gtk_list_box_append(GTK_LIST_BOX(g->members),
-		    member_row(g, g_ptr_array_index(users, i), m->nickname));
-	}
-	title = g_strdup_printf("Members (%u)", users->len);
-	gtk_label_set_text(GTK_LABEL(g->member_title), title);
-	g_free(title);
-	g_ptr_array_free(users, TRUE);
-}
-
-static void
-on_member_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
-{
-	const char *user = g_object_get_data(G_OBJECT(row), "user");
-
-	if (user != NULL)
-		dialog_keys(data, user);
-}
-
-static void
-member_add(struct gui *g, struct conv *c, const char *user,
-    const char *nick)
-{
-	struct member *m = g_hash_table_lookup(c->members, user);
-
-	if (m == NULL) {
-		m = g_new0(struct member, 1);
-		m->nickname = gui_clean(nick);
-		g_hash_table_insert(c->members, gui_clean(user), m);
-	}
-	m->devices++;
-}
-
-static void
-member_remove(struct conv *c, const char *user)
-{
-	struct member *m = g_hash_table_lookup(c->members, user);
-
-	if (m != NULL && --m->devices <= 0)
-		(void)g_hash_table_remove(c->members, user);
-}
 
 /* ---- commands ---- */
 
@@ -574,7 +63,7 @@ leave_current(struct gui *g)
 	if (g->cur == NULL || g->s == NULL)
 		return;
 	if (g->cur->name[0] == '@') {
-		conv_remove(g, g->cur);
+		sidebar_remove(g, g->cur);
 		return;
 	}
 	if ((r = session_leave(g->s, g->cur->name)) != 0)
@@ -646,7 +135,7 @@ send_input(struct gui *g)
 		return;
 	}
 	if (session_send_chat(g->s, g->cur->name, text, strlen(text)) == 0) {
-		chat_line(g, g->cur, g_get_real_time() / 1000, g->nickname,
+		view_line(g, g->cur, g_get_real_time() / 1000, g->nickname,
 		    SESSION_KEY_OWN, text);
 		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");
 	}
@@ -675,7 +164,7 @@ who_end(struct gui *g)
 		for (i = 0; i < g->who_acc->len; i++) {
 			tab = strchr(g_ptr_array_index(g->who_acc, i), '\t');
 			*tab = '\0';
-			member_add(g, c, g_ptr_array_index(g->who_acc, i),
+			sidebar_member_add(g, c, g_ptr_array_index(g->who_acc, i),
 			    tab + 1);
 			*tab = '\t';
 		}
@@ -698,7 +187,7 @@ notify(struct gui *g, const struct session_event *ev, const char *nick,
 
 	if (gtk_window_is_active(GTK_WINDOW(g->win)))
 		return;
-	conv = conv_title(ev->room);
+	conv = sidebar_title(ev->room);
 	title = ev->room[0] == '@' ? g_strdup(nick) :
 	    g_strdup_printf("%s in %s", nick, conv);
 	n = g_notification_new(title);
@@ -717,9 +206,9 @@ on_chat(struct gui *g, const struct session_event *ev)
 	struct conv *c = chat_conv(g, ev->room, 1);
 	char *nick = gui_clean(ev->nickname), *text = gui_clean(ev->text);
 
-	mark_live(c, ev->mid);
-	chat_line(g, c, ev->time_ms, nick, ev->trust, text);
-	count_unread(g, c);
+	view_mark_live(c, ev->mid);
+	view_line(g, c, ev->time_ms, nick, ev->trust, text);
+	sidebar_unread(g, c);
 	notify(g, ev, nick, text);
 	if (g->cur == NULL)
 		chat_select(g, c);
@@ -738,10 +227,10 @@ on_presence(struct gui *g, const struct session_event *ev)
 		return;
 	}
 	if (ev->kind == SESSION_EV_JOIN) {
-		member_add(g, c, ev->user, ev->nickname);
+		sidebar_member_add(g, c, ev->user, ev->nickname);
 		chat_notice(g, c, "%s (%s) joined", nick, ev->user);
 	} else {
-		member_remove(c, ev->user);
+		sidebar_member_remove(c, ev->user);
 		code = gui_clean(ev->code);
 		chat_notice(g, c, "%s (%s) left (%s)", nick, ev->user, code);
 		g_free(code);
@@ -800,7 +289,7 @@ left(struct gui *g, const char *room)
 	struct conv *c = chat_conv(g, room, 0);
 
 	if (c != NULL)
-		conv_remove(g, c);
+		sidebar_remove(g, c);
 }
 
 void
@@ -847,7 +336,7 @@ chat_event(struct gui *g, const struct session_event *ev)
 	case SESSION_EV_SENT:
 		/* Shown when typed (send_input()); now it has its id. */
 		if ((c = chat_conv(g, ev->room, 0)) != NULL)
-			mark_live(c, ev->mid);
+			view_mark_live(c, ev->mid);
 		break;
 	case SESSION_EV_UNREADABLE:
 		warn(g, ev, "");
@@ -946,10 +435,8 @@ on_active(GObject *o, GParamSpec *p, gpointer data)
 {
 	struct gui *g = data;
 
-	if (g->cur != NULL && gtk_window_is_active(GTK_WINDOW(g->win))) {
-		g->cur->unread = 0;
-		badge_update(g->cur);
-	}
+	if (g->cur != NULL && gtk_window_is_active(GTK_WINDOW(g->win)))
+		sidebar_read(g->cur);
 }
 
 static void
@@ -1181,7 +668,7 @@ center(struct gui *g)
 }
 
 static GtkWidget *
-sidebar(GtkWidget *list, GtkWidget *title)
+side_pane(GtkWidget *list, GtkWidget *title)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 
@@ -1194,39 +681,6 @@ sidebar(GtkWidget *list, GtkWidget *title)
 	gtk_box_append(GTK_BOX(box), scrolled(list));
 	gtk_widget_set_size_request(box, 170, -1);
 	return box;
-}
-
-static void
-text_tags(struct gui *g)
-{
-	static const struct {
-		const char *name, *prop, *value;
-	} t[] = {
-		{ "time", "foreground", "#77767b" },
-		{ "nick", "weight", NULL },
-		{ "self", "foreground", "#1c71d8" },
-		{ "verified", "foreground", "#26a269" },
-		{ "warn", "foreground", "#c01c28" },
-		{ "notice", "foreground", "#77767b" },
-		/* Last: over the others' colours. */
-		{ "past", "foreground", "#9a9996" },
-	};
-	GtkTextTag *tag;
-	size_t i;
-
-	g->tags = gtk_text_tag_table_new();
-	for (i = 0; i < G_N_ELEMENTS(t); i++) {
-		tag = gtk_text_tag_new(t[i].name);
-		if (t[i].value != NULL)
-			g_object_set(tag, t[i].prop, t[i].value, NULL);
-		if (strcmp(t[i].name, "nick") == 0 ||
-		    strcmp(t[i].name, "self") == 0)
-			g_object_set(tag, "weight", PANGO_WEIGHT_BOLD, NULL);
-		if (strcmp(t[i].name, "notice") == 0)
-			g_object_set(tag, "style", PANGO_STYLE_ITALIC, NULL);
-		(void)gtk_text_tag_table_add(g->tags, tag);
-		g_object_unref(tag);
-	}
 }
 
 static void
@@ -1260,7 +714,7 @@ chat_open(struct gui *g)
 	gtk_style_context_add_provider_for_display(gdk_display_get_default(),
 	    GTK_STYLE_PROVIDER(p), GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 	g_object_unref(p);
-	text_tags(g);
+	view_tags(g);
 
 	g->win = gtk_application_window_new(g->app);
 	gtk_window_set_title(GTK_WINDOW(g->win), "missive");
@@ -1268,29 +722,21 @@ chat_open(struct gui *g)
 	gtk_window_set_titlebar(GTK_WINDOW(g->win), header(g));
 	actions(g);
 
-	g->conv_list = gtk_list_box_new();
-	g->members = gtk_list_box_new();
-	gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(g->members),
-	    FALSE);
-	g->member_title = gtk_label_new("Members");
+	sidebar_new(g);
 	inner = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
 	gtk_paned_set_start_child(GTK_PANED(inner), center(g));
 	gtk_paned_set_end_child(GTK_PANED(inner),
-	    sidebar(g->members, g->member_title));
+	    side_pane(g->members, g->member_title));
 	gtk_paned_set_resize_end_child(GTK_PANED(inner), FALSE);
 	gtk_paned_set_shrink_end_child(GTK_PANED(inner), FALSE);
 	outer = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
 	gtk_paned_set_start_child(GTK_PANED(outer),
-	    sidebar(g->conv_list, NULL));
+	    side_pane(g->conv_list, NULL));
 	gtk_paned_set_end_child(GTK_PANED(outer), inner);
 	gtk_paned_set_resize_start_child(GTK_PANED(outer), FALSE);
 	gtk_paned_set_shrink_start_child(GTK_PANED(outer), FALSE);
 	gtk_window_set_child(GTK_WINDOW(g->win), outer);
 
-	(void)g_signal_connect(g->conv_list, "row-selected",
-	    G_CALLBACK(on_row_selected), g);
-	(void)g_signal_connect(g->members, "row-activated",
-	    G_CALLBACK(on_member_activated), g);
 	(void)g_signal_connect(g->win, "close-request", G_CALLBACK(on_close),
 	    g);
 	(void)g_signal_connect(g->win, "notify::is-active",
@@ -1307,16 +753,9 @@ chat_open(struct gui *g)
 void
 chat_close(struct gui *g)
 {
-	guint i;
-
 	if (g->win == NULL)
 		return;
-	/* The rows point at the conversations about to be freed. */
-	(void)g_signal_handlers_disconnect_by_data(g->conv_list, g);
-	for (i = 0; i < g->convs->len; i++)
-		conv_free(g_ptr_array_index(g->convs, i));
-	g_ptr_array_set_size(g->convs, 0);
-	g->cur = NULL;
+	sidebar_close(g);
 	g_queue_clear_full(&g->who_pending, g_free);
 	g_ptr_array_set_size(g->who_acc, 0);
 	g_ptr_array_set_size(g->rooms_acc, 0);

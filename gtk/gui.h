@@ -8,7 +8,12 @@
  *   login.c   the login window (folder, server, user, password)
  *   pump.c    the session driven from the GLib main loop, and the
  *             history (client/app.h) kept with it
- *   chat.c    the main window: conversations, messages, members, input
+ *   chat.c    the main window: its assembly, menus and input box, and
+ *             the session events dispatched to what shows them
+ *   view.c    its message view: each conversation's lines, the past
+ *             ones from the history
+ *   sidebar.c its side lists: the conversations (unread counts), the
+ *             members of the one shown
  *   dialogs.c small modal dialogs: prompts, notices, fingerprints,
  *             history export and import
  */
@@ -71,7 +76,7 @@ struct gui {
 	struct app a;
 	char *history_err;            /* why it did not open, or NULL */
 
-	/* Main window (chat.c). */
+	/* Main window (chat.c, view.c, sidebar.c). */
 	GtkWidget *win, *subtitle, *conv_list, *view, *members, *entry;
 	GtkWidget *member_title;
 	GtkWidget *info, *info_label; /* the info bar above the messages */
@@ -106,14 +111,34 @@ void chat_close(struct gui *g);
 void chat_quit(struct gui *g);
 void chat_event(struct gui *g, const struct session_event *ev);
 void chat_status(struct gui *g, const char *status);
-struct conv *chat_conv(struct gui *g, const char *name, int create);
-void chat_select(struct gui *g, struct conv *c);
-void chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void chat_refresh_members(struct gui *g);
 void chat_info(struct gui *g, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* view.c; view_* for chat.c and sidebar.c only */
+void chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void chat_past_refresh(struct gui *g);
+void view_tags(struct gui *g);
+void view_buffer_new(struct gui *g, struct conv *c);
+void view_buffer_free(struct conv *c);
+void view_show(struct gui *g, struct conv *c);
+void view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
+    enum session_trust trust, const char *text);
+void view_mark_live(struct conv *c, const uint8_t *mid);
+
+/* sidebar.c; sidebar_* for chat.c and view.c only */
+struct conv *chat_conv(struct gui *g, const char *name, int create);
+void chat_select(struct gui *g, struct conv *c);
+void chat_refresh_members(struct gui *g);
+void sidebar_new(struct gui *g);
+void sidebar_close(struct gui *g);
+char *sidebar_title(const char *name);
+void sidebar_unread(struct gui *g, struct conv *c);
+void sidebar_read(struct conv *c);
+void sidebar_remove(struct gui *g, struct conv *c);
+void sidebar_member_add(struct gui *g, struct conv *c, const char *user,
+    const char *nick);
+void sidebar_member_remove(struct conv *c, const char *user);
 
 /* dialogs.c */
 typedef void dialog_fn(struct gui *g, const char *text, const char *arg);
