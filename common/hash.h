@@ -1,7 +1,7 @@
 /*
- * FNV-1a, 64 bits: the hash of the in-memory tables (the server's rooms
- * and throttle keys, the client's known_keys users).  Nothing on disk or
- * on the wire depends on its values.
+ * FNV-1a, 64 bits: the hash of the in-memory tables (the server's rooms,
+ * throttle keys and logged-in users, the client's known_keys users).
+ * Nothing on disk or on the wire depends on its values.
  */
 #ifndef MISSIVE_HASH_H
 #define MISSIVE_HASH_H

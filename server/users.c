@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 
 #define BUCKETS_MIN 64
 
@@ -16,17 +17,10 @@ struct user_set {
 	char name[NAME_USER_MAX + 1];
 };
 
-/* FNV-1a. */
 static size_t
 name_hash(const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *name != '\0'; name++) {
-		h ^= (unsigned char)*name;
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)h;
+	return (size_t)fnv1a64(name, strlen(name));
 }
 
 void
