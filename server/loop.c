@@ -17,9 +17,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +29,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
-#include "common/frame.h"
 #include "common/log.h"
-#include "keydist/channel.h"
 #include "server/conn.h"
 #include "server/throttle.h"
 #include "server/worker.h"

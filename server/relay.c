@@ -125,6 +125,7 @@ pm_next(const struct conn *c, const char *user, const struct conn *o)
 {
 	const struct users *u = &c->srv->users;
 	struct user_link *l;
+	struct conn *n;
 	int own;                             /* in c's own user's list */
 
 	if (o == NULL) {
@@ -136,8 +137,8 @@ pm_next(const struct conn *c, const char *user, const struct conn *o)
 	}
 	for (;;) {
 		for (; l != NULL; l = l->next)
-			if ((o = conn_of_link(l)) != c && !o->dead)
-				return conn_of_link(l);
+			if ((n = conn_of_link(l)) != c && !n->dead)
+				return n;
 		if (own || strcmp(user, c->user) == 0)
 			return NULL;
 		l = users_first(u, c->user);

@@ -141,9 +141,3 @@ users_first(const struct users *u, const char *name)
 
 	return p != NULL ? (*p)->first : NULL;
 }
-
-size_t
-users_count(const struct users *u)
-{
-	return u->nuser;
-}

@@ -41,7 +41,4 @@ void users_remove(struct users *u, struct user_link *l);
    follow through ->next, newest first. */
 struct user_link *users_first(const struct users *u, const char *name);
 
-/* How many user names have a connection. */
-size_t users_count(const struct users *u);
-
 #endif

@@ -168,20 +168,6 @@ check_output(const struct conn *c)
 	}
 }
 
-/* What the loop does with a connection when the pass is over. */
-static void
-conn_free(struct conn *c)
-{
-	protocol_free(c);
-	kd_record_clear(&c->rx);
-	kd_record_clear(&c->tx);
-	buf_free(&c->in);
-	buf_free(&c->pend);
-	buf_free(&c->out);
-	free(c->rooms.slot);
-	free(c);
-}
-
 /* Alice's frames: one record each, or all in one. */
 static void
 alice_sends(struct conn *a, struct kd_record_dir *ctx, int one,
@@ -253,7 +239,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		room_leave_all(&s.rooms, &c[i]->rooms);
 	}
 	for (i = 0; i < NCONN; i++) {
-		conn_free(c[i]);
+		conn_release(c[i]);
 		kd_record_clear(&ctx[i]);
 	}
 	rooms_free(&s.rooms);

@@ -37,7 +37,7 @@ test_add_remove(void **state)
 	assert_int_equal(users_add(&u, &a1, "alice"), 0);
 	assert_int_equal(users_add(&u, &a2, "alice"), 0);
 	assert_int_equal(users_add(&u, &b, "bob"), 0);
-	assert_int_equal(users_count(&u), 2);
+	assert_int_equal(u.nuser, 2);
 	/* Newest first. */
 	assert_ptr_equal(users_first(&u, "alice"), &a2);
 	assert_ptr_equal(a2.next, &a1);
@@ -51,12 +51,12 @@ test_add_remove(void **state)
 	users_remove(&u, &a2);          /* not in: nothing happens */
 	users_remove(&u, &a1);
 	assert_null(users_first(&u, "alice"));
-	assert_int_equal(users_count(&u), 1);
+	assert_int_equal(u.nuser, 1);
 	assert_int_equal(users_add(&u, &a1, "alice"), 0);
 	assert_int_equal(count(&u, "alice"), 1);
 	users_remove(&u, &a1);
 	users_remove(&u, &b);
-	assert_int_equal(users_count(&u), 0);
+	assert_int_equal(u.nuser, 0);
 	assert_int_equal(users_add(&u, &b,
 	    "abcdefghijklmnopqrstuvwxyz0123456"), E_BAD_NAME);
 	users_free(&u);
@@ -77,7 +77,7 @@ test_many(void **state)
 		(void)snprintf(name, sizeof(name), "u%zu", i / 2);
 		assert_int_equal(users_add(&u, &l[i], name), 0);
 	}
-	assert_int_equal(users_count(&u), NLINK / 2);
+	assert_int_equal(u.nuser, NLINK / 2);
 	assert_true(u.nbucket >= NLINK / 2);
 	for (i = 0; i < NLINK / 2; i++) {
 		(void)snprintf(name, sizeof(name), "u%zu", i);
@@ -91,7 +91,7 @@ test_many(void **state)
 	}
 	for (i = 1; i < NLINK; i += 2)
 		users_remove(&u, &l[i]);
-	assert_int_equal(users_count(&u), 0);
+	assert_int_equal(u.nuser, 0);
 	users_free(&u);
 }
 
