@@ -27,27 +27,6 @@ cmd_room_arg(char **p)
 }
 
 const char *
-cmd_login_reason(const char *code)
-{
-	static const struct {
-		const char *code, *text;
-	} reasons[] = {
-		{ "invalid", "the user name, password or key is wrong" },
-		{ "locked", "too many failed attempts; try again later" },
-		{ "disabled", "this account is disabled" },
-		{ "unavailable", "the server cannot check accounts right now" },
-		{ "busy", "the server is busy" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (strcmp(code, reasons[i].code) == 0)
-			return reasons[i].text;
-	}
-	return NULL;
-}
-
-const char *
 cmd_trust_word(enum session_trust t)
 {
 	switch (t) {

@@ -16,9 +16,6 @@ char *cmd_word(char **p);
 /* The next word as a room name: "#dev" or "dev" give "dev". */
 char *cmd_room_arg(char **p);
 
-/* A login refusal code ("invalid", ...) in words, or NULL if unknown. */
-const char *cmd_login_reason(const char *code);
-
 /* A key's trust level in words ("pinned, not verified", ...). */
 const char *cmd_trust_word(enum session_trust t);
 

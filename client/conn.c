@@ -268,19 +268,22 @@ refused(struct session *s, char *f, size_t len)
 {
 	struct session_event ev = { .kind = SESSION_EV_NOT_ENROLLED,
 	    .fingerprint = s->own_fp };
+	const struct proto_op_spec *spec = proto_op_spec(OP_REFUSED);
 	struct frame fr;
 	char *reason, *msg;
 
-	if (frame_parse(f, len, 2, 2, &fr) != 0 ||
+	if (spec == NULL || frame_parse(f, len, spec->min, spec->max,
+	    &fr) != 0 ||
 	    !utf8_valid((const uint8_t *)fr.field[1].p, fr.field[1].len)) {
-		cs_lost(s, E_MALFORMED, "the server sent a malformed 1199");
+		cs_lost(s, E_MALFORMED, "the server sent a malformed %04u",
+		    OP_REFUSED);
 		return;
 	}
 	reason = f + (fr.field[0].p - f);
 	msg = f + (fr.field[1].p - f);
 	reason[fr.field[0].len] = '\0';
 	msg[fr.field[1].len] = '\0';
-	if (strcmp(reason, "not_enrolled") != 0) {
+	if (strcmp(reason, proto_close_word(PROTO_CLOSE_NOT_ENROLLED)) != 0) {
 		cs_fatal(s, SESSION_FAILED, E_STATE, NULL,
 		    "the server refused the handshake (%s): %s", reason, msg);
 		return;
@@ -324,7 +327,7 @@ server_finished(struct session *s, char *f, size_t len)
 	kd_hs_clear(&s->hs);
 	s->handshaked = 1;
 	s->state = ST_LOGIN;
-	if ((r = cs_put(&s->txplain, OP_LOGIN, login, 2)) != 0) {
+	if ((r = frame_put(&s->txplain, OP_LOGIN, login, 2)) != 0) {
 		cs_lost(s, r, "login: %s", err_str(r));
 		return;
 	}

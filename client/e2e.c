@@ -283,7 +283,7 @@ put_b64(struct buf *out, unsigned op, const char *conv, const char *fp,
 		f[n++] = (struct frame_field){ fp, strlen(fp) };
 	f[n++] = (struct frame_field){ text, (size_t)tlen };
 	r = frame_build_size(f, n) + 1 > max_frame ? E_TOO_LONG :
-	    cs_put(out, op, f, n);
+	    frame_put(out, op, f, n);
 	free(text);
 	return r;
 }

@@ -1,9 +1,9 @@
 /*
  * Frames from the server once the handshake is done (docs/PROTOCOL.md
- * section 5): a table of {opcode, field count, states, handler}.  A frame
- * that breaks the protocol closes the connection (the session then
- * reconnects); an unknown opcode is reported and ignored, so that a newer
- * server can add messages.
+ * section 5): a table of {opcode, states, handler}, the field counts from
+ * common/proto.h.  A frame that breaks the protocol closes the connection
+ * (the session then reconnects); an unknown opcode is reported and
+ * ignored, so that a newer server can add messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +19,7 @@
 #define CONNECTED (IN(ST_LOGIN) | LOGGED_IN)
 
 struct handler {
-	unsigned opcode;
-	size_t min, max;              /* number of fields */
+	enum proto_op opcode;
 	unsigned states;              /* IN() bits where it may come */
 	void (*fn)(struct session *, char **field, size_t n);
 };
@@ -36,15 +35,16 @@ on_login(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_LOGGED_IN };
 	unsigned gen = s->gen;
-	int r;
+	int r, reason;
 
 	if (strcmp(f[0], "ERR") == 0) {
 		ev.kind = SESSION_EV_LOGIN_FAILED;
 		ev.code = f[1];
 		ev.err = E_PASSWORD;
 		/* Worth another try later, by itself. */
-		if ((strcmp(f[1], "unavailable") == 0 ||
-		    strcmp(f[1], "busy") == 0) && s->reconnect_max_ms > 0) {
+		if ((reason = proto_login_reason(f[1])) >= 0 &&
+		    proto_login_transient((enum proto_login)reason) &&
+		    s->reconnect_max_ms > 0) {
 			cs_emit(s, &ev);
 			if (s->gen == gen)
 				cs_lost(s, E_PASSWORD, "login refused (%s)",
@@ -55,7 +55,7 @@ on_login(struct session *s, char **f, size_t n)
 		    "login refused (%s)", f[1]);
 		return;
 	}
-	if (strcmp(f[0], "OK") != 0) {
+	if (strcmp(f[0], proto_login_word(PROTO_LOGIN_OK)) != 0) {
 		malformed(s, OP_LOGIN_RESULT);
 		return;
 	}
@@ -130,34 +130,17 @@ on_who_end(struct session *s, char **f, size_t n)
 	cs_emit(s, &ev);
 }
 
-/* 1 to CS_TOKEN_MAX bytes of A-Z a-z 0-9. */
-static int
-token_ok(const char *t)
-{
-	size_t i, len = strlen(t);
-
-	if (len == 0 || len > CS_TOKEN_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
-		    (t[i] >= 'a' && t[i] <= 'z') ||
-		    (t[i] >= '0' && t[i] <= '9')))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 on_ping(struct session *s, char **f, size_t n)
 {
 	struct frame_field token = { f[0], strlen(f[0]) };
 	int r;
 
-	if (!token_ok(f[0])) {
+	if (!proto_token_valid(f[0], strlen(f[0]))) {
 		malformed(s, OP_SERVER_PING);
 		return;
 	}
-	if ((r = cs_put(&s->txplain, OP_PONG, &token, 1)) != 0) {
+	if ((r = frame_put(&s->txplain, OP_PONG, &token, 1)) != 0) {
 		cs_lost(s, r, "%s", err_str(r));
 		return;
 	}
@@ -168,7 +151,8 @@ static void
 on_pong(struct session *s, char **f, size_t n)
 {
 	/* Any record counts as a sign of life; process_input() noted it. */
-	if (!token_ok(f[0]) || (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
+	if (!proto_token_valid(f[0], strlen(f[0])) ||
+	    (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
 		malformed(s, OP_SERVER_PONG);
 }
 
@@ -200,25 +184,25 @@ on_closing(struct session *s, char **f, size_t n)
 }
 
 static const struct handler handlers[] = {
-	{ OP_LOGIN_RESULT, 2, 2, IN(ST_LOGIN), on_login },
-	{ OP_DELIVERY, 6, 6, LOGGED_IN, cs_on_chat },
-	{ OP_PRESENCE, 6, 6, LOGGED_IN, cs_on_presence },
-	{ OP_DEVICE, 5, 5, LOGGED_IN, cs_on_device },
-	{ OP_DEVICES_END, 2, 2, LOGGED_IN, cs_on_devices_end },
-	{ OP_LEFT, 1, 1, LOGGED_IN, cs_on_left },
-	{ OP_SENDER_KEY_DELIVERY, 6, 6, LOGGED_IN, cs_on_sender_key },
-	{ OP_ROOM_ENTRY, 2, 2, LOGGED_IN, cs_on_room },
-	{ OP_ROOMS_END, 1, 1, LOGGED_IN, cs_on_rooms_end },
-	{ OP_WHO_ENTRY, 2, 2, LOGGED_IN, on_who },
-	{ OP_WHO_END, 1, 1, LOGGED_IN, on_who_end },
-	{ OP_SERVER_PONG, 1, 1, CONNECTED, on_pong },
-	{ OP_SERVER_PING, 1, 1, CONNECTED, on_ping },
-	{ OP_ERROR, 2, 2, CONNECTED, on_error },
-	{ OP_CLOSING, 2, 2, CONNECTED, on_closing },
+	{ OP_LOGIN_RESULT, IN(ST_LOGIN), on_login },
+	{ OP_DELIVERY, LOGGED_IN, cs_on_chat },
+	{ OP_PRESENCE, LOGGED_IN, cs_on_presence },
+	{ OP_DEVICE, LOGGED_IN, cs_on_device },
+	{ OP_DEVICES_END, LOGGED_IN, cs_on_devices_end },
+	{ OP_LEFT, LOGGED_IN, cs_on_left },
+	{ OP_SENDER_KEY_DELIVERY, LOGGED_IN, cs_on_sender_key },
+	{ OP_ROOM_ENTRY, LOGGED_IN, cs_on_room },
+	{ OP_ROOMS_END, LOGGED_IN, cs_on_rooms_end },
+	{ OP_WHO_ENTRY, LOGGED_IN, on_who },
+	{ OP_WHO_END, LOGGED_IN, on_who_end },
+	{ OP_SERVER_PONG, CONNECTED, on_pong },
+	{ OP_SERVER_PING, CONNECTED, on_ping },
+	{ OP_ERROR, CONNECTED, on_error },
+	{ OP_CLOSING, CONNECTED, on_closing },
 	/* Handshake messages: known, and never right after the handshake. */
-	{ OP_SERVER_HELLO, 0, 0, 0, NULL },
-	{ OP_SERVER_FINISHED, 0, 0, 0, NULL },
-	{ OP_REFUSED, 0, 0, 0, NULL },
+	{ OP_SERVER_HELLO, 0, NULL },
+	{ OP_SERVER_FINISHED, 0, NULL },
+	{ OP_REFUSED, 0, NULL },
 };
 
 void
@@ -227,6 +211,7 @@ cs_frame(struct session *s, char *f, size_t len)
 	struct session_event ev = { .kind = SESSION_EV_ERROR,
 	    .err = E_MALFORMED };
 	const struct handler *h = NULL;
+	const struct proto_op_spec *spec;
 	char *field[FRAME_MAX_FIELDS], msg[CS_MSG_MAX];
 	struct frame fr;
 	unsigned op;
@@ -237,10 +222,11 @@ cs_frame(struct session *s, char *f, size_t len)
 		return;
 	}
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (handlers[i].opcode == op)
+		if ((unsigned)handlers[i].opcode == op)
 			h = &handlers[i];
 	}
-	if (h == NULL) {
+	/* A client's opcode from the server is as unknown as a new one. */
+	if ((spec = proto_op_spec(op)) == NULL || h == NULL) {
 		(void)snprintf(msg, sizeof(msg), "ignored a message with the "
 		    "unknown opcode %04u from the server", op);
 		ev.text = msg;
@@ -251,7 +237,7 @@ cs_frame(struct session *s, char *f, size_t len)
 		cs_lost(s, E_STATE, "the server sent %04u out of turn", op);
 		return;
 	}
-	if (frame_parse(f, len, h->min, h->max, &fr) != 0) {
+	if (frame_parse(f, len, spec->min, spec->max, &fr) != 0) {
 		malformed(s, op);
 		return;
 	}

@@ -68,8 +68,10 @@
 #include "client/config.h"
 #include "client/session.h"
 #include "client/tui.h"
+#include "client/wording.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/proto.h"
 #include "keydist/keys.h"
 
 
@@ -155,23 +157,21 @@ print_chat(const struct session_event *ev)
 static void
 print_key_mismatch(FILE *f, const struct session_event *ev)
 {
-	(void)fprintf(f,
-	    "!!! The server presented a different key than the one "
-	    "pinned in this folder. Pinned: %s Presented: %s Refusing to "
-	    "connect: if the server key was changed on purpose, replace "
-	    "server.pub in the client folder with the new key after checking "
-	    "its fingerprint with the admin.\n", ev->pinned, ev->fingerprint);
+	char msg[WORDING_MAX];
+
+	wording_key_mismatch(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	(void)fprintf(f, "!!! %s\n", msg);
 }
 
 static void
 print_not_enrolled(FILE *f, const struct session_event *ev)
 {
-	(void)fprintf(f,
-	    "!!! The server does not accept this client's key (%s): ",
-	    ev->fingerprint);
-	put_str(f, ev->text);
-	(void)fputs(". Ask the admin to enroll this key for your account.\n",
-	    f);
+	char msg[WORDING_MAX];
+
+	wording_not_enrolled(msg, sizeof(msg), ev, ev->text);
+	(void)fputs("!!! ", f);
+	put_str(f, msg);
+	(void)fputc('\n', f);
 }
 
 /* A list ("a (b), c (d)"), printed at its end. */
@@ -208,6 +208,7 @@ static void
 on_event(void *arg, const struct session_event *ev)
 {
 	struct ui *ui = arg;
+	char msg[WORDING_MAX];
 	const char *why;
 
 	if (app_record(ui->app, ev) != 0)
@@ -238,7 +239,7 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_LOGIN_FAILED:
 		(void)fputs("!!! login refused: ", stdout);
-		if ((why = cmd_login_reason(ev->code)) != NULL)
+		if ((why = wording_login_code(ev->code)) != NULL)
 			(void)fputs(why, stdout);
 		else
 			put_str(stdout, ev->code);
@@ -263,7 +264,8 @@ on_event(void *arg, const struct session_event *ev)
 		put_conv(stdout, ev->room);
 		putchar('\n');
 		if (strcmp(ev->room, ui->room) == 0)
-			(void)snprintf(ui->room, sizeof(ui->room), "lobby");
+			(void)snprintf(ui->room, sizeof(ui->room), "%s",
+			    PROTO_LOBBY);
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
@@ -298,17 +300,12 @@ on_event(void *arg, const struct session_event *ev)
 		list_print(ui, "rooms", ev->count);
 		break;
 	case SESSION_EV_KEY_PINNED:
-		printf("*** pinned %s's key %s (first seen; compare it with "
-		    "%s, then /verify %s)\n", ev->user, ev->fingerprint,
-		    ev->user, ev->user);
+		wording_key_pinned(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("*** %s\n", msg);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		printf("!!! WARNING: %s presented a key that is not pinned: %s "
-		    "(pinned: %s). It may be a new device of %s, or someone "
-		    "else. Nothing is sent to conversations with it until you "
-		    "compare fingerprints with %s and type /accept %s\n",
-		    ev->user, ev->fingerprint, ev->pinned, ev->user, ev->user,
-		    ev->user);
+		wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("!!! %s\n", msg);
 		break;
 	case SESSION_EV_SERVER_ERROR:
 		(void)fputs("!!! server error (", stdout);
@@ -318,7 +315,7 @@ on_event(void *arg, const struct session_event *ev)
 		putchar('\n');
 		break;
 	case SESSION_EV_CLOSING:
-		if (strcmp(ev->code, "quit") == 0)
+		if (strcmp(ev->code, proto_close_word(PROTO_CLOSE_QUIT)) == 0)
 			break;
 		(void)fputs("*** the server is closing the connection (",
 		    stdout);
@@ -611,7 +608,7 @@ history_command(struct app *a, int op, const char *file)
 static int
 line_mode(struct app *a)
 {
-	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = "lobby",
+	struct ui ui = { .who = BUF_INIT, .input_open = 1, .room = PROTO_LOBBY,
 	    .app = a };
 	int status = 1;
 

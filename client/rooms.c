@@ -18,7 +18,6 @@
 #include "common/err.h"
 #include "keydist/random.h"
 
-#define LOBBY "lobby"
 #define WARNED_MAX 1024
 
 static int
@@ -130,7 +129,7 @@ ask_devices(struct session *s, struct e2e_conv *cv)
 	struct frame_field f = { cv->name + 1, strlen(cv->name + 1) };
 	int r;
 
-	if ((r = cs_put(&s->txplain, OP_DEVICES, &f, 1)) != 0) {
+	if ((r = frame_put(&s->txplain, OP_DEVICES, &f, 1)) != 0) {
 		cs_lost(s, r, "%s", err_str(r));
 		return;
 	}
@@ -186,7 +185,7 @@ track_unconfirmed(struct session *s, struct e2e_conv *cv,
 	    (unsigned long long)mark);
 	if ((r = buf_append(&cv->unconfirmed, &mark, sizeof(mark))) != 0 ||
 	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0 ||
-	    (r = cs_put(&s->txplain, OP_PING, &f, 1)) != 0) {
+	    (r = frame_put(&s->txplain, OP_PING, &f, 1)) != 0) {
 		buf_truncate(&cv->unconfirmed, size);
 		return r;
 	}
@@ -443,10 +442,10 @@ cs_rooms_login(struct session *s)
 			continue;
 		}
 		/* The server puts every login in the lobby by itself. */
-		if (!cv->member || strcmp(cv->name, LOBBY) == 0)
+		if (!cv->member || strcmp(cv->name, PROTO_LOBBY) == 0)
 			continue;
 		f = (struct frame_field){ cv->name, strlen(cv->name) };
-		if ((r = cs_put(&s->txplain, OP_JOIN, &f, 1)) != 0) {
+		if ((r = frame_put(&s->txplain, OP_JOIN, &f, 1)) != 0) {
 			cs_lost(s, r, "%s", err_str(r));
 			return;
 		}
@@ -772,7 +771,7 @@ session_join(struct session *s, const char *room)
 	cv->member = 1;
 	if (s->state != ST_OPEN)
 		return 0;
-	if ((r = cs_put(&s->txplain, OP_JOIN, &f, 1)) != 0)
+	if ((r = frame_put(&s->txplain, OP_JOIN, &f, 1)) != 0)
 		return cs_refuse(s, r, "%s", err_str(r));
 	cs_flush(s);
 	return 0;
@@ -792,7 +791,7 @@ session_leave(struct session *s, const char *room)
 	cv->member = 0;
 	if (s->state == ST_OPEN) {
 		/* Forgotten when the server confirms (1013). */
-		if ((r = cs_put(&s->txplain, OP_LEAVE, &f, 1)) != 0)
+		if ((r = frame_put(&s->txplain, OP_LEAVE, &f, 1)) != 0)
 			return cs_refuse(s, r, "%s", err_str(r));
 		cs_flush(s);
 		return 0;

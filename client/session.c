@@ -108,7 +108,7 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 		goto fail;
 	/* The server puts every login in the lobby. */
 	r = E_NOMEM;
-	if ((cv = e2e_conv(&s->e2e, "lobby", 1)) == NULL)
+	if ((cv = e2e_conv(&s->e2e, PROTO_LOBBY, 1)) == NULL)
 		goto fail;
 	cv->member = 1;
 	*out = s;
@@ -280,29 +280,13 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 	}
 }
 
-int
-cs_put(struct buf *b, unsigned opcode, const struct frame_field *f, size_t n)
-{
-	size_t need = frame_build_size(f, n), len;
-	int r;
-
-	/* frame_build() ends the frame with a NUL where the LF goes. */
-	if ((r = buf_reserve(b, need)) != 0 ||
-	    (r = frame_build((char *)buf_tail(b), need, &len, opcode, f,
-	    n)) != 0)
-		return r;
-	buf_tail(b)[len] = '\n';
-	buf_commit(b, len + 1);
-	return 0;
-}
-
 void
 cs_send_quit(struct session *s)
 {
 	s->state = ST_QUIT;
 	s->deadline = s->now + SESSION_QUIT_TIMEOUT_MS;
 	/* Out of memory for four bytes: leave without the goodbye. */
-	if (cs_put(&s->txplain, OP_QUIT, NULL, 0) != 0) {
+	if (frame_put(&s->txplain, OP_QUIT, NULL, 0) != 0) {
 		cs_finish(s);
 		return;
 	}
@@ -389,7 +373,7 @@ session_handle(struct session *s, short revents, int64_t now_ms)
 static void
 keepalive(struct session *s)
 {
-	char token[CS_TOKEN_MAX + 1];
+	char token[PROTO_TOKEN_MAX + 1];
 	struct frame_field f;
 	int64_t silent = s->now - s->last_rx;
 	int r;
@@ -405,7 +389,7 @@ keepalive(struct session *s)
 		return;
 	f.len = (size_t)snprintf(token, sizeof(token), "k%u", ++s->ping_count);
 	f.p = token;
-	if ((r = cs_put(&s->txplain, OP_PING, &f, 1)) != 0) {
+	if ((r = frame_put(&s->txplain, OP_PING, &f, 1)) != 0) {
 		cs_lost(s, r, "%s", err_str(r));
 		return;
 	}
@@ -513,7 +497,7 @@ cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f
 			return cs_refuse(s, E_TOO_LONG, "not sent: the server is "
 			    "not reading (%zu bytes waiting)",
 			    buf_size(&s->out));
-		if ((r = cs_put(&s->txplain, opcode, f, n)) != 0)
+		if ((r = frame_put(&s->txplain, opcode, f, n)) != 0)
 			return cs_refuse(s, r, "not sent: %s", err_str(r));
 		cs_flush(s);
 		return 0;
@@ -529,7 +513,7 @@ cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f
 		    buf_size(&s->queue) + need > SESSION_QUEUE_BYTES)
 			return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
 			    "already waiting for the connection", s->queued);
-		if ((r = cs_put(&s->queue, opcode, f, n)) != 0)
+		if ((r = frame_put(&s->queue, opcode, f, n)) != 0)
 			return cs_refuse(s, r, "not sent: %s", err_str(r));
 		s->queued++;
 		return 0;

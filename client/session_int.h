@@ -21,7 +21,6 @@
 #include "keydist/record.h"
 
 #define CS_MSG_MAX 512                /* our own event texts */
-#define CS_TOKEN_MAX 32               /* keepalive token */
 
 /*
  * A session goes IDLE -> LOOKUP -> CONNECT -> HELLO -> FINISHED -> LOGIN
@@ -133,10 +132,6 @@ void cs_fatal(struct session *s, enum session_end end, int err,
 
 /* End the session after a quit (SESSION_EV_DONE). */
 void cs_finish(struct session *s);
-
-/* Append "OPCODE|f0|...\n" to b: 0, E_NOMEM, E_MALFORMED. */
-int cs_put(struct buf *b, unsigned opcode, const struct frame_field *f,
-    size_t n) __attribute__((warn_unused_result));
 
 /* Start a connection attempt (LOOKUP). */
 void cs_attempt(struct session *s);

@@ -17,8 +17,6 @@
 #include "common/text.h"
 #include "keydist/keys.h"
 
-#define FP_PREFIX	"SHA256:"
-#define FP_PREFIX_LEN	(sizeof(FP_PREFIX) - 1)
 #define NONE		SIZE_MAX
 /* save(): the file was replaced, but the directory could not be synced. */
 #define SAVE_UNSYNCED	1
@@ -43,29 +41,6 @@ struct trust {
 					   at most half of them used */
 	size_t nusers, capusers;
 };
-
-static const char b64_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* 1 if fp is "SHA256:" and the unpadded base64 of 32 bytes, else 0. */
-static int
-fp_valid(const char *fp)
-{
-	const char *c = NULL;
-	size_t i;
-
-	if (strnlen(fp, KD_FP_SIZE) != KD_FP_SIZE - 1 ||
-	    strncmp(fp, FP_PREFIX, FP_PREFIX_LEN) != 0)
-		return 0;
-	for (i = FP_PREFIX_LEN; fp[i] != '\0'; i++)
-		if ((c = strchr(b64_chars, fp[i])) == NULL)
-			return 0;
-	/*
-	 * 43 characters carry 258 bits, so the last one's low 2 bits are 0:
-	 * no second spelling of the same fingerprint.
-	 */
-	return ((c - b64_chars) & 3) == 0;
-}
 
 static const char *
 level_name(enum trust_level level)
@@ -286,7 +261,7 @@ load_line(struct trust *t, char *line, size_t lineno, char *err,
 	if ((fp = next_field(&s)) == NULL)
 		return bad_line(t, lineno, err, errlen,
 		    "missing fingerprint after '%s'", user);
-	if (!fp_valid(fp))
+	if (!kd_fp_valid(fp, strlen(fp)))
 		return bad_line(t, lineno, err, errlen,
 		    "'%s' is not a fingerprint (SHA256: and 43 base64 "
 		    "characters)", fp);
@@ -432,7 +407,7 @@ trust_check(struct trust *t, const char *user, const char *fp,
 	int r;
 
 	*level = TRUST_NONE;
-	if (name_check_user(user) != 0 || !fp_valid(fp))
+	if (name_check_user(user) != 0 || !kd_fp_valid(fp, strlen(fp)))
 		return E_INVALID;
 	if ((i = find_key(t, user, fp)) != NONE) {
 		*res = TRUST_OK;
@@ -457,7 +432,7 @@ trust_accept(struct trust *t, const char *user, const char *fp,
 	size_t i;
 	int r;
 
-	if (name_check_user(user) != 0 || !fp_valid(fp) ||
+	if (name_check_user(user) != 0 || !kd_fp_valid(fp, strlen(fp)) ||
 	    (level != TRUST_SEEN && level != TRUST_VERIFIED))
 		return E_INVALID;
 	if ((i = find_key(t, user, fp)) == NONE) {

@@ -8,7 +8,9 @@
 
 #include "client/cmd.h"
 #include "client/tui_int.h"
+#include "client/wording.h"
 #include "common/err.h"
+#include "common/proto.h"
 
 static const char help1[] =
     "*** /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /msg USER [text] "
@@ -203,25 +205,23 @@ on_left(struct tui *t, const struct session_event *ev)
 static void
 on_key_event(struct tui *t, const struct session_event *ev)
 {
+	char msg[WORDING_MAX];
+
+	tui_unverified_add(t, ev->user);
 	if (ev->kind == SESSION_EV_KEY_PINNED) {
-		tui_unverified_add(t, ev->user);
-		tui_say(t, cur_win(t), TA_NOTICE, "*** pinned %s's key %s "
-		    "(first seen; compare it with %s, then /verify %s)",
-		    ev->user, ev->fingerprint, ev->user, ev->user);
+		wording_key_pinned(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		tui_say(t, cur_win(t), TA_NOTICE, "*** %s", msg);
 		return;
 	}
-	tui_unverified_add(t, ev->user);
-	tui_say(t, cur_win(t), TA_ERROR, "!!! WARNING: %s presented a key "
-	    "that is not pinned: %s (pinned: %s). It may be a new device of "
-	    "%s, or someone else. Nothing is sent to conversations with it "
-	    "until you compare fingerprints and type /accept %s", ev->user,
-	    ev->fingerprint, ev->pinned, ev->user, ev->user);
+	wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	tui_say(t, cur_win(t), TA_ERROR, "!!! %s", msg);
 }
 
 static void
 on_connection(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *st = status_win(t);
+	char msg[WORDING_MAX];
 	const char *why;
 
 	switch (ev->kind) {
@@ -241,20 +241,18 @@ on_connection(struct tui *t, const struct session_event *ev)
 		tui_say(t, st, TA_NOTICE, "*** logged in as %s", ev->nickname);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		why = cmd_login_reason(ev->code);
+		why = wording_login_code(ev->code);
 		tui_say(t, st, TA_ERROR, "!!! login refused: %s",
 		    why != NULL ? why : ev->code);
 		break;
 	case SESSION_EV_KEY_MISMATCH:
 		t->key_mismatch = 1;
-		tui_say(t, st, TA_ERROR, "!!! The server presented a different "
-		    "key than the one pinned in this folder. Pinned: %s "
-		    "Presented: %s Refusing to connect.", ev->pinned,
-		    ev->fingerprint);
+		wording_key_mismatch(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		tui_say(t, st, TA_ERROR, "!!! %s", msg);
 		break;
 	case SESSION_EV_NOT_ENROLLED:
-		tui_say(t, st, TA_ERROR, "!!! The server does not accept this "
-		    "client's key (%s): %s", ev->fingerprint, ev->text);
+		wording_not_enrolled(msg, sizeof(msg), ev, ev->text);
+		tui_say(t, st, TA_ERROR, "!!! %s", msg);
 		break;
 	case SESSION_EV_DISCONNECTED:
 		/* Requests in flight are not answered on the next connection. */
@@ -286,7 +284,7 @@ on_end(struct tui *t, const struct session_event *ev)
 		    ev->code, ev->text);
 		break;
 	case SESSION_EV_CLOSING:
-		if (strcmp(ev->code, "quit") != 0)
+		if (strcmp(ev->code, proto_close_word(PROTO_CLOSE_QUIT)) != 0)
 			tui_say(t, st, TA_NOTICE, "*** the server is closing "
 			    "the connection (%s): %s", ev->code, ev->text);
 		break;

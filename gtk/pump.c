@@ -20,30 +20,6 @@
 
 static void pump_arm(struct gui *g);
 
-static const char *
-login_reason(const char *code)
-{
-	static const struct {
-		const char *code, *text;
-	} reasons[] = {
-		{ "invalid", "Wrong user name or password (or this folder's "
-		    "key is not the account's)." },
-		{ "locked", "Too many failed attempts: the account is locked "
-		    "for a while. Try again later." },
-		{ "disabled", "This account is disabled. Ask the admin." },
-		{ "unavailable", "The server cannot check accounts right now. "
-		    "Try again later." },
-		{ "busy", "The server is busy. Try again later." },
-	};
-	size_t i;
-
-	for (i = 0; i < G_N_ELEMENTS(reasons); i++) {
-		if (strcmp(code, reasons[i].code) == 0)
-			return reasons[i].text;
-	}
-	return NULL;
-}
-
 static void
 set_reason(struct gui *g, char *why)
 {
@@ -55,29 +31,25 @@ set_reason(struct gui *g, char *why)
 static void
 login_event(struct gui *g, const struct session_event *ev)
 {
+	char msg[WORDING_MAX];
 	const char *why;
 	char *t;
 
 	switch (ev->kind) {
 	case SESSION_EV_KEY_MISMATCH:
-		set_reason(g, g_strdup_printf("The server presented a "
-		    "different key than the one pinned in this folder: someone "
-		    "may be intercepting the connection, so missive refuses to "
-		    "log in.\nPinned:     %s\nPresented: %s\nIf the admin "
-		    "changed the server key on purpose, replace server.pub in "
-		    "the folder after checking its fingerprint with them.",
-		    ev->pinned, ev->fingerprint));
+		wording_key_mismatch(msg, sizeof(msg), WORDING_GUI, ev);
+		set_reason(g, g_strdup(msg));
 		break;
 	case SESSION_EV_NOT_ENROLLED:
 		t = gui_clean(ev->text);
-		set_reason(g, g_strdup_printf("The server does not accept "
-		    "this folder's key (%s): %s. Ask the admin to enroll it.",
-		    ev->fingerprint, t));
+		wording_not_enrolled(msg, sizeof(msg), ev, t);
+		set_reason(g, g_strdup(msg));
 		g_free(t);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		if ((why = login_reason(ev->code)) != NULL) {
-			set_reason(g, g_strdup(why));
+		if ((why = wording_login_code(ev->code)) != NULL) {
+			set_reason(g, g_strdup_printf("Login refused: %s.",
+			    why));
 		} else {
 			t = gui_clean(ev->code);
 			set_reason(g, g_strdup_printf("Login refused (%s).",

@@ -138,8 +138,8 @@ on_event(void *arg, const struct session_event *ev)
 		FUZZ_CHECK(ev->user != NULL && ev->fingerprint != NULL);
 		if (reenter) {
 			/* May lose the connection, then forget the room. */
-			(void)session_send_chat(s, "lobby", "hi", 2);
-			(void)session_leave(s, "lobby");
+			(void)session_send_chat(s, PROTO_LOBBY, "hi", 2);
+			(void)session_leave(s, PROTO_LOBBY);
 		}
 		break;
 	case SESSION_EV_KEY_CHANGED:
@@ -151,7 +151,7 @@ on_event(void *arg, const struct session_event *ev)
 	case SESSION_EV_LOGGED_IN:
 		FUZZ_CHECK(ev->nickname != NULL);
 		if (reenter)
-			(void)session_send_chat(s, "lobby", "hi", 2);
+			(void)session_send_chat(s, PROTO_LOBBY, "hi", 2);
 		break;
 	case SESSION_EV_JOINED:
 		FUZZ_CHECK(ev->room != NULL);
@@ -220,7 +220,7 @@ commands(struct session *s, uint8_t flags)
 		(void)session_join(s, "dev");
 	}
 	if (flags & F_PEND_ROOM)
-		(void)session_send_chat(s, "lobby", "waiting", 7);
+		(void)session_send_chat(s, PROTO_LOBBY, "waiting", 7);
 	if (flags & F_PEND_BOB)
 		(void)session_send_chat(s, "@bob", "psst", 4);
 	if ((flags & F_STATE) == F_QUIT)

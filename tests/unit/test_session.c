@@ -36,6 +36,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
+#include "common/proto.h"
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
@@ -48,7 +49,6 @@
 #define MAX_EVENTS 256
 #define TS "2026-11-21T09:15:02.123Z"
 #define TS_MS 1795252502123LL
-#define LOBBY "lobby"
 #define BOB_BOUND "@alice,bob"         /* the private conversation's */
 #define SPKI_B64_MAX B64_ENCODED_SIZE(KD_RSA_MAX_BYTES + 64)
 
@@ -144,7 +144,7 @@ on_event(void *arg, const struct session_event *ev)
 	if ((r->has_mid = ev->mid != NULL))
 		memcpy(r->mid, ev->mid, sizeof(r->mid));
 	if (ev->kind == SESSION_EV_LOGGED_IN && x->chat_on_login != NULL)
-		assert_int_equal(session_send_chat(x->s, LOBBY,
+		assert_int_equal(session_send_chat(x->s, PROTO_LOBBY,
 		    x->chat_on_login, strlen(x->chat_on_login)), 0);
 }
 
@@ -505,10 +505,11 @@ static void
 lobby_frames(char *out, size_t cap, int with_bob)
 {
 	if (with_bob)
-		assert_true(snprintf(out, cap, "1012|" LOBBY "|bob|Bob|%s|%s\n"
-		    "1011|" LOBBY "|1\n", bob_fp, bob_spki) < (int)cap);
+		assert_true(snprintf(out, cap, "1012|" PROTO_LOBBY
+		    "|bob|Bob|%s|%s\n1011|" PROTO_LOBBY "|1\n", bob_fp,
+		    bob_spki) < (int)cap);
 	else
-		assert_true(snprintf(out, cap, "1011|" LOBBY "|0\n") <
+		assert_true(snprintf(out, cap, "1011|" PROTO_LOBBY "|0\n") <
 		    (int)cap);
 }
 
@@ -548,7 +549,7 @@ srv_expect_key_in(struct fx *x, const char *conv, const char *bound)
 static void
 srv_expect_key(struct fx *x)
 {
-	srv_expect_key_in(x, LOBBY, LOBBY);
+	srv_expect_key_in(x, PROTO_LOBBY, PROTO_LOBBY);
 }
 
 /* The next frame is a message to conv (0002|conv|b64): its bytes. */
@@ -594,7 +595,7 @@ srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
 static void
 srv_expect_text(struct fx *x, const char *text)
 {
-	srv_expect_text_in(x, LOBBY, LOBBY, text, strlen(text));
+	srv_expect_text_in(x, PROTO_LOBBY, PROTO_LOBBY, text, strlen(text));
 }
 
 /* Bob hands his sender key sk to the client's device (1015 in conv). */
@@ -618,7 +619,7 @@ bob_send_key_in(struct fx *x, const char *conv, const char *bound,
 static void
 bob_send_key(struct fx *x, const struct kd_sender_key *sk)
 {
-	bob_send_key_in(x, LOBBY, LOBBY, sk);
+	bob_send_key_in(x, PROTO_LOBBY, PROTO_LOBBY, sk);
 }
 
 /* Bob's chat line text sealed with sk, b64, for free(). */
@@ -652,9 +653,9 @@ bob_deliver(struct fx *x, const char *conv, const char *msg)
 static void
 bob_say(struct fx *x, struct kd_sender_key *sk, const char *text)
 {
-	char *msg = bob_seal(sk, LOBBY, text);
+	char *msg = bob_seal(sk, PROTO_LOBBY, text);
 
-	bob_deliver(x, LOBBY, msg);
+	bob_deliver(x, PROTO_LOBBY, msg);
 	free(msg);
 }
 
@@ -752,12 +753,12 @@ fx_login(struct fx *x, int with_bob)
 	    with_bob);
 	srv_send(x, f);
 	e = wait_event(x, SESSION_EV_JOINED);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_int_equal(e->count, with_bob);
 	e = find_event(x, SESSION_EV_LOGGED_IN);
 	assert_non_null(e);
 	assert_string_equal(e->nickname, "Alice A.");
-	assert_true(session_in_room(x->s, LOBBY));
+	assert_true(session_in_room(x->s, PROTO_LOBBY));
 }
 
 static void
@@ -865,7 +866,8 @@ test_login_chat_quit(void **state)
 	assert_string_equal(e->fingerprint, bob_fp);
 
 	/* Our chat line: a sender key for bob, then a message he reads. */
-	assert_int_equal(session_send_chat(x.s, LOBBY, "hello, world", 12), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "hello, world",
+	    12), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "hello, world");
 
@@ -879,8 +881,8 @@ test_login_chat_quit(void **state)
 	assert_string_equal(x.ev[x.nev - 2].nickname, "Bob");
 	assert_string_equal(x.ev[x.nev - 2].user, "bob");
 	/* Who is in a room. */
-	assert_int_equal(session_who(x.s, LOBBY), 0);
-	srv_expect(&x, "0004|" LOBBY);
+	assert_int_equal(session_who(x.s, PROTO_LOBBY), 0);
+	srv_expect(&x, "0004|" PROTO_LOBBY);
 	srv_send(&x, "1004|bob|Bob\n1014|1\n");
 	e = wait_events(&x, SESSION_EV_WHO_END, 2);
 	assert_int_equal(e->count, 1);
@@ -889,9 +891,9 @@ test_login_chat_quit(void **state)
 	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_MALFORMED);
 
 	/* Presence (carol's key is pinned too) and a server error. */
-	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" LOBBY "|carol|Carol|"
-	    "%s|%s\n1003|LEAVE|" LOBBY "|bob|Bob|%s|timeout\n"
-	    "1009|state|not now\n", other_fp, other_spki, bob_fp) <
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|carol|Carol|%s|%s\n1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|timeout\n1009|state|not now\n", other_fp, other_spki, bob_fp) <
 	    (int)sizeof(f));
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_SERVER_ERROR);
@@ -899,7 +901,7 @@ test_login_chat_quit(void **state)
 	assert_string_equal(e->text, "not now");
 	e = find_event(&x, SESSION_EV_JOIN);
 	assert_non_null(e);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->user, "carol");
 	assert_string_equal(e->nickname, "Carol");
 	assert_string_equal(e->fingerprint, other_fp);
@@ -908,7 +910,7 @@ test_login_chat_quit(void **state)
 	assert_string_equal(e->user, "carol");
 	e = find_event(&x, SESSION_EV_LEAVE);
 	assert_non_null(e);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->user, "bob");
 	assert_string_equal(e->fingerprint, bob_fp);
 	assert_string_equal(e->code, "timeout");
@@ -946,7 +948,7 @@ test_incoming_chat(void **state)
 	bob_send_key(&x, &sk);
 	bob_say(&x, &sk, "hi | there\t!");
 	e = wait_event(&x, SESSION_EV_CHAT);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->nickname, "Bob");
 	assert_string_equal(e->user, "bob");
 	assert_string_equal(e->fingerprint, bob_fp);
@@ -996,7 +998,7 @@ test_forged_message(void **state)
 	bob_say(&x, &forger, "pay mallory");
 	e = wait_event(&x, SESSION_EV_UNREADABLE);
 	assert_int_equal(e->err, E_SIG_INVALID);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->user, "bob");
 	assert_non_null(strstr(e->text, "FORGED"));
 	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
@@ -1008,12 +1010,12 @@ test_forged_message(void **state)
 	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
 
 	/* The real first message still reads: the forgery used no counter. */
-	genuine = bob_seal(&sk, LOBBY, "genuine");
-	bob_deliver(&x, LOBBY, genuine);
+	genuine = bob_seal(&sk, PROTO_LOBBY, "genuine");
+	bob_deliver(&x, PROTO_LOBBY, genuine);
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->text, "genuine");
 	/* Again: a replay. */
-	bob_deliver(&x, LOBBY, genuine);
+	bob_deliver(&x, PROTO_LOBBY, genuine);
 	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
 	assert_int_equal(e->err, E_REPLAY);
 	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
@@ -1049,7 +1051,7 @@ test_changed_key(void **state)
 	assert_string_equal(known_keys_text(&x), preset);
 
 	errors = count_events(&x, SESSION_EV_ERROR);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "secret", 6),
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6),
 	    E_UNTRUSTED);
 	assert_int_equal(count_events(&x, SESSION_EV_ERROR), errors + 1);
 	e = find_event(&x, SESSION_EV_ERROR);
@@ -1074,7 +1076,7 @@ test_changed_key(void **state)
 	assert_int_equal(session_accept_key(x.s, "bob", 0), 1);
 	(void)snprintf(both, sizeof(both), "%sbob %s seen\n", preset, bob_fp);
 	assert_string_equal(known_keys_text(&x), both);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "secret", 6), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "secret");
 	bob_say(&x, &sk, "thanks");
@@ -1099,44 +1101,46 @@ test_sender_key_rotation(void **state)
 
 	(void)state;
 	fx_login(&x, 1);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "first", 5), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "first", 5), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "first");
 	memcpy(id1, x.alice_sk.id, sizeof(id1));
 	/* Nobody came or went: the same key, no 0015. */
-	assert_int_equal(session_send_chat(x.s, LOBBY, "second", 6), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "second", 6), 0);
 	srv_expect_text(&x, "second");
 	assert_int_equal(x.nkeys, 1);
 
 	/* Bob leaves: the next line goes under a key he is not given. */
-	(void)snprintf(f, sizeof(f), "1003|LEAVE|" LOBBY "|bob|Bob|%s|quit\n",
-	    bob_fp);
+	(void)snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|quit\n", bob_fp);
 	srv_send(&x, f);
 	wait_event(&x, SESSION_EV_LEAVE);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "bob has gone", 12), 0);
-	msg = srv_expect_msg_in(&x, LOBBY, &len);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "bob has gone",
+	    12), 0);
+	msg = srv_expect_msg_in(&x, PROTO_LOBBY, &len);
 	assert_int_equal(kd_sk_message_id(msg, len, id2), 0);
 	assert_memory_not_equal(id2, id1, sizeof(id1));
-	assert_int_equal(kd_sk_open(&x.alice_sk, LOBBY, "alice", msg, len,
+	assert_int_equal(kd_sk_open(&x.alice_sk, PROTO_LOBBY, "alice", msg, len,
 	    plain, sizeof(plain), &n), E_NOT_FOUND);
 	free(msg);
 
 	/* Bob is back: a new key, handed to him before the message. */
-	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" LOBBY "|bob|Bob|%s|"
-	    "%s\n", bob_fp, bob_spki) < (int)sizeof(f));
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n", bob_fp, bob_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	wait_event(&x, SESSION_EV_JOIN);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "welcome back", 12), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "welcome back",
+	    12), 0);
 	old = x.alice_sk;
 	memset(&x.alice_sk, 0, sizeof(x.alice_sk));
 	srv_expect_key(&x);
 	assert_int_equal(x.nkeys, 2);
 	assert_memory_not_equal(x.alice_sk.id, id1, sizeof(id1));
 	assert_memory_not_equal(x.alice_sk.id, id2, sizeof(id2));
-	msg = srv_expect_msg_in(&x, LOBBY, &len);
-	assert_int_equal(kd_sk_open(&old, LOBBY, "alice", msg, len, plain,
+	msg = srv_expect_msg_in(&x, PROTO_LOBBY, &len);
+	assert_int_equal(kd_sk_open(&old, PROTO_LOBBY, "alice", msg, len, plain,
 	    sizeof(plain), &n), E_NOT_FOUND);
-	assert_int_equal(kd_sk_open(&x.alice_sk, LOBBY, "alice", msg, len,
+	assert_int_equal(kd_sk_open(&x.alice_sk, PROTO_LOBBY, "alice", msg, len,
 	    plain, sizeof(plain), &n), 0);
 	assert_int_equal(n, 13 + E2E_MID_LEN);
 	assert_int_equal(plain[0], 0x01);
@@ -1349,9 +1353,9 @@ test_tampered_record_closes(void **state)
 	fx_login(&x, 1);
 	assert_int_equal(kd_sk_generate(&sk), 0);
 	bob_send_key(&x, &sk);
-	msg = bob_seal(&sk, LOBBY, "forged");
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" LOBBY "|" TS "|%s\n",
-	    bob_fp, msg);
+	msg = bob_seal(&sk, PROTO_LOBBY, "forged");
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY "|" TS
+	    "|%s\n", bob_fp, msg);
 	free(msg);
 	srv_send_raw(&x, f, 1);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
@@ -1382,8 +1386,8 @@ test_malformed_and_unknown(void **state)
 	assert_non_null(strstr(e->text, "1234"));
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
 	/* A malformed known frame closes the connection. */
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" LOBBY "|yesterday|"
-	    "AAAA\n", bob_fp);
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY
+	    "|yesterday|AAAA\n", bob_fp);
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_MALFORMED);
@@ -1400,14 +1404,14 @@ test_invalid_text_refused(void **state)
 		size_t len;
 		int err;
 	} bad[] = {
-		{ LOBBY, "", 0, E_MALFORMED },
-		{ LOBBY, "bell\a", 5, E_MALFORMED },
-		{ LOBBY, "new\nline", 8, E_MALFORMED },
-		{ LOBBY, "nul\0byte", 8, E_MALFORMED },
-		{ LOBBY, "del\x7f", 4, E_MALFORMED },
-		{ LOBBY, "c1 \xc2\x9b" "31m", 8, E_MALFORMED },
-		{ LOBBY, "bad \xff utf-8", 11, E_MALFORMED },
-		{ LOBBY, "overlong \xc0\xaf", 11, E_MALFORMED },
+		{ PROTO_LOBBY, "", 0, E_MALFORMED },
+		{ PROTO_LOBBY, "bell\a", 5, E_MALFORMED },
+		{ PROTO_LOBBY, "new\nline", 8, E_MALFORMED },
+		{ PROTO_LOBBY, "nul\0byte", 8, E_MALFORMED },
+		{ PROTO_LOBBY, "del\x7f", 4, E_MALFORMED },
+		{ PROTO_LOBBY, "c1 \xc2\x9b" "31m", 8, E_MALFORMED },
+		{ PROTO_LOBBY, "bad \xff utf-8", 11, E_MALFORMED },
+		{ PROTO_LOBBY, "overlong \xc0\xaf", 11, E_MALFORMED },
 		{ "No Room", "hello", 5, E_MALFORMED },
 		{ "@", "hello", 5, E_MALFORMED },
 		{ "", "hello", 5, E_MALFORMED },
@@ -1435,15 +1439,15 @@ test_invalid_text_refused(void **state)
 	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 113);
 	assert_true(max < sizeof(big));
 	memset(big, 'a', sizeof(big));
-	assert_int_equal(session_send_chat(x.s, LOBBY, big, max + 1),
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, big, max + 1),
 	    E_TOO_LONG);
 	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_TOO_LONG);
-	assert_int_equal(session_send_chat(x.s, LOBBY, big, max), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, big, max), 0);
 	/* Nothing refused reached the server: the next frames are these. */
-	assert_int_equal(session_send_chat(x.s, LOBBY, "tab\tand | bar", 13),
-	    0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "tab\tand | bar",
+	    13), 0);
 	srv_expect_key(&x);
-	srv_expect_text_in(&x, LOBBY, LOBBY, big, max);
+	srv_expect_text_in(&x, PROTO_LOBBY, PROTO_LOBBY, big, max);
 	srv_expect_text(&x, "tab\tand | bar");
 	assert_int_equal(x.nkeys, 1);
 	fx_end(&x);
@@ -1460,7 +1464,7 @@ test_sent_event(void **state)
 
 	(void)state;
 	fx_login(&x, 1);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "zero", 4), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "zero", 4), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "zero");
 	memcpy(mid, x.last_mid, sizeof(mid));
@@ -1469,7 +1473,7 @@ test_sent_event(void **state)
 	srv_expect(&x, "0006|p0");
 	assert_int_equal(x.confirm_pings, 1);
 	e = wait_event(&x, SESSION_EV_SENT);
-	assert_string_equal(e->room, LOBBY);
+	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->text, "zero");
 	assert_string_equal(e->user, "alice");
 	assert_string_equal(e->nickname, "Alice A.");
@@ -1489,8 +1493,8 @@ test_queue_across_reconnect(void **state)
 
 	(void)state;
 	fx_login(&x, 1);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "zero", 4), 0);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "held", 4), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "zero", 4), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "held", 4), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "zero");
 	/* "zero" is confirmed (its ping answered), "held" is not. */
@@ -1510,9 +1514,9 @@ test_queue_across_reconnect(void **state)
 	e = wait_event(&x, SESSION_EV_RECONNECTING);
 	assert_int_equal(e->delay_ms, 10);
 	/* Typed while away: queued, sent after the new login, in order. */
-	assert_int_equal(session_send_chat(x.s, LOBBY, "one", 3), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "one", 3), 0);
 	assert_int_equal(session_who(x.s, NULL), 0);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "two", 3), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "two", 3), 0);
 	x.chat_on_login = "three";
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n");
@@ -1570,8 +1574,10 @@ test_queue_limit(void **state)
 	fx_start(&x, "127.0.0.1", server_key);
 	/* Not logged in yet: lines queue, up to the limit. */
 	for (i = 0; i < SESSION_QUEUE_LINES; i++)
-		assert_int_equal(session_send_chat(x.s, LOBBY, "x", 1), 0);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "y", 1), E_TOO_LONG);
+		assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "x", 1),
+		    0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "y", 1),
+	    E_TOO_LONG);
 	e = find_event(&x, SESSION_EV_ERROR);
 	assert_non_null(e);
 	assert_int_equal(e->err, E_TOO_LONG);
@@ -1588,7 +1594,7 @@ test_quit_sends_queue_first(void **state)
 	(void)state;
 	/* Like `echo hi | missive`: input ends before the login. */
 	fx_start(&x, "127.0.0.1", server_key);
-	assert_int_equal(session_send_chat(x.s, LOBBY, "early", 5), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "early", 5), 0);
 	session_quit(x.s, now());
 	assert_int_equal(session_end(x.s), SESSION_RUNNING);
 	srv_handshake(&x, HS_DONE);
