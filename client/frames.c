@@ -14,13 +14,9 @@
 #include "common/err.h"
 #include "common/text.h"
 
-#define IN(st) (1u << (st))
-#define LOGGED_IN (IN(ST_OPEN) | IN(ST_QUIT))
-#define CONNECTED (IN(ST_LOGIN) | LOGGED_IN)
-
 struct handler {
 	enum proto_op opcode;
-	unsigned states;              /* IN() bits where it may come */
+	unsigned states;              /* where it may come (CS_*) */
 	void (*fn)(struct session *, char **field, size_t n);
 };
 
@@ -34,7 +30,6 @@ static void
 on_login(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_LOGGED_IN };
-	unsigned gen = s->gen;
 	int r, reason;
 
 	if (strcmp(f[0], "ERR") == 0) {
@@ -46,9 +41,7 @@ on_login(struct session *s, char **f, size_t n)
 		    proto_login_transient((enum proto_login)reason) &&
 		    s->reconnect_max_ms > 0) {
 			cs_emit(s, &ev);
-			if (s->gen == gen)
-				cs_lost(s, E_PASSWORD, "login refused (%s)",
-				    f[1]);
+			cs_lost(s, E_PASSWORD, "login refused (%s)", f[1]);
 			return;
 		}
 		cs_fatal(s, SESSION_LOGIN_REFUSED, E_PASSWORD, &ev,
@@ -65,7 +58,7 @@ on_login(struct session *s, char **f, size_t n)
 	/* Back into our rooms first, so that requests typed meanwhile see
 	   them. */
 	cs_rooms_login(s);
-	if (s->gen != gen || s->state != ST_OPEN)
+	if (s->state != ST_OPEN)
 		return;
 	/*
 	 * What was typed while we were away goes next, in order, before
@@ -84,13 +77,13 @@ on_login(struct session *s, char **f, size_t n)
 	ev.nickname = f[1];
 	(void)snprintf(s->nick, sizeof(s->nick), "%s", f[1]);
 	cs_emit(s, &ev);
-	if (s->gen != gen || s->state != ST_OPEN)
+	/* Its callback may have quit, or lost the connection. */
+	if (s->state != ST_OPEN)
 		return;
 	if (s->quit_wanted)
 		s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
 	cs_flush(s);
-	if (s->gen == gen)
-		cs_quit_if_drained(s);
+	cs_quit_if_drained(s);
 }
 
 static void
@@ -170,11 +163,8 @@ on_closing(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_CLOSING, .code = f[0],
 	    .text = f[1] };
-	unsigned gen = s->gen;
 
 	cs_emit(s, &ev);
-	if (s->gen != gen)
-		return;
 	/* The server closes after 1010; so do we, without waiting. */
 	if (s->state == ST_QUIT)
 		cs_finish(s);
@@ -184,21 +174,21 @@ on_closing(struct session *s, char **f, size_t n)
 }
 
 static const struct handler handlers[] = {
-	{ OP_LOGIN_RESULT, IN(ST_LOGIN), on_login },
-	{ OP_DELIVERY, LOGGED_IN, cs_on_chat },
-	{ OP_PRESENCE, LOGGED_IN, cs_on_presence },
-	{ OP_DEVICE, LOGGED_IN, cs_on_device },
-	{ OP_DEVICES_END, LOGGED_IN, cs_on_devices_end },
-	{ OP_LEFT, LOGGED_IN, cs_on_left },
-	{ OP_SENDER_KEY_DELIVERY, LOGGED_IN, cs_on_sender_key },
-	{ OP_ROOM_ENTRY, LOGGED_IN, cs_on_room },
-	{ OP_ROOMS_END, LOGGED_IN, cs_on_rooms_end },
-	{ OP_WHO_ENTRY, LOGGED_IN, on_who },
-	{ OP_WHO_END, LOGGED_IN, on_who_end },
-	{ OP_SERVER_PONG, CONNECTED, on_pong },
-	{ OP_SERVER_PING, CONNECTED, on_ping },
-	{ OP_ERROR, CONNECTED, on_error },
-	{ OP_CLOSING, CONNECTED, on_closing },
+	{ OP_LOGIN_RESULT, CS_IN(ST_LOGIN), on_login },
+	{ OP_DELIVERY, CS_LOGGED_IN, cs_on_chat },
+	{ OP_PRESENCE, CS_LOGGED_IN, cs_on_presence },
+	{ OP_DEVICE, CS_LOGGED_IN, cs_on_device },
+	{ OP_DEVICES_END, CS_LOGGED_IN, cs_on_devices_end },
+	{ OP_LEFT, CS_LOGGED_IN, cs_on_left },
+	{ OP_SENDER_KEY_DELIVERY, CS_LOGGED_IN, cs_on_sender_key },
+	{ OP_ROOM_ENTRY, CS_LOGGED_IN, cs_on_room },
+	{ OP_ROOMS_END, CS_LOGGED_IN, cs_on_rooms_end },
+	{ OP_WHO_ENTRY, CS_LOGGED_IN, on_who },
+	{ OP_WHO_END, CS_LOGGED_IN, on_who_end },
+	{ OP_SERVER_PONG, CS_SECURED, on_pong },
+	{ OP_SERVER_PING, CS_SECURED, on_ping },
+	{ OP_ERROR, CS_SECURED, on_error },
+	{ OP_CLOSING, CS_SECURED, on_closing },
 	/* Handshake messages: known, and never right after the handshake. */
 	{ OP_SERVER_HELLO, 0, NULL },
 	{ OP_SERVER_FINISHED, 0, NULL },
@@ -233,7 +223,7 @@ cs_frame(struct session *s, char *f, size_t len)
 		cs_emit(s, &ev);
 		return;
 	}
-	if ((h->states & IN(s->state)) == 0) {
+	if (!cs_in(s, h->states)) {
 		cs_lost(s, E_STATE, "the server sent %04u out of turn", op);
 		return;
 	}

@@ -229,16 +229,15 @@ send_now(struct session *s, struct e2e_conv *cv,
 }
 
 /*
- * Send the lines waiting in the conversation called name, in order.  Each
- * line leaves the queue before it is sent (into cv->unconfirmed, or
- * refused with an error event), and the conversation is looked up again
- * for the next one: an event callback may leave it, and a lost connection
- * puts the unconfirmed lines back in front of the queue.
+ * Send the lines waiting in the conversation called name, in order, while
+ * logged in.  Each line leaves the queue before it is sent (into
+ * cv->unconfirmed, or refused with an error event), and the conversation
+ * is looked up again for the next one: the event's callback may add lines,
+ * or leave the conversation.
  */
 static void
 flush_pending(struct session *s, const char *name)
 {
-	unsigned gen = s->gen;
 	struct e2e_conv *cv;
 	struct buf line = BUF_INIT;
 	const uint8_t *mid;
@@ -246,7 +245,7 @@ flush_pending(struct session *s, const char *name)
 	uint32_t len;
 	size_t size;
 
-	while (s->gen == gen && s->state == ST_OPEN &&
+	while (s->state == ST_OPEN &&
 	    (cv = e2e_conv(&s->e2e, name, 0)) != NULL && cv->npending > 0) {
 		size = get_line(buf_data(&cv->pending), &mid, &text, &len);
 		buf_truncate(&line, 0);
@@ -362,7 +361,6 @@ cs_confirm(struct session *s, const char *token)
 {
 	unsigned long long upto;
 	struct e2e_conv *cv;
-	unsigned gen = s->gen;
 	char *end;
 
 	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
@@ -371,7 +369,8 @@ cs_confirm(struct session *s, const char *token)
 	upto = strtoull(token + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
 		return -1;
-	while (s->gen == gen && (cv = confirmed(s, upto)) != NULL)
+	/* SENT's callback may send more: those have later marks. */
+	while ((cv = confirmed(s, upto)) != NULL)
 		confirm_first(s, cv);
 	return 0;
 }
@@ -486,7 +485,6 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_JOINED, .room = f[0] };
 	struct e2e_conv *cv;
-	unsigned gen = s->gen;
 
 	(void)n;
 	if (cs_parse_count(f[1], &ev.count) != 0 ||
@@ -501,9 +499,6 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 	if (cv->name[0] != '@') {
 		cv->member = 1;
 		cs_emit(s, &ev);
-		/* The callback may have lost the connection (and with it f). */
-		if (s->gen != gen)
-			return;
 		flush_pending(s, f[0]);
 	} else {
 		/* Ask again next time: the other side's devices may change. */
@@ -513,8 +508,7 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 		else
 			flush_pending(s, f[0]);
 	}
-	if (s->gen == gen)
-		cs_quit_if_drained(s);
+	cs_quit_if_drained(s);
 }
 
 /* 1003: JOIN|room|user|nickname|fp|spki or LEAVE|room|user|nickname|fp|
@@ -525,7 +519,6 @@ cs_on_presence(struct session *s, char **f, size_t n)
 	struct session_event ev = { .room = f[1], .user = f[2],
 	    .nickname = f[3], .fingerprint = f[4] };
 	struct e2e_conv *cv;
-	unsigned gen = s->gen;
 	int r;
 
 	(void)n;
@@ -540,9 +533,6 @@ cs_on_presence(struct session *s, char **f, size_t n)
 			return;
 		}
 		check_peer(s, f[2], f[4]);
-		/* Its callback may have lost the connection, and f with it. */
-		if (s->gen != gen)
-			return;
 	} else if (strcmp(f[0], "LEAVE") == 0) {
 		ev.kind = SESSION_EV_LEAVE;
 		ev.code = f[5];
@@ -710,9 +700,8 @@ session_text_max(const struct session *s)
 	return e2e_text_max(s->max_frame);
 }
 
-int
-session_send_chat(struct session *s, const char *conv, const char *text,
-    size_t len)
+static int
+send_chat(struct session *s, const char *conv, const char *text, size_t len)
 {
 	struct e2e_conv *cv;
 	const char *why;
@@ -727,9 +716,8 @@ session_send_chat(struct session *s, const char *conv, const char *text,
 	if (!e2e_conv_name_ok(conv))
 		return cs_refuse(s, E_MALFORMED, "message not sent: no "
 		    "conversation can be called %s", conv);
-	if (s->state == ST_QUIT || s->state == ST_END || s->quit_wanted)
-		return cs_refuse(s, E_STATE, "not sent: the session is %s",
-		    s->state == ST_END ? "over" : "closing");
+	if ((r = cs_refuse_closing(s)) != 0)
+		return r;
 	cv = e2e_conv(&s->e2e, conv, conv[0] == '@');
 	if (conv[0] == '@' && cv == NULL)
 		return cs_refuse(s, E_NOMEM, "not sent: %s", err_str(E_NOMEM));
@@ -754,7 +742,15 @@ session_send_chat(struct session *s, const char *conv, const char *text,
 }
 
 int
-session_join(struct session *s, const char *room)
+session_send_chat(struct session *s, const char *conv, const char *text,
+    size_t len)
+{
+	cs_enter(s);
+	return cs_leave(s, send_chat(s, conv, text, len));
+}
+
+static int
+join(struct session *s, const char *room)
 {
 	struct frame_field f = { room, strlen(room) };
 	struct e2e_conv *cv;
@@ -764,7 +760,7 @@ session_join(struct session *s, const char *room)
 		return cs_refuse(s, E_MALFORMED, "not a room name: %s (1 to 32 "
 		    "of a-z 0-9 . _ -, starting with a letter or digit)",
 		    room);
-	if (s->state == ST_QUIT || s->state == ST_END)
+	if (cs_in(s, CS_CLOSING))
 		return cs_refuse(s, E_STATE, "the session is closing");
 	if ((cv = e2e_conv(&s->e2e, room, 1)) == NULL)
 		return cs_refuse(s, E_NOMEM, "%s", err_str(E_NOMEM));
@@ -778,7 +774,14 @@ session_join(struct session *s, const char *room)
 }
 
 int
-session_leave(struct session *s, const char *room)
+session_join(struct session *s, const char *room)
+{
+	cs_enter(s);
+	return cs_leave(s, join(s, room));
+}
+
+static int
+leave(struct session *s, const char *room)
 {
 	struct session_event ev = { .kind = SESSION_EV_LEFT, .room = room };
 	struct frame_field f = { room, strlen(room) };
@@ -803,6 +806,13 @@ session_leave(struct session *s, const char *room)
 }
 
 int
+session_leave(struct session *s, const char *room)
+{
+	cs_enter(s);
+	return cs_leave(s, leave(s, room));
+}
+
+int
 session_in_room(const struct session *s, const char *room)
 {
 	const struct e2e_conv *cv;
@@ -816,7 +826,8 @@ session_in_room(const struct session *s, const char *room)
 int
 session_rooms(struct session *s)
 {
-	return cs_send_or_queue(s, OP_ROOMS, NULL, 0);
+	cs_enter(s);
+	return cs_leave(s, cs_send_or_queue(s, OP_ROOMS, NULL, 0));
 }
 
 int
@@ -824,9 +835,11 @@ session_who(struct session *s, const char *room)
 {
 	struct frame_field f = { room, room != NULL ? strlen(room) : 0 };
 
+	cs_enter(s);
 	if (room != NULL && !room_name_ok(room))
-		return cs_refuse(s, E_MALFORMED, "not a room name: %s", room);
-	return cs_send_or_queue(s, OP_WHO, &f, room != NULL);
+		return cs_leave(s, cs_refuse(s, E_MALFORMED, "not a room "
+		    "name: %s", room));
+	return cs_leave(s, cs_send_or_queue(s, OP_WHO, &f, room != NULL));
 }
 
 struct verify_arg {
@@ -849,8 +862,8 @@ verify_pinned(void *arg, const char *fp, enum trust_level level)
 		v->changed++;
 }
 
-int
-session_accept_key(struct session *s, const char *user, int verified)
+static int
+accept_key(struct session *s, const char *user, int verified)
 {
 	struct verify_arg v = { s, user, 0, 0 };
 	size_t i;
@@ -876,6 +889,13 @@ session_accept_key(struct session *s, const char *user, int verified)
 			    err_str(v.err));
 	}
 	return v.changed;
+}
+
+int
+session_accept_key(struct session *s, const char *user, int verified)
+{
+	cs_enter(s);
+	return cs_leave(s, accept_key(s, user, verified));
 }
 
 struct keys_arg {

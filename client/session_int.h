@@ -28,7 +28,8 @@
  * attempt is lost, then back to LOOKUP when the backoff has passed.  Quit
  * goes from OPEN to QUIT (0003 sent, waiting for the goodbye).  END is
  * final (s->end says why).  The connection's resources (fd, handshake,
- * records, buffers) exist only in LOOKUP..QUIT.
+ * records, buffers) exist in LOOKUP..QUIT, and after a loss or the end
+ * until the call from the front end returns (see cs_enter() below).
  */
 enum cs_state {
 	ST_IDLE,        /* session_start() not called yet */
@@ -43,6 +44,26 @@ enum cs_state {
 	ST_WAIT,        /* waiting to reconnect */
 	ST_END,         /* over */
 };
+
+/*
+ * Sets of states, one for each question asked about a state, so that each
+ * is answered here only: cs_in(s, CS_STREAM) and so on.
+ */
+#define CS_IN(st) (1u << (st))
+/* Logged in: the server's room and message frames may come. */
+#define CS_LOGGED_IN (CS_IN(ST_OPEN) | CS_IN(ST_QUIT))
+/* The handshake is done: records are keyed both ways. */
+#define CS_SECURED (CS_IN(ST_LOGIN) | CS_LOGGED_IN)
+/* The socket carries the handshake or records: read it, write to it. */
+#define CS_STREAM (CS_IN(ST_HELLO) | CS_IN(ST_FINISHED) | CS_SECURED)
+/* s->fd is the connection's socket. */
+#define CS_SOCKET (CS_IN(ST_CONNECT) | CS_STREAM)
+/* An attempt or a connection is under way: cs_lost() ends it. */
+#define CS_CONNECTION (CS_IN(ST_LOOKUP) | CS_SOCKET)
+/* Not logged in yet: the connect deadline runs. */
+#define CS_ATTEMPT (CS_CONNECTION & ~CS_LOGGED_IN)
+/* Quitting or over: nothing new is sent or queued. */
+#define CS_CLOSING (CS_IN(ST_QUIT) | CS_IN(ST_END))
 
 struct session {
 	session_event_fn *on_event;
@@ -67,9 +88,17 @@ struct session {
 	int quit_wanted;              /* quit once the queue has gone out */
 	int handshaked;               /* a handshake has succeeded once: from
 	                                 then on a lost connection is retried */
-	unsigned gen;                 /* bumped by every close, so that code
-	                                 that ran a callback sees whether the
-	                                 connection it was using is gone */
+
+	/* What cs_leave() has left to do when the outermost call returns. */
+	unsigned busy;                /* calls from the front end under way */
+	int lost;                     /* report the loss (then reconnect or
+	                                 end): lost_err, lost_why */
+	int lost_err;
+	char lost_why[CS_MSG_MAX];
+	int ended;                    /* report the end (s->end): end_err,
+	                                 end_why */
+	int end_err;
+	char end_why[CS_MSG_MAX];
 
 	/* The current connection (or attempt). */
 	struct net_lookup *lookup;
@@ -83,7 +112,6 @@ struct session {
 	struct buf in;                /* bytes from the server */
 	struct buf out;               /* bytes for the server */
 	struct buf txplain;           /* frames to seal into the next record */
-	struct buf rxplain;           /* the record being dispatched */
 
 	struct buf queue;             /* frames waiting for the next login */
 	size_t queued;                /* how many */
@@ -111,26 +139,54 @@ struct cs_warned {
 	char fp[KD_FP_SIZE];
 };
 
+/* 1 if the session is in one of the states of set (CS_*). */
+static inline int
+cs_in(const struct session *s, unsigned set)
+{
+	return (set & CS_IN(s->state)) != 0;
+}
+
+/*
+ * Closing late.  The event callback may call commands, and a command may
+ * lose the connection or end the session; so may a frame, halfway through
+ * a record.  cs_lost(), cs_fatal() and cs_finish() therefore only change
+ * the state (every check from then on sees it, nothing more is sent) and
+ * note the rest: the connection is closed, its buffers freed and the loss
+ * or end reported when the outermost call from the front end returns.  So
+ * no code ever returns into freed or reset state; what it may need to ask
+ * after an event is only the state.
+ *
+ * Every public entry point that may report anything (and so run the
+ * callback, which may call more of them) starts with cs_enter() and
+ * returns through cs_leave(s, its result); only the outermost settles.
+ */
+void cs_enter(struct session *s);
+int cs_leave(struct session *s, int r);
+
 /* Report one event. */
 void cs_emit(struct session *s, const struct session_event *ev);
 
 /*
- * The connection or attempt ended (why: printf format): report it, then
- * reconnect later, or end the session if that is not allowed.
+ * The connection or attempt ended (why: printf format): WAIT now; when the
+ * call returns, close and report it, then reconnect later, or end the
+ * session if that is not allowed.  Nothing if no attempt or connection is
+ * under way (the first loss is the one reported).
  */
 void cs_lost(struct session *s, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * End the session for good: close, report first (if not NULL) and then
- * SESSION_EV_FATAL with the message.  Commands are refused from then on,
- * also from the callbacks of these events.
+ * End the session for good: END now, report first (if not NULL) at once;
+ * when the call returns, close and report SESSION_EV_FATAL with the
+ * message.  Commands are refused from then on, also from the callbacks of
+ * these events.
  */
 void cs_fatal(struct session *s, enum session_end end, int err,
     const struct session_event *first, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* End the session after a quit (SESSION_EV_DONE). */
+/* End the session after a quit: END now, SESSION_EV_DONE when the call
+   returns. */
 void cs_finish(struct session *s);
 
 /* Start a connection attempt (LOOKUP). */
@@ -157,6 +213,9 @@ void cs_send_quit(struct session *s);
 /* Report a refused command as an error event; returns err. */
 int cs_refuse(struct session *s, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Refuse a line or request while quitting or over: E_STATE, else 0. */
+int cs_refuse_closing(struct session *s);
 
 /* Send a frame now if logged in, else queue it for the next login. */
 int cs_send_or_queue(struct session *s, unsigned opcode,
