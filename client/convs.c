@@ -1,11 +1,11 @@
 /*
- * Rooms, private conversations and end-to-end messages in the client core
- * (docs/PROTOCOL.md sections 5.2-5.4 and 8): the commands, the frames that
- * answer them, and the trust checks on every peer key the server hands
- * out.  The crypto and the per-conversation state are in client/e2e.c,
- * the pinned keys in client/trust.c.
+ * Rooms and private conversations in the client core (docs/PROTOCOL.md
+ * sections 5.2-5.4 and 8): the commands (join, leave, send, who, rooms)
+ * and the frames that answer them or bring messages, sender keys and
+ * presence.  Lines waiting or unconfirmed are client/outbox.c's, the
+ * checks on peer keys client/peers.c's; the crypto and the
+ * per-conversation state are in client/e2e.c.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,92 +17,6 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "keydist/random.h"
-
-#define WARNED_MAX 1024
-
-static int
-is_own_device(const struct session *s, const char *user, const char *fp)
-{
-	return strcmp(user, s->user) == 0 && strcmp(fp, s->own_fp) == 0;
-}
-
-static enum session_trust
-trust_of(const struct session *s, const char *user, const char *fp)
-{
-	if (is_own_device(s, user, fp))
-		return SESSION_KEY_OWN;
-	switch (trust_level_of(s->trust, user, fp)) {
-	case TRUST_VERIFIED:
-		return SESSION_KEY_VERIFIED;
-	case TRUST_SEEN:
-		return SESSION_KEY_SEEN;
-	default:
-		return SESSION_KEY_UNACCEPTED;
-	}
-}
-
-static void
-first_fp(void *arg, const char *fp, enum trust_level level)
-{
-	char *out = arg;
-
-	(void)level;
-	if (out[0] == '\0')
-		(void)snprintf(out, KD_FP_SIZE, "%s", fp);
-}
-
-/* Remember that a changed key was reported; 0 if it already was. */
-static int
-warn_once(struct session *s, const char *user, const char *fp)
-{
-	struct cs_warned *w;
-	size_t i;
-
-	for (i = 0; i < s->nwarned; i++)
-		if (strcmp(s->warned[i].user, user) == 0 &&
-		    strcmp(s->warned[i].fp, fp) == 0)
-			return 0;
-	if (s->nwarned == WARNED_MAX)
-		return 1;
-	if ((w = reallocarray(s->warned, s->nwarned + 1, sizeof(*w))) == NULL)
-		return 1;
-	s->warned = w;
-	(void)snprintf(w[s->nwarned].user, sizeof(w->user), "%s", user);
-	(void)snprintf(w[s->nwarned].fp, sizeof(w->fp), "%s", fp);
-	s->nwarned++;
-	return 1;
-}
-
-/*
- * A peer device's key from the directory: pin it if it is the first for
- * its user, report it once if it is not the pinned one.
- */
-static void
-check_peer(struct session *s, const char *user, const char *fp)
-{
-	struct session_event ev = { .user = user, .fingerprint = fp };
-	enum trust_check_result res;
-	enum trust_level level;
-	char pinned[KD_FP_SIZE] = "";
-	int r;
-
-	if (is_own_device(s, user, fp))
-		return;
-	if ((r = trust_check(s->trust, user, fp, &res, &level)) != 0) {
-		(void)cs_refuse(s, r, "cannot pin %s's key %s in known_keys: "
-		    "%s", user, fp, err_str(r));
-		return;
-	}
-	if (res == TRUST_PINNED_NOW) {
-		ev.kind = SESSION_EV_KEY_PINNED;
-		cs_emit(s, &ev);
-	} else if (res == TRUST_CHANGED && warn_once(s, user, fp)) {
-		(void)trust_each(s->trust, user, first_fp, pinned);
-		ev.kind = SESSION_EV_KEY_CHANGED;
-		ev.pinned = pinned;
-		cs_emit(s, &ev);
-	}
-}
 
 /* The conversation a frame is about, as we see it: "@me" is "@sender". */
 static const char *
@@ -135,295 +49,6 @@ ask_devices(struct session *s, struct e2e_conv *cv)
 	}
 	cv->asking = 1;
 	cs_flush(s);
-}
-
-/*
- * A queued line: mid || uint32 length || text.  Unconfirmed lines have a
- * uint64 mark in front (the "c<mark>" ping that confirms them).
- */
-static int
-put_line(struct buf *b, const uint8_t mid[E2E_MID_LEN], const char *text,
-    size_t len)
-{
-	uint32_t len32 = (uint32_t)len;
-	size_t mark = buf_size(b);
-	int r;
-
-	if ((r = buf_append(b, mid, E2E_MID_LEN)) != 0 ||
-	    (r = buf_append(b, &len32, sizeof(len32))) != 0 ||
-	    (r = buf_append(b, text, len)) != 0)
-		buf_truncate(b, mark);
-	return r;
-}
-
-/* The line at p: its mid, text and length; returns its size in bytes. */
-static size_t
-get_line(const uint8_t *p, const uint8_t **mid, const char **text,
-    uint32_t *len)
-{
-	*mid = p;
-	memcpy(len, p + E2E_MID_LEN, sizeof(*len));
-	*text = (const char *)p + E2E_MID_LEN + sizeof(*len);
-	return E2E_MID_LEN + sizeof(*len) + *len;
-}
-
-/*
- * Ping after a chat line: the server handles frames in order, so its pong
- * confirms the line (docs/PROTOCOL.md 5.4, delivery).
- */
-static int
-track_unconfirmed(struct session *s, struct e2e_conv *cv,
-    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
-{
-	char token[24];
-	struct frame_field f = { token, 0 };
-	uint64_t mark = s->confirm_mark + 1;
-	size_t size = buf_size(&cv->unconfirmed);
-	int r;
-
-	f.len = (size_t)snprintf(token, sizeof(token), "c%llu",
-	    (unsigned long long)mark);
-	if ((r = buf_append(&cv->unconfirmed, &mark, sizeof(mark))) != 0 ||
-	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0 ||
-	    (r = frame_put(&s->txplain, OP_PING, &f, 1)) != 0) {
-		buf_truncate(&cv->unconfirmed, size);
-		return r;
-	}
-	s->confirm_mark = mark;
-	cv->nunconfirmed++;
-	return 0;
-}
-
-/* Encrypt and send one line to cv, whose devices are known. */
-static int
-send_now(struct session *s, struct e2e_conv *cv,
-    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
-{
-	size_t i, mark = buf_size(&s->txplain);
-	int r;
-
-	if (cv->name[0] == '@' && !e2e_has_user(cv, cv->name + 1))
-		return cs_refuse(s, E_NOT_FOUND, "not sent to %s: %s is not "
-		    "online", cv->name, cv->name + 1);
-	for (i = 0; i < cv->ndev; i++) {
-		const struct e2e_device *d = &cv->dev[i];
-
-		if (trust_of(s, d->user, d->fp) == SESSION_KEY_UNACCEPTED)
-			return cs_refuse(s, E_UNTRUSTED, "not sent to %s: the "
-			    "key of %s changed to %s; compare fingerprints "
-			    "(/fingerprint %s), then /accept %s", cv->name,
-			    d->user, d->fp, d->user, d->user);
-	}
-	if (buf_size(&s->out) > SESSION_OUT_MAX)
-		return cs_refuse(s, E_TOO_LONG, "not sent: the server is not "
-		    "reading (%zu bytes waiting)", buf_size(&s->out));
-	if ((r = e2e_seal(&s->e2e, cv, mid, text, len, s->max_frame,
-	    &s->txplain)) != 0 ||
-	    (r = track_unconfirmed(s, cv, mid, text, len)) != 0) {
-		buf_truncate(&s->txplain, mark);
-		return cs_refuse(s, r, "not sent to %s: %s", cv->name,
-		    err_str(r));
-	}
-	cs_flush(s);
-	return 0;
-}
-
-/*
- * Send the lines waiting in the conversation called name, in order, while
- * logged in.  Each line leaves the queue before it is sent (into
- * cv->unconfirmed, or refused with an error event), and the conversation
- * is looked up again for the next one: the event's callback may add lines,
- * or leave the conversation.
- */
-static void
-flush_pending(struct session *s, const char *name)
-{
-	struct e2e_conv *cv;
-	struct buf line = BUF_INIT;
-	const uint8_t *mid;
-	const char *text;
-	uint32_t len;
-	size_t size;
-
-	while (s->state == ST_OPEN &&
-	    (cv = e2e_conv(&s->e2e, name, 0)) != NULL && cv->npending > 0) {
-		size = get_line(buf_data(&cv->pending), &mid, &text, &len);
-		buf_truncate(&line, 0);
-		if (buf_append(&line, buf_data(&cv->pending), size) != 0) {
-			(void)cs_refuse(s, E_NOMEM, "not sent to %s: %s", name,
-			    err_str(E_NOMEM));
-			break;
-		}
-		buf_consume(&cv->pending, size);
-		if (--cv->npending == 0)
-			buf_free(&cv->pending);
-		(void)get_line(buf_data(&line), &mid, &text, &len);
-		(void)send_now(s, cv, mid, text, len);
-	}
-	buf_free(&line);
-}
-
-/* Forget the lines waiting in cv, saying so; returns how many. */
-static size_t
-drop_pending(struct session *s, struct e2e_conv *cv, const char *why)
-{
-	size_t n = cv->npending;
-
-	buf_free(&cv->pending);
-	cv->npending = 0;
-	buf_free(&cv->unconfirmed);
-	cv->nunconfirmed = 0;
-	if (n > 0 && why != NULL)
-		(void)cs_refuse(s, E_CLOSED, "%zu line%s to %s not sent: %s", n,
-		    n == 1 ? "" : "s", cv->name, why);
-	return n;
-}
-
-size_t
-cs_pending_drop_all(struct session *s)
-{
-	struct e2e_conv *cv;
-	size_t n = 0;
-
-	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
-		n += drop_pending(s, cv, "the session ended");
-	return n;
-}
-
-size_t
-cs_pending_count(const struct session *s)
-{
-	const struct e2e_conv *cv;
-	size_t n = 0;
-
-	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
-		n += cv->npending;
-	return n;
-}
-
-/* A conversation whose first unconfirmed line is confirmed by upto. */
-static struct e2e_conv *
-confirmed(struct session *s, uint64_t upto)
-{
-	struct e2e_conv *cv;
-	uint64_t mark;
-
-	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
-		if (cv->nunconfirmed == 0)
-			continue;
-		memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
-		if (mark <= upto)
-			return cv;
-	}
-	return NULL;
-}
-
-/*
- * Take the first unconfirmed line off cv and report it (SESSION_EV_SENT).
- * The event gets copies: the callback may send, join or leave.
- */
-static void
-confirm_first(struct session *s, struct e2e_conv *cv)
-{
-	struct session_event ev = { .kind = SESSION_EV_SENT,
-	    .user = s->user, .nickname = s->nick };
-	uint8_t mid[E2E_MID_LEN];
-	char conv[E2E_CONV_MAX + 1], *copy;
-	const uint8_t *m;
-	const char *text;
-	uint32_t len;
-	size_t size;
-
-	size = sizeof(uint64_t) + get_line(buf_data(&cv->unconfirmed) +
-	    sizeof(uint64_t), &m, &text, &len);
-	memcpy(mid, m, sizeof(mid));
-	(void)snprintf(conv, sizeof(conv), "%s", cv->name);
-	copy = malloc((size_t)len + 1);
-	if (copy != NULL) {
-		memcpy(copy, text, len);
-		copy[len] = '\0';
-	}
-	buf_consume(&cv->unconfirmed, size);
-	if (--cv->nunconfirmed == 0)
-		buf_free(&cv->unconfirmed);
-	if (copy == NULL)
-		return;
-	ev.room = conv;
-	ev.text = copy;
-	ev.mid = mid;
-	ev.time_ms = clock_wall_ms();
-	cs_emit(s, &ev);
-	OPENSSL_clear_free(copy, (size_t)len + 1);
-}
-
-int
-cs_confirm(struct session *s, const char *token)
-{
-	unsigned long long upto;
-	struct e2e_conv *cv;
-	char *end;
-
-	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
-		return -1;
-	errno = 0;
-	upto = strtoull(token + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
-		return -1;
-	/* SENT's callback may send more: those have later marks. */
-	while ((cv = confirmed(s, upto)) != NULL)
-		confirm_first(s, cv);
-	return 0;
-}
-
-/* cs_requeue_unconfirmed() for one conversation. */
-static int
-requeue(struct e2e_conv *cv)
-{
-	struct buf both = BUF_INIT;
-	const uint8_t *mid;
-	const char *text;
-	uint32_t len;
-	size_t size, n = cv->nunconfirmed;
-	int r = 0;
-
-	while (r == 0 && cv->nunconfirmed > 0) {
-		size = get_line(buf_data(&cv->unconfirmed) + sizeof(uint64_t),
-		    &mid, &text, &len);
-		r = put_line(&both, mid, text, len);
-		buf_consume(&cv->unconfirmed, sizeof(uint64_t) + size);
-		cv->nunconfirmed--;
-	}
-	if (r == 0 && buf_size(&cv->pending) > 0)
-		r = buf_append(&both, buf_data(&cv->pending),
-		    buf_size(&cv->pending));
-	buf_free(&cv->unconfirmed);
-	if (r != 0) {
-		buf_free(&both);
-		return r;
-	}
-	buf_free(&cv->pending);
-	cv->pending = both;
-	cv->npending += n;
-	return 0;
-}
-
-size_t
-cs_requeue_unconfirmed(struct session *s)
-{
-	struct e2e_conv *cv;
-	size_t n = 0;
-	int r;
-
-	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
-		n += cv->nunconfirmed;
-		if (cv->nunconfirmed > 0 && (r = requeue(cv)) != 0) {
-			(void)cs_refuse(s, r, "lines not confirmed by the "
-			    "server are lost: %s", err_str(r));
-			(void)cs_pending_drop_all(s);
-			return 0;
-		}
-	}
-	return n;
 }
 
 void
@@ -476,7 +101,7 @@ cs_on_device(struct session *s, char **f, size_t n)
 		    "%s", f[1], f[0], err_str(r));
 		return;
 	}
-	check_peer(s, f[1], f[3]);
+	cs_check_peer(s, f[1], f[3]);
 }
 
 /* The end of a device list (1011): conv, count. */
@@ -499,14 +124,14 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 	if (cv->name[0] != '@') {
 		cv->member = 1;
 		cs_emit(s, &ev);
-		flush_pending(s, f[0]);
+		cs_flush_pending(s, f[0]);
 	} else {
 		/* Ask again next time: the other side's devices may change. */
 		cv->ready = 0;
 		if (!e2e_has_user(cv, cv->name + 1))
-			(void)drop_pending(s, cv, "that user is not online");
+			(void)cs_drop_pending(s, cv, "that user is not online");
 		else
-			flush_pending(s, f[0]);
+			cs_flush_pending(s, f[0]);
 	}
 	cs_quit_if_drained(s);
 }
@@ -532,7 +157,7 @@ cs_on_presence(struct session *s, char **f, size_t n)
 			    "%s in %s: %s", f[2], f[1], err_str(r));
 			return;
 		}
-		check_peer(s, f[2], f[4]);
+		cs_check_peer(s, f[2], f[4]);
 	} else if (strcmp(f[0], "LEAVE") == 0) {
 		ev.kind = SESSION_EV_LEAVE;
 		ev.code = f[5];
@@ -553,7 +178,7 @@ cs_on_left(struct session *s, char **f, size_t n)
 
 	(void)n;
 	if ((cv = e2e_conv(&s->e2e, f[0], 0)) != NULL && !cv->member) {
-		(void)drop_pending(s, cv, "you left");
+		(void)cs_drop_pending(s, cv, "you left");
 		e2e_conv_drop(&s->e2e, cv);
 	}
 	cs_emit(s, &ev);
@@ -626,7 +251,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 	} else {
 		ev.room = conv;
 		ev.fingerprint = fp;
-		ev.trust = trust_of(s, f[1], fp);
+		ev.trust = cs_trust_of(s, f[1], fp);
 		ev.text = text;
 		ev.mid = mid;
 		cs_emit(s, &ev);
@@ -655,7 +280,7 @@ cs_on_sender_key(struct session *s, char **f, size_t n)
 	if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
 		unreadable(s, conv, f[1], r, "sender key");
 	else
-		check_peer(s, f[1], f[3]);
+		cs_check_peer(s, f[1], f[3]);
 }
 
 /* 1016: room, members. */
@@ -727,15 +352,10 @@ send_chat(struct session *s, const char *conv, const char *text, size_t len)
 	if ((r = kd_random(mid, sizeof(mid))) != 0)
 		return cs_refuse(s, r, "not sent: %s", err_str(r));
 	if (s->state == ST_OPEN && cv->ready)
-		return send_now(s, cv, mid, text, len);
+		return cs_send_line(s, cv, mid, text, len);
 	/* Wait for the device list: a login, a join or a 0014 answer. */
-	if (cv->npending >= SESSION_QUEUE_LINES ||
-	    buf_size(&cv->pending) + len > SESSION_QUEUE_BYTES)
-		return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
-		    "already waiting for %s", cv->npending, conv);
-	if ((r = put_line(&cv->pending, mid, text, len)) != 0)
-		return cs_refuse(s, r, "not sent: %s", err_str(r));
-	cv->npending++;
+	if ((r = cs_queue_line(s, cv, mid, text, len)) != 0)
+		return r;
 	if (s->state == ST_OPEN && conv[0] == '@' && !cv->asking)
 		ask_devices(s, cv);
 	return 0;
@@ -799,7 +419,7 @@ leave(struct session *s, const char *room)
 		cs_flush(s);
 		return 0;
 	}
-	(void)drop_pending(s, cv, "you left");
+	(void)cs_drop_pending(s, cv, "you left");
 	e2e_conv_drop(&s->e2e, cv);
 	cs_emit(s, &ev);
 	return 0;
@@ -840,104 +460,4 @@ session_who(struct session *s, const char *room)
 		return cs_leave(s, cs_refuse(s, E_MALFORMED, "not a room "
 		    "name: %s", room));
 	return cs_leave(s, cs_send_or_queue(s, OP_WHO, &f, room != NULL));
-}
-
-struct verify_arg {
-	struct session *s;
-	const char *user;
-	int changed, err;
-};
-
-static void
-verify_pinned(void *arg, const char *fp, enum trust_level level)
-{
-	struct verify_arg *v = arg;
-	int r;
-
-	if (level == TRUST_VERIFIED || v->err != 0)
-		return;
-	if ((r = trust_accept(v->s->trust, v->user, fp, TRUST_VERIFIED)) != 0)
-		v->err = r;
-	else
-		v->changed++;
-}
-
-static int
-accept_key(struct session *s, const char *user, int verified)
-{
-	struct verify_arg v = { s, user, 0, 0 };
-	size_t i;
-	int r;
-
-	if (name_check_user(user) != 0)
-		return cs_refuse(s, E_MALFORMED, "not a user name: %s", user);
-	for (i = 0; i < s->nwarned; i++) {
-		if (strcmp(s->warned[i].user, user) != 0 ||
-		    trust_level_of(s->trust, user, s->warned[i].fp) !=
-		    TRUST_NONE)
-			continue;
-		if ((r = trust_accept(s->trust, user, s->warned[i].fp,
-		    verified ? TRUST_VERIFIED : TRUST_SEEN)) != 0)
-			return cs_refuse(s, r, "cannot save known_keys: %s",
-			    err_str(r));
-		v.changed++;
-	}
-	if (verified) {
-		(void)trust_each(s->trust, user, verify_pinned, &v);
-		if (v.err != 0)
-			return cs_refuse(s, v.err, "cannot save known_keys: %s",
-			    err_str(v.err));
-	}
-	return v.changed;
-}
-
-int
-session_accept_key(struct session *s, const char *user, int verified)
-{
-	cs_enter(s);
-	return cs_leave(s, accept_key(s, user, verified));
-}
-
-struct keys_arg {
-	void (*fn)(void *, const char *, enum session_trust);
-	void *arg;
-};
-
-static void
-each_pinned(void *arg, const char *fp, enum trust_level level)
-{
-	struct keys_arg *k = arg;
-
-	k->fn(k->arg, fp, level == TRUST_VERIFIED ? SESSION_KEY_VERIFIED :
-	    SESSION_KEY_SEEN);
-}
-
-size_t
-session_keys(const struct session *s, const char *user,
-    void (*fn)(void *arg, const char *fingerprint, enum session_trust trust),
-    void *arg)
-{
-	struct keys_arg k = { fn, arg };
-	size_t i, n = 0;
-
-	if (strcmp(user, s->user) == 0) {
-		fn(arg, s->own_fp, SESSION_KEY_OWN);
-		n++;
-	}
-	n += trust_each(s->trust, user, each_pinned, &k);
-	for (i = 0; i < s->nwarned; i++) {
-		if (strcmp(s->warned[i].user, user) == 0 &&
-		    trust_level_of(s->trust, user, s->warned[i].fp) ==
-		    TRUST_NONE) {
-			fn(arg, s->warned[i].fp, SESSION_KEY_UNACCEPTED);
-			n++;
-		}
-	}
-	return n;
-}
-
-const char *
-session_fingerprint(const struct session *s)
-{
-	return s->own_fp;
 }

@@ -1,7 +1,8 @@
 /*
  * The client core: the session's life (start, loss, reconnect, end),
- * timers and commands.  Connections and the handshake are in
- * client/conn.c, frames from the server in client/frames.c.
+ * timers, quitting, and the requests queued while not logged in.
+ * Connections and the handshake are in client/conn.c, frames from the
+ * server in client/frames.c; session_int.h lists the rest.
  *
  * A loss or the end takes effect in two steps (session_int.h, "Closing
  * late"): cs_lost(), cs_fatal() and cs_finish() set the state, and

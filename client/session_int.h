@@ -1,8 +1,16 @@
 /*
- * Inside the client core: the session struct and what client/session.c
- * (life cycle, timers, commands), client/conn.c (connections, handshake,
- * records) and client/frames.c (frames from the server once the handshake
- * is done) share.  Front ends use client/session.h only.
+ * Inside the client core: the session struct and what its files share,
+ * declared below file by file:
+ *
+ *   client/session.c  the session's life (start, loss, reconnect, end),
+ *                     timers, requests
+ *   client/conn.c     connections, the handshake, records in and out
+ *   client/frames.c   frames from the server once the handshake is done
+ *   client/convs.c    rooms and private conversations: commands, frames
+ *   client/outbox.c   chat lines waiting, unconfirmed, sent again
+ *   client/peers.c    trust checks on peer keys, the key commands
+ *
+ * Front ends use client/session.h only.
  */
 #ifndef MISSIVE_CLIENT_SESSION_INT_H
 #define MISSIVE_CLIENT_SESSION_INT_H
@@ -118,7 +126,8 @@ struct session {
 
 	struct e2e e2e;               /* conversations and their keys */
 	struct trust *trust;          /* pinned peer keys (known_keys) */
-	struct cs_warned *warned;     /* changed keys already reported */
+	struct cs_warned *warned;     /* changed keys already reported
+	                                 (client/peers.c) */
 	size_t nwarned;
 
 	int64_t now;                  /* the caller's clock, last we heard */
@@ -130,7 +139,7 @@ struct session {
 	int ping_sent;                /* pinged since last_rx */
 	unsigned ping_count;          /* makes the tokens */
 	uint64_t confirm_mark;        /* the last "c<mark>" ping sent after a
-	                                 chat line (client/rooms.c) */
+	                                 chat line (client/outbox.c) */
 };
 
 /* A changed peer key reported once per session. */
@@ -145,6 +154,8 @@ cs_in(const struct session *s, unsigned set)
 {
 	return (set & CS_IN(s->state)) != 0;
 }
+
+/* ---- client/session.c ---- */
 
 /*
  * Closing late.  The event callback may call commands, and a command may
@@ -189,6 +200,27 @@ void cs_fatal(struct session *s, enum session_end end, int err,
    returns. */
 void cs_finish(struct session *s);
 
+/* Send 0003 and wait for the server's goodbye. */
+void cs_send_quit(struct session *s);
+
+/* After a quit asked for while lines were waiting: quit once they are
+   gone. */
+void cs_quit_if_drained(struct session *s);
+
+/* Report a refused command as an error event; returns err. */
+int cs_refuse(struct session *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Refuse a line or request while quitting or over: E_STATE, else 0. */
+int cs_refuse_closing(struct session *s);
+
+/* Send a frame now if logged in, else queue it for the next login. */
+int cs_send_or_queue(struct session *s, unsigned opcode,
+    const struct frame_field *f, size_t n)
+    __attribute__((warn_unused_result));
+
+/* ---- client/conn.c ---- */
+
 /* Start a connection attempt (LOOKUP). */
 void cs_attempt(struct session *s);
 
@@ -207,26 +239,24 @@ void cs_write(struct session *s);
 /* Seal s->txplain into a record and send what the socket takes. */
 void cs_flush(struct session *s);
 
-/* Send 0003 and wait for the server's goodbye. */
-void cs_send_quit(struct session *s);
+/* ---- client/frames.c ---- */
 
-/* Report a refused command as an error event; returns err. */
-int cs_refuse(struct session *s, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * Handle one frame (without its LF; f[len] is the LF and may be
+ * overwritten) from the server in LOGIN, OPEN or QUIT.
+ */
+void cs_frame(struct session *s, char *f, size_t len);
 
-/* Refuse a line or request while quitting or over: E_STATE, else 0. */
-int cs_refuse_closing(struct session *s);
+/* A decimal count field: 0 and *v, or -1. */
+int cs_parse_count(const char *t, long long *v);
 
-/* Send a frame now if logged in, else queue it for the next login. */
-int cs_send_or_queue(struct session *s, unsigned opcode,
-    const struct frame_field *f, size_t n)
-    __attribute__((warn_unused_result));
+/* ---- client/convs.c ---- */
 
 /* Logged in: join our rooms again, ask for the devices of private
-   conversations with lines waiting (client/rooms.c). */
+   conversations with lines waiting. */
 void cs_rooms_login(struct session *s);
 
-/* Frames about rooms and end-to-end messages (client/rooms.c). */
+/* Frames about rooms and end-to-end messages. */
 void cs_on_devices_end(struct session *s, char **f, size_t n);
 void cs_on_device(struct session *s, char **f, size_t n);
 void cs_on_presence(struct session *s, char **f, size_t n);
@@ -235,6 +265,30 @@ void cs_on_chat(struct session *s, char **f, size_t n);
 void cs_on_sender_key(struct session *s, char **f, size_t n);
 void cs_on_room(struct session *s, char **f, size_t n);
 void cs_on_rooms_end(struct session *s, char **f, size_t n);
+
+/* ---- client/outbox.c ---- */
+
+/*
+ * Encrypt and send one line (its message id mid) to cv, whose devices
+ * are known, and keep it until the server confirms it.  0, or the
+ * refusal, reported.
+ */
+int cs_send_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len);
+
+/* Queue one line in cv until its devices are known.  0, or the refusal
+   (too many lines waiting, E_NOMEM), reported. */
+int cs_queue_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len);
+
+/* Logged in and the devices of the conversation called name known: send
+   the lines waiting in it, in order. */
+void cs_flush_pending(struct session *s, const char *name);
+
+/* Forget the lines waiting in cv and the unconfirmed ones, saying why
+   (when why is not NULL); returns how many were waiting. */
+size_t cs_drop_pending(struct session *s, struct e2e_conv *cv,
+    const char *why);
 
 /* Forget every chat line waiting in a conversation (reporting them);
    returns how many. */
@@ -256,17 +310,20 @@ int cs_confirm(struct session *s, const char *token);
  */
 size_t cs_requeue_unconfirmed(struct session *s);
 
-/* After a quit asked for while lines were waiting: quit once they are
-   gone. */
-void cs_quit_if_drained(struct session *s);
+/* ---- client/peers.c ---- */
 
-/* A decimal count field: 0 and *v, or -1. */
-int cs_parse_count(const char *t, long long *v);
+/* How far the key fp of user's device is trusted. */
+enum session_trust cs_trust_of(const struct session *s, const char *user,
+    const char *fp);
 
 /*
- * Handle one frame (without its LF; f[len] is the LF and may be
- * overwritten) from the server in LOGIN, OPEN or QUIT (client/frames.c).
+ * A peer device's key from the directory: pin it if it is the first for
+ * its user, report it once if it is not the pinned one.
  */
-void cs_frame(struct session *s, char *f, size_t len);
+void cs_check_peer(struct session *s, const char *user, const char *fp);
+
+/* 0 if every device of cv has an accepted key, else E_UNTRUSTED (the
+   refusal naming the first that has not, reported). */
+int cs_check_devices(struct session *s, const struct e2e_conv *cv);
 
 #endif

@@ -2,9 +2,10 @@
  * Fuzz the client core's handling of what the server sends once the
  * handshake is done: records read from the socket (client/conn.c:
  * cs_read(), process_input(), dispatch(), the 1199 refusal), cs_frame()
- * (client/frames.c) and through it the handlers of client/rooms.c and
- * client/e2e.c (device lists, presence, sender keys, end-to-end messages,
- * the pinned keys of client/trust.c).
+ * (client/frames.c) and through it the handlers of client/convs.c,
+ * client/outbox.c, client/peers.c and client/e2e.c (device lists,
+ * presence, sender keys, end-to-end messages, confirmations, the pinned
+ * keys of client/trust.c).
  *
  * Every run makes a new session for "alice" (fixed test keys, the server
  * key pinned, a known_keys file that pins bob's key and gives carol the
