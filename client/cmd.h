@@ -16,7 +16,6 @@ char *cmd_word(char **p);
 /* The next word as a room name: "#dev" or "dev" give "dev". */
 char *cmd_room_arg(char **p);
 
-
 /* A key's trust level in words ("pinned, not verified", ...). */
 const char *cmd_trust_word(enum session_trust t);
 

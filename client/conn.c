@@ -2,6 +2,12 @@
  * The client core's connections: address lookup, TCP connect, the
  * handshake (docs/PROTOCOL.md sections 2 and 7), and moving records in and
  * out.  Frames after the handshake go to client/frames.c.
+ *
+ * A record's frames are handled where kd_chan_open() left them, in s->in:
+ * a frame or an event's callback may lose the connection, but that closes
+ * it (and frees s->in) only when the call from the front end returns
+ * (session_int.h, "Closing late").  The loops here go on while the state
+ * says the connection streams.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +54,9 @@ cs_flush(struct session *s)
 {
 	int r;
 
+	/* Lost or ended: not one more byte to this server. */
+	if (!cs_in(s, CS_STREAM))
+		return;
 	if (buf_size(&s->txplain) > 0) {
 		r = kd_chan_seal(&s->tx, &s->txplain, &s->out, s->max_frame);
 		/* Wipe the plaintext (the login holds the password) at once. */
@@ -147,7 +156,6 @@ cs_attempt(struct session *s)
 {
 	struct session_event ev = { .kind = SESSION_EV_CONNECTING,
 	    .host = s->host, .port = s->port };
-	unsigned gen = s->gen;
 	int gai = 0, r;
 
 	s->state = ST_LOOKUP;
@@ -157,7 +165,8 @@ cs_attempt(struct session *s)
 	(void)snprintf(s->connect_err, sizeof(s->connect_err),
 	    "%s has no address", s->host);
 	cs_emit(s, &ev);
-	if (s->gen != gen || s->state != ST_LOOKUP)
+	/* Its callback may have quit. */
+	if (s->state != ST_LOOKUP)
 		return;
 	r = net_lookup_start(s->host, s->port, &s->lookup, &s->addrs, &gai);
 	if (r != 0) {
@@ -195,7 +204,7 @@ key_mismatch(struct session *s)
 
 	memcpy(presented, s->hs.peer_fp, sizeof(presented));
 	presented[sizeof(presented) - 1] = '\0';
-	/* Not one more byte to this server: cs_fatal() closes first. */
+	/* Not one more byte to this server: END before the event. */
 	cs_fatal(s, SESSION_KEY_MISMATCH, E_KEY_MISMATCH, &ev,
 	    "the server presented %s, not the pinned key %s",
 	    presented[0] != '\0' ? presented : "an unreadable key",
@@ -214,7 +223,6 @@ server_hello(struct session *s)
 	struct kd_record_dir hsdir;
 	const char *line = (const char *)buf_data(&s->in), *nl;
 	size_t n = buf_size(&s->in), kxlen, finlen, linelen;
-	unsigned gen = s->gen;
 	int r;
 
 	nl = n == 0 ? NULL : memchr(line, '\n',
@@ -259,7 +267,7 @@ server_hello(struct session *s)
 	}
 	s->state = ST_FINISHED;
 	cs_write(s);
-	return s->gen == gen ? 0 : E_CLOSED;
+	return 0;
 }
 
 /* FINISHED: 1199 from the real server (the record authenticated). */
@@ -268,19 +276,22 @@ refused(struct session *s, char *f, size_t len)
 {
 	struct session_event ev = { .kind = SESSION_EV_NOT_ENROLLED,
 	    .fingerprint = s->own_fp };
+	const struct proto_op_spec *spec = proto_op_spec(OP_REFUSED);
 	struct frame fr;
 	char *reason, *msg;
 
-	if (frame_parse(f, len, 2, 2, &fr) != 0 ||
+	if (spec == NULL || frame_parse(f, len, spec->min, spec->max,
+	    &fr) != 0 ||
 	    !utf8_valid((const uint8_t *)fr.field[1].p, fr.field[1].len)) {
-		cs_lost(s, E_MALFORMED, "the server sent a malformed 1199");
+		cs_lost(s, E_MALFORMED, "the server sent a malformed %04u",
+		    OP_REFUSED);
 		return;
 	}
 	reason = f + (fr.field[0].p - f);
 	msg = f + (fr.field[1].p - f);
 	reason[fr.field[0].len] = '\0';
 	msg[fr.field[1].len] = '\0';
-	if (strcmp(reason, "not_enrolled") != 0) {
+	if (strcmp(reason, proto_close_word(PROTO_CLOSE_NOT_ENROLLED)) != 0) {
 		cs_fatal(s, SESSION_FAILED, E_STATE, NULL,
 		    "the server refused the handshake (%s): %s", reason, msg);
 		return;
@@ -302,7 +313,7 @@ server_finished(struct session *s, char *f, size_t len)
 		{ s->user, strlen(s->user) },
 		{ s->password, s->password_len },
 	};
-	unsigned op, gen;
+	unsigned op;
 	int r;
 
 	if (frame_opcode(f, len, &op) != 0 ||
@@ -328,32 +339,28 @@ server_finished(struct session *s, char *f, size_t len)
 		cs_lost(s, r, "login: %s", err_str(r));
 		return;
 	}
-	gen = s->gen;
 	cs_emit(s, &ev);
-	if (s->gen == gen)
-		cs_flush(s);
+	/* Nothing goes if its callback ended the session. */
+	cs_flush(s);
 }
 
-/* Dispatch the frames of the record in s->rxplain. */
+/* Dispatch the frames of a record, len bytes at p. */
 static void
-dispatch(struct session *s)
+dispatch(struct session *s, char *p, size_t len)
 {
-	char *p = (char *)buf_data(&s->rxplain), *f;
-	size_t left = buf_size(&s->rxplain), flen;
-	unsigned gen = s->gen;
-	int r;
+	size_t left = len, flen;
+	char *f;
+	int r = 0;
 
-	while ((r = kd_chan_next_frame(&p, &left, &f, &flen)) == 1) {
+	while (cs_in(s, CS_STREAM) &&
+	    (r = kd_chan_next_frame(&p, &left, &f, &flen)) == 1) {
 		if (s->state == ST_FINISHED)
 			server_finished(s, f, flen);
 		else
 			cs_frame(s, f, flen);
-		if (s->gen != gen)
-			break;
 	}
-	if (r < 0 && s->gen == gen)
+	if (r < 0)
 		cs_lost(s, r, "the server sent an empty frame");
-	buf_free(&s->rxplain);
 }
 
 static const char *
@@ -375,12 +382,11 @@ record_error(int r)
 static void
 process_input(struct session *s)
 {
-	unsigned gen = s->gen;
 	size_t len, reclen;
 	char *frames;
 	int r;
 
-	while (s->gen == gen) {
+	while (cs_in(s, CS_STREAM)) {
 		if (s->state == ST_HELLO) {
 			if (server_hello(s) != 0)
 				return;
@@ -394,17 +400,11 @@ process_input(struct session *s)
 			cs_lost(s, r, "%s", record_error(r));
 			return;
 		}
-		/* Dispatch a copy: a callback may close the connection. */
-		r = buf_append(&s->rxplain, frames, len);
-		OPENSSL_cleanse(frames, len);
-		buf_consume(&s->in, reclen);
-		if (r != 0) {
-			cs_lost(s, r, "%s", err_str(r));
-			return;
-		}
 		s->last_rx = s->now;
 		s->ping_sent = 0;
-		dispatch(s);
+		dispatch(s, frames, len);
+		OPENSSL_cleanse(frames, len);
+		buf_consume(&s->in, reclen);
 	}
 }
 
@@ -429,11 +429,10 @@ conn_eof(struct session *s)
 void
 cs_read(struct session *s)
 {
-	unsigned gen = s->gen;
 	ssize_t n;
 	int i, r;
 
-	for (i = 0; i < READS_PER_CALL && s->gen == gen; i++) {
+	for (i = 0; i < READS_PER_CALL && cs_in(s, CS_STREAM); i++) {
 		if ((r = buf_reserve(&s->in, READ_CHUNK)) != 0) {
 			cs_lost(s, r, "%s", err_str(r));
 			return;
@@ -455,6 +454,5 @@ cs_read(struct session *s)
 		buf_commit(&s->in, (size_t)n);
 		process_input(s);
 	}
-	if (s->gen == gen)
-		buf_shrink(&s->in);
+	buf_shrink(&s->in);
 }

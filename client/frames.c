@@ -1,9 +1,9 @@
 /*
  * Frames from the server once the handshake is done (docs/PROTOCOL.md
- * section 5): a table of {opcode, field count, states, handler}.  A frame
- * that breaks the protocol closes the connection (the session then
- * reconnects); an unknown opcode is reported and ignored, so that a newer
- * server can add messages.
+ * section 5): a table of {opcode, states, handler}, the field counts from
+ * common/proto.h.  A frame that breaks the protocol closes the connection
+ * (the session then reconnects); an unknown opcode is reported and
+ * ignored, so that a newer server can add messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +14,9 @@
 #include "common/err.h"
 #include "common/text.h"
 
-#define IN(st) (1u << (st))
-#define LOGGED_IN (IN(ST_OPEN) | IN(ST_QUIT))
-#define CONNECTED (IN(ST_LOGIN) | LOGGED_IN)
-
-/* Where each frame may come; its fields are common/proto.c's. */
 struct handler {
-	enum proto_op op;
-	unsigned states;              /* IN() bits where it may come */
+	enum proto_op opcode;
+	unsigned states;              /* where it may come (CS_*) */
 	void (*fn)(struct session *, char **field, size_t n);
 };
 
@@ -35,22 +30,18 @@ static void
 on_login(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_LOGGED_IN };
-	unsigned gen = s->gen;
-	int r;
+	int r, reason;
 
-	if (strcmp(f[0], PROTO_LOGIN_REFUSED) == 0) {
-		int reason = proto_login_reason(f[1]);
-
+	if (strcmp(f[0], "ERR") == 0) {
 		ev.kind = SESSION_EV_LOGIN_FAILED;
 		ev.code = f[1];
 		ev.err = E_PASSWORD;
 		/* Worth another try later, by itself. */
-		if (reason >= 0 && proto_login_transient(
-		    (enum proto_login)reason) && s->reconnect_max_ms > 0) {
+		if ((reason = proto_login_reason(f[1])) >= 0 &&
+		    proto_login_transient((enum proto_login)reason) &&
+		    s->reconnect_max_ms > 0) {
 			cs_emit(s, &ev);
-			if (s->gen == gen)
-				cs_lost(s, E_PASSWORD, "login refused (%s)",
-				    f[1]);
+			cs_lost(s, E_PASSWORD, "login refused (%s)", f[1]);
 			return;
 		}
 		cs_fatal(s, SESSION_LOGIN_REFUSED, E_PASSWORD, &ev,
@@ -67,7 +58,7 @@ on_login(struct session *s, char **f, size_t n)
 	/* Back into our rooms first, so that requests typed meanwhile see
 	   them. */
 	cs_rooms_login(s);
-	if (s->gen != gen || s->state != ST_OPEN)
+	if (s->state != ST_OPEN)
 		return;
 	/*
 	 * What was typed while we were away goes next, in order, before
@@ -86,13 +77,13 @@ on_login(struct session *s, char **f, size_t n)
 	ev.nickname = f[1];
 	(void)snprintf(s->nick, sizeof(s->nick), "%s", f[1]);
 	cs_emit(s, &ev);
-	if (s->gen != gen || s->state != ST_OPEN)
+	/* Its callback may have quit, or lost the connection. */
+	if (s->state != ST_OPEN)
 		return;
 	if (s->quit_wanted)
 		s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
 	cs_flush(s);
-	if (s->gen == gen)
-		cs_quit_if_drained(s);
+	cs_quit_if_drained(s);
 }
 
 static void
@@ -132,19 +123,13 @@ on_who_end(struct session *s, char **f, size_t n)
 	cs_emit(s, &ev);
 }
 
-static int
-token_ok(const char *t)
-{
-	return proto_token_valid(t, strlen(t));
-}
-
 static void
 on_ping(struct session *s, char **f, size_t n)
 {
 	struct frame_field token = { f[0], strlen(f[0]) };
 	int r;
 
-	if (!token_ok(f[0])) {
+	if (!proto_token_valid(f[0], strlen(f[0]))) {
 		malformed(s, OP_SERVER_PING);
 		return;
 	}
@@ -159,7 +144,8 @@ static void
 on_pong(struct session *s, char **f, size_t n)
 {
 	/* Any record counts as a sign of life; process_input() noted it. */
-	if (!token_ok(f[0]) || (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
+	if (!proto_token_valid(f[0], strlen(f[0])) ||
+	    (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
 		malformed(s, OP_SERVER_PONG);
 }
 
@@ -177,11 +163,8 @@ on_closing(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_CLOSING, .code = f[0],
 	    .text = f[1] };
-	unsigned gen = s->gen;
 
 	cs_emit(s, &ev);
-	if (s->gen != gen)
-		return;
 	/* The server closes after 1010; so do we, without waiting. */
 	if (s->state == ST_QUIT)
 		cs_finish(s);
@@ -191,21 +174,21 @@ on_closing(struct session *s, char **f, size_t n)
 }
 
 static const struct handler handlers[] = {
-	{ OP_LOGIN_RESULT, IN(ST_LOGIN), on_login },
-	{ OP_DELIVERY, LOGGED_IN, cs_on_chat },
-	{ OP_PRESENCE, LOGGED_IN, cs_on_presence },
-	{ OP_DEVICE, LOGGED_IN, cs_on_device },
-	{ OP_DEVICES_END, LOGGED_IN, cs_on_devices_end },
-	{ OP_LEFT, LOGGED_IN, cs_on_left },
-	{ OP_SENDER_KEY_DELIVERY, LOGGED_IN, cs_on_sender_key },
-	{ OP_ROOM_ENTRY, LOGGED_IN, cs_on_room },
-	{ OP_ROOMS_END, LOGGED_IN, cs_on_rooms_end },
-	{ OP_WHO_ENTRY, LOGGED_IN, on_who },
-	{ OP_WHO_END, LOGGED_IN, on_who_end },
-	{ OP_SERVER_PONG, CONNECTED, on_pong },
-	{ OP_SERVER_PING, CONNECTED, on_ping },
-	{ OP_ERROR, CONNECTED, on_error },
-	{ OP_CLOSING, CONNECTED, on_closing },
+	{ OP_LOGIN_RESULT, CS_IN(ST_LOGIN), on_login },
+	{ OP_DELIVERY, CS_LOGGED_IN, cs_on_chat },
+	{ OP_PRESENCE, CS_LOGGED_IN, cs_on_presence },
+	{ OP_DEVICE, CS_LOGGED_IN, cs_on_device },
+	{ OP_DEVICES_END, CS_LOGGED_IN, cs_on_devices_end },
+	{ OP_LEFT, CS_LOGGED_IN, cs_on_left },
+	{ OP_SENDER_KEY_DELIVERY, CS_LOGGED_IN, cs_on_sender_key },
+	{ OP_ROOM_ENTRY, CS_LOGGED_IN, cs_on_room },
+	{ OP_ROOMS_END, CS_LOGGED_IN, cs_on_rooms_end },
+	{ OP_WHO_ENTRY, CS_LOGGED_IN, on_who },
+	{ OP_WHO_END, CS_LOGGED_IN, on_who_end },
+	{ OP_SERVER_PONG, CS_SECURED, on_pong },
+	{ OP_SERVER_PING, CS_SECURED, on_ping },
+	{ OP_ERROR, CS_SECURED, on_error },
+	{ OP_CLOSING, CS_SECURED, on_closing },
 	/* Handshake messages: known, and never right after the handshake. */
 	{ OP_SERVER_HELLO, 0, NULL },
 	{ OP_SERVER_FINISHED, 0, NULL },
@@ -229,23 +212,22 @@ cs_frame(struct session *s, char *f, size_t len)
 		return;
 	}
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if ((unsigned)handlers[i].op == op)
+		if ((unsigned)handlers[i].opcode == op)
 			h = &handlers[i];
 	}
-	if (h == NULL) {
+	/* A client's opcode from the server is as unknown as a new one. */
+	if ((spec = proto_op_spec(op)) == NULL || h == NULL) {
 		(void)snprintf(msg, sizeof(msg), "ignored a message with the "
 		    "unknown opcode %04u from the server", op);
 		ev.text = msg;
 		cs_emit(s, &ev);
 		return;
 	}
-	if ((h->states & IN(s->state)) == 0) {
+	if (!cs_in(s, h->states)) {
 		cs_lost(s, E_STATE, "the server sent %04u out of turn", op);
 		return;
 	}
-	spec = proto_op_spec(op);
-	if (spec == NULL || frame_parse(f, len, spec->min, spec->max,
-	    &fr) != 0) {
+	if (frame_parse(f, len, spec->min, spec->max, &fr) != 0) {
 		malformed(s, op);
 		return;
 	}

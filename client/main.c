@@ -157,21 +157,21 @@ print_chat(const struct session_event *ev)
 static void
 print_key_mismatch(FILE *f, const struct session_event *ev)
 {
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 
-	wording_server_key_mismatch(text, ev);
-	(void)fprintf(f, "!!! %s\n", text);
+	wording_key_mismatch(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	(void)fprintf(f, "!!! %s\n", msg);
 }
 
 static void
 print_not_enrolled(FILE *f, const struct session_event *ev)
 {
-	(void)fprintf(f,
-	    "!!! The server does not accept this client's key (%s): ",
-	    ev->fingerprint);
-	put_str(f, ev->text);
-	(void)fputs(". Ask the admin to enroll this key for your account.\n",
-	    f);
+	char msg[WORDING_MAX];
+
+	wording_not_enrolled(msg, sizeof(msg), ev, ev->text);
+	(void)fputs("!!! ", f);
+	put_str(f, msg);
+	(void)fputc('\n', f);
 }
 
 /* A list ("a (b), c (d)"), printed at its end. */
@@ -208,7 +208,7 @@ static void
 on_event(void *arg, const struct session_event *ev)
 {
 	struct ui *ui = arg;
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 	const char *why;
 
 	if (app_record(ui->app, ev) != 0)
@@ -239,7 +239,7 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_LOGIN_FAILED:
 		(void)fputs("!!! login refused: ", stdout);
-		if ((why = wording_login_reason(ev->code)) != NULL)
+		if ((why = wording_login_code(ev->code)) != NULL)
 			(void)fputs(why, stdout);
 		else
 			put_str(stdout, ev->code);
@@ -264,7 +264,8 @@ on_event(void *arg, const struct session_event *ev)
 		put_conv(stdout, ev->room);
 		putchar('\n');
 		if (strcmp(ev->room, ui->room) == 0)
-			(void)snprintf(ui->room, sizeof(ui->room), PROTO_LOBBY);
+			(void)snprintf(ui->room, sizeof(ui->room), "%s",
+			    PROTO_LOBBY);
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
@@ -299,12 +300,12 @@ on_event(void *arg, const struct session_event *ev)
 		list_print(ui, "rooms", ev->count);
 		break;
 	case SESSION_EV_KEY_PINNED:
-		wording_peer_key_pinned(text, ev);
-		printf("*** %s\n", text);
+		wording_key_pinned(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("*** %s\n", msg);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		wording_peer_key_changed(text, ev);
-		printf("!!! %s\n", text);
+		wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("!!! %s\n", msg);
 		break;
 	case SESSION_EV_SERVER_ERROR:
 		(void)fputs("!!! server error (", stdout);
@@ -314,7 +315,7 @@ on_event(void *arg, const struct session_event *ev)
 		putchar('\n');
 		break;
 	case SESSION_EV_CLOSING:
-		if (strcmp(ev->code, "quit") == 0)
+		if (strcmp(ev->code, proto_close_word(PROTO_CLOSE_QUIT)) == 0)
 			break;
 		(void)fputs("*** the server is closing the connection (",
 		    stdout);

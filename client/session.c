@@ -1,7 +1,13 @@
 /*
  * The client core: the session's life (start, loss, reconnect, end),
- * timers and commands.  Connections and the handshake are in
- * client/conn.c, frames from the server in client/frames.c.
+ * timers, quitting, and the requests queued while not logged in.
+ * Connections and the handshake are in client/conn.c, frames from the
+ * server in client/frames.c; session_int.h lists the rest.
+ *
+ * A loss or the end takes effect in two steps (session_int.h, "Closing
+ * late"): cs_lost(), cs_fatal() and cs_finish() set the state, and
+ * settle() closes and reports when the outermost call from the front end
+ * returns through cs_leave().
  */
 #include "client/session.h"
 
@@ -144,7 +150,6 @@ conn_close(struct session *s)
 	buf_free(&s->txplain);
 	s->deadline = 0;
 	s->ping_sent = 0;
-	s->gen++;
 }
 
 void
@@ -153,7 +158,6 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	conn_close(s);
-	buf_free(&s->rxplain);
 	buf_free(&s->queue);
 	e2e_fini(&s->e2e);
 	trust_free(s->trust);
@@ -190,54 +194,39 @@ drop_queue(struct session *s)
 void
 cs_finish(struct session *s)
 {
-	struct session_event ev = { .kind = SESSION_EV_DONE,
-	    .end = SESSION_QUIT };
-
 	if (s->state == ST_END)
 		return;
-	conn_close(s);
 	s->state = ST_END;
 	s->end = SESSION_QUIT;
-	drop_queue(s);
-	cs_emit(s, &ev);
+	s->ended = 1;
+	s->end_err = 0;
 }
 
 void
 cs_fatal(struct session *s, enum session_end end, int err,
     const struct session_event *first, const char *fmt, ...)
 {
-	struct session_event ev = { .kind = SESSION_EV_FATAL, .end = end,
-	    .err = err };
-	char msg[CS_MSG_MAX];
 	va_list ap;
 
 	if (s->state == ST_END)
 		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)vsnprintf(s->end_why, sizeof(s->end_why), fmt, ap);
 	va_end(ap);
-	conn_close(s);
 	s->state = ST_END;
 	s->end = end;
+	s->ended = 1;
+	s->end_err = err;
 	if (first != NULL)
 		cs_emit(s, first);
-	drop_queue(s);
-	ev.text = msg;
-	cs_emit(s, &ev);
 }
 
 void
 cs_lost(struct session *s, int err, const char *fmt, ...)
 {
-	struct session_event ev = { .kind = SESSION_EV_DISCONNECTED,
-	    .err = err };
-	char why[CS_MSG_MAX];
-	int giving_up = s->quit_wanted;
-	unsigned gen;
 	va_list ap;
-	size_t n, resend;
 
-	if (s->state == ST_END)
+	if (!cs_in(s, CS_CONNECTION))
 		return;
 	if (s->state == ST_QUIT) {
 		/* We were only waiting for the server to go. */
@@ -245,29 +234,43 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	(void)vsnprintf(s->lost_why, sizeof(s->lost_why), fmt, ap);
 	va_end(ap);
-	conn_close(s);
-	n = strlen(why);
-	if ((resend = cs_requeue_unconfirmed(s)) > 0)
-		(void)snprintf(why + n, sizeof(why) - n, " (%zu line%s not "
-		    "confirmed by the server will be sent again)", resend,
-		    resend == 1 ? "" : "s");
 	s->state = ST_WAIT;
 	s->reconnect_at = 0;
-	ev.text = why;
-	gen = s->gen;
+	s->lost = 1;
+	s->lost_err = err;
+}
+
+/*
+ * The connection is closed: report the loss, then reconnect after the
+ * backoff, or end the session if that is not allowed.
+ */
+static void
+report_lost(struct session *s)
+{
+	struct session_event ev = { .kind = SESSION_EV_DISCONNECTED,
+	    .err = s->lost_err, .text = s->lost_why };
+	char *why = s->lost_why;
+	int giving_up = s->quit_wanted;
+	size_t n = strlen(why), resend;
+
+	if ((resend = cs_requeue_unconfirmed(s)) > 0)
+		(void)snprintf(why + n, sizeof(s->lost_why) - n, " (%zu line%s "
+		    "not confirmed by the server will be sent again)", resend,
+		    resend == 1 ? "" : "s");
 	cs_emit(s, &ev);
-	if (s->gen != gen || s->state != ST_WAIT)
+	/* Its callback may have quit. */
+	if (s->state != ST_WAIT)
 		return;
 	if (!s->handshaked)
-		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		cs_fatal(s, SESSION_UNREACHABLE, s->lost_err, NULL,
 		    "server unreachable: %s", why);
 	else if (s->reconnect_max_ms == 0)
-		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		cs_fatal(s, SESSION_UNREACHABLE, s->lost_err, NULL,
 		    "connection lost and reconnecting is disabled");
 	else if (giving_up)
-		cs_fatal(s, SESSION_UNREACHABLE, err, NULL,
+		cs_fatal(s, SESSION_UNREACHABLE, s->lost_err, NULL,
 		    "connection lost while quitting");
 	else {
 		struct session_event rev = { .kind = SESSION_EV_RECONNECTING,
@@ -278,6 +281,57 @@ cs_lost(struct session *s, int err, const char *fmt, ...)
 		    s->reconnect_max_ms : s->backoff_ms * 2;
 		cs_emit(s, &rev);
 	}
+}
+
+/* The session is over: drop what waits, report the end. */
+static void
+report_end(struct session *s)
+{
+	struct session_event ev = { .kind = SESSION_EV_DONE, .end = s->end,
+	    .err = s->end_err };
+
+	if (s->end != SESSION_QUIT) {
+		ev.kind = SESSION_EV_FATAL;
+		ev.text = s->end_why;
+	}
+	drop_queue(s);
+	cs_emit(s, &ev);
+}
+
+/*
+ * Close and report what cs_lost(), cs_fatal() and cs_finish() noted.  The
+ * events' callbacks may quit or end the session again: go on until
+ * nothing is left.
+ */
+static void
+settle(struct session *s)
+{
+	while (s->lost || s->ended) {
+		conn_close(s);
+		if (s->lost) {
+			s->lost = 0;
+			report_lost(s);
+		} else {
+			s->ended = 0;
+			report_end(s);
+		}
+	}
+}
+
+void
+cs_enter(struct session *s)
+{
+	s->busy++;
+}
+
+int
+cs_leave(struct session *s, int r)
+{
+	/* Settle only when the front end gets control back. */
+	if (s->busy == 1)
+		settle(s);
+	s->busy--;
+	return r;
 }
 
 void
@@ -296,77 +350,52 @@ cs_send_quit(struct session *s)
 void
 session_start(struct session *s, int64_t now_ms)
 {
-	if (s->state != ST_IDLE)
-		return;
+	cs_enter(s);
 	s->now = now_ms;
-	cs_attempt(s);
+	if (s->state == ST_IDLE)
+		cs_attempt(s);
+	(void)cs_leave(s, 0);
 }
 
 int
 session_fd(const struct session *s)
 {
-	switch (s->state) {
-	case ST_LOOKUP:
+	if (s->state == ST_LOOKUP)
 		return s->lookup != NULL ? net_lookup_fd(s->lookup) : -1;
-	case ST_CONNECT:
-	case ST_HELLO:
-	case ST_FINISHED:
-	case ST_LOGIN:
-	case ST_OPEN:
-	case ST_QUIT:
-		return s->fd;
-	default:
-		return -1;
-	}
+	return cs_in(s, CS_SOCKET) ? s->fd : -1;
 }
 
 short
 session_events(const struct session *s)
 {
-	switch (s->state) {
-	case ST_LOOKUP:
+	if (s->state == ST_LOOKUP)
 		return POLLIN;
-	case ST_CONNECT:
+	if (s->state == ST_CONNECT)
 		return POLLOUT;
-	case ST_HELLO:
-	case ST_FINISHED:
-	case ST_LOGIN:
-	case ST_OPEN:
-	case ST_QUIT:
-		return buf_size(&s->out) > 0 ? POLLIN | POLLOUT : POLLIN;
-	default:
+	if (!cs_in(s, CS_STREAM))
 		return 0;
-	}
+	return buf_size(&s->out) > 0 ? POLLIN | POLLOUT : POLLIN;
 }
 
 void
 session_handle(struct session *s, short revents, int64_t now_ms)
 {
-	unsigned gen = s->gen;
-
+	cs_enter(s);
 	s->now = now_ms;
-	switch (s->state) {
-	case ST_LOOKUP:
+	if (s->state == ST_LOOKUP) {
 		if (revents & (POLLIN | POLLERR | POLLHUP))
 			cs_lookup_ready(s);
-		break;
-	case ST_CONNECT:
+	} else if (s->state == ST_CONNECT) {
 		if (revents & (POLLOUT | POLLERR | POLLHUP))
 			cs_connect_ready(s);
-		break;
-	case ST_HELLO:
-	case ST_FINISHED:
-	case ST_LOGIN:
-	case ST_OPEN:
-	case ST_QUIT:
+	} else if (cs_in(s, CS_STREAM)) {
 		if (revents & POLLOUT)
 			cs_write(s);
-		if (s->gen == gen && (revents & (POLLIN | POLLERR | POLLHUP)))
+		/* cs_read() reads nothing if writing lost the connection. */
+		if (revents & (POLLIN | POLLERR | POLLHUP))
 			cs_read(s);
-		break;
-	default:
-		break;
 	}
+	(void)cs_leave(s, 0);
 }
 
 /* OPEN: ping a silent server, drop one silent for twice the interval. */
@@ -397,48 +426,43 @@ keepalive(struct session *s)
 	cs_flush(s);
 }
 
+/* LOOKUP..LOGIN: the attempt took too long. */
+static void
+attempt_timed_out(struct session *s)
+{
+	if (s->state == ST_LOOKUP)
+		cs_lost(s, E_IO, "looking up %s timed out", s->host);
+	else if (s->state == ST_CONNECT)
+		cs_lost(s, E_IO, "connecting to %s timed out", s->addr_text);
+	else
+		cs_lost(s, E_IO, "%s did not complete the %s within %d s",
+		    s->addr_text, s->state == ST_LOGIN ? "login" : "handshake",
+		    SESSION_CONNECT_TIMEOUT_MS / 1000);
+}
+
 void
 session_tick(struct session *s, int64_t now_ms)
 {
+	cs_enter(s);
 	s->now = now_ms;
-	switch (s->state) {
-	case ST_LOOKUP:
-	case ST_CONNECT:
-	case ST_HELLO:
-	case ST_FINISHED:
-	case ST_LOGIN:
-		if (now_ms < s->deadline)
-			break;
-		if (s->state == ST_LOOKUP)
-			cs_lost(s, E_IO, "looking up %s timed out", s->host);
-		else if (s->state == ST_CONNECT)
-			cs_lost(s, E_IO, "connecting to %s timed out",
-			    s->addr_text);
-		else
-			cs_lost(s, E_IO, "%s did not complete the %s within "
-			    "%d s", s->addr_text, s->state == ST_LOGIN ?
-			    "login" : "handshake",
-			    SESSION_CONNECT_TIMEOUT_MS / 1000);
-		break;
-	case ST_OPEN:
+	if (cs_in(s, CS_ATTEMPT)) {
+		if (now_ms >= s->deadline)
+			attempt_timed_out(s);
+	} else if (s->state == ST_OPEN) {
 		if (s->quit_wanted && now_ms >= s->deadline) {
 			(void)cs_pending_drop_all(s);
 			cs_send_quit(s);
-			break;
+		} else {
+			keepalive(s);
 		}
-		keepalive(s);
-		break;
-	case ST_QUIT:
+	} else if (s->state == ST_QUIT) {
 		if (now_ms >= s->deadline)
 			cs_finish(s);
-		break;
-	case ST_WAIT:
+	} else if (s->state == ST_WAIT) {
 		if (now_ms >= s->reconnect_at)
 			cs_attempt(s);
-		break;
-	default:
-		break;
 	}
+	(void)cs_leave(s, 0);
 }
 
 int64_t
@@ -446,30 +470,15 @@ session_timeout(const struct session *s, int64_t now_ms)
 {
 	int64_t due;
 
-	switch (s->state) {
-	case ST_LOOKUP:
-	case ST_CONNECT:
-	case ST_HELLO:
-	case ST_FINISHED:
-	case ST_LOGIN:
-	case ST_QUIT:
+	if (cs_in(s, CS_ATTEMPT | CS_IN(ST_QUIT)) ||
+	    (s->state == ST_OPEN && s->quit_wanted))
 		due = s->deadline;
-		break;
-	case ST_OPEN:
-		if (s->quit_wanted)
-			due = s->deadline;
-		else if (s->keepalive_ms == 0)
-			return -1;
-		else
-			due = s->last_rx + (s->ping_sent ? 2 : 1) *
-			    s->keepalive_ms;
-		break;
-	case ST_WAIT:
+	else if (s->state == ST_OPEN && s->keepalive_ms > 0)
+		due = s->last_rx + (s->ping_sent ? 2 : 1) * s->keepalive_ms;
+	else if (s->state == ST_WAIT)
 		due = s->reconnect_at;
-		break;
-	default:
+	else
 		return -1;
-	}
 	return due <= now_ms ? 0 : due - now_ms;
 }
 
@@ -485,14 +494,22 @@ session_check_text(const struct session *s, const char *text, size_t len,
 }
 
 int
+cs_refuse_closing(struct session *s)
+{
+	if (!cs_in(s, CS_CLOSING) && !s->quit_wanted)
+		return 0;
+	return cs_refuse(s, E_STATE, "not sent: the session is %s",
+	    s->state == ST_END ? "over" : "closing");
+}
+
+int
 cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f,
     size_t n)
 {
 	size_t need = frame_build_size(f, n);
 	int r;
 
-	switch (s->state) {
-	case ST_OPEN:
+	if (s->state == ST_OPEN) {
 		if (buf_size(&s->out) + need > SESSION_OUT_MAX)
 			return cs_refuse(s, E_TOO_LONG, "not sent: the server is "
 			    "not reading (%zu bytes waiting)",
@@ -501,31 +518,25 @@ cs_send_or_queue(struct session *s, unsigned opcode, const struct frame_field *f
 			return cs_refuse(s, r, "not sent: %s", err_str(r));
 		cs_flush(s);
 		return 0;
-	case ST_QUIT:
-	case ST_END:
-		return cs_refuse(s, E_STATE, "not sent: the session is %s",
-		    s->state == ST_QUIT ? "closing" : "over");
-	default:
-		if (s->quit_wanted)
-			return cs_refuse(s, E_STATE, "not sent: the session is "
-			    "closing");
-		if (s->queued >= SESSION_QUEUE_LINES ||
-		    buf_size(&s->queue) + need > SESSION_QUEUE_BYTES)
-			return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
-			    "already waiting for the connection", s->queued);
-		if ((r = frame_put(&s->queue, opcode, f, n)) != 0)
-			return cs_refuse(s, r, "not sent: %s", err_str(r));
-		s->queued++;
-		return 0;
 	}
+	if ((r = cs_refuse_closing(s)) != 0)
+		return r;
+	if (s->queued >= SESSION_QUEUE_LINES ||
+	    buf_size(&s->queue) + need > SESSION_QUEUE_BYTES)
+		return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
+		    "already waiting for the connection", s->queued);
+	if ((r = frame_put(&s->queue, opcode, f, n)) != 0)
+		return cs_refuse(s, r, "not sent: %s", err_str(r));
+	s->queued++;
+	return 0;
 }
 
 void
 session_quit(struct session *s, int64_t now_ms)
 {
+	cs_enter(s);
 	s->now = now_ms;
-	switch (s->state) {
-	case ST_OPEN:
+	if (s->state == ST_OPEN) {
 		/* Lines waiting for a device list go out first. */
 		if (cs_pending_count(s) > 0) {
 			s->quit_wanted = 1;
@@ -533,21 +544,15 @@ session_quit(struct session *s, int64_t now_ms)
 		} else {
 			cs_send_quit(s);
 		}
-		break;
-	case ST_QUIT:
-	case ST_END:
-		break;
-	case ST_IDLE:
-		cs_finish(s);
-		break;
-	default:
+	} else if (!cs_in(s, CS_CLOSING)) {
 		/* Not logged in: queued lines go out first, after the login. */
-		if (s->queued > 0 || cs_pending_count(s) > 0)
+		if (s->state != ST_IDLE &&
+		    (s->queued > 0 || cs_pending_count(s) > 0))
 			s->quit_wanted = 1;
 		else
 			cs_finish(s);
-		break;
 	}
+	(void)cs_leave(s, 0);
 }
 
 void

@@ -164,7 +164,10 @@ struct session_event {
 /*
  * The callback may call the commands (session_send_chat() to
  * session_accept_key(), session_quit()) and the queries, not
- * session_free().
+ * session_free().  A connection lost or a session ended meanwhile (by a
+ * frame, or by such a command) is closed and reported, from
+ * SESSION_EV_DISCONNECTED on, when the call from the front end under way
+ * returns, never in the middle of it.
  */
 typedef void session_event_fn(void *arg, const struct session_event *ev);
 

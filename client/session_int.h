@@ -1,8 +1,16 @@
 /*
- * Inside the client core: the session struct and what client/session.c
- * (life cycle, timers, commands), client/conn.c (connections, handshake,
- * records) and client/frames.c (frames from the server once the handshake
- * is done) share.  Front ends use client/session.h only.
+ * Inside the client core: the session struct and what its files share,
+ * declared below file by file:
+ *
+ *   client/session.c  the session's life (start, loss, reconnect, end),
+ *                     timers, requests
+ *   client/conn.c     connections, the handshake, records in and out
+ *   client/frames.c   frames from the server once the handshake is done
+ *   client/convs.c    rooms and private conversations: commands, frames
+ *   client/outbox.c   chat lines waiting, unconfirmed, sent again
+ *   client/peers.c    trust checks on peer keys, the key commands
+ *
+ * Front ends use client/session.h only.
  */
 #ifndef MISSIVE_CLIENT_SESSION_INT_H
 #define MISSIVE_CLIENT_SESSION_INT_H
@@ -28,7 +36,8 @@
  * attempt is lost, then back to LOOKUP when the backoff has passed.  Quit
  * goes from OPEN to QUIT (0003 sent, waiting for the goodbye).  END is
  * final (s->end says why).  The connection's resources (fd, handshake,
- * records, buffers) exist only in LOOKUP..QUIT.
+ * records, buffers) exist in LOOKUP..QUIT, and after a loss or the end
+ * until the call from the front end returns (see cs_enter() below).
  */
 enum cs_state {
 	ST_IDLE,        /* session_start() not called yet */
@@ -43,6 +52,26 @@ enum cs_state {
 	ST_WAIT,        /* waiting to reconnect */
 	ST_END,         /* over */
 };
+
+/*
+ * Sets of states, one for each question asked about a state, so that each
+ * is answered here only: cs_in(s, CS_STREAM) and so on.
+ */
+#define CS_IN(st) (1u << (st))
+/* Logged in: the server's room and message frames may come. */
+#define CS_LOGGED_IN (CS_IN(ST_OPEN) | CS_IN(ST_QUIT))
+/* The handshake is done: records are keyed both ways. */
+#define CS_SECURED (CS_IN(ST_LOGIN) | CS_LOGGED_IN)
+/* The socket carries the handshake or records: read it, write to it. */
+#define CS_STREAM (CS_IN(ST_HELLO) | CS_IN(ST_FINISHED) | CS_SECURED)
+/* s->fd is the connection's socket. */
+#define CS_SOCKET (CS_IN(ST_CONNECT) | CS_STREAM)
+/* An attempt or a connection is under way: cs_lost() ends it. */
+#define CS_CONNECTION (CS_IN(ST_LOOKUP) | CS_SOCKET)
+/* Not logged in yet: the connect deadline runs. */
+#define CS_ATTEMPT (CS_CONNECTION & ~CS_LOGGED_IN)
+/* Quitting or over: nothing new is sent or queued. */
+#define CS_CLOSING (CS_IN(ST_QUIT) | CS_IN(ST_END))
 
 struct session {
 	session_event_fn *on_event;
@@ -67,9 +96,17 @@ struct session {
 	int quit_wanted;              /* quit once the queue has gone out */
 	int handshaked;               /* a handshake has succeeded once: from
 	                                 then on a lost connection is retried */
-	unsigned gen;                 /* bumped by every close, so that code
-	                                 that ran a callback sees whether the
-	                                 connection it was using is gone */
+
+	/* What cs_leave() has left to do when the outermost call returns. */
+	unsigned busy;                /* calls from the front end under way */
+	int lost;                     /* report the loss (then reconnect or
+	                                 end): lost_err, lost_why */
+	int lost_err;
+	char lost_why[CS_MSG_MAX];
+	int ended;                    /* report the end (s->end): end_err,
+	                                 end_why */
+	int end_err;
+	char end_why[CS_MSG_MAX];
 
 	/* The current connection (or attempt). */
 	struct net_lookup *lookup;
@@ -83,14 +120,14 @@ struct session {
 	struct buf in;                /* bytes from the server */
 	struct buf out;               /* bytes for the server */
 	struct buf txplain;           /* frames to seal into the next record */
-	struct buf rxplain;           /* the record being dispatched */
 
 	struct buf queue;             /* frames waiting for the next login */
 	size_t queued;                /* how many */
 
 	struct e2e e2e;               /* conversations and their keys */
 	struct trust *trust;          /* pinned peer keys (known_keys) */
-	struct cs_warned *warned;     /* changed keys already reported */
+	struct cs_warned *warned;     /* changed keys already reported
+	                                 (client/peers.c) */
 	size_t nwarned;
 
 	int64_t now;                  /* the caller's clock, last we heard */
@@ -102,7 +139,7 @@ struct session {
 	int ping_sent;                /* pinged since last_rx */
 	unsigned ping_count;          /* makes the tokens */
 	uint64_t confirm_mark;        /* the last "c<mark>" ping sent after a
-	                                 chat line (client/rooms.c) */
+	                                 chat line (client/outbox.c) */
 };
 
 /* A changed peer key reported once per session. */
@@ -111,27 +148,78 @@ struct cs_warned {
 	char fp[KD_FP_SIZE];
 };
 
+/* 1 if the session is in one of the states of set (CS_*). */
+static inline int
+cs_in(const struct session *s, unsigned set)
+{
+	return (set & CS_IN(s->state)) != 0;
+}
+
+/* ---- client/session.c ---- */
+
+/*
+ * Closing late.  The event callback may call commands, and a command may
+ * lose the connection or end the session; so may a frame, halfway through
+ * a record.  cs_lost(), cs_fatal() and cs_finish() therefore only change
+ * the state (every check from then on sees it, nothing more is sent) and
+ * note the rest: the connection is closed, its buffers freed and the loss
+ * or end reported when the outermost call from the front end returns.  So
+ * no code ever returns into freed or reset state; what it may need to ask
+ * after an event is only the state.
+ *
+ * Every public entry point that may report anything (and so run the
+ * callback, which may call more of them) starts with cs_enter() and
+ * returns through cs_leave(s, its result); only the outermost settles.
+ */
+void cs_enter(struct session *s);
+int cs_leave(struct session *s, int r);
+
 /* Report one event. */
 void cs_emit(struct session *s, const struct session_event *ev);
 
 /*
- * The connection or attempt ended (why: printf format): report it, then
- * reconnect later, or end the session if that is not allowed.
+ * The connection or attempt ended (why: printf format): WAIT now; when the
+ * call returns, close and report it, then reconnect later, or end the
+ * session if that is not allowed.  Nothing if no attempt or connection is
+ * under way (the first loss is the one reported).
  */
 void cs_lost(struct session *s, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * End the session for good: close, report first (if not NULL) and then
- * SESSION_EV_FATAL with the message.  Commands are refused from then on,
- * also from the callbacks of these events.
+ * End the session for good: END now, report first (if not NULL) at once;
+ * when the call returns, close and report SESSION_EV_FATAL with the
+ * message.  Commands are refused from then on, also from the callbacks of
+ * these events.
  */
 void cs_fatal(struct session *s, enum session_end end, int err,
     const struct session_event *first, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* End the session after a quit (SESSION_EV_DONE). */
+/* End the session after a quit: END now, SESSION_EV_DONE when the call
+   returns. */
 void cs_finish(struct session *s);
+
+/* Send 0003 and wait for the server's goodbye. */
+void cs_send_quit(struct session *s);
+
+/* After a quit asked for while lines were waiting: quit once they are
+   gone. */
+void cs_quit_if_drained(struct session *s);
+
+/* Report a refused command as an error event; returns err. */
+int cs_refuse(struct session *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Refuse a line or request while quitting or over: E_STATE, else 0. */
+int cs_refuse_closing(struct session *s);
+
+/* Send a frame now if logged in, else queue it for the next login. */
+int cs_send_or_queue(struct session *s, unsigned opcode,
+    const struct frame_field *f, size_t n)
+    __attribute__((warn_unused_result));
+
+/* ---- client/conn.c ---- */
 
 /* Start a connection attempt (LOOKUP). */
 void cs_attempt(struct session *s);
@@ -151,23 +239,24 @@ void cs_write(struct session *s);
 /* Seal s->txplain into a record and send what the socket takes. */
 void cs_flush(struct session *s);
 
-/* Send 0003 and wait for the server's goodbye. */
-void cs_send_quit(struct session *s);
+/* ---- client/frames.c ---- */
 
-/* Report a refused command as an error event; returns err. */
-int cs_refuse(struct session *s, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * Handle one frame (without its LF; f[len] is the LF and may be
+ * overwritten) from the server in LOGIN, OPEN or QUIT.
+ */
+void cs_frame(struct session *s, char *f, size_t len);
 
-/* Send a frame now if logged in, else queue it for the next login. */
-int cs_send_or_queue(struct session *s, unsigned opcode,
-    const struct frame_field *f, size_t n)
-    __attribute__((warn_unused_result));
+/* A decimal count field: 0 and *v, or -1. */
+int cs_parse_count(const char *t, long long *v);
+
+/* ---- client/convs.c ---- */
 
 /* Logged in: join our rooms again, ask for the devices of private
-   conversations with lines waiting (client/rooms.c). */
+   conversations with lines waiting. */
 void cs_rooms_login(struct session *s);
 
-/* Frames about rooms and end-to-end messages (client/rooms.c). */
+/* Frames about rooms and end-to-end messages. */
 void cs_on_devices_end(struct session *s, char **f, size_t n);
 void cs_on_device(struct session *s, char **f, size_t n);
 void cs_on_presence(struct session *s, char **f, size_t n);
@@ -176,6 +265,30 @@ void cs_on_chat(struct session *s, char **f, size_t n);
 void cs_on_sender_key(struct session *s, char **f, size_t n);
 void cs_on_room(struct session *s, char **f, size_t n);
 void cs_on_rooms_end(struct session *s, char **f, size_t n);
+
+/* ---- client/outbox.c ---- */
+
+/*
+ * Encrypt and send one line (its message id mid) to cv, whose devices
+ * are known, and keep it until the server confirms it.  0, or the
+ * refusal, reported.
+ */
+int cs_send_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len);
+
+/* Queue one line in cv until its devices are known.  0, or the refusal
+   (too many lines waiting, E_NOMEM), reported. */
+int cs_queue_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len);
+
+/* Logged in and the devices of the conversation called name known: send
+   the lines waiting in it, in order. */
+void cs_flush_pending(struct session *s, const char *name);
+
+/* Forget the lines waiting in cv and the unconfirmed ones, saying why
+   (when why is not NULL); returns how many were waiting. */
+size_t cs_drop_pending(struct session *s, struct e2e_conv *cv,
+    const char *why);
 
 /* Forget every chat line waiting in a conversation (reporting them);
    returns how many. */
@@ -197,17 +310,20 @@ int cs_confirm(struct session *s, const char *token);
  */
 size_t cs_requeue_unconfirmed(struct session *s);
 
-/* After a quit asked for while lines were waiting: quit once they are
-   gone. */
-void cs_quit_if_drained(struct session *s);
+/* ---- client/peers.c ---- */
 
-/* A decimal count field: 0 and *v, or -1. */
-int cs_parse_count(const char *t, long long *v);
+/* How far the key fp of user's device is trusted. */
+enum session_trust cs_trust_of(const struct session *s, const char *user,
+    const char *fp);
 
 /*
- * Handle one frame (without its LF; f[len] is the LF and may be
- * overwritten) from the server in LOGIN, OPEN or QUIT (client/frames.c).
+ * A peer device's key from the directory: pin it if it is the first for
+ * its user, report it once if it is not the pinned one.
  */
-void cs_frame(struct session *s, char *f, size_t len);
+void cs_check_peer(struct session *s, const char *user, const char *fp);
+
+/* 0 if every device of cv has an accepted key, else E_UNTRUSTED (the
+   refusal naming the first that has not, reported). */
+int cs_check_devices(struct session *s, const struct e2e_conv *cv);
 
 #endif

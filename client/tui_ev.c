@@ -10,6 +10,7 @@
 #include "client/tui_int.h"
 #include "client/wording.h"
 #include "common/err.h"
+#include "common/proto.h"
 
 static const char help1[] =
     "*** /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /msg USER [text] "
@@ -204,23 +205,23 @@ on_left(struct tui *t, const struct session_event *ev)
 static void
 on_key_event(struct tui *t, const struct session_event *ev)
 {
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 
 	tui_unverified_add(t, ev->user);
 	if (ev->kind == SESSION_EV_KEY_PINNED) {
-		wording_peer_key_pinned(text, ev);
-		tui_say(t, cur_win(t), TA_NOTICE, "*** %s", text);
+		wording_key_pinned(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		tui_say(t, cur_win(t), TA_NOTICE, "*** %s", msg);
 		return;
 	}
-	wording_peer_key_changed(text, ev);
-	tui_say(t, cur_win(t), TA_ERROR, "!!! %s", text);
+	wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	tui_say(t, cur_win(t), TA_ERROR, "!!! %s", msg);
 }
 
 static void
 on_connection(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *st = status_win(t);
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 	const char *why;
 
 	switch (ev->kind) {
@@ -240,18 +241,18 @@ on_connection(struct tui *t, const struct session_event *ev)
 		tui_say(t, st, TA_NOTICE, "*** logged in as %s", ev->nickname);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		why = wording_login_reason(ev->code);
+		why = wording_login_code(ev->code);
 		tui_say(t, st, TA_ERROR, "!!! login refused: %s",
 		    why != NULL ? why : ev->code);
 		break;
 	case SESSION_EV_KEY_MISMATCH:
 		t->key_mismatch = 1;
-		wording_server_key_mismatch(text, ev);
-		tui_say(t, st, TA_ERROR, "!!! %s", text);
+		wording_key_mismatch(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		tui_say(t, st, TA_ERROR, "!!! %s", msg);
 		break;
 	case SESSION_EV_NOT_ENROLLED:
-		tui_say(t, st, TA_ERROR, "!!! The server does not accept this "
-		    "client's key (%s): %s", ev->fingerprint, ev->text);
+		wording_not_enrolled(msg, sizeof(msg), ev, ev->text);
+		tui_say(t, st, TA_ERROR, "!!! %s", msg);
 		break;
 	case SESSION_EV_DISCONNECTED:
 		/* Requests in flight are not answered on the next connection. */
@@ -283,7 +284,7 @@ on_end(struct tui *t, const struct session_event *ev)
 		    ev->code, ev->text);
 		break;
 	case SESSION_EV_CLOSING:
-		if (strcmp(ev->code, "quit") != 0)
+		if (strcmp(ev->code, proto_close_word(PROTO_CLOSE_QUIT)) != 0)
 			tui_say(t, st, TA_NOTICE, "*** the server is closing "
 			    "the connection (%s): %s", ev->code, ev->text);
 		break;

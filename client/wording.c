@@ -1,58 +1,94 @@
-/* The front ends' shared texts (client/wording.h). */
+/* The front ends' words for logins and keys (client/wording.h). */
 #include "client/wording.h"
 
 #include <stdio.h>
 
-#include "common/proto.h"
-
 static const char *const login_reasons[] = {
-	[PROTO_LOGIN_INVALID] = "Wrong user name or password (or this "
-	    "folder's key is not the account's).",
-	[PROTO_LOGIN_LOCKED] = "Too many failed attempts: the account is "
-	    "locked for a while. Try again later.",
-	[PROTO_LOGIN_DISABLED] = "This account is disabled. Ask the admin.",
-	[PROTO_LOGIN_UNAVAILABLE] = "The server cannot check accounts right "
-	    "now. Try again later.",
-	[PROTO_LOGIN_BUSY] = "The server is busy. Try again later.",
+	[PROTO_LOGIN_INVALID] = "the user name or password is wrong, or "
+	    "this folder's key is not the account's",
+	[PROTO_LOGIN_LOCKED] = "too many failed attempts: the account is "
+	    "locked for a while; try again later",
+	[PROTO_LOGIN_DISABLED] = "this account is disabled; ask the admin",
+	[PROTO_LOGIN_UNAVAILABLE] = "the server cannot check accounts right "
+	    "now; try again later",
+	[PROTO_LOGIN_BUSY] = "the server is busy; try again later",
 };
 
 const char *
-wording_login_reason(const char *code)
+wording_login(enum proto_login l)
+{
+	if ((size_t)l >= sizeof(login_reasons) / sizeof(login_reasons[0]))
+		return NULL;
+	return login_reasons[l];
+}
+
+const char *
+wording_login_code(const char *code)
 {
 	int l = proto_login_reason(code);
 
-	return l < 0 || (size_t)l >= sizeof(login_reasons) /
-	    sizeof(login_reasons[0]) ? NULL : login_reasons[l];
+	return l < 0 ? NULL : wording_login((enum proto_login)l);
+}
+
+/*
+ * What to do about a key: in the GUI gui, in a terminal the command
+ * ("type /verify bob"), written into buf.
+ */
+static const char *
+action(char *buf, size_t cap, enum wording_ui ui, const char *command,
+    const char *gui, const char *user)
+{
+	if (ui == WORDING_GUI)
+		return gui;
+	(void)snprintf(buf, cap, "type /%s %s", command, user);
+	return buf;
 }
 
 void
-wording_server_key_mismatch(char out[WORDING_MAX],
+wording_key_pinned(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev)
 {
-	(void)snprintf(out, WORDING_MAX, "The server presented a different "
-	    "key than the one pinned in this folder: someone may be "
-	    "intercepting the connection, so missive refuses to log in. "
-	    "Pinned: %s Presented: %s If the admin changed the server key on "
-	    "purpose, replace server.pub in the folder after checking its "
-	    "fingerprint with them.", ev->pinned, ev->fingerprint);
+	char buf[64];
+
+	(void)snprintf(out, cap, "Pinned %s's key %s on first use: compare it "
+	    "with %s (not through this chat), then %s.", ev->user,
+	    ev->fingerprint, ev->user, action(buf, sizeof(buf), ui, "verify",
+	    "click their name to verify it", ev->user));
 }
 
 void
-wording_peer_key_pinned(char out[WORDING_MAX], const struct session_event *ev)
-{
-	(void)snprintf(out, WORDING_MAX, "pinned %s's key %s (first seen; "
-	    "compare it with %s, then /verify %s)", ev->user,
-	    ev->fingerprint, ev->user, ev->user);
-}
-
-void
-wording_peer_key_changed(char out[WORDING_MAX],
+wording_key_changed(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev)
 {
-	(void)snprintf(out, WORDING_MAX, "WARNING: %s presented a key that "
-	    "is not pinned: %s (pinned: %s). It may be a new device of %s, "
-	    "or someone else. Nothing is sent to conversations with it until "
-	    "you compare fingerprints with %s and accept it (/accept %s).",
-	    ev->user, ev->fingerprint, ev->pinned, ev->user, ev->user,
-	    ev->user);
+	char buf[64];
+
+	(void)snprintf(out, cap, "WARNING: %s presented a key that is not "
+	    "pinned: %s (pinned: %s). It may be a new device of %s, or someone "
+	    "else. Nothing is sent to conversations with it until you compare "
+	    "fingerprints with %s (not through this chat) and %s.", ev->user,
+	    ev->fingerprint, ev->pinned, ev->user, ev->user, action(buf,
+	    sizeof(buf), ui, "accept", "accept it", ev->user));
+}
+
+void
+wording_key_mismatch(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev)
+{
+	const char *sep = ui == WORDING_GUI ? "\n" : " ";
+
+	(void)snprintf(out, cap, "The server presented a different key than "
+	    "the one pinned in this folder: someone may be intercepting the "
+	    "connection, so missive refuses to connect.%sPinned: %s%s"
+	    "Presented: %s%sIf the admin changed the server key on purpose, "
+	    "replace server.pub in the folder after checking its fingerprint "
+	    "with them.", sep, ev->pinned, sep, ev->fingerprint, sep);
+}
+
+void
+wording_not_enrolled(char *out, size_t cap, const struct session_event *ev,
+    const char *why)
+{
+	(void)snprintf(out, cap, "The server does not accept this folder's key "
+	    "(%s): %s. Ask the admin to enroll this key for your account.",
+	    ev->fingerprint, why);
 }

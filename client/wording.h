@@ -1,34 +1,61 @@
 /*
- * What the three front ends (line mode, TUI, GUI) say about the same
- * events, written once so that they cannot drift: the login refusals
- * and the key warnings.  Each front end adds only its own prefix ("!!!",
- * a colour, a dialog).
+ * The words every front end (line mode, terminal UI, GUI) shows for what
+ * the core reports about logins and keys, written once so that they say
+ * the same thing.  The terminal front ends name commands ("type /accept
+ * bob"), the GUI what to click: enum wording_ui picks which.
+ *
+ * The texts are sentences without a prefix ("!!! ", "*** "): each front
+ * end adds its own.  Strings from the network are put in as they are: a
+ * front end escapes the result as it escapes any network text.
  */
-#ifndef MISSIVE_WORDING_H
-#define MISSIVE_WORDING_H
+#ifndef MISSIVE_CLIENT_WORDING_H
+#define MISSIVE_CLIENT_WORDING_H
 
 #include <stddef.h>
 
 #include "client/session.h"
+#include "common/proto.h"
 
-/* Enough for any text below with its fingerprints and names. */
+/* Room for any text of this file but wording_not_enrolled()'s quote. */
 #define WORDING_MAX 1024
 
-/* What a 1001 refusal reason means to the user; NULL for a reason this
-   client does not know (show the word itself). */
-const char *wording_login_reason(const char *code);
+enum wording_ui {
+	WORDING_TERMINAL,             /* line mode and terminal UI */
+	WORDING_GUI,
+};
 
-/* The server's key is not the pinned one (SESSION_EV_KEY_MISMATCH). */
-void wording_server_key_mismatch(char out[WORDING_MAX],
+/*
+ * Why a login was refused, as a clause to follow "login refused: ", or
+ * NULL for PROTO_LOGIN_OK and a code the protocol does not have.
+ */
+const char *wording_login(enum proto_login l);
+
+/* The same for the code of SESSION_EV_LOGIN_FAILED ("invalid", ...). */
+const char *wording_login_code(const char *code);
+
+/*
+ * SESSION_EV_KEY_PINNED (user, fingerprint) and SESSION_EV_KEY_CHANGED
+ * (user, fingerprint, pinned): what happened and what to do about it,
+ * into out (cap bytes, cut short if need be).
+ */
+void wording_key_pinned(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev);
+void wording_key_changed(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev);
 
-/* A peer's key seen for the first time (SESSION_EV_KEY_PINNED). */
-void wording_peer_key_pinned(char out[WORDING_MAX],
+/*
+ * SESSION_EV_KEY_MISMATCH (pinned, fingerprint): the server presented
+ * another key.  The terminals get one line, the GUI the fingerprints on
+ * lines of their own.
+ */
+void wording_key_mismatch(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev);
 
-/* A peer presented a key that is not its pinned one
-   (SESSION_EV_KEY_CHANGED). */
-void wording_peer_key_changed(char out[WORDING_MAX],
-    const struct session_event *ev);
+/*
+ * SESSION_EV_NOT_ENROLLED (fingerprint): the server refused our key, for
+ * the reason why (its text, escaped or cleaned by the caller if need be).
+ */
+void wording_not_enrolled(char *out, size_t cap,
+    const struct session_event *ev, const char *why);
 
 #endif

@@ -316,7 +316,7 @@ warn(struct gui *g, const struct session_event *ev, const char *what)
 void
 chat_event(struct gui *g, const struct session_event *ev)
 {
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 	struct conv *c;
 	char *t;
 
@@ -358,14 +358,13 @@ chat_event(struct gui *g, const struct session_event *ev)
 		on_list(g, ev);
 		break;
 	case SESSION_EV_KEY_PINNED:
-		chat_notice(g, NULL, "Pinned %s's key %s on first use: compare "
-		    "it with them (click their name) to verify it.", ev->user,
-		    ev->fingerprint);
+		wording_key_pinned(msg, sizeof(msg), WORDING_GUI, ev);
+		chat_notice(g, NULL, "%s", msg);
 		chat_refresh_members(g);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		wording_peer_key_changed(text, ev);
-		chat_notice(g, NULL, "⚠ %s", text);
+		wording_key_changed(msg, sizeof(msg), WORDING_GUI, ev);
+		chat_notice(g, NULL, "⚠ %s", msg);
 		chat_refresh_members(g);
 		dialog_key_changed(g, ev);
 		break;

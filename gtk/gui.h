@@ -27,6 +27,7 @@
 #include "client/app.h"
 #include "client/config.h"
 #include "client/session.h"
+#include "client/wording.h"
 
 /* One conversation: a room ("dev") or a private one ("@user2"). */
 struct conv {

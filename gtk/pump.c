@@ -32,25 +32,25 @@ set_reason(struct gui *g, char *why)
 static void
 login_event(struct gui *g, const struct session_event *ev)
 {
-	char text[WORDING_MAX];
+	char msg[WORDING_MAX];
 	const char *why;
 	char *t;
 
 	switch (ev->kind) {
 	case SESSION_EV_KEY_MISMATCH:
-		wording_server_key_mismatch(text, ev);
-		set_reason(g, g_strdup(text));
+		wording_key_mismatch(msg, sizeof(msg), WORDING_GUI, ev);
+		set_reason(g, g_strdup(msg));
 		break;
 	case SESSION_EV_NOT_ENROLLED:
 		t = gui_clean(ev->text);
-		set_reason(g, g_strdup_printf("The server does not accept "
-		    "this folder's key (%s): %s. Ask the admin to enroll it.",
-		    ev->fingerprint, t));
+		wording_not_enrolled(msg, sizeof(msg), ev, t);
+		set_reason(g, g_strdup(msg));
 		g_free(t);
 		break;
 	case SESSION_EV_LOGIN_FAILED:
-		if ((why = wording_login_reason(ev->code)) != NULL) {
-			set_reason(g, g_strdup(why));
+		if ((why = wording_login_code(ev->code)) != NULL) {
+			set_reason(g, g_strdup_printf("Login refused: %s.",
+			    why));
 		} else {
 			t = gui_clean(ev->code);
 			set_reason(g, g_strdup_printf("Login refused (%s).",

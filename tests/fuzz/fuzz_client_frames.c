@@ -2,9 +2,10 @@
  * Fuzz the client core's handling of what the server sends once the
  * handshake is done: records read from the socket (client/conn.c:
  * cs_read(), process_input(), dispatch(), the 1199 refusal), cs_frame()
- * (client/frames.c) and through it the handlers of client/rooms.c and
- * client/e2e.c (device lists, presence, sender keys, end-to-end messages,
- * the pinned keys of client/trust.c).
+ * (client/frames.c) and through it the handlers of client/convs.c,
+ * client/outbox.c, client/peers.c and client/e2e.c (device lists,
+ * presence, sender keys, end-to-end messages, confirmations, the pinned
+ * keys of client/trust.c).
  *
  * Every run makes a new session for "alice" (fixed test keys, the server
  * key pinned, a known_keys file that pins bob's key and gives carol the
@@ -263,11 +264,11 @@ send_record(struct kd_record_dir *tx, const uint8_t *plain, size_t len)
 
 /* Let the session read while it is connected and bytes are waiting. */
 static void
-deliver(struct session *s, unsigned gen)
+deliver(struct session *s)
 {
 	int waiting;
 
-	while (s->gen == gen && ioctl(sv[0], FIONREAD, &waiting) == 0 &&
+	while (cs_in(s, CS_STREAM) && ioctl(sv[0], FIONREAD, &waiting) == 0 &&
 	    waiting > 0)
 		session_handle(s, POLLIN, s->now);
 }
@@ -290,19 +291,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = in.p, *end;
 	struct kd_record_dir tx;
 	struct session *s;
-	unsigned gen;
 
 	reenter = (flags & F_REENTER) != 0;
 	cur = s = make_session(flags);
 	FUZZ_CHECK(kd_record_init(&tx, rec_key, rec_iv,
 	    KD_RECORD_REKEY_DEFAULT, 1) == 0);
 	commands(s, flags);
-	gen = s->gen;
-	/* One record per run of lines; a blank line starts the next. */
-	while (p < in.p + in.left && s->gen == gen) {
+	/* One record per run of lines, until the connection is lost or
+	   closed; a blank line starts the next. */
+	while (p < in.p + in.left && cs_in(s, CS_STREAM)) {
 		end = record_end(p, in.p + in.left);
 		send_record(&tx, p, (size_t)(end - p));
-		deliver(s, gen);
+		deliver(s);
 		p = end;
 		while (p < in.p + in.left && *p == '\n')
 			p++;

@@ -22,9 +22,9 @@ for n in a b c; do
 	wait_until 20 seen $n "you are in #lobby" || true
 done
 expect_contains "user1 logs in into #lobby" "$(client_out a)" "you are in #lobby"
-wait_until 10 seen a "pinned user3's key" || true
+wait_until 10 seen a "Pinned user3's key" || true
 expect_contains "user1 pins user3's key on first use" "$(client_out a)" \
-	"pinned user3's key $(fp_of "$T/c/user3")"
+	"Pinned user3's key $(fp_of "$T/c/user3")"
 expect_contains "... and writes it to known_keys" "$(cat "$T/c/user1/known_keys")" \
 	"user3 $(fp_of "$T/c/user3") seen"
 

@@ -166,7 +166,7 @@ xdotool key Return
 wait_until 20 traced "login-error:" || true
 sleep 0.5
 expect_contains "a wrong password is refused with a clear message" \
-	"$(cat "$TRACE")" "login-error: Wrong user name or password"
+	"$(cat "$TRACE")" "login-error: Login refused: the user name or password is wrong"
 shot 'Log In' "$T/login-error.png"
 xdotool key ctrl+q
 gui_status

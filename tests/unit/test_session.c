@@ -505,8 +505,9 @@ static void
 lobby_frames(char *out, size_t cap, int with_bob)
 {
 	if (with_bob)
-		assert_true(snprintf(out, cap, "1012|" PROTO_LOBBY "|bob|Bob|%s|%s\n"
-		    "1011|" PROTO_LOBBY "|1\n", bob_fp, bob_spki) < (int)cap);
+		assert_true(snprintf(out, cap, "1012|" PROTO_LOBBY
+		    "|bob|Bob|%s|%s\n1011|" PROTO_LOBBY "|1\n", bob_fp,
+		    bob_spki) < (int)cap);
 	else
 		assert_true(snprintf(out, cap, "1011|" PROTO_LOBBY "|0\n") <
 		    (int)cap);
@@ -865,7 +866,8 @@ test_login_chat_quit(void **state)
 	assert_string_equal(e->fingerprint, bob_fp);
 
 	/* Our chat line: a sender key for bob, then a message he reads. */
-	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "hello, world", 12), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "hello, world",
+	    12), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "hello, world");
 
@@ -889,9 +891,9 @@ test_login_chat_quit(void **state)
 	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_MALFORMED);
 
 	/* Presence (carol's key is pinned too) and a server error. */
-	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY "|carol|Carol|"
-	    "%s|%s\n1003|LEAVE|" PROTO_LOBBY "|bob|Bob|%s|timeout\n"
-	    "1009|state|not now\n", other_fp, other_spki, bob_fp) <
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|carol|Carol|%s|%s\n1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|timeout\n1009|state|not now\n", other_fp, other_spki, bob_fp) <
 	    (int)sizeof(f));
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_SERVER_ERROR);
@@ -1109,11 +1111,12 @@ test_sender_key_rotation(void **state)
 	assert_int_equal(x.nkeys, 1);
 
 	/* Bob leaves: the next line goes under a key he is not given. */
-	(void)snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY "|bob|Bob|%s|quit\n",
-	    bob_fp);
+	(void)snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|quit\n", bob_fp);
 	srv_send(&x, f);
 	wait_event(&x, SESSION_EV_LEAVE);
-	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "bob has gone", 12), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "bob has gone",
+	    12), 0);
 	msg = srv_expect_msg_in(&x, PROTO_LOBBY, &len);
 	assert_int_equal(kd_sk_message_id(msg, len, id2), 0);
 	assert_memory_not_equal(id2, id1, sizeof(id1));
@@ -1122,11 +1125,12 @@ test_sender_key_rotation(void **state)
 	free(msg);
 
 	/* Bob is back: a new key, handed to him before the message. */
-	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY "|bob|Bob|%s|"
-	    "%s\n", bob_fp, bob_spki) < (int)sizeof(f));
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n", bob_fp, bob_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	wait_event(&x, SESSION_EV_JOIN);
-	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "welcome back", 12), 0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "welcome back",
+	    12), 0);
 	old = x.alice_sk;
 	memset(&x.alice_sk, 0, sizeof(x.alice_sk));
 	srv_expect_key(&x);
@@ -1350,8 +1354,8 @@ test_tampered_record_closes(void **state)
 	assert_int_equal(kd_sk_generate(&sk), 0);
 	bob_send_key(&x, &sk);
 	msg = bob_seal(&sk, PROTO_LOBBY, "forged");
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY "|" TS "|%s\n",
-	    bob_fp, msg);
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY "|" TS
+	    "|%s\n", bob_fp, msg);
 	free(msg);
 	srv_send_raw(&x, f, 1);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
@@ -1382,8 +1386,8 @@ test_malformed_and_unknown(void **state)
 	assert_non_null(strstr(e->text, "1234"));
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
 	/* A malformed known frame closes the connection. */
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY "|yesterday|"
-	    "AAAA\n", bob_fp);
+	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY
+	    "|yesterday|AAAA\n", bob_fp);
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_MALFORMED);
@@ -1440,8 +1444,8 @@ test_invalid_text_refused(void **state)
 	assert_int_equal(find_event(&x, SESSION_EV_ERROR)->err, E_TOO_LONG);
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, big, max), 0);
 	/* Nothing refused reached the server: the next frames are these. */
-	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "tab\tand | bar", 13),
-	    0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "tab\tand | bar",
+	    13), 0);
 	srv_expect_key(&x);
 	srv_expect_text_in(&x, PROTO_LOBBY, PROTO_LOBBY, big, max);
 	srv_expect_text(&x, "tab\tand | bar");
@@ -1570,8 +1574,10 @@ test_queue_limit(void **state)
 	fx_start(&x, "127.0.0.1", server_key);
 	/* Not logged in yet: lines queue, up to the limit. */
 	for (i = 0; i < SESSION_QUEUE_LINES; i++)
-		assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "x", 1), 0);
-	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "y", 1), E_TOO_LONG);
+		assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "x", 1),
+		    0);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "y", 1),
+	    E_TOO_LONG);
 	e = find_event(&x, SESSION_EV_ERROR);
 	assert_non_null(e);
 	assert_int_equal(e->err, E_TOO_LONG);

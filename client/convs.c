@@ -1,0 +1,463 @@
+/*
+ * Rooms and private conversations in the client core (docs/PROTOCOL.md
+ * sections 5.2-5.4 and 8): the commands (join, leave, send, who, rooms)
+ * and the frames that answer them or bring messages, sender keys and
+ * presence.  Lines waiting or unconfirmed are client/outbox.c's, the
+ * checks on peer keys client/peers.c's; the crypto and the
+ * per-conversation state are in client/e2e.c.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "client/session_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "keydist/random.h"
+
+/* The conversation a frame is about, as we see it: "@me" is "@sender". */
+static const char *
+conv_for_us(const struct session *s, const char *conv, const char *sender,
+    char buf[E2E_CONV_MAX + 1])
+{
+	if (conv[0] == '@' && strcmp(conv + 1, s->user) == 0) {
+		(void)snprintf(buf, E2E_CONV_MAX + 1, "@%s", sender);
+		return buf;
+	}
+	return conv;
+}
+
+static void
+server_broke(struct session *s, unsigned op)
+{
+	cs_lost(s, E_MALFORMED, "the server sent a malformed %04u frame", op);
+}
+
+/* Ask the server for the devices of a private conversation. */
+static void
+ask_devices(struct session *s, struct e2e_conv *cv)
+{
+	struct frame_field f = { cv->name + 1, strlen(cv->name + 1) };
+	int r;
+
+	if ((r = frame_put(&s->txplain, OP_DEVICES, &f, 1)) != 0) {
+		cs_lost(s, r, "%s", err_str(r));
+		return;
+	}
+	cv->asking = 1;
+	cs_flush(s);
+}
+
+void
+cs_rooms_login(struct session *s)
+{
+	struct e2e_conv *cv;
+	struct frame_field f;
+	int r;
+
+	for (cv = s->e2e.convs; cv != NULL && s->state == ST_OPEN;
+	    cv = cv->next) {
+		if (cv->name[0] == '@') {
+			if (cv->npending > 0)
+				ask_devices(s, cv);
+			continue;
+		}
+		/* The server puts every login in the lobby by itself. */
+		if (!cv->member || strcmp(cv->name, PROTO_LOBBY) == 0)
+			continue;
+		f = (struct frame_field){ cv->name, strlen(cv->name) };
+		if ((r = frame_put(&s->txplain, OP_JOIN, &f, 1)) != 0) {
+			cs_lost(s, r, "%s", err_str(r));
+			return;
+		}
+	}
+	if (s->state == ST_OPEN)
+		cs_flush(s);
+}
+
+/* ---- frames ---- */
+
+/* A device list entry (1012): conv, user, nickname, fp, spki. */
+void
+cs_on_device(struct session *s, char **f, size_t n)
+{
+	struct e2e_conv *cv;
+	int r;
+
+	(void)n;
+	if ((cv = e2e_conv(&s->e2e, f[0], 1)) == NULL) {
+		server_broke(s, OP_DEVICE);
+		return;
+	}
+	if (!cv->listing) {
+		e2e_devices_clear(cv);
+		cv->listing = 1;
+	}
+	if ((r = e2e_device_add(cv, f[1], f[2], f[3], f[4])) != 0) {
+		(void)cs_refuse(s, r, "the server sent a bad key for %s in %s: "
+		    "%s", f[1], f[0], err_str(r));
+		return;
+	}
+	cs_check_peer(s, f[1], f[3]);
+}
+
+/* The end of a device list (1011): conv, count. */
+void
+cs_on_devices_end(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_JOINED, .room = f[0] };
+	struct e2e_conv *cv;
+
+	(void)n;
+	if (cs_parse_count(f[1], &ev.count) != 0 ||
+	    (cv = e2e_conv(&s->e2e, f[0], 1)) == NULL) {
+		server_broke(s, OP_DEVICES_END);
+		return;
+	}
+	if (!cv->listing)
+		e2e_devices_clear(cv);
+	cv->listing = cv->asking = 0;
+	cv->ready = 1;
+	if (cv->name[0] != '@') {
+		cv->member = 1;
+		cs_emit(s, &ev);
+		cs_flush_pending(s, f[0]);
+	} else {
+		/* Ask again next time: the other side's devices may change. */
+		cv->ready = 0;
+		if (!e2e_has_user(cv, cv->name + 1))
+			(void)cs_drop_pending(s, cv, "that user is not online");
+		else
+			cs_flush_pending(s, f[0]);
+	}
+	cs_quit_if_drained(s);
+}
+
+/* 1003: JOIN|room|user|nickname|fp|spki or LEAVE|room|user|nickname|fp|
+   reason. */
+void
+cs_on_presence(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .room = f[1], .user = f[2],
+	    .nickname = f[3], .fingerprint = f[4] };
+	struct e2e_conv *cv;
+	int r;
+
+	(void)n;
+	/* A room we have just left: its news is not ours any more. */
+	if ((cv = e2e_conv(&s->e2e, f[1], 0)) == NULL || f[1][0] == '@')
+		return;
+	if (strcmp(f[0], "JOIN") == 0) {
+		ev.kind = SESSION_EV_JOIN;
+		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5])) != 0) {
+			(void)cs_refuse(s, r, "the server sent a bad key for "
+			    "%s in %s: %s", f[2], f[1], err_str(r));
+			return;
+		}
+		cs_check_peer(s, f[2], f[4]);
+	} else if (strcmp(f[0], "LEAVE") == 0) {
+		ev.kind = SESSION_EV_LEAVE;
+		ev.code = f[5];
+		e2e_device_remove(cv, f[2], f[4]);
+	} else {
+		server_broke(s, OP_PRESENCE);
+		return;
+	}
+	cs_emit(s, &ev);
+}
+
+/* 1013|room: we left it. */
+void
+cs_on_left(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_LEFT, .room = f[0] };
+	struct e2e_conv *cv;
+
+	(void)n;
+	if ((cv = e2e_conv(&s->e2e, f[0], 0)) != NULL && !cv->member) {
+		(void)cs_drop_pending(s, cv, "you left");
+		e2e_conv_drop(&s->e2e, cv);
+	}
+	cs_emit(s, &ev);
+}
+
+static void
+unreadable(struct session *s, const char *room, const char *user, int err,
+    const char *what)
+{
+	struct session_event ev = { .kind = SESSION_EV_UNREADABLE,
+	    .room = room, .user = user, .err = err };
+	char msg[CS_MSG_MAX];
+
+	switch (err) {
+	case E_NOT_FOUND:
+		(void)snprintf(msg, sizeof(msg), "cannot read a %s from %s in "
+		    "%s: it was sent under a key we were not given (before "
+		    "we joined?)", what, user, room);
+		break;
+	case E_SIG_INVALID:
+		(void)snprintf(msg, sizeof(msg), "FORGED %s in %s refused: it "
+		    "claims to be from %s but is not signed by %s's key",
+		    what, room, user, user);
+		break;
+	case E_REPLAY:
+		(void)snprintf(msg, sizeof(msg), "replayed %s from %s in %s "
+		    "refused", what, user, room);
+		break;
+	default:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: %s",
+		    what, user, room, err_str(err));
+		break;
+	}
+	ev.text = msg;
+	cs_emit(s, &ev);
+}
+
+/* 1002: nickname, user, fp, conv, timestamp, message. */
+void
+cs_on_chat(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_CHAT, .nickname = f[0],
+	    .user = f[1], .timestamp = f[4] };
+	char buf[E2E_CONV_MAX + 1], *text;
+	uint8_t mid[E2E_MID_LEN];
+	size_t cap = strlen(f[5]) + 1;
+	struct e2e_conv *cv;
+	const char *conv, *fp;
+	int r;
+
+	(void)n;
+	conv = conv_for_us(s, f[3], f[1], buf);
+	if ((ev.time_ms = clock_parse_iso(f[4])) < 0 ||
+	    !e2e_conv_name_ok(conv)) {
+		server_broke(s, OP_DELIVERY);
+		return;
+	}
+	/* A room we have left: what was on its way is not ours any more. */
+	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
+		return;
+	if ((text = malloc(cap)) == NULL) {
+		unreadable(s, conv, f[1], E_NOMEM, "message");
+		return;
+	}
+	r = e2e_open(cv, f[1], f[5], text, cap, &fp, mid);
+	if (r == E_DUPLICATE) {
+		/* Sent again after the sender's reconnect: shown already. */
+	} else if (r != 0) {
+		unreadable(s, conv, f[1], r, "message");
+	} else {
+		ev.room = conv;
+		ev.fingerprint = fp;
+		ev.trust = cs_trust_of(s, f[1], fp);
+		ev.text = text;
+		ev.mid = mid;
+		cs_emit(s, &ev);
+	}
+	OPENSSL_clear_free(text, cap);
+}
+
+/* 1015: conv, user, nickname, fp, spki, blob. */
+void
+cs_on_sender_key(struct session *s, char **f, size_t n)
+{
+	char buf[E2E_CONV_MAX + 1];
+	struct e2e_conv *cv;
+	const char *conv;
+	int r;
+
+	(void)n;
+	conv = conv_for_us(s, f[0], f[1], buf);
+	if (!e2e_conv_name_ok(conv)) {
+		server_broke(s, OP_SENDER_KEY_DELIVERY);
+		return;
+	}
+	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
+		return;
+	/* Pin or check the key last: its event's callback may drop cv. */
+	if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
+		unreadable(s, conv, f[1], r, "sender key");
+	else
+		cs_check_peer(s, f[1], f[3]);
+}
+
+/* 1016: room, members. */
+void
+cs_on_room(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_ROOM, .room = f[0] };
+
+	(void)n;
+	if (cs_parse_count(f[1], &ev.count) != 0) {
+		server_broke(s, OP_ROOM_ENTRY);
+		return;
+	}
+	cs_emit(s, &ev);
+}
+
+/* 1017: count. */
+void
+cs_on_rooms_end(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_ROOMS_END };
+
+	(void)n;
+	if (cs_parse_count(f[0], &ev.count) != 0) {
+		server_broke(s, OP_ROOMS_END);
+		return;
+	}
+	cs_emit(s, &ev);
+}
+
+/* ---- commands ---- */
+
+static int
+room_name_ok(const char *room)
+{
+	return room[0] != '@' && e2e_conv_name_ok(room);
+}
+
+size_t
+session_text_max(const struct session *s)
+{
+	return e2e_text_max(s->max_frame);
+}
+
+static int
+send_chat(struct session *s, const char *conv, const char *text, size_t len)
+{
+	struct e2e_conv *cv;
+	const char *why;
+	uint8_t mid[E2E_MID_LEN];
+	int r;
+
+	if ((r = session_check_text(s, text, len, &why)) == E_TOO_LONG)
+		return cs_refuse(s, r, "message not sent: %zu bytes, at most "
+		    "%zu", len, session_text_max(s));
+	if (r != 0)
+		return cs_refuse(s, r, "message not sent: %s", why);
+	if (!e2e_conv_name_ok(conv))
+		return cs_refuse(s, E_MALFORMED, "message not sent: no "
+		    "conversation can be called %s", conv);
+	if ((r = cs_refuse_closing(s)) != 0)
+		return r;
+	cv = e2e_conv(&s->e2e, conv, conv[0] == '@');
+	if (conv[0] == '@' && cv == NULL)
+		return cs_refuse(s, E_NOMEM, "not sent: %s", err_str(E_NOMEM));
+	if (conv[0] != '@' && (cv == NULL || !cv->member))
+		return cs_refuse(s, E_STATE, "not sent: you are not in #%s "
+		    "(/join %s)", conv, conv);
+	if ((r = kd_random(mid, sizeof(mid))) != 0)
+		return cs_refuse(s, r, "not sent: %s", err_str(r));
+	if (s->state == ST_OPEN && cv->ready)
+		return cs_send_line(s, cv, mid, text, len);
+	/* Wait for the device list: a login, a join or a 0014 answer. */
+	if ((r = cs_queue_line(s, cv, mid, text, len)) != 0)
+		return r;
+	if (s->state == ST_OPEN && conv[0] == '@' && !cv->asking)
+		ask_devices(s, cv);
+	return 0;
+}
+
+int
+session_send_chat(struct session *s, const char *conv, const char *text,
+    size_t len)
+{
+	cs_enter(s);
+	return cs_leave(s, send_chat(s, conv, text, len));
+}
+
+static int
+join(struct session *s, const char *room)
+{
+	struct frame_field f = { room, strlen(room) };
+	struct e2e_conv *cv;
+	int r;
+
+	if (!room_name_ok(room))
+		return cs_refuse(s, E_MALFORMED, "not a room name: %s (1 to 32 "
+		    "of a-z 0-9 . _ -, starting with a letter or digit)",
+		    room);
+	if (cs_in(s, CS_CLOSING))
+		return cs_refuse(s, E_STATE, "the session is closing");
+	if ((cv = e2e_conv(&s->e2e, room, 1)) == NULL)
+		return cs_refuse(s, E_NOMEM, "%s", err_str(E_NOMEM));
+	cv->member = 1;
+	if (s->state != ST_OPEN)
+		return 0;
+	if ((r = frame_put(&s->txplain, OP_JOIN, &f, 1)) != 0)
+		return cs_refuse(s, r, "%s", err_str(r));
+	cs_flush(s);
+	return 0;
+}
+
+int
+session_join(struct session *s, const char *room)
+{
+	cs_enter(s);
+	return cs_leave(s, join(s, room));
+}
+
+static int
+leave(struct session *s, const char *room)
+{
+	struct session_event ev = { .kind = SESSION_EV_LEFT, .room = room };
+	struct frame_field f = { room, strlen(room) };
+	struct e2e_conv *cv;
+	int r;
+
+	if (!room_name_ok(room) || (cv = e2e_conv(&s->e2e, room, 0)) == NULL ||
+	    !cv->member)
+		return cs_refuse(s, E_STATE, "you are not in #%s", room);
+	cv->member = 0;
+	if (s->state == ST_OPEN) {
+		/* Forgotten when the server confirms (1013). */
+		if ((r = frame_put(&s->txplain, OP_LEAVE, &f, 1)) != 0)
+			return cs_refuse(s, r, "%s", err_str(r));
+		cs_flush(s);
+		return 0;
+	}
+	(void)cs_drop_pending(s, cv, "you left");
+	e2e_conv_drop(&s->e2e, cv);
+	cs_emit(s, &ev);
+	return 0;
+}
+
+int
+session_leave(struct session *s, const char *room)
+{
+	cs_enter(s);
+	return cs_leave(s, leave(s, room));
+}
+
+int
+session_in_room(const struct session *s, const char *room)
+{
+	const struct e2e_conv *cv;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
+		if (strcmp(cv->name, room) == 0)
+			return cv->member;
+	return 0;
+}
+
+int
+session_rooms(struct session *s)
+{
+	cs_enter(s);
+	return cs_leave(s, cs_send_or_queue(s, OP_ROOMS, NULL, 0));
+}
+
+int
+session_who(struct session *s, const char *room)
+{
+	struct frame_field f = { room, room != NULL ? strlen(room) : 0 };
+
+	cs_enter(s);
+	if (room != NULL && !room_name_ok(room))
+		return cs_leave(s, cs_refuse(s, E_MALFORMED, "not a room "
+		    "name: %s", room));
+	return cs_leave(s, cs_send_or_queue(s, OP_WHO, &f, room != NULL));
+}

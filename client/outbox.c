@@ -1,0 +1,315 @@
+/*
+ * The client core's outbox (docs/PROTOCOL.md section 5.4, delivery): the
+ * chat lines of each conversation waiting for its device list, the lines
+ * sent but not yet confirmed by the server (a "c<mark>" ping after each,
+ * whose pong confirms it), and what happens to both when the connection
+ * is lost (they go out again, with the same message ids, after the next
+ * login) or the session ends (reported as not sent).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "client/session_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+
+/*
+ * A queued line: mid || uint32 length || text.  Unconfirmed lines have a
+ * uint64 mark in front (the "c<mark>" ping that confirms them).
+ */
+static int
+put_line(struct buf *b, const uint8_t mid[E2E_MID_LEN], const char *text,
+    size_t len)
+{
+	uint32_t len32 = (uint32_t)len;
+	size_t mark = buf_size(b);
+	int r;
+
+	if ((r = buf_append(b, mid, E2E_MID_LEN)) != 0 ||
+	    (r = buf_append(b, &len32, sizeof(len32))) != 0 ||
+	    (r = buf_append(b, text, len)) != 0)
+		buf_truncate(b, mark);
+	return r;
+}
+
+/* The line at p: its mid, text and length; returns its size in bytes. */
+static size_t
+get_line(const uint8_t *p, const uint8_t **mid, const char **text,
+    uint32_t *len)
+{
+	*mid = p;
+	memcpy(len, p + E2E_MID_LEN, sizeof(*len));
+	*text = (const char *)p + E2E_MID_LEN + sizeof(*len);
+	return E2E_MID_LEN + sizeof(*len) + *len;
+}
+
+/*
+ * Ping after a chat line: the server handles frames in order, so its pong
+ * confirms the line (docs/PROTOCOL.md 5.4, delivery).
+ */
+static int
+track_unconfirmed(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
+{
+	char token[24];
+	struct frame_field f = { token, 0 };
+	uint64_t mark = s->confirm_mark + 1;
+	size_t size = buf_size(&cv->unconfirmed);
+	int r;
+
+	f.len = (size_t)snprintf(token, sizeof(token), "c%llu",
+	    (unsigned long long)mark);
+	if ((r = buf_append(&cv->unconfirmed, &mark, sizeof(mark))) != 0 ||
+	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0 ||
+	    (r = frame_put(&s->txplain, OP_PING, &f, 1)) != 0) {
+		buf_truncate(&cv->unconfirmed, size);
+		return r;
+	}
+	s->confirm_mark = mark;
+	cv->nunconfirmed++;
+	return 0;
+}
+
+int
+cs_send_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
+{
+	size_t mark = buf_size(&s->txplain);
+	int r;
+
+	if (cv->name[0] == '@' && !e2e_has_user(cv, cv->name + 1))
+		return cs_refuse(s, E_NOT_FOUND, "not sent to %s: %s is not "
+		    "online", cv->name, cv->name + 1);
+	if ((r = cs_check_devices(s, cv)) != 0)
+		return r;
+	if (buf_size(&s->out) > SESSION_OUT_MAX)
+		return cs_refuse(s, E_TOO_LONG, "not sent: the server is not "
+		    "reading (%zu bytes waiting)", buf_size(&s->out));
+	if ((r = e2e_seal(&s->e2e, cv, mid, text, len, s->max_frame,
+	    &s->txplain)) != 0 ||
+	    (r = track_unconfirmed(s, cv, mid, text, len)) != 0) {
+		buf_truncate(&s->txplain, mark);
+		return cs_refuse(s, r, "not sent to %s: %s", cv->name,
+		    err_str(r));
+	}
+	cs_flush(s);
+	return 0;
+}
+
+int
+cs_queue_line(struct session *s, struct e2e_conv *cv,
+    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
+{
+	int r;
+
+	if (cv->npending >= SESSION_QUEUE_LINES ||
+	    buf_size(&cv->pending) + len > SESSION_QUEUE_BYTES)
+		return cs_refuse(s, E_TOO_LONG, "not sent: %zu lines are "
+		    "already waiting for %s", cv->npending, cv->name);
+	if ((r = put_line(&cv->pending, mid, text, len)) != 0)
+		return cs_refuse(s, r, "not sent: %s", err_str(r));
+	cv->npending++;
+	return 0;
+}
+
+/*
+ * Send the lines waiting in the conversation called name, in order, while
+ * logged in.  Each line leaves the queue before it is sent (into
+ * cv->unconfirmed, or refused with an error event), and the conversation
+ * is looked up again for the next one: the event's callback may add lines,
+ * or leave the conversation.
+ */
+void
+cs_flush_pending(struct session *s, const char *name)
+{
+	struct e2e_conv *cv;
+	struct buf line = BUF_INIT;
+	const uint8_t *mid;
+	const char *text;
+	uint32_t len;
+	size_t size;
+
+	while (s->state == ST_OPEN &&
+	    (cv = e2e_conv(&s->e2e, name, 0)) != NULL && cv->npending > 0) {
+		size = get_line(buf_data(&cv->pending), &mid, &text, &len);
+		buf_truncate(&line, 0);
+		if (buf_append(&line, buf_data(&cv->pending), size) != 0) {
+			(void)cs_refuse(s, E_NOMEM, "not sent to %s: %s", name,
+			    err_str(E_NOMEM));
+			break;
+		}
+		buf_consume(&cv->pending, size);
+		if (--cv->npending == 0)
+			buf_free(&cv->pending);
+		(void)get_line(buf_data(&line), &mid, &text, &len);
+		(void)cs_send_line(s, cv, mid, text, len);
+	}
+	buf_free(&line);
+}
+
+size_t
+cs_drop_pending(struct session *s, struct e2e_conv *cv, const char *why)
+{
+	size_t n = cv->npending;
+
+	buf_free(&cv->pending);
+	cv->npending = 0;
+	buf_free(&cv->unconfirmed);
+	cv->nunconfirmed = 0;
+	if (n > 0 && why != NULL)
+		(void)cs_refuse(s, E_CLOSED, "%zu line%s to %s not sent: %s", n,
+		    n == 1 ? "" : "s", cv->name, why);
+	return n;
+}
+
+size_t
+cs_pending_drop_all(struct session *s)
+{
+	struct e2e_conv *cv;
+	size_t n = 0;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
+		n += cs_drop_pending(s, cv, "the session ended");
+	return n;
+}
+
+size_t
+cs_pending_count(const struct session *s)
+{
+	const struct e2e_conv *cv;
+	size_t n = 0;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next)
+		n += cv->npending;
+	return n;
+}
+
+/* A conversation whose first unconfirmed line is confirmed by upto. */
+static struct e2e_conv *
+confirmed(struct session *s, uint64_t upto)
+{
+	struct e2e_conv *cv;
+	uint64_t mark;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
+		if (cv->nunconfirmed == 0)
+			continue;
+		memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
+		if (mark <= upto)
+			return cv;
+	}
+	return NULL;
+}
+
+/*
+ * Take the first unconfirmed line off cv and report it (SESSION_EV_SENT).
+ * The event gets copies: the callback may send, join or leave.
+ */
+static void
+confirm_first(struct session *s, struct e2e_conv *cv)
+{
+	struct session_event ev = { .kind = SESSION_EV_SENT,
+	    .user = s->user, .nickname = s->nick };
+	uint8_t mid[E2E_MID_LEN];
+	char conv[E2E_CONV_MAX + 1], *copy;
+	const uint8_t *m;
+	const char *text;
+	uint32_t len;
+	size_t size;
+
+	size = sizeof(uint64_t) + get_line(buf_data(&cv->unconfirmed) +
+	    sizeof(uint64_t), &m, &text, &len);
+	memcpy(mid, m, sizeof(mid));
+	(void)snprintf(conv, sizeof(conv), "%s", cv->name);
+	copy = malloc((size_t)len + 1);
+	if (copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+	}
+	buf_consume(&cv->unconfirmed, size);
+	if (--cv->nunconfirmed == 0)
+		buf_free(&cv->unconfirmed);
+	if (copy == NULL)
+		return;
+	ev.room = conv;
+	ev.text = copy;
+	ev.mid = mid;
+	ev.time_ms = clock_wall_ms();
+	cs_emit(s, &ev);
+	OPENSSL_clear_free(copy, (size_t)len + 1);
+}
+
+int
+cs_confirm(struct session *s, const char *token)
+{
+	unsigned long long upto;
+	struct e2e_conv *cv;
+	char *end;
+
+	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
+		return -1;
+	errno = 0;
+	upto = strtoull(token + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
+		return -1;
+	/* SENT's callback may send more: those have later marks. */
+	while ((cv = confirmed(s, upto)) != NULL)
+		confirm_first(s, cv);
+	return 0;
+}
+
+/* cs_requeue_unconfirmed() for one conversation. */
+static int
+requeue(struct e2e_conv *cv)
+{
+	struct buf both = BUF_INIT;
+	const uint8_t *mid;
+	const char *text;
+	uint32_t len;
+	size_t size, n = cv->nunconfirmed;
+	int r = 0;
+
+	while (r == 0 && cv->nunconfirmed > 0) {
+		size = get_line(buf_data(&cv->unconfirmed) + sizeof(uint64_t),
+		    &mid, &text, &len);
+		r = put_line(&both, mid, text, len);
+		buf_consume(&cv->unconfirmed, sizeof(uint64_t) + size);
+		cv->nunconfirmed--;
+	}
+	if (r == 0 && buf_size(&cv->pending) > 0)
+		r = buf_append(&both, buf_data(&cv->pending),
+		    buf_size(&cv->pending));
+	buf_free(&cv->unconfirmed);
+	if (r != 0) {
+		buf_free(&both);
+		return r;
+	}
+	buf_free(&cv->pending);
+	cv->pending = both;
+	cv->npending += n;
+	return 0;
+}
+
+size_t
+cs_requeue_unconfirmed(struct session *s)
+{
+	struct e2e_conv *cv;
+	size_t n = 0;
+	int r;
+
+	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
+		n += cv->nunconfirmed;
+		if (cv->nunconfirmed > 0 && (r = requeue(cv)) != 0) {
+			(void)cs_refuse(s, r, "lines not confirmed by the "
+			    "server are lost: %s", err_str(r));
+			(void)cs_pending_drop_all(s);
+			return 0;
+		}
+	}
+	return n;
+}
