@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/secret.h"
 #include "common/text.h"
+#include "keydist/login.h"
 
 int64_t
 session_clock_ms(void)
@@ -74,12 +75,10 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	    cfg->max_frame > FRAME_MAX_FRAME_MAX || cfg->reconnect_min_ms < 1 ||
 	    cfg->reconnect_max_ms < 0 || cfg->keepalive_interval < 0)
 		return E_INVALID;
-	/* The password travels as the last field of one frame. */
 	pwlen = strlen(password);
 	if (pwlen == 0 || pwlen > SECRET_MAX ||
 	    !utf8_valid((const uint8_t *)password, pwlen) ||
-	    strpbrk(password, "\r\n") != NULL ||
-	    strlen(cfg->user) + pwlen + 7 > (size_t)cfg->max_frame)
+	    strpbrk(password, "\r\n") != NULL)
 		return E_PASSWORD;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return E_NOMEM;
@@ -95,10 +94,8 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	r = E_NOMEM;
 	if ((s->host = strdup(cfg->server_host)) == NULL ||
 	    (s->user = strdup(cfg->user)) == NULL ||
-	    (s->password = malloc(pwlen + 1)) == NULL)
+	    (s->password = malloc(KD_LOGIN_B64_LEN + 1)) == NULL)
 		goto fail;
-	memcpy(s->password, password, pwlen + 1);
-	s->password_len = pwlen;
 	r = E_CRYPTO;
 	if (EVP_PKEY_up_ref(key) != 1)
 		goto fail;
@@ -106,10 +103,14 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	if (EVP_PKEY_up_ref(server_key) != 1)
 		goto fail;
 	s->server_key = server_key;
+	/* The server gets the login secret, never the password. */
 	if ((r = kd_fingerprint(key, s->own_fp)) != 0 ||
 	    (r = kd_fingerprint(server_key, s->pinned_fp)) != 0 ||
+	    (r = kd_login_secret(password, pwlen, s->pinned_fp, cfg->user,
+	    s->password)) != 0 ||
 	    (r = e2e_init(&s->e2e, key, cfg->user)) != 0)
 		goto fail;
+	s->password_len = KD_LOGIN_B64_LEN;
 	if ((r = trust_load(cfg->known_keys, &s->trust, err, errlen)) != 0)
 		goto fail;
 	/* The server puts every login in the lobby. */
@@ -163,7 +164,7 @@ session_free(struct session *s)
 	trust_free(s->trust);
 	free(s->warned);
 	if (s->password != NULL)
-		OPENSSL_clear_free(s->password, s->password_len);
+		OPENSSL_clear_free(s->password, KD_LOGIN_B64_LEN + 1);
 	free(s->host);
 	free(s->user);
 	EVP_PKEY_free(s->key);

@@ -18,7 +18,7 @@
  *
  * What the core does on its own: connect (10 s for lookup, connect,
  * handshake and login together), check the server's key against the pinned
- * one, log in with the stored password, answer the server's pings, ping a
+ * one, log in with the stored login secret, answer the server's pings, ping a
  * server silent for keepalive_interval and drop one silent for twice that,
  * and after a lost connection reconnect with a backoff from reconnect_min_ms
  * doubling to reconnect_max_ms, logging in again.  It never reconnects after
@@ -176,8 +176,10 @@ struct session;
 /*
  * Make a session from a loaded configuration, the user's private key, the
  * pinned server key and the password (1 to 1024 bytes of UTF-8 without
- * CR or LF, else E_PASSWORD).  The session copies what it needs from cfg
- * and password, and takes its own references to the keys; the caller may
+ * CR or LF, else E_PASSWORD).  The session keeps only the login secret it
+ * derives from the password (keydist/login.h: one Argon2id run, here), so
+ * the server never sees the password.  It copies what it needs from cfg,
+ * and takes its own references to the keys; the caller may
  * free all of them.  It loads the pinned peer keys from cfg->known_keys.
  * Nothing happens before session_start().  Returns 0, E_PASSWORD,
  * E_INVALID, E_CRYPTO, E_NOMEM, or E_CONFIG / E_IO with a one-line message

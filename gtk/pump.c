@@ -145,7 +145,17 @@ pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 	EVP_PKEY *key = NULL, *server = NULL;
 	int r;
 
-	if ((r = kd_key_read_private(g->cfg.private_key, &key)) != 0) {
+	/* The key is encrypted with the password (or clear, for bots). */
+	r = kd_key_read_private_pass(g->cfg.private_key, password,
+	    strlen(password), &key);
+	if (r == E_KEY_LOCKED) {
+		(void)snprintf(err, errlen, "This folder's key does not open "
+		    "with this password: the password is wrong, or it changed "
+		    "since the folder was made (then run: missive-keys "
+		    "passphrase FOLDER).");
+		goto out;
+	}
+	if (r != 0) {
 		(void)snprintf(err, errlen, "This folder's key %s cannot be "
 		    "read: %s.", g->cfg.private_key, err_str(r));
 		goto out;

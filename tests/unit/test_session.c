@@ -40,6 +40,7 @@
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/login.h"
 #include "keydist/random.h"
 #include "keydist/senderkey.h"
 
@@ -56,6 +57,7 @@ static EVP_PKEY *server_key, *client_key, *other_key, *bob_key;
 static char server_fp[KD_FP_SIZE], client_fp[KD_FP_SIZE], other_fp[KD_FP_SIZE];
 static char bob_fp[KD_FP_SIZE];
 static char bob_spki[SPKI_B64_MAX], other_spki[SPKI_B64_MAX]; /* b64 DER */
+static char login_frame[128];          /* the 0001 alice must send */
 static int64_t skew;                   /* added to the client's clock */
 static long long reconnect_max_ms = 40; /* for the next fx_start() */
 static const char *known_keys_preset;  /* for the next fx_start() */
@@ -400,6 +402,21 @@ srv_expect(struct fx *x, const char *want)
 	assert_string_equal(got, want);
 }
 
+/*
+ * As a hostile server that logs the login it gets: it holds alice's login
+ * secret for this server key, and neither the password nor a part of it.
+ */
+static void
+srv_expect_login(struct fx *x)
+{
+	char got[MAX_FRAME + 1];
+
+	srv_frame_with(x, &x->rx, got, sizeof(got));
+	assert_null(strstr(got, PASSWORD));
+	assert_null(strstr(got, "ss word"));
+	assert_string_equal(got, login_frame);
+}
+
 /* Seal frames (each ending in LF) into one record to the client. */
 static void
 srv_send_raw(struct fx *x, const char *frames, int tamper)
@@ -464,7 +481,7 @@ srv_handshake(struct fx *x, enum hs_end upto)
 	sf[sflen++] = '\n';
 	sf[sflen] = '\0';
 	srv_send(x, sf);
-	srv_expect(x, "0001|alice|" PASSWORD);
+	srv_expect_login(x);
 }
 
 /* The fake server drops the connection (for the client's reconnect). */
@@ -815,6 +832,10 @@ setup(void **state)
 	    kd_fingerprint(bob_key, bob_fp) != 0 ||
 	    spki_b64(bob_key, bob_spki, sizeof(bob_spki)) != 0 ||
 	    spki_b64(other_key, other_spki, sizeof(other_spki)) != 0)
+		return -1;
+	memcpy(login_frame, "0001|alice|", 11);
+	if (kd_login_secret(PASSWORD, strlen(PASSWORD), server_fp, "alice",
+	    login_frame + 11) != 0)
 		return -1;
 	return 0;
 }
