@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/err.h"
 #include "common/secret.h"
 
@@ -18,7 +20,6 @@ app_load(struct app *a, const char *conf)
 		return 1;
 	}
 	a->have_cfg = 1;
-	/* The private key waits for the password (app_password()). */
 	if ((r = kd_key_read_public(a->cfg.public_key, &pub)) != 0 ||
 	    (r = kd_fingerprint(pub, a->fp)) != 0) {
 		(void)fprintf(stderr, "missive: your key %s: %s\n",
@@ -27,6 +28,13 @@ app_load(struct app *a, const char *conf)
 		return 1;
 	}
 	EVP_PKEY_free(pub);
+	/* A clear key loads now; an encrypted one waits for the password. */
+	if ((r = kd_key_read_private(a->cfg.private_key, &a->key)) != 0 &&
+	    r != E_KEY_LOCKED) {
+		(void)fprintf(stderr, "missive: your key %s: %s\n",
+		    a->cfg.private_key, err_str(r));
+		return 1;
+	}
 	if ((r = kd_key_read_public(a->cfg.server_key, &a->server)) != 0 ||
 	    (r = kd_fingerprint(a->server, a->sfp)) != 0) {
 		(void)fprintf(stderr, "missive: server key %s: %s\n",
@@ -49,6 +57,8 @@ app_key(struct app *a, int ask)
 	char *old = NULL;
 	int r;
 
+	if (a->key != NULL)
+		return 0;
 	r = kd_key_read_private_pass(path, a->password, strlen(a->password),
 	    &a->key);
 	if (r == E_KEY_LOCKED && ask && secret_prompt("Your key does not open "
@@ -102,12 +112,15 @@ int
 app_session(struct app *a, session_event_fn *on_event, void *arg,
     struct session **s)
 {
-	char err[512];
+	char err[512], secret[SESSION_SECRET_SIZE];
 	int r;
 
 	err[0] = '\0';
-	r = session_new(&a->cfg, a->key, a->server, a->password, on_event,
-	    arg, s, err, sizeof(err));
+	if ((r = session_login_secret(a->password, a->server, a->cfg.user,
+	    secret)) == 0)
+		r = session_new(&a->cfg, a->key, a->server, secret, on_event,
+		    arg, s, err, sizeof(err));
+	OPENSSL_cleanse(secret, sizeof(secret));
 	secret_free(a->password);
 	a->password = NULL;
 	if (r == 0)

@@ -46,8 +46,10 @@ struct app {
 #define APP_INIT { .dirty_since = -1 }
 
 /*
- * Load the folder's config (conf), its public key (for fp) and the pinned
- * server key.  0 or 1 (reported).
+ * Load the folder's config (conf), its public key (for fp), its private
+ * key if it is clear (an encrypted one waits for app_password(); either
+ * is refused if group or others may read it) and the pinned server key.
+ * 0 or 1 (reported).
  */
 int app_load(struct app *a, const char *conf)
     __attribute__((warn_unused_result));

@@ -54,20 +54,42 @@ cs_refuse(struct session *s, int err, const char *fmt, ...)
 	return err;
 }
 
+_Static_assert(SESSION_SECRET_SIZE == KD_LOGIN_B64_LEN + 1,
+    "session.h's secret size is keydist's");
+
+int
+session_login_secret(const char *password, EVP_PKEY *server_key,
+    const char *user, char out[SESSION_SECRET_SIZE])
+{
+	char fp[KD_FP_SIZE];
+	size_t pwlen = strlen(password);
+	int r;
+
+	out[0] = '\0';
+	if (pwlen == 0 || pwlen > SECRET_MAX ||
+	    !utf8_valid((const uint8_t *)password, pwlen) ||
+	    strpbrk(password, "\r\n") != NULL)
+		return E_PASSWORD;
+	if (name_check_user(user) != 0)
+		return E_INVALID;
+	if ((r = kd_fingerprint(server_key, fp)) != 0)
+		return r;
+	return kd_login_secret(password, pwlen, fp, user, out);
+}
+
 int
 session_new(const struct client_config *cfg, EVP_PKEY *key,
-    EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
+    EVP_PKEY *server_key, const char *secret, session_event_fn *on_event,
     void *arg, struct session **out, char *err, size_t errlen)
 {
 	struct e2e_conv *cv;
 	struct session *s;
-	size_t pwlen;
 	int r;
 
 	*out = NULL;
 	(void)snprintf(err, errlen, "%s", "");
 	if (cfg == NULL || key == NULL || server_key == NULL ||
-	    password == NULL || on_event == NULL || cfg->server_host == NULL ||
+	    secret == NULL || on_event == NULL || cfg->server_host == NULL ||
 	    cfg->user == NULL || name_check_user(cfg->user) != 0 ||
 	    cfg->known_keys == NULL ||
 	    cfg->server_port < 1 || cfg->server_port > 65535 ||
@@ -75,10 +97,7 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	    cfg->max_frame > FRAME_MAX_FRAME_MAX || cfg->reconnect_min_ms < 1 ||
 	    cfg->reconnect_max_ms < 0 || cfg->keepalive_interval < 0)
 		return E_INVALID;
-	pwlen = strlen(password);
-	if (pwlen == 0 || pwlen > SECRET_MAX ||
-	    !utf8_valid((const uint8_t *)password, pwlen) ||
-	    strpbrk(password, "\r\n") != NULL)
+	if (!kd_login_secret_valid(secret, strlen(secret)))
 		return E_PASSWORD;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return E_NOMEM;
@@ -94,8 +113,9 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	r = E_NOMEM;
 	if ((s->host = strdup(cfg->server_host)) == NULL ||
 	    (s->user = strdup(cfg->user)) == NULL ||
-	    (s->password = malloc(KD_LOGIN_B64_LEN + 1)) == NULL)
+	    (s->password = strdup(secret)) == NULL)
 		goto fail;
+	s->password_len = KD_LOGIN_B64_LEN;
 	r = E_CRYPTO;
 	if (EVP_PKEY_up_ref(key) != 1)
 		goto fail;
@@ -103,14 +123,10 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	if (EVP_PKEY_up_ref(server_key) != 1)
 		goto fail;
 	s->server_key = server_key;
-	/* The server gets the login secret, never the password. */
 	if ((r = kd_fingerprint(key, s->own_fp)) != 0 ||
 	    (r = kd_fingerprint(server_key, s->pinned_fp)) != 0 ||
-	    (r = kd_login_secret(password, pwlen, s->pinned_fp, cfg->user,
-	    s->password)) != 0 ||
 	    (r = e2e_init(&s->e2e, key, cfg->user)) != 0)
 		goto fail;
-	s->password_len = KD_LOGIN_B64_LEN;
 	if ((r = trust_load(cfg->known_keys, &s->trust, err, errlen)) != 0)
 		goto fail;
 	/* The server puts every login in the lobby. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <openssl/crypto.h>
 
 #include "common/err.h"
 #include "client/wording.h"
@@ -143,6 +144,7 @@ int
 pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 {
 	EVP_PKEY *key = NULL, *server = NULL;
+	char secret[SESSION_SECRET_SIZE];
 	int r;
 
 	/* The key is encrypted with the password (or clear, for bots). */
@@ -166,8 +168,12 @@ pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 		goto out;
 	}
 	err[0] = '\0';
-	if ((r = session_new(&g->cfg, key, server, password, on_event, g,
-	    &g->s, err, errlen)) != 0) {
+	if ((r = session_login_secret(password, server, g->cfg.user,
+	    secret)) == 0)
+		r = session_new(&g->cfg, key, server, secret, on_event, g,
+		    &g->s, err, errlen);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (r != 0) {
 		if (r == E_PASSWORD)
 			(void)snprintf(err, errlen, "The password must be 1 to "
 			    "1024 characters on one line.");

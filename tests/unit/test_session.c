@@ -741,7 +741,7 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	x->cfg.reconnect_max_ms = reconnect_max_ms;
 	x->cfg.keepalive_interval = 30;
 	x->cfg.max_frame = MAX_FRAME;
-	assert_int_equal(session_new(&x->cfg, client_key, pinned, PASSWORD,
+	assert_int_equal(session_new(&x->cfg, client_key, pinned, login_frame + 11,
 	    on_event, x, &x->s, err, sizeof(err)), 0);
 	session_start(x->s, now());
 }
@@ -1691,8 +1691,8 @@ test_bad_password_refused(void **state)
 		.reconnect_max_ms = 0, .max_frame = MAX_FRAME,
 		.known_keys = (char *)"/nonexistent/known_keys",
 	};
+	char err[256], secret[SESSION_SECRET_SIZE];
 	struct session *s = NULL;
-	char err[256];
 
 	(void)state;
 	assert_int_equal(session_new(&cfg, client_key, server_key, "",
@@ -1701,7 +1701,17 @@ test_bad_password_refused(void **state)
 	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_int_equal(session_new(&cfg, client_key, server_key, "\xff",
 	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
+	/* The password itself is not a login secret. */
+	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
+	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_null(s);
+	assert_int_equal(session_login_secret("a\nb", server_key, "alice",
+	    secret), E_PASSWORD);
+	assert_int_equal(session_login_secret("", server_key, "alice",
+	    secret), E_PASSWORD);
+	assert_int_equal(session_login_secret(PASSWORD, server_key, "alice",
+	    secret), 0);
+	assert_string_equal(secret, login_frame + 11);
 }
 
 /* A known_keys file the session cannot use is refused, with a reason. */
@@ -1727,15 +1737,15 @@ test_bad_known_keys(void **state)
 	assert_true(fprintf(f, "bob %s seen\nbob not-a-key seen\n", bob_fp) >
 	    0);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
-	    on_event, NULL, &s, err, sizeof(err)), E_CONFIG);
+	assert_int_equal(session_new(&cfg, client_key, server_key,
+	    login_frame + 11, on_event, NULL, &s, err, sizeof(err)), E_CONFIG);
 	assert_null(s);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, ":2:"));
 	/* A missing file is an empty store. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
-	    on_event, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(session_new(&cfg, client_key, server_key,
+	    login_frame + 11, on_event, NULL, &s, err, sizeof(err)), 0);
 	assert_non_null(s);
 	assert_string_equal(session_fingerprint(s), client_fp);
 	session_free(s);
