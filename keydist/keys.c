@@ -59,11 +59,12 @@ create_file(const char *path, mode_t mode, FILE **out)
 /*
  * PKCS#8 encrypted with PBES2: scrypt (N 2^14, r 8: 16 MiB, the most that
  * OpenSSL's readers allow by default, so that `openssl pkey` still opens
- * it; p 2 doubles the work) and AES-256-CBC.
+ * it; p 2 doubles the work; a 16-byte salt) and AES-256-CBC.
  */
 #define KEY_SCRYPT_N 16384
 #define KEY_SCRYPT_R 8
 #define KEY_SCRYPT_P 2
+#define KEY_SALT_LEN 16         /* random, for each file */
 
 static int
 write_encrypted(FILE *f, EVP_PKEY *key, const char *pass, size_t len)
@@ -76,8 +77,9 @@ write_encrypted(FILE *f, EVP_PKEY *key, const char *pass, size_t len)
 	if (len == 0 || len > INT_MAX ||
 	    (p8 = EVP_PKEY2PKCS8(key)) == NULL)
 		return 0;
-	pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 0, NULL,
-	    KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P);
+	/* A NULL salt: OpenSSL draws KEY_SALT_LEN random bytes. */
+	pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, KEY_SALT_LEN,
+	    NULL, KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P);
 	if (pbe != NULL &&
 	    (sealed = PKCS8_set0_pbe(pass, (int)len, p8, pbe)) == NULL)
 		X509_ALGOR_free(pbe);

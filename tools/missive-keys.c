@@ -11,6 +11,12 @@
  *       with USER's password (asked, or read from F, and checked against
  *       the account), which the client asks for anyway; with
  *       --no-passphrase it is written clear (for unattended bots).
+ *   missive-keys passphrase [--old-password-file F] [--password-file F |
+ *           --no-passphrase] DIR
+ *       Encrypt DIR/user.key anew with the user's current password (after
+ *       a missive-admin passwd: asked twice, or read from F), or write it
+ *       clear; its current passphrase is asked (or read from
+ *       --old-password-file) unless the key is clear.
  *   missive-keys fingerprint FILE
  *       Print the SSH-style fingerprint of a public or private key file.
  *
@@ -49,6 +55,7 @@ static struct {
 	long long port;		/* 0: the server's listen port */
 	const char *device;
 	const char *password_file;
+	const char *old_password_file;
 	int no_passphrase;	/* user.key written clear */
 } opt = { .device = "default" };
 
@@ -352,6 +359,63 @@ no_passphrase(char *buf, int size, int rwflag, void *arg)
 	return -1;
 }
 
+/* Open dir's user.key: clear, or with its passphrase (asked or read). */
+static int
+open_folder_key(const char *path, EVP_PKEY **key)
+{
+	char *old = NULL;
+	int r;
+
+	if ((r = kd_key_read_private(path, key)) == E_KEY_LOCKED) {
+		if ((r = secret_password(opt.old_password_file, "Current "
+		    "passphrase of user.key (the password when it was set): ",
+		    0, &old)) == 0)
+			r = kd_key_read_private_pass(path, old, strlen(old), key);
+		secret_free(old);
+	}
+	if (r != 0)
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
+	return r;
+}
+
+static int
+cmd_passphrase(int argc, char *argv[])
+{
+	char path[4096], tmp[4096];
+	EVP_PKEY *key = NULL;
+	char *pw = NULL;
+	int r;
+
+	if (argc != 1)
+		usage();
+	join(path, sizeof(path), argv[0], "user.key");
+	join(tmp, sizeof(tmp), argv[0], "user.key.new");
+	if (open_folder_key(path, &key) != 0)
+		return 1;
+	if (!opt.no_passphrase && (r = secret_password(opt.password_file,
+	    "New passphrase (the account's password): ", 1, &pw)) != 0) {
+		(void)fprintf(stderr, PROG ": the new passphrase: %s\n",
+		    r == E_PASSWORD ? "the two do not match" : err_str(r));
+		EVP_PKEY_free(key);
+		return 1;
+	}
+	/* Written aside first: a failure leaves the old key in place. */
+	r = pw != NULL ? kd_key_write_private_pass(key, tmp, pw, strlen(pw)) :
+	    kd_key_write_private(key, tmp);
+	if (r == 0 && rename(tmp, path) != 0) {
+		r = E_IO;
+		unlink(tmp);
+	}
+	if (r != 0)
+		(void)fprintf(stderr, PROG ": %s: %s\n", tmp, err_str(r));
+	else
+		printf("%s: %s\n", path, pw != NULL ? "encrypted with the new "
+		    "passphrase" : "written clear (--no-passphrase)");
+	secret_free(pw);
+	EVP_PKEY_free(key);
+	return r == 0 ? 0 : 1;
+}
+
 static int
 cmd_fingerprint(int argc, char *argv[])
 {
@@ -390,6 +454,9 @@ static const struct subcommand subcommands[] = {
 	{ "client", cmd_client, "[--host H] [--port P] [--device D] "
 	    "[--password-file F | --no-passphrase] USER DIR",
 	    "create the client folder DIR of USER and enroll its key" },
+	{ "passphrase", cmd_passphrase, "[--old-password-file F] "
+	    "[--password-file F | --no-passphrase] DIR",
+	    "encrypt DIR/user.key with a new password (or write it clear)" },
 	{ "fingerprint", cmd_fingerprint, "FILE",
 	    "print the fingerprint of a public or private key file" },
 };
@@ -412,6 +479,7 @@ main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'D' },
 		{ "password-file", required_argument, NULL, 'W' },
 		{ "no-passphrase", no_argument, NULL, 'N' },
+		{ "old-password-file", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -445,6 +513,9 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			opt.no_passphrase = 1;
+			break;
+		case 'O':
+			opt.old_password_file = optarg;
 			break;
 		default:
 			usage();
