@@ -699,7 +699,7 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	static char hostbuf[64];
-	char err[256];
+	char err[256], secret[SESSION_SECRET_SIZE];
 	FILE *f;
 
 	memset(x, 0, sizeof(*x));
@@ -741,8 +741,12 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	x->cfg.reconnect_max_ms = reconnect_max_ms;
 	x->cfg.keepalive_interval = 30;
 	x->cfg.max_frame = MAX_FRAME;
-	assert_int_equal(session_new(&x->cfg, client_key, pinned, login_frame + 11,
+	/* As a front end does: the password in, the login secret out. */
+	assert_int_equal(session_login_secret(PASSWORD, pinned, "alice",
+	    secret), 0);
+	assert_int_equal(session_new(&x->cfg, client_key, pinned, secret,
 	    on_event, x, &x->s, err, sizeof(err)), 0);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	session_start(x->s, now());
 }
 
