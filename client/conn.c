@@ -311,7 +311,7 @@ server_finished(struct session *s, char *f, size_t len)
 	    .fingerprint = fp };
 	const struct frame_field login[] = {
 		{ s->user, strlen(s->user) },
-		{ s->password, s->password_len },
+		{ s->secret, s->secret_len },
 	};
 	unsigned op;
 	int r;

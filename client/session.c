@@ -113,9 +113,9 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	r = E_NOMEM;
 	if ((s->host = strdup(cfg->server_host)) == NULL ||
 	    (s->user = strdup(cfg->user)) == NULL ||
-	    (s->password = strdup(secret)) == NULL)
+	    (s->secret = strdup(secret)) == NULL)
 		goto fail;
-	s->password_len = KD_LOGIN_B64_LEN;
+	s->secret_len = KD_LOGIN_B64_LEN;
 	r = E_CRYPTO;
 	if (EVP_PKEY_up_ref(key) != 1)
 		goto fail;
@@ -179,8 +179,8 @@ session_free(struct session *s)
 	e2e_fini(&s->e2e);
 	trust_free(s->trust);
 	free(s->warned);
-	if (s->password != NULL)
-		OPENSSL_clear_free(s->password, KD_LOGIN_B64_LEN + 1);
+	if (s->secret != NULL)
+		OPENSSL_clear_free(s->secret, s->secret_len);
 	free(s->host);
 	free(s->user);
 	EVP_PKEY_free(s->key);
