@@ -18,9 +18,15 @@ bin=${MISSIVE_BIN:-$repo/bin}
 pwfile=$1
 shift
 sql=
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 for u in "$@"; do
-	phc=$("$bin/missive-admin" hash-password --password-file "$pwfile" \
-		"$u" 2>/dev/null)
+	# Quiet about the short demo password, not about a failure.
+	if ! phc=$("$bin/missive-admin" hash-password --password-file "$pwfile" \
+		"$u" 2>"$err"); then
+		cat "$err" >&2
+		exit 1
+	fi
 	# Names are checked by missive-admin; a PHC string holds no quote.
 	sql+="UPDATE users SET user_password = '$phc', failed_logins = 0, locked_until = NULL WHERE user_name = '$u';"$'\n'
 done
