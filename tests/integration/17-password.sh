@@ -53,6 +53,11 @@ check "--no-passphrase writes a clear key" \
 expect_eq "... that openssl reads without a passphrase" \
 	"$(openssl pkey -in "$T/bot/user.key" -pubout -passin pass:)" "$(cat "$T/bot/user.pub")"
 
+expect_contains "missive --check tells an encrypted key" \
+	"$("$BIN/missive" -c "$T/zed/client.conf" --check 2>&1)" "encrypted with your password"
+expect_contains "... from a clear one" \
+	"$("$BIN/missive" -c "$T/bot/client.conf" --check 2>&1)" "not encrypted"
+
 # ---- the client opens it with the password ----
 client_start z "$T/zed" "$PW"
 wait_until 20 seen z "logged in" || true
