@@ -67,7 +67,8 @@ struct bench {
 	EVP_PKEY **keys;                /* [naccounts], account first + i */
 	unsigned first, naccounts;
 	const char *prefix;
-	char *password;
+	char **secrets;                 /* [naccounts]: login secrets, cached
+	                                   by load-setup (keydist/login.h) */
 	const char *room;               /* NULL: stay out of every room */
 	/* counters */
 	unsigned long long deliveries, sent;

@@ -12,9 +12,11 @@
  *   missive-bench argon2    [-m KIB] [-t T] [-n RUNS]
  *
  * Every mode but argon2 takes -a ADDR -p PORT; with PROTO missive (the
- * default) also --server-key PUB --password-file F -k KEYDIR [-u PREFIX]
- * [--first F] [--accounts K]: account F + i % K (tests/tools/load.h
- * names, made by tests/tools/load-setup) logs in connection i.
+ * default) also --server-key PUB -k KEYDIR [-u PREFIX] [--first F]
+ * [--accounts K]: account F + i % K (tests/tools/load.h names, made by
+ * tests/tools/load-setup) logs in connection i, with the login secret
+ * load-setup cached beside its key (derived once at set-up: the login
+ * figures measure the server's Argon2id, not the client's).
  *
  * fanout: one sender, S receivers in one room (channel, topic); for each
  * payload size (default 64,1024) the sender publishes for SECS seconds
@@ -76,7 +78,7 @@ struct opts {
 	int secs_set;                   /* -d given */
 	char sizes[64];
 	int pid;
-	const char *keydir, *pwfile, *server_pub;
+	const char *keydir, *server_pub;
 };
 
 struct run {
@@ -825,7 +827,7 @@ usage(void)
 	    "           -a ADDR -p PORT [-S S] [-s SIZES] [-d SECS] [-M MEMBERS] "
 	    "[-r RATE] [-n N]\n"
 	    "           [--parallel P] [--ramp R] [--pid PID] [-m KIB] [-t T]\n"
-	    "           [--server-key PUB --password-file F -k KEYDIR "
+	    "           [--server-key PUB -k KEYDIR "
 	    "[-u PREFIX] [--first F] [--accounts K]]\n");
 	exit(2);
 }
@@ -875,7 +877,6 @@ parse(struct run *rn, int argc, char **argv)
 		{ "ramp", required_argument, NULL, 'R' },
 		{ "pid", required_argument, NULL, 'I' },
 		{ "server-key", required_argument, NULL, 'K' },
-		{ "password-file", required_argument, NULL, 'W' },
 		{ "first", required_argument, NULL, 'F' },
 		{ "accounts", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
@@ -911,7 +912,6 @@ parse(struct run *rn, int argc, char **argv)
 		case 'R': o->ramp = num(optarg, 19000); break;
 		case 'I': o->pid = (int)num(optarg, INT_MAX); break;
 		case 'K': o->server_pub = optarg; break;
-		case 'W': o->pwfile = optarg; break;
 		case 'F': rn->b.first = num(optarg, LOAD_MAX); break;
 		case 'A': rn->b.naccounts = num(optarg, LOAD_MAX); break;
 		default: usage();
@@ -923,7 +923,7 @@ parse(struct run *rn, int argc, char **argv)
 		usage();
 }
 
-/* The server key, the password and the accounts' keys. */
+/* The server key and the accounts' keys and login secrets. */
 static int
 load_keys(struct run *rn)
 {
@@ -932,19 +932,22 @@ load_keys(struct run *rn)
 	unsigned i;
 	int r;
 
-	if (rn->o.server_pub == NULL || rn->o.pwfile == NULL ||
-	    rn->o.keydir == NULL || b->naccounts == 0)
+	if (rn->o.server_pub == NULL || rn->o.keydir == NULL ||
+	    b->naccounts == 0)
 		usage();
 	if ((r = kd_key_read_public(rn->o.server_pub, &b->server_key)) != 0 ||
-	    (r = secret_read_file(rn->o.pwfile, &b->password)) != 0 ||
-	    (b->keys = calloc(b->naccounts, sizeof(EVP_PKEY *))) == NULL) {
+	    (b->keys = calloc(b->naccounts, sizeof(EVP_PKEY *))) == NULL ||
+	    (b->secrets = calloc(b->naccounts, sizeof(char *))) == NULL) {
 		(void)fprintf(stderr, PROG ": keys: %s\n", err_str(r));
 		return -1;
 	}
 	for (i = 0; i < b->naccounts; i++)
 		if (load_key_path(path, sizeof(path), rn->o.keydir,
 		    b->first + i) != 0 ||
-		    (r = kd_key_read_private(path, &b->keys[i])) != 0) {
+		    (r = kd_key_read_private(path, &b->keys[i])) != 0 ||
+		    load_secret_path(path, sizeof(path), rn->o.keydir,
+		    b->first + i) != 0 ||
+		    (r = secret_read_file(path, &b->secrets[i])) != 0) {
 			(void)fprintf(stderr, PROG ": %s: %s\n", path,
 			    err_str(r));
 			return -1;
@@ -992,11 +995,13 @@ run_free(struct run *rn)
 		bc_close(&rn->c[i]);
 	for (i = 0; rn->b.keys != NULL && i < rn->b.naccounts; i++)
 		EVP_PKEY_free(rn->b.keys[i]);
+	for (i = 0; rn->b.secrets != NULL && i < rn->b.naccounts; i++)
+		secret_free(rn->b.secrets[i]);
 	free(rn->b.keys);
+	free(rn->b.secrets);
 	free(rn->c);
 	free(rn->b.lat);
 	EVP_PKEY_free(rn->b.server_key);
-	secret_free(rn->b.password);
 	if (rn->ep >= 0)
 		(void)close(rn->ep);
 }

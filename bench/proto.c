@@ -119,7 +119,8 @@ m_finished(struct bconn *c, const char *f, size_t len)
 	}
 	(void)snprintf(user, sizeof(user), "%s%05u", b->prefix, c->account);
 	login[0] = (struct frame_field){ user, strlen(user) };
-	login[1] = (struct frame_field){ b->password, strlen(b->password) };
+	login[1] = (struct frame_field){ b->secrets[c->account - b->first],
+	    strlen(b->secrets[c->account - b->first]) };
 	c->step = MS_LOGIN;
 	return frame_put(&c->txplain, OP_LOGIN, login, 2) == 0 ? 0 : -1;
 }

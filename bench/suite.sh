@@ -11,7 +11,9 @@
 # Bench accounts: bench00001..bench10000 with the cheapest Argon2id the
 # server accepts (m=8192 KiB, t=1: for the 10,000-connection run) and
 # bench10001..bench10400 with missive-admin's (m=19456 KiB, t=2: for the
-# login rate and the login storm), all with one password; each has its
+# login rate and the login storm), all with one password (each one's login
+# secret, bound to this run's server key, is derived once at set-up and
+# cached beside its key for missive-bench); each has its
 # own RSA-3072 key (the server refuses a key enrolled twice), made once
 # by tests/tools/load-setup from a shared prime pool and kept in
 # var/bench-keys.
@@ -56,7 +58,7 @@ mb() {
 MB_MISSIVE=()
 missive_args() {
 	MB_MISSIVE=(-P missive -p "$PORT" --server-key "$T/server/server.pub"
-		--password-file "$PW" -k "$KEYS" -u bench)
+		-k "$KEYS" -u bench)
 }
 
 # ---- start everything ----

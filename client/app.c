@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/err.h"
 #include "common/secret.h"
 
 int
 app_load(struct app *a, const char *conf)
 {
+	EVP_PKEY *pub = NULL;
 	char err[512];
 	int r;
 
@@ -17,8 +20,17 @@ app_load(struct app *a, const char *conf)
 		return 1;
 	}
 	a->have_cfg = 1;
-	if ((r = kd_key_read_private(a->cfg.private_key, &a->key)) != 0 ||
-	    (r = kd_fingerprint(a->key, a->fp)) != 0) {
+	if ((r = kd_key_read_public(a->cfg.public_key, &pub)) != 0 ||
+	    (r = kd_fingerprint(pub, a->fp)) != 0) {
+		(void)fprintf(stderr, "missive: your key %s: %s\n",
+		    a->cfg.public_key, err_str(r));
+		EVP_PKEY_free(pub);
+		return 1;
+	}
+	EVP_PKEY_free(pub);
+	/* A clear key loads now; an encrypted one waits for the password. */
+	if ((r = kd_key_read_private(a->cfg.private_key, &a->key)) != 0 &&
+	    r != E_KEY_LOCKED) {
 		(void)fprintf(stderr, "missive: your key %s: %s\n",
 		    a->cfg.private_key, err_str(r));
 		return 1;
@@ -32,6 +44,42 @@ app_load(struct app *a, const char *conf)
 	return 0;
 }
 
+/*
+ * Open the private key with the password.  A key that does not open with
+ * it was encrypted with another one: the password is wrong, or it changed
+ * after the folder was made; on a terminal, ask for the key's passphrase
+ * once (docs/SECURITY.md, "The private key at rest").
+ */
+static int
+app_key(struct app *a, int ask)
+{
+	const char *path = a->cfg.private_key;
+	char *old = NULL;
+	int r;
+
+	if (a->key != NULL)
+		return 0;
+	r = kd_key_read_private_pass(path, a->password, strlen(a->password),
+	    &a->key);
+	if (r == E_KEY_LOCKED && ask && secret_prompt("Your key does not open "
+	    "with this password. If the password changed since this folder "
+	    "was made, type the old one (the key's passphrase): ", &old) == 0) {
+		r = kd_key_read_private_pass(path, old, strlen(old), &a->key);
+		secret_free(old);
+	}
+	if (r == 0 && (r = kd_fingerprint(a->key, a->fp)) == 0)
+		return 0;
+	if (r == E_KEY_LOCKED)
+		(void)fprintf(stderr, "missive: your key %s does not open with "
+		    "this password: the password is wrong, or it changed since "
+		    "this folder was made (then run: missive-keys passphrase "
+		    "FOLDER)\n", path);
+	else
+		(void)fprintf(stderr, "missive: your key %s: %s\n", path,
+		    err_str(r));
+	return 1;
+}
+
 int
 app_password(struct app *a, const char *pwfile)
 {
@@ -41,7 +89,7 @@ app_password(struct app *a, const char *pwfile)
 	(void)snprintf(prompt, sizeof(prompt), "Password for %s at %s: ",
 	    a->cfg.user, a->cfg.server_host);
 	if ((r = secret_password(pwfile, prompt, 0, &a->password)) == 0)
-		return 0;
+		return app_key(a, pwfile == NULL);
 	if (pwfile == NULL)
 		(void)fprintf(stderr, "missive: password: %s\n", r == E_IO ?
 		    "no terminal to ask on (use --password-file FILE)" :
@@ -64,12 +112,15 @@ int
 app_session(struct app *a, session_event_fn *on_event, void *arg,
     struct session **s)
 {
-	char err[512];
+	char err[512], secret[SESSION_SECRET_SIZE];
 	int r;
 
 	err[0] = '\0';
-	r = session_new(&a->cfg, a->key, a->server, a->password, on_event,
-	    arg, s, err, sizeof(err));
+	if ((r = session_login_secret(a->password, a->server, a->cfg.user,
+	    secret)) == 0)
+		r = session_new(&a->cfg, a->key, a->server, secret, on_event,
+		    arg, s, err, sizeof(err));
+	OPENSSL_cleanse(secret, sizeof(secret));
 	secret_free(a->password);
 	a->password = NULL;
 	if (r == 0)

@@ -31,7 +31,8 @@
 struct app {
 	struct client_config cfg;
 	int have_cfg;
-	EVP_PKEY *key;                /* the user's private key */
+	EVP_PKEY *key;                /* the user's private key, once the
+	                                 password is known */
 	EVP_PKEY *server;             /* the pinned server key */
 	char fp[KD_FP_SIZE];          /* of key */
 	char sfp[KD_FP_SIZE];         /* of server */
@@ -44,11 +45,20 @@ struct app {
 
 #define APP_INIT { .dirty_since = -1 }
 
-/* Load the folder's config (conf) and keys.  0 or 1 (reported). */
+/*
+ * Load the folder's config (conf), its public key (for fp), its private
+ * key if it is clear (an encrypted one waits for app_password(); either
+ * is refused if group or others may read it) and the pinned server key.
+ * 0 or 1 (reported).
+ */
 int app_load(struct app *a, const char *conf)
     __attribute__((warn_unused_result));
 
-/* Ask for the password (or read pwfile).  0 or 1 (reported). */
+/*
+ * Ask for the password (or read pwfile) and open the private key with it
+ * (encrypted with the password, or clear; on a terminal a key encrypted
+ * with an older password is asked for its passphrase).  0 or 1 (reported).
+ */
 int app_password(struct app *a, const char *pwfile)
     __attribute__((warn_unused_result));
 

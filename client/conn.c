@@ -59,7 +59,7 @@ cs_flush(struct session *s)
 		return;
 	if (buf_size(&s->txplain) > 0) {
 		r = kd_chan_seal(&s->tx, &s->txplain, &s->out, s->max_frame);
-		/* Wipe the plaintext (the login holds the password) at once. */
+		/* Wipe the plaintext (the login holds the login secret) at once. */
 		buf_free(&s->txplain);
 		if (r != 0) {
 			cs_lost(s, r, "cannot seal a record: %s", err_str(r));
@@ -311,7 +311,7 @@ server_finished(struct session *s, char *f, size_t len)
 	    .fingerprint = fp };
 	const struct frame_field login[] = {
 		{ s->user, strlen(s->user) },
-		{ s->password, s->password_len },
+		{ s->secret, s->secret_len },
 	};
 	unsigned op;
 	int r;

@@ -675,9 +675,11 @@ main(int argc, char **argv)
 	if (app_load(&a, conf) != 0)
 		goto out;
 	if (check) {
-		printf("user %s\nyour key %s\nserver %s port %lld, pinned key "
-		    "%s\n", a.cfg.user, a.fp, a.cfg.server_host,
-		    a.cfg.server_port, a.sfp);
+		/* app_load() opens a clear key only. */
+		printf("user %s\nyour key %s (%s)\nserver %s port %lld, pinned "
+		    "key %s\n", a.cfg.user, a.fp, a.key != NULL ? "user.key is "
+		    "not encrypted" : "user.key is encrypted with your password",
+		    a.cfg.server_host, a.cfg.server_port, a.sfp);
 		status = 0;
 		goto out;
 	}

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/secret.h"
 #include "common/text.h"
+#include "keydist/login.h"
 
 int64_t
 session_clock_ms(void)
@@ -53,20 +54,42 @@ cs_refuse(struct session *s, int err, const char *fmt, ...)
 	return err;
 }
 
+_Static_assert(SESSION_SECRET_SIZE == KD_LOGIN_B64_LEN + 1,
+    "session.h's secret size is keydist's");
+
+int
+session_login_secret(const char *password, EVP_PKEY *server_key,
+    const char *user, char out[SESSION_SECRET_SIZE])
+{
+	char fp[KD_FP_SIZE];
+	size_t pwlen = strlen(password);
+	int r;
+
+	out[0] = '\0';
+	if (pwlen == 0 || pwlen > SECRET_MAX ||
+	    !utf8_valid((const uint8_t *)password, pwlen) ||
+	    strpbrk(password, "\r\n") != NULL)
+		return E_PASSWORD;
+	if (name_check_user(user) != 0)
+		return E_INVALID;
+	if ((r = kd_fingerprint(server_key, fp)) != 0)
+		return r;
+	return kd_login_secret(password, pwlen, fp, user, out);
+}
+
 int
 session_new(const struct client_config *cfg, EVP_PKEY *key,
-    EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
+    EVP_PKEY *server_key, const char *secret, session_event_fn *on_event,
     void *arg, struct session **out, char *err, size_t errlen)
 {
 	struct e2e_conv *cv;
 	struct session *s;
-	size_t pwlen;
 	int r;
 
 	*out = NULL;
 	(void)snprintf(err, errlen, "%s", "");
 	if (cfg == NULL || key == NULL || server_key == NULL ||
-	    password == NULL || on_event == NULL || cfg->server_host == NULL ||
+	    secret == NULL || on_event == NULL || cfg->server_host == NULL ||
 	    cfg->user == NULL || name_check_user(cfg->user) != 0 ||
 	    cfg->known_keys == NULL ||
 	    cfg->server_port < 1 || cfg->server_port > 65535 ||
@@ -74,12 +97,7 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	    cfg->max_frame > FRAME_MAX_FRAME_MAX || cfg->reconnect_min_ms < 1 ||
 	    cfg->reconnect_max_ms < 0 || cfg->keepalive_interval < 0)
 		return E_INVALID;
-	/* The password travels as the last field of one frame. */
-	pwlen = strlen(password);
-	if (pwlen == 0 || pwlen > SECRET_MAX ||
-	    !utf8_valid((const uint8_t *)password, pwlen) ||
-	    strpbrk(password, "\r\n") != NULL ||
-	    strlen(cfg->user) + pwlen + 7 > (size_t)cfg->max_frame)
+	if (!kd_login_secret_valid(secret, strlen(secret)))
 		return E_PASSWORD;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return E_NOMEM;
@@ -95,10 +113,9 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 	r = E_NOMEM;
 	if ((s->host = strdup(cfg->server_host)) == NULL ||
 	    (s->user = strdup(cfg->user)) == NULL ||
-	    (s->password = malloc(pwlen + 1)) == NULL)
+	    (s->secret = strdup(secret)) == NULL)
 		goto fail;
-	memcpy(s->password, password, pwlen + 1);
-	s->password_len = pwlen;
+	s->secret_len = KD_LOGIN_B64_LEN;
 	r = E_CRYPTO;
 	if (EVP_PKEY_up_ref(key) != 1)
 		goto fail;
@@ -162,8 +179,8 @@ session_free(struct session *s)
 	e2e_fini(&s->e2e);
 	trust_free(s->trust);
 	free(s->warned);
-	if (s->password != NULL)
-		OPENSSL_clear_free(s->password, s->password_len);
+	if (s->secret != NULL)
+		OPENSSL_clear_free(s->secret, s->secret_len);
 	free(s->host);
 	free(s->user);
 	EVP_PKEY_free(s->key);

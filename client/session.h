@@ -18,7 +18,7 @@
  *
  * What the core does on its own: connect (10 s for lookup, connect,
  * handshake and login together), check the server's key against the pinned
- * one, log in with the stored password, answer the server's pings, ping a
+ * one, log in with the stored login secret, answer the server's pings, ping a
  * server silent for keepalive_interval and drop one silent for twice that,
  * and after a lost connection reconnect with a backoff from reconnect_min_ms
  * doubling to reconnect_max_ms, logging in again.  It never reconnects after
@@ -174,17 +174,30 @@ typedef void session_event_fn(void *arg, const struct session_event *ev);
 struct session;
 
 /*
+ * The login secret that the session sends instead of the password
+ * (keydist/login.h): Argon2id of password (1 to 1024 bytes of UTF-8
+ * without CR or LF, else E_PASSWORD), bound to the server key and user.
+ * One Argon2id run (19 MiB, t=2): derive it once, not per session.
+ * Returns 0, E_PASSWORD, E_INVALID (a bad user name) or E_CRYPTO.
+ */
+#define SESSION_SECRET_SIZE 45          /* KD_LOGIN_B64_LEN + NUL */
+int session_login_secret(const char *password, EVP_PKEY *server_key,
+    const char *user, char out[SESSION_SECRET_SIZE])
+    __attribute__((warn_unused_result));
+
+/*
  * Make a session from a loaded configuration, the user's private key, the
- * pinned server key and the password (1 to 1024 bytes of UTF-8 without
- * CR or LF, else E_PASSWORD).  The session copies what it needs from cfg
- * and password, and takes its own references to the keys; the caller may
+ * pinned server key and the login secret of session_login_secret() (for
+ * that server key and cfg->user; else E_PASSWORD): the server never sees
+ * the password.  The session copies what it needs from cfg and secret,
+ * and takes its own references to the keys; the caller may
  * free all of them.  It loads the pinned peer keys from cfg->known_keys.
  * Nothing happens before session_start().  Returns 0, E_PASSWORD,
  * E_INVALID, E_CRYPTO, E_NOMEM, or E_CONFIG / E_IO with a one-line message
  * in err (a bad or unreadable known_keys file).
  */
 int session_new(const struct client_config *cfg, EVP_PKEY *key,
-    EVP_PKEY *server_key, const char *password, session_event_fn *on_event,
+    EVP_PKEY *server_key, const char *secret, session_event_fn *on_event,
     void *arg, struct session **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 

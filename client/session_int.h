@@ -84,8 +84,10 @@ struct session {
 	char port[8];
 	char *user;
 	char nick[NAME_NICK_MAX + 1]; /* ours, from the last login (net) */
-	char *password;               /* kept for logging in again; wiped */
-	size_t password_len;
+	char *secret;                 /* the login secret (keydist/login.h),
+	                                 never the password: kept for
+	                                 logging in again; wiped */
+	size_t secret_len;
 	size_t max_frame;
 	int64_t reconnect_min_ms;
 	int64_t reconnect_max_ms;     /* 0: never reconnect */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <openssl/crypto.h>
 
 #include "common/err.h"
 #include "client/wording.h"
@@ -143,9 +144,20 @@ int
 pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 {
 	EVP_PKEY *key = NULL, *server = NULL;
+	char secret[SESSION_SECRET_SIZE];
 	int r;
 
-	if ((r = kd_key_read_private(g->cfg.private_key, &key)) != 0) {
+	/* The key is encrypted with the password (or clear, for bots). */
+	r = kd_key_read_private_pass(g->cfg.private_key, password,
+	    strlen(password), &key);
+	if (r == E_KEY_LOCKED) {
+		(void)snprintf(err, errlen, "This folder's key does not open "
+		    "with this password: the password is wrong, or it changed "
+		    "since the folder was made (then run: missive-keys "
+		    "passphrase FOLDER).");
+		goto out;
+	}
+	if (r != 0) {
 		(void)snprintf(err, errlen, "This folder's key %s cannot be "
 		    "read: %s.", g->cfg.private_key, err_str(r));
 		goto out;
@@ -156,8 +168,12 @@ pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 		goto out;
 	}
 	err[0] = '\0';
-	if ((r = session_new(&g->cfg, key, server, password, on_event, g,
-	    &g->s, err, errlen)) != 0) {
+	if ((r = session_login_secret(password, server, g->cfg.user,
+	    secret)) == 0)
+		r = session_new(&g->cfg, key, server, secret, on_event, g,
+		    &g->s, err, errlen);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (r != 0) {
 		if (r == E_PASSWORD)
 			(void)snprintf(err, errlen, "The password must be 1 to "
 			    "1024 characters on one line.");

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -54,15 +56,53 @@ create_file(const char *path, mode_t mode, FILE **out)
 	return 0;
 }
 
+/*
+ * PKCS#8 encrypted with PBES2: scrypt (N 2^14, r 8: 16 MiB, the most that
+ * OpenSSL's readers allow by default, so that `openssl pkey` still opens
+ * it; p 2 doubles the work; a 16-byte salt) and AES-256-CBC.
+ */
+#define KEY_SCRYPT_N 16384
+#define KEY_SCRYPT_R 8
+#define KEY_SCRYPT_P 2
+#define KEY_SALT_LEN 16         /* random, for each file */
+
 static int
-write_key(EVP_PKEY *key, const char *path, int private)
+write_encrypted(FILE *f, EVP_PKEY *key, const char *pass, size_t len)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	X509_ALGOR *pbe;
+	X509_SIG *sealed = NULL;
+	int ok = 0;
+
+	if (len == 0 || len > INT_MAX ||
+	    (p8 = EVP_PKEY2PKCS8(key)) == NULL)
+		return 0;
+	/* A NULL salt: OpenSSL draws KEY_SALT_LEN random bytes. */
+	pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, KEY_SALT_LEN,
+	    NULL, KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P);
+	if (pbe != NULL &&
+	    (sealed = PKCS8_set0_pbe(pass, (int)len, p8, pbe)) == NULL)
+		X509_ALGOR_free(pbe);
+	if (sealed != NULL)
+		ok = PEM_write_PKCS8(f, sealed);
+	X509_SIG_free(sealed);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return ok;
+}
+
+/* A private key is encrypted with pass when pass is not NULL. */
+static int
+write_key(EVP_PKEY *key, const char *path, int private, const char *pass,
+    size_t passlen)
 {
 	FILE *f;
 	int r, ok;
 
 	if ((r = create_file(path, private ? 0600 : 0644, &f)) != 0)
 		return r;
-	if (private)
+	if (private && pass != NULL)
+		ok = write_encrypted(f, key, pass, passlen);
+	else if (private)
 		ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	else
 		ok = PEM_write_PUBKEY(f, key);
@@ -78,13 +118,20 @@ write_key(EVP_PKEY *key, const char *path, int private)
 int
 kd_key_write_private(EVP_PKEY *key, const char *path)
 {
-	return write_key(key, path, 1);
+	return write_key(key, path, 1, NULL, 0);
+}
+
+int
+kd_key_write_private_pass(EVP_PKEY *key, const char *path, const char *pass,
+    size_t len)
+{
+	return write_key(key, path, 1, pass, len);
 }
 
 int
 kd_key_write_public(EVP_PKEY *key, const char *path)
 {
-	return write_key(key, path, 0);
+	return write_key(key, path, 0, NULL, 0);
 }
 
 int
@@ -115,9 +162,32 @@ accept_key(EVP_PKEY **out)
 	return r;
 }
 
-int
-kd_key_read_private(const char *path, EVP_PKEY **out)
+/* What OpenSSL's PEM reader asks for, and whether it asked. */
+struct passphrase {
+	const char *pass;             /* NULL: none given */
+	size_t len;
+	int asked;                    /* the file is encrypted */
+};
+
+static int
+give_passphrase(char *buf, int size, int rwflag, void *arg)
 {
+	struct passphrase *p = arg;
+
+	(void)rwflag;
+	p->asked = 1;
+	/* No passphrase: fail, rather than OpenSSL's prompt on the tty. */
+	if (p->pass == NULL || p->len > (size_t)size)
+		return -1;
+	memcpy(buf, p->pass, p->len);
+	return (int)p->len;
+}
+
+int
+kd_key_read_private_pass(const char *path, const char *pass, size_t len,
+    EVP_PKEY **out)
+{
+	struct passphrase p = { .pass = pass, .len = len };
 	struct stat st;
 	FILE *f;
 	int fd;
@@ -133,9 +203,17 @@ kd_key_read_private(const char *path, EVP_PKEY **out)
 		(void)fclose(f);
 		return E_KEY_PERM;
 	}
-	*out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	*out = PEM_read_PrivateKey(f, NULL, give_passphrase, &p);
 	(void)fclose(f);	/* read only: nothing to lose */
+	if (*out == NULL && p.asked)
+		return E_KEY_LOCKED;
 	return accept_key(out);
+}
+
+int
+kd_key_read_private(const char *path, EVP_PKEY **out)
+{
+	return kd_key_read_private_pass(path, NULL, 0, out);
 }
 
 int

@@ -1,8 +1,9 @@
 /*
  * Long-term RSA keys: generation, PEM files, fingerprints.
  *
- * Private keys are unencrypted PKCS#8 PEM files of mode 0600; public keys
- * are SubjectPublicKeyInfo PEM.  Both are what `openssl pkey` reads.
+ * Private keys are PKCS#8 PEM files of mode 0600, encrypted with a
+ * passphrase (PBES2: scrypt and AES-256-CBC) or clear; public keys are
+ * SubjectPublicKeyInfo PEM.  All are what `openssl pkey` reads.
  * Fingerprints are SSH-style: "SHA256:" and the unpadded base64 of the
  * SHA-256 of the key's DER SubjectPublicKeyInfo, so that
  *   openssl pkey -pubin -in K.pub -outform DER | openssl dgst -sha256 -binary | base64
@@ -31,6 +32,13 @@ int kd_key_generate(int bits, EVP_PKEY **out) __attribute__((warn_unused_result)
  */
 int kd_key_write_private(EVP_PKEY *key, const char *path)
     __attribute__((warn_unused_result));
+/*
+ * The same, encrypted with the passphrase pass[0..len) (1 to INT_MAX
+ * bytes): PKCS#8 EncryptedPrivateKeyInfo, PBES2 with scrypt (N 16384, r 8,
+ * p 2) and AES-256-CBC, which `openssl pkey -passin` opens.
+ */
+int kd_key_write_private_pass(EVP_PKEY *key, const char *path,
+    const char *pass, size_t len) __attribute__((warn_unused_result));
 /* Write the public key as SPKI PEM to a new file of mode 0644. */
 int kd_key_write_public(EVP_PKEY *key, const char *path)
     __attribute__((warn_unused_result));
@@ -42,6 +50,13 @@ int kd_key_write_public(EVP_PKEY *key, const char *path)
  */
 int kd_key_read_private(const char *path, EVP_PKEY **out)
     __attribute__((warn_unused_result));
+/*
+ * The same for a key that may be encrypted: opened with pass[0..len)
+ * (NULL: a clear key only).  E_KEY_LOCKED if the file is encrypted and
+ * pass is missing or does not open it.
+ */
+int kd_key_read_private_pass(const char *path, const char *pass, size_t len,
+    EVP_PKEY **out) __attribute__((warn_unused_result));
 /* Read a public key (a private key file is refused). */
 int kd_key_read_public(const char *path, EVP_PKEY **out)
     __attribute__((warn_unused_result));

@@ -2,7 +2,9 @@
 # missive demo: what `make demo` runs after the build.
 #
 # Starts the private MariaDB under var/, loads the demo users (sql/seed.sql),
-# creates the server key and one client folder per demo user, starts
+# creates the server key, sets the demo users' password 111111 (bound to
+# that key: scripts/demo-passwords.sh), makes one client folder per demo
+# user (user.key encrypted with the password), starts
 # missived in the background (its console goes to var/demo/missived.log),
 # and shows how to connect.  Safe to run again: what exists is kept, and a
 # server that is running is left running.
@@ -44,7 +46,6 @@ fi
 
 "$repo/scripts/db.sh" start
 "$repo/scripts/db.sh" sql "$repo/sql/seed.sql"
-echo "demo: seed users loaded: $users (password 111111)"
 
 conf=$("$repo/scripts/server-conf.sh" "$demo")
 export MISSIVE_SERVER_CONF=$conf
@@ -54,10 +55,19 @@ else
 	echo "demo: server key kept: $("$bin/missive-keys" fingerprint "$demo/server.pub")"
 fi
 
+# The stored hashes are bound to the server key: set them once it exists.
+pwfile=$demo/demo-password
+(umask 077; printf '111111' >"$pwfile")
+# shellcheck disable=SC2086 # one word per user
+MISSIVE_BIN=$bin "$repo/scripts/demo-passwords.sh" "$pwfile" $users
+echo "demo: seed users loaded: $users (password 111111)"
+
 for u in $users; do
 	if [ ! -f "$clients/$u/client.conf" ]; then
 		mkdir -p "$clients"
-		"$bin/missive-keys" client "$u" "$clients/$u"
+		# user.key encrypted with the password, as for any user.
+		"$bin/missive-keys" client --password-file "$pwfile" "$u" \
+			"$clients/$u"
 	else
 		echo "demo: client folder kept: $clients/$u"
 	fi

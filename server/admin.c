@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "keydist/keys.h"
 
 const char *
 admin_config_path(const char *given)
@@ -49,5 +50,29 @@ admin_open(const char *prog, const char *path, struct server_config *cfg,
 		(void)fprintf(stderr, "%s: %s\n", prog, err);
 		server_config_free(cfg);
 	}
+	return r;
+}
+
+int
+admin_login_secret(const char *prog, const struct server_config *cfg,
+    const char *user, const char *password, char out[KD_LOGIN_B64_LEN + 1])
+{
+	char fp[KD_FP_SIZE];
+	EVP_PKEY *key = NULL;
+	int r;
+
+	if ((r = kd_key_read_public(cfg->public_key, &key)) != 0 ||
+	    (r = kd_fingerprint(key, fp)) != 0) {
+		(void)fprintf(stderr, "%s: the server key %s: %s (make it "
+		    "first: missive-keys server-init)\n", prog, cfg->public_key,
+		    err_str(r));
+		EVP_PKEY_free(key);
+		return r;
+	}
+	EVP_PKEY_free(key);
+	if ((r = kd_login_secret(password, strlen(password), fp, user,
+	    out)) != 0)
+		(void)fprintf(stderr, "%s: deriving the login secret: %s\n",
+		    prog, err_str(r));
 	return r;
 }

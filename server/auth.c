@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/passwd.h"
+#include "keydist/login.h"
 #include "server/accounts.h"
 
 #define DB_RETRY_MS 1000
@@ -168,7 +169,9 @@ auth_login(void *wctx, const char *user, const char *password, size_t pwlen,
 
 	memset(&row, 0, sizeof(row));
 	nick[0] = '\0';
-	if (name_check_user(user) != 0) {
+	/* Version 2 clients send a login secret, never the password. */
+	if (name_check_user(user) != 0 ||
+	    !kd_login_secret_valid(password, pwlen)) {
 		passwd_verify_dummy(password, pwlen);
 		return PROTO_LOGIN_INVALID;
 	}

@@ -36,9 +36,11 @@ int auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
     int *owner_r, char owner[NAME_USER_MAX + 1]);
 
 /*
- * Check user/password and that the session's client key (fingerprint fp)
- * is enrolled for that user: PROTO_LOGIN_OK, and nick holds the nickname;
- * PROTO_LOGIN_INVALID (no such user, wrong password or wrong key),
+ * Check user/password (the client's login secret, keydist/login.h: its
+ * Argon2id hash is what the account stores) and that the session's client
+ * key (fingerprint fp) is enrolled for that user: PROTO_LOGIN_OK, and nick
+ * holds the nickname; PROTO_LOGIN_INVALID (no such user, a wrong secret or
+ * one not shaped as a login secret, or the wrong key),
  * PROTO_LOGIN_LOCKED (locked in the database), PROTO_LOGIN_DISABLED
  * (right password and key, disabled account), PROTO_LOGIN_UNAVAILABLE
  * (the database cannot be reached).  A

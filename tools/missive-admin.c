@@ -8,7 +8,13 @@
  *   missive-admin [-c server.conf] list
  *   missive-admin [-c server.conf] revoke FINGERPRINT
  *   missive-admin [-c server.conf] check-password [--password-file F] USER
- *   missive-admin hash-password [--password-file F]
+ *   missive-admin [-c server.conf] hash-password [--password-file F] USER
+ *
+ * Passwords never reach the server: clients send a login secret derived
+ * from the password, the user name and the server key (keydist/login.h),
+ * and the accounts store an Argon2id hash of that secret.  So every
+ * command that sets or checks a password derives the same secret, with
+ * the server key named by server.conf.
  *
  * Exit status: 0 done, 1 refused or failed (the reason on stderr),
  * 2 usage error.
@@ -40,6 +46,7 @@ static struct {
  * their operands are checked, closed by main.
  */
 static struct server_config config;
+static int have_config;
 static struct db *db;
 
 static void usage(void) __attribute__((noreturn));
@@ -48,18 +55,54 @@ static void usage(void) __attribute__((noreturn));
 static int
 open_database(void)
 {
-	return admin_open(PROG, admin_config_path(opt.config), &config,
-	    &db) == 0 ? 0 : 1;
+	if (admin_open(PROG, admin_config_path(opt.config), &config, &db) != 0)
+		return 1;
+	have_config = 1;
+	return 0;
+}
+
+/* The config alone (hash-password needs the server key, not the DB). */
+static int
+load_config(void)
+{
+	char err[512];
+
+	if (server_config_load(admin_config_path(opt.config), &config, err,
+	    sizeof(err)) != 0) {
+		(void)fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	have_config = 1;
+	return 0;
+}
+
+/* The Argon2id hash of user's login secret for password into phc. */
+static int
+login_hash(const char *user, const char *password, char phc[PASSWD_PHC_MAX])
+{
+	char secret[KD_LOGIN_B64_LEN + 1];
+	int r;
+
+	if ((r = admin_login_secret(PROG, &config, user, password,
+	    secret)) != 0)
+		return r;
+	if ((r = passwd_hash(secret, KD_LOGIN_B64_LEN, phc)) != 0)
+		(void)fprintf(stderr, PROG ": hashing failed: %s\n",
+		    err_str(r));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return r;
 }
 
 /*
- * Ask for (or read) a new password and hash it into phc.  New passwords
+ * Ask for (or read) a new password of user and hash its login secret into
+ * phc.  New passwords
  * must be at least PASSWD_MIN_LEN bytes; with only_warn (hash-password, whose
  * output goes into SQL scripts such as the demo seed) a shorter one is
  * hashed after a warning.
  */
 static int
-new_password_hash(const char *file, int only_warn, char phc[PASSWD_PHC_MAX])
+new_password_hash(const char *file, int only_warn, const char *user,
+    char phc[PASSWD_PHC_MAX])
 {
 	char *pw = NULL;
 	int r;
@@ -85,9 +128,8 @@ new_password_hash(const char *file, int only_warn, char phc[PASSWD_PHC_MAX])
 		    PASSWD_MIN_LEN);
 		r = only_warn ? 0 : E_PASSWORD;
 	}
-	if (r == 0 && (r = passwd_hash(pw, strlen(pw), phc)) != 0)
-		(void)fprintf(stderr, PROG ": hashing failed: %s\n",
-		    err_str(r));
+	if (r == 0)
+		r = login_hash(user, pw, phc);
 	secret_free(pw);
 	return r;
 }
@@ -157,7 +199,7 @@ new_account_password(const char *user, int exists, char phc[PASSWD_PHC_MAX])
 		status = report(E_EXISTS, user, "");
 	else if (r != 0 && (exists || r != E_NOT_FOUND))
 		status = report(r, user, "");
-	else if (new_password_hash(opt.password_file, 0, phc) != 0)
+	else if (new_password_hash(opt.password_file, 0, user, phc) != 0)
 		status = 1;
 	OPENSSL_cleanse(&acc, sizeof(acc));
 	return status;
@@ -255,6 +297,7 @@ cmd_revoke(int argc, char *argv[])
 static int
 cmd_check_password(int argc, char *argv[])
 {
+	char secret[KD_LOGIN_B64_LEN + 1];
 	struct account acc;
 	char *pw = NULL;
 	int r;
@@ -269,7 +312,11 @@ cmd_check_password(int argc, char *argv[])
 	    &pw)) != 0) {
 		(void)fprintf(stderr, PROG ": cannot read the password: %s\n",
 		    err_str(r));
-	} else if ((r = passwd_verify(acc.phc, pw, strlen(pw))) == 0) {
+	} else if ((r = admin_login_secret(PROG, &config, argv[0], pw,
+	    secret)) != 0) {
+		/* reported */
+	} else if ((r = passwd_verify(acc.phc, secret,
+	    KD_LOGIN_B64_LEN)) == 0) {
 		printf("%s: password matches\n", argv[0]);
 	} else {
 		printf("%s: password does not match%s\n", argv[0],
@@ -277,6 +324,7 @@ cmd_check_password(int argc, char *argv[])
 		    "");
 	}
 	secret_free(pw);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(&acc, sizeof(acc));
 	return r == 0 ? 0 : 1;
 }
@@ -286,9 +334,12 @@ cmd_hash_password(int argc, char *argv[])
 {
 	char phc[PASSWD_PHC_MAX];
 
-	if (argc != 0)
+	if (argc != 1)
 		usage();
-	if (new_password_hash(opt.password_file, 1, phc) != 0)
+	if (name_check_user(argv[0]) != 0)
+		return report(E_BAD_NAME, argv[0], "");
+	if (load_config() != 0 ||
+	    new_password_hash(opt.password_file, 1, argv[0], phc) != 0)
 		return 1;
 	printf("%s\n", phc);
 	return 0;
@@ -306,8 +357,8 @@ static const struct subcommand subcommands[] = {
 	    "refuse an enrolled key from the next connection on" },
 	{ "check-password", cmd_check_password, "[--password-file F] USER",
 	    "tell whether a password matches (exit 0) or not (exit 1)" },
-	{ "hash-password", cmd_hash_password, "[--password-file F]",
-	    "print the Argon2id hash of a new password, for SQL scripts" },
+	{ "hash-password", cmd_hash_password, "[--password-file F] USER",
+	    "print the hash of USER's new password, for SQL scripts" },
 };
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -348,9 +399,8 @@ main(int argc, char **argv)
 	if ((cmd = subcommand_find(subcommands, NSUBCOMMANDS, name)) == NULL)
 		usage();
 	status = cmd->fn(argc - optind, argv + optind);
-	if (db != NULL) {
-		db_close(db);
+	db_close(db);
+	if (have_config)
 		server_config_free(&config);
-	}
 	return status;
 }

@@ -3,10 +3,20 @@
  *
  *   missive-keys server-init DIR
  *       Create the server's key pair: DIR/server.key (0600), DIR/server.pub.
- *   missive-keys [-c server.conf] client [--host H] [--port P] [--device D] USER DIR
+ *   missive-keys [-c server.conf] client [--host H] [--port P] [--device D]
+ *           [--password-file F | --no-passphrase] USER DIR
  *       Create a self-contained client folder DIR for USER: client.conf,
  *       user.key (0600), user.pub, and server.pub (the pinned server key),
- *       and enroll user.pub for USER in MariaDB.
+ *       and enroll user.pub for USER in MariaDB.  user.key is encrypted
+ *       with USER's password (asked, or read from F, and checked against
+ *       the account), which the client asks for anyway; with
+ *       --no-passphrase it is written clear (for unattended bots).
+ *   missive-keys passphrase [--old-password-file F] [--password-file F |
+ *           --no-passphrase] DIR
+ *       Encrypt DIR/user.key anew with the user's current password (after
+ *       a missive-admin passwd: asked twice, or read from F), or write it
+ *       clear; its current passphrase is asked (or read from
+ *       --old-password-file) unless the key is clear.
  *   missive-keys fingerprint FILE
  *       Print the SSH-style fingerprint of a public or private key file.
  *
@@ -20,9 +30,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "common/err.h"
+#include "common/passwd.h"
+#include "common/secret.h"
 #include "keydist/keys.h"
 #include "server/accounts.h"
 #include "server/admin.h"
@@ -41,6 +54,9 @@ static struct {
 	const char *host;	/* NULL: the server's listen address */
 	long long port;		/* 0: the server's listen port */
 	const char *device;
+	const char *password_file;
+	const char *old_password_file;
+	int no_passphrase;	/* user.key written clear */
 } opt = { .device = "default" };
 
 static void usage(void) __attribute__((noreturn));
@@ -188,6 +204,45 @@ remove_folder(const char *dir)
 	rmdir(dir);
 }
 
+/*
+ * The passphrase of user.key: user's password (asked, or from the
+ * --password-file), checked against the account's hash, so that the
+ * password the client asks for opens the key.  NULL with --no-passphrase.
+ * 0, or 1 (the reason on stderr).
+ */
+static int
+key_passphrase(const struct server_config *cfg, const char *user,
+    const struct account *acc, char **pw)
+{
+	char secret[KD_LOGIN_B64_LEN + 1], prompt[128];
+	int r;
+
+	*pw = NULL;
+	if (opt.no_passphrase)
+		return 0;
+	(void)snprintf(prompt, sizeof(prompt), "Password of %s (it encrypts "
+	    "user.key): ", user);
+	if ((r = secret_password(opt.password_file, prompt, 0, pw)) != 0) {
+		(void)fprintf(stderr, PROG ": the password of %s: %s%s\n", user,
+		    err_str(r), opt.password_file == NULL ? " (use "
+		    "--password-file F, or --no-passphrase for a clear key)" :
+		    "");
+		return 1;
+	}
+	r = admin_login_secret(PROG, cfg, user, *pw, secret);
+	if (r == 0 && passwd_verify(acc->phc, secret, KD_LOGIN_B64_LEN) != 0) {
+		(void)fprintf(stderr, PROG ": that is not the password of %s "
+		    "(set it with missive-admin passwd)\n", user);
+		r = E_PASSWORD;
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (r == 0)
+		return 0;
+	secret_free(*pw);
+	*pw = NULL;
+	return 1;
+}
+
 static int
 make_client_folder(const char *user, const char *dir)
 {
@@ -198,6 +253,7 @@ make_client_folder(const char *user, const char *dir)
 	struct account acc;
 	EVP_PKEY *key = NULL;
 	struct db *db;
+	char *pw = NULL;
 	int r, status = 1;
 
 	if (name_check_user(device) != 0) {
@@ -229,6 +285,8 @@ make_client_folder(const char *user, const char *dir)
 		    err_str(r));
 		goto out;
 	}
+	if (key_passphrase(&cfg, user, &acc, &pw) != 0)
+		goto out;
 	if ((r = kd_key_generate(KD_RSA_BITS, &key)) != 0) {
 		(void)fprintf(stderr, PROG ": key generation: %s\n",
 		    err_str(r));
@@ -240,7 +298,9 @@ make_client_folder(const char *user, const char *dir)
 	if (copy_server_key(cfg.public_key, path, server_fp) != 0)
 		goto fail;
 	join(path, sizeof(path), dir, "user.key");
-	if ((r = kd_key_write_private(key, path)) == 0) {
+	r = pw != NULL ? kd_key_write_private_pass(key, path, pw, strlen(pw)) :
+	    kd_key_write_private(key, path);
+	if (r == 0) {
 		join(path, sizeof(path), dir, "user.pub");
 		r = kd_key_write_public(key, path);
 	}
@@ -263,13 +323,17 @@ make_client_folder(const char *user, const char *dir)
 	    "  user key:          %s\n"
 	    "  pinned server key: %s\n"
 	    "  server:            %s port %lld\n"
+	    "  user.key:          %s\n"
 	    "connect with:  missive -c %s/client.conf\n", dir, user, device, fp,
-	    server_fp, host, port, dir);
+	    server_fp, host, port, pw != NULL ? "encrypted with the password" :
+	    "not encrypted (--no-passphrase)", dir);
 	status = 0;
 	goto out;
 fail:
 	remove_folder(dir);
 out:
+	secret_free(pw);
+	OPENSSL_cleanse(&acc, sizeof(acc));
 	EVP_PKEY_free(key);
 	db_close(db);
 	server_config_free(&cfg);
@@ -282,6 +346,74 @@ cmd_client(int argc, char *argv[])
 	if (argc != 2)
 		usage();
 	return make_client_folder(argv[0], argv[1]);
+}
+
+/* OpenSSL's passphrase callback that gives none (and asks nobody). */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}
+
+/* Open dir's user.key: clear, or with its passphrase (asked or read). */
+static int
+open_folder_key(const char *path, EVP_PKEY **key)
+{
+	char *old = NULL;
+	int r;
+
+	if ((r = kd_key_read_private(path, key)) == E_KEY_LOCKED) {
+		if ((r = secret_password(opt.old_password_file, "Current "
+		    "passphrase of user.key (the password when it was set): ",
+		    0, &old)) == 0)
+			r = kd_key_read_private_pass(path, old, strlen(old), key);
+		secret_free(old);
+	}
+	if (r != 0)
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
+	return r;
+}
+
+static int
+cmd_passphrase(int argc, char *argv[])
+{
+	char path[4096], tmp[4096];
+	EVP_PKEY *key = NULL;
+	char *pw = NULL;
+	int r;
+
+	if (argc != 1)
+		usage();
+	join(path, sizeof(path), argv[0], "user.key");
+	join(tmp, sizeof(tmp), argv[0], "user.key.new");
+	if (open_folder_key(path, &key) != 0)
+		return 1;
+	if (!opt.no_passphrase && (r = secret_password(opt.password_file,
+	    "New passphrase (the account's password): ", 1, &pw)) != 0) {
+		(void)fprintf(stderr, PROG ": the new passphrase: %s\n",
+		    r == E_PASSWORD ? "the two do not match" : err_str(r));
+		EVP_PKEY_free(key);
+		return 1;
+	}
+	/* Written aside first: a failure leaves the old key in place. */
+	r = pw != NULL ? kd_key_write_private_pass(key, tmp, pw, strlen(pw)) :
+	    kd_key_write_private(key, tmp);
+	if (r == 0 && rename(tmp, path) != 0) {
+		r = E_IO;
+		unlink(tmp);
+	}
+	if (r != 0)
+		(void)fprintf(stderr, PROG ": %s: %s\n", tmp, err_str(r));
+	else
+		printf("%s: %s\n", path, pw != NULL ? "encrypted with the new "
+		    "passphrase" : "written clear (--no-passphrase)");
+	secret_free(pw);
+	EVP_PKEY_free(key);
+	return r == 0 ? 0 : 1;
 }
 
 static int
@@ -299,7 +431,8 @@ cmd_fingerprint(int argc, char *argv[])
 	/* Accept a public key, or a private key (whose public part we print). */
 	if ((r = kd_key_read_public(file, &key)) == E_KEY_FILE &&
 	    (f = fopen(file, "re")) != NULL) {
-		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		/* An encrypted key is not opened: its .pub has the same. */
+		key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
 		(void)fclose(f);	/* read only */
 		r = key == NULL ? E_KEY_FILE : kd_key_check(key);
 	}
@@ -318,8 +451,12 @@ cmd_fingerprint(int argc, char *argv[])
 static const struct subcommand subcommands[] = {
 	{ "server-init", cmd_server_init, "DIR",
 	    "create the server's key pair in DIR: server.key, server.pub" },
-	{ "client", cmd_client, "[--host H] [--port P] [--device D] USER DIR",
+	{ "client", cmd_client, "[--host H] [--port P] [--device D] "
+	    "[--password-file F | --no-passphrase] USER DIR",
 	    "create the client folder DIR of USER and enroll its key" },
+	{ "passphrase", cmd_passphrase, "[--old-password-file F] "
+	    "[--password-file F | --no-passphrase] DIR",
+	    "encrypt DIR/user.key with a new password (or write it clear)" },
 	{ "fingerprint", cmd_fingerprint, "FILE",
 	    "print the fingerprint of a public or private key file" },
 };
@@ -340,6 +477,9 @@ main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "device", required_argument, NULL, 'D' },
+		{ "password-file", required_argument, NULL, 'W' },
+		{ "no-passphrase", no_argument, NULL, 'N' },
+		{ "old-password-file", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -367,6 +507,15 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			opt.device = optarg;
+			break;
+		case 'W':
+			opt.password_file = optarg;
+			break;
+		case 'N':
+			opt.no_passphrase = 1;
+			break;
+		case 'O':
+			opt.old_password_file = optarg;
 			break;
 		default:
 			usage();

@@ -60,6 +60,7 @@ static const uint8_t rec_iv[KD_AEAD_IV_LEN] = "client iv 12";
 
 static EVP_PKEY *alice_key, *server_key;
 static char known_keys[512], preset[256];
+static char login_secret[SESSION_SECRET_SIZE];  /* derived once */
 static int sv[2];                     /* the session's end, the drain's */
 static struct session *cur;           /* for the reentrant callback */
 static int reenter;
@@ -80,6 +81,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(kd_fingerprint(bob_key, bob_fp) == 0);
 	FUZZ_CHECK(kd_fingerprint(server_key, server_fp) == 0);
 	EVP_PKEY_free(bob_key);
+	FUZZ_CHECK(session_login_secret("secret", server_key, "alice",
+	    login_secret) == 0);
 	FUZZ_CHECK(snprintf(preset, sizeof(preset), "bob %s seen\n"
 	    "carol %s verified\n", bob_fp, server_fp) < (int)sizeof(preset));
 	fuzz_tmppath(known_keys, sizeof(known_keys), "known_keys");
@@ -188,7 +191,7 @@ make_session(uint8_t flags)
 	char err[256];
 
 	fuzz_write_file(known_keys, preset, strlen(preset));
-	FUZZ_CHECK(session_new(&cfg, alice_key, server_key, "secret",
+	FUZZ_CHECK(session_new(&cfg, alice_key, server_key, login_secret,
 	    on_event, NULL, &s, err, sizeof(err)) == 0);
 	switch (flags & F_STATE) {
 	case F_LOGIN:

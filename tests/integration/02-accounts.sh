@@ -8,6 +8,8 @@
 db_start
 conf=$("$REPO/scripts/server-conf.sh" "$T/server")
 export MISSIVE_SERVER_CONF=$conf
+# Stored hashes are of login secrets bound to the server key: make it first.
+"$BIN/missive-keys" server-init "$T/server" >/dev/null
 admin() { "$BIN/missive-admin" "$@"; }
 pwfile() { (umask 077; printf '%s' "$2" > "$T/$1"); echo "$T/$1"; }
 
@@ -19,6 +21,11 @@ expect_eq "seed made user1..user3" \
 	"user1,user2,user3"
 expect_eq "seed stores only Argon2id hashes" \
 	"$(db_sql "SELECT COUNT(*) FROM users WHERE user_password LIKE '\$argon2id\$v=19\$m=19456,t=2,p=1\$%'")" 3
+check_fails "no password opens a seed account before it is set" \
+	admin check-password --password-file "$(pwfile pw6 111111)" user1
+check "scripts/demo-passwords.sh sets the seed password" \
+	env MISSIVE_BIN="$BIN" "$REPO/scripts/demo-passwords.sh" "$T/pw6" \
+	user1 user2 user3
 for u in user1 user2 user3; do
 	check "$u's seed password 111111 verifies" \
 		admin check-password --password-file "$(pwfile pw6 111111)" "$u"
@@ -87,7 +94,7 @@ out=$(admin passwd --password-file "$new" dave 2>&1) && rc=0 || rc=$?
 expect_match "a password file readable by others is refused" "$out" "chmod 600"
 
 # hash-password prints a PHC string that the database accepts.
-phc=$(admin hash-password --password-file "$(pwfile pwh 'hashed for sql')")
+phc=$(admin hash-password --password-file "$(pwfile pwh 'hashed for sql')" gina)
 expect_match "hash-password prints an Argon2id PHC string" "$phc" '^\$argon2id\$v=19\$'
 check "... that a SQL script can store" db_sql \
 	"INSERT INTO users (user_name, user_password, user_nickname) VALUES ('gina', '$phc', 'Gina')"

@@ -10,7 +10,10 @@ db_start
 "$REPO/scripts/db.sh" sql "$REPO/sql/seed.sql"
 conf=$("$REPO/scripts/server-conf.sh" "$T/server")
 export MISSIVE_SERVER_CONF=$conf
+# Clear keys here (the envelope checks read user.key); 17-password.sh
+# tests the encrypted default.
 keys() { "$BIN/missive-keys" "$@"; }
+cli() { "$BIN/missive-keys" client --no-passphrase "$@"; }
 mode() { stat -c %a "$1"; }
 # The fingerprint as openssl computes it: SHA-256 of the DER public key.
 ossl_fp() {
@@ -30,7 +33,7 @@ check "missived --check accepts the config, key and DB account" \
 
 # A client folder for user1 (the parent directory must exist).
 mkdir -p "$T/clients"
-out=$(keys client user1 "$T/clients/user1" 2>&1) && rc=0 || rc=$?
+out=$(cli user1 "$T/clients/user1" 2>&1) && rc=0 || rc=$?
 expect_eq "client folder for user1 is made" "$rc" 0
 f=$T/clients/user1
 expect_eq "the folder holds exactly client.conf, server.pub, user.key, user.pub" \
@@ -63,18 +66,18 @@ out=$("$BIN/missive" -c "$T/elsewhere/copy/client.conf" --check 2>&1) && rc=0 ||
 expect_match "a private key readable by others is refused" "$out" "readable by others"
 
 # Refusals leave nothing behind.
-out=$(keys client nobody "$T/clients/nobody" 2>&1) && rc=0 || rc=$?
+out=$(cli nobody "$T/clients/nobody" 2>&1) && rc=0 || rc=$?
 expect_match "a folder for a missing user is refused" "$out" "no such user"
 check_fails "... and no folder is left" test -e "$T/clients/nobody"
-out=$(keys client user1 "$T/clients/user1b" 2>&1) && rc=0 || rc=$?
+out=$(cli user1 "$T/clients/user1b" 2>&1) && rc=0 || rc=$?
 expect_match "a second folder under the same device label is refused" "$out" "already has a key for device"
 check_fails "... and its files are removed" test -e "$T/clients/user1b"
-check_fails "an existing non-empty folder is never overwritten" keys client user2 "$T/clients/user1"
-check "a second device for user1 is enrolled" keys client --device laptop user1 "$T/clients/user1-laptop"
+check_fails "an existing non-empty folder is never overwritten" cli user2 "$T/clients/user1"
+check "a second device for user1 is enrolled" cli --device laptop user1 "$T/clients/user1-laptop"
 expect_eq "user1 now has two keys" \
 	"$(db_sql "SELECT COUNT(*) FROM client_keys k JOIN users u USING (user_id) WHERE u.user_name='user1'")" 2
-check "folders for user2 and user3" sh -c "'$BIN/missive-keys' client user2 '$T/clients/user2' &&
-	'$BIN/missive-keys' client user3 '$T/clients/user3'"
+check "folders for user2 and user3" sh -c "'$BIN/missive-keys' client --no-passphrase user2 '$T/clients/user2' &&
+	'$BIN/missive-keys' client --no-passphrase user3 '$T/clients/user3'"
 check_fails "no folder holds another user's private key" sh -c \
 	"cmp -s '$T/clients/user1/user.key' '$T/clients/user2/user.key'"
 

@@ -138,7 +138,7 @@ expect_match "... the server logs it" "$(server_log)" 'reason=not_enrolled'
 
 # ---- a revoked key is refused at the next handshake ----
 cp -a "$T/c/user3" "$T/c/revoked"
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device old \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device old \
 	user3 "$T/c/revoked2" >/dev/null
 printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/revoked2/client.conf"
 fp=$("$BIN/missive-keys" fingerprint "$T/c/revoked2/user.pub" | awk '{print $2}')

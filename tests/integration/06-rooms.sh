@@ -117,7 +117,7 @@ expect_eq "user3 did not get the #dev lines from before it joined" \
 	"$(grep -c 'DEVMARK-[1-4]' "$T/c.out" || true)" 0
 
 # ---- a new key for user2 blocks sending to it until accepted ----
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user2 "$T/c/user2b" >/dev/null
 printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
 fp2b=$(fp_of "$T/c/user2b")

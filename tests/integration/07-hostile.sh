@@ -26,7 +26,8 @@ server_start
 # hostile [-t SECS] ...: SECS for an answer (10 unless scaled).
 H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
 C1=$T/c/user1/client.conf
-LOGIN='0001|user1|111111'
+# What the client sends for the password 111111 (never the password).
+LOGIN="0001|user1|$(H "$C1" secret 111111)"
 
 # Two ordinary users who must not notice any of it.
 client_start b "$T/c/user2"

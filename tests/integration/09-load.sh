@@ -74,7 +74,7 @@ fi
 
 rc=0
 "$TOOLS/load" -c "$T/c/user1/client.conf" -k "$KEYS" -K "$KNOWN" \
-	--password-file "$PW" -n "$N" -m "$M" -g "$G" >"$T/load.out" 2>&1 || rc=$?
+	-n "$N" -m "$M" -g "$G" >"$T/load.out" 2>&1 || rc=$?
 sed 's/^/# /' "$T/load.out"
 expect_eq "load exits 0" "$rc" 0
 expect_contains "every client logged in" "$(cat "$T/load.out")" \
@@ -106,7 +106,7 @@ printf '# server CPU time %s s\n' "$(awk -v hz="$(getconf CLK_TCK)" \
 # sends one twice and swaps two, and its 9 room mates each count it.
 rc=0
 "$TOOLS/load" -c "$T/c/user1/client.conf" -k "$KEYS" -K "$KNOWN" \
-	--password-file "$PW" -n 20 -m 10 -g 10 --inject-faults --timeout "$(scaled 3)" \
+	-n 20 -m 10 -g 10 --inject-faults --timeout "$(scaled 3)" \
 	>"$T/inject.out" 2>&1 || rc=$?
 expect_eq "with faults injected, load counts each one and exits 1" \
 	"$rc: $(grep '^sent ' "$T/inject.out")" \

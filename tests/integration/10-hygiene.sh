@@ -79,7 +79,7 @@ settled() {
 cycles() {
 	local rc=0 start=$SECONDS
 	"$TOOLS/load" -c "$T/c/user1/client.conf" -k "$KEYS" -K "$T/known" \
-		--password-file "$PW" -n "$NACCOUNTS" --cycles "$2" \
+		-n "$NACCOUNTS" --cycles "$2" \
 		--parallel "$PARALLEL" --login-every "$LOGIN_EVERY" \
 		--abort-every "$ABORT_EVERY" \
 		>"$T/$1.out" 2>&1 || rc=$?

@@ -163,7 +163,7 @@ expect_contains "the export holds the TUI's line" "$(cat "$T/export.json" 2>&1)"
 expect_contains "... and the reply" "$(cat "$T/export.json" 2>&1)" \
 	'"text": "LINEMARK-1 reply from bob"'
 
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user1 "$T/c/user1b" >/dev/null
 check "--import merges the export into another folder of user1" \
 	"$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \

@@ -16,7 +16,7 @@ KEYS=$T/keys
 check "load-setup makes 12 bench accounts" "$TOOLS/load-setup" -k "$KEYS" \
 	-n 12 -u bench --password-file "$PW"
 M=(-P missive -p "$PORT" --server-key "$T/server/server.pub"
-	--password-file "$PW" -k "$KEYS" -u bench --accounts 12)
+	-k "$KEYS" -u bench --accounts 12)
 
 # result NAME CMD...: CMD exits 0 and prints a RESULT line; sets R.
 result() {

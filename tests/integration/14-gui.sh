@@ -268,7 +268,7 @@ sleep 0.5
 shot '^missive$' "$T/chat.png"
 
 # ---- a second device of user2: the changed-key dialog, accepted ----
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user2 "$T/c/user2b" >/dev/null
 printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
 client_start b2 "$T/c/user2b"
@@ -351,7 +351,7 @@ export_to "$T/gui-export.txt"
 wait_until 20 traced "as plain text" || true
 expect_match "... and a .txt name exports plain text" \
 	"$(cat "$T/gui-export.txt" 2>&1)" '#lobby <Alice> GUIMARK-1 hello from the window$'
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user1 "$T/c/user1b" >/dev/null
 out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--import "$T/gui-export.json" 2>&1) || true

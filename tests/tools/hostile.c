@@ -34,6 +34,10 @@
  *       or SECS pass, and print "flood: C closed by the server, the last
  *       after S s, O still open".
  *
+ *   hostile CLIENT_CONF secret PASSWORD
+ *       Print the login secret that CLIENT_CONF's user sends for PASSWORD
+ *       (keydist/login.h), for scripts that log in with a 0001 of their own.
+ *
  *   hostile [-t SECS] CLIENT_CONF integrity LISTENER_CONF PASSWORD PAYLOAD
  *       As OpenSSH's integrity test: log in as the listener (password
  *       PASSWORD), then for every byte offset of the sender's stream after
@@ -61,6 +65,7 @@
 #include <openssl/evp.h>
 
 #include "client/config.h"
+#include "client/session.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
@@ -610,6 +615,19 @@ listener_collect(struct listener *l)
 	}
 }
 
+/* What a client sends for password (keydist/login.h), in a static buffer. */
+static const char *
+login_secret(const char *password, const char *user)
+{
+	static char secret[SESSION_SECRET_SIZE];
+	int r;
+
+	if ((r = session_login_secret(password, server_key, user,
+	    secret)) != 0)
+		die("login secret: %s", err_str(r));
+	return secret;
+}
+
 /*
  * The sender's records after the handshake, sealed with p's keys, into
  * out; *login_len is the size of the first one, the login.
@@ -623,7 +641,7 @@ sender_stream(struct peer *p, const char *password, const char *payload,
 	int n[3], i;
 
 	n[0] = snprintf(text[0], sizeof(text[0]), "0001|%s|%s", cfg.user,
-	    password);
+	    login_secret(password, cfg.user));
 	n[1] = snprintf(text[1], sizeof(text[1]), "0002|lobby|%s", payload);
 	n[2] = snprintf(text[2], sizeof(text[2]), "0005|end");
 	for (i = 0; i < 3; i++) {
@@ -707,7 +725,8 @@ cmd_integrity(const char *lconf, const char *password, const char *payload)
 	load_client(lconf, &lcfg, &lkey, NULL);
 	peer_open(&l.p, &lcfg, lkey);
 	handshake(&l.p);
-	n = snprintf(login, sizeof(login), "0001|%s|%s", lcfg.user, password);
+	n = snprintf(login, sizeof(login), "0001|%s|%s", lcfg.user,
+	    login_secret(password, lcfg.user));
 	send_record(&l.p, &l.p.tx, login, (size_t)n, 0);
 	if (!await_frame(&l.p, "1001|OK|"))
 		die("the listener cannot log in");
@@ -808,6 +827,7 @@ usage(void)
 	    "CLIENT_CONF script\n"
 	    "       hostile [-t SECS] CLIENT_CONF replay FILE\n"
 	    "       hostile [-t SECS] CLIENT_CONF flood N\n"
+	    "       hostile CLIENT_CONF secret PASSWORD\n"
 	    "       hostile [-t SECS] CLIENT_CONF integrity LISTENER_CONF "
 	    "PASSWORD PAYLOAD\n", stderr);
 	exit(2);
@@ -852,6 +872,8 @@ main(int argc, char **argv)
 		r = cmd_replay(argv[optind + 2]);
 	else if (strcmp(mode, "flood") == 0 && argc - optind == 3)
 		r = cmd_flood(number(argv[optind + 2], 100000));
+	else if (strcmp(mode, "secret") == 0 && argc - optind == 3)
+		r = printf("%s\n", login_secret(argv[optind + 2], cfg.user)) < 0;
 	else if (strcmp(mode, "integrity") == 0 && argc - optind == 5)
 		r = cmd_integrity(argv[optind + 2], argv[optind + 3],
 		    argv[optind + 4]);

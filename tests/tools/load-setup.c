@@ -23,11 +23,15 @@
  * them with a prime in common can factor both: for load tests only.
  * KEYDIR keeps them for the next run.
  *
- * Passwords.  With --argon2 min (the default) the hash has the cheapest
- * parameters the server accepts from the database (m=8192 KiB, t=1, p=1,
- * common/passwd.c) rather than missive-admin's (m=19456, t=2, p=1): a
- * login costs the server about 4 ms of Argon2id instead of 35.  Every
- * account gets the same hash (one salt): fine for test accounts only.
+ * Passwords.  Each account's login secret (keydist/login.h: bound to the
+ * user and to this server's key, so derived again at every set-up, one
+ * Argon2id run per account) is cached in KEYDIR/00001.login and so on,
+ * where tests/tools/load reads it: the load itself derives nothing, so
+ * its login figures measure the server.  With --argon2 min (the default)
+ * the stored hash of the secret has the cheapest parameters the server
+ * accepts from the database (m=8192 KiB, t=1, p=1, common/passwd.c)
+ * rather than missive-admin's (m=19456, t=2, p=1): a login costs the
+ * server about 4 ms of Argon2id instead of 35.
  *
  * Exit status: 0 done, 1 failed (the reason on stderr), 2 usage.
  */
@@ -48,6 +52,7 @@
 #include <openssl/param_build.h>
 
 #include "common/err.h"
+#include "common/file.h"
 #include "common/passwd.h"
 #include "common/secret.h"
 #include "keydist/keys.h"
@@ -293,41 +298,60 @@ ensure_keys(const char *dir, unsigned n, unsigned *made)
 	return r;
 }
 
-/* Hash the password in file with the chosen parameters. */
+/*
+ * Account user's login secret for pw into secret (the server key is in
+ * cfg) and its hash with the chosen parameters into phc.
+ */
 static int
-hash_password(const char *file, int minimal, char phc[PASSWD_PHC_MAX])
+hash_secret(const struct server_config *cfg, const char *user,
+    const char *pw, int minimal, char secret[KD_LOGIN_B64_LEN + 1],
+    char phc[PASSWD_PHC_MAX])
 {
 	unsigned char salt[PASSWD_SALT_LEN];
-	char *pw;
 	int r;
 
-	if ((r = secret_read_file(file, &pw)) != 0) {
-		(void)fprintf(stderr, PROG ": password file %s: %s\n", file,
-		    err_str(r));
+	if ((r = admin_login_secret(PROG, cfg, user, pw, secret)) != 0)
 		return r;
-	}
 	if (!minimal) {
-		r = passwd_hash(pw, strlen(pw), phc);
+		r = passwd_hash(secret, KD_LOGIN_B64_LEN, phc);
 	} else if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt)) {
 		r = E_INTERNAL;
 	} else {
-		r = argon2id_hash_encoded(MIN_T_COST, MIN_M_KIB, 1, pw,
-		    strlen(pw), salt, sizeof(salt), PASSWD_HASH_LEN, phc,
+		r = argon2id_hash_encoded(MIN_T_COST, MIN_M_KIB, 1, secret,
+		    KD_LOGIN_B64_LEN, salt, sizeof(salt), PASSWD_HASH_LEN, phc,
 		    PASSWD_PHC_MAX) == ARGON2_OK ? 0 : E_INTERNAL;
 	}
-	secret_free(pw);
 	if (r != 0)
-		(void)fprintf(stderr, PROG ": hashing the password: %s\n",
+		(void)fprintf(stderr, PROG ": hashing the login secret: %s\n",
 		    err_str(r));
 	return r;
 }
 
-/* Account i with key i. */
+/* Cache secret for load (mode 0600, as secret_read_file() wants it). */
 static int
-add_one(struct db *db, const char *dir, const char *prefix, unsigned i,
-    const char *phc)
+save_secret(const char *dir, unsigned i, const char *secret)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int r;
+
+	if (load_secret_path(path, sizeof(path), dir, i) != 0 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return E_TOO_LONG;
+	r = file_replace(path, tmp, secret, strlen(secret));
+	if (r != 0 && r != FILE_UNSYNCED) {
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return E_IO;
+	}
+	return 0;
+}
+
+/* Account i with key i and password pw. */
+static int
+add_one(struct db *db, const struct server_config *cfg, const char *dir,
+    const char *prefix, unsigned i, const char *pw, int minimal)
 {
 	char user[NAME_USER_MAX + 1], nick[32], path[PATH_MAX];
+	char secret[KD_LOGIN_B64_LEN + 1], phc[PASSWD_PHC_MAX];
 	EVP_PKEY *key;
 	int r;
 
@@ -335,9 +359,12 @@ add_one(struct db *db, const char *dir, const char *prefix, unsigned i,
 	    load_key_path(path, sizeof(path), dir, i) != 0)
 		return E_TOO_LONG;
 	(void)snprintf(nick, sizeof(nick), "Load %u", i);
+	if ((r = hash_secret(cfg, user, pw, minimal, secret, phc)) != 0 ||
+	    (r = save_secret(dir, i, secret)) != 0)
+		goto out;
 	if ((r = kd_key_read_private(path, &key)) != 0) {
 		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
-		return r;
+		goto out;
 	}
 	if ((r = accounts_add(db, user, nick, phc)) == 0)
 		r = accounts_enroll_key(db, user, "load", key);
@@ -346,30 +373,42 @@ add_one(struct db *db, const char *dir, const char *prefix, unsigned i,
 		(void)fprintf(stderr, PROG ": account %s: %s\n", user, r == E_EXISTS ?
 		    "it exists, or its key is enrolled for another account "
 		    "(use a fresh database)" : db_error(db));
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(phc, sizeof(phc));
 	return r;
 }
 
 static int
 add_accounts(const char *conf, const char *dir, const char *prefix,
-    unsigned first, unsigned n, const char *phc)
+    unsigned first, unsigned n, const char *pwfile, int minimal)
 {
 	struct server_config cfg;
 	struct db *db;
+	char *pw;
 	unsigned i;
 	int r;
 
-	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0)
+	if ((r = secret_read_file(pwfile, &pw)) != 0) {
+		(void)fprintf(stderr, PROG ": password file %s: %s\n", pwfile,
+		    err_str(r));
+		return r;
+	}
+	if (admin_open(PROG, admin_config_path(conf), &cfg, &db) != 0) {
+		secret_free(pw);
 		return E_DB;
+	}
 	/* One commit, not one per row: 2 x N log flushes would dominate. */
 	if ((r = db_exec(db, "START TRANSACTION", NULL, 0, NULL)) != 0)
 		(void)fprintf(stderr, PROG ": %s\n", db_error(db));
 	for (i = first; i <= n && r == 0; i++)
-		r = add_one(db, dir, prefix, i, phc);
+		r = add_one(db, &cfg, dir, prefix, i, pw, minimal);
 	if (r == 0 && (r = db_exec(db, "COMMIT", NULL, 0, NULL)) != 0)
 		(void)fprintf(stderr, PROG ": commit: %s\n", db_error(db));
 	/* Without a commit, closing the connection rolls back. */
 	db_close(db);
 	server_config_free(&cfg);
+	secret_free(pw);
 	return r;
 }
 
@@ -396,7 +435,6 @@ main(int argc, char **argv)
 	};
 	const char *conf = NULL, *dir = NULL, *prefix = LOAD_PREFIX;
 	const char *pwfile = NULL;
-	char phc[PASSWD_PHC_MAX];
 	unsigned n = 0, first = 1, made;
 	int ch, minimal = 1;
 
@@ -435,15 +473,13 @@ main(int argc, char **argv)
 	    pwfile == NULL ||
 	    strlen(prefix) > LOAD_PREFIX_MAX)
 		usage();
-	if (hash_password(pwfile, minimal, phc) != 0 ||
-	    ensure_keys(dir, n, &made) != 0 ||
-	    add_accounts(conf, dir, prefix, first, n, phc) != 0)
+	if (ensure_keys(dir, n, &made) != 0 ||
+	    add_accounts(conf, dir, prefix, first, n, pwfile, minimal) != 0)
 		return 1;
 	printf(PROG ": %u accounts %s%05u..%s%05u, Argon2id %s; keys in %s "
 	    "(%u made now, from a shared prime pool; %u cached)\n",
 	    n - first + 1, prefix, first, prefix, n, minimal ? "m=8192,t=1,p=1 (the least the server "
 	    "accepts)" : "m=19456,t=2,p=1 (missive-admin's)", dir, made,
 	    n - made);
-	OPENSSL_cleanse(phc, sizeof(phc));
 	return 0;
 }

@@ -4,18 +4,19 @@
  * connection: real handshakes, real logins, end-to-end encrypted chat.
  * This tool speaks no protocol of its own.
  *
- *   load -c CONF -k KEYDIR -K KNOWNDIR --password-file F [-u PREFIX]
+ *   load -c CONF -k KEYDIR -K KNOWNDIR [-u PREFIX]
  *        [-n N] [-m M] [-g G] [-s SIZE] [--ramp R] [--timeout SECS]
  *        [--inject-faults]
- *   load -c CONF -k KEYDIR -K KNOWNDIR --password-file F [-u PREFIX]
+ *   load -c CONF -k KEYDIR -K KNOWNDIR [-u PREFIX]
  *        [-n N] --cycles C [--parallel P] [--login-every L]
  *        [--abort-every A]
  *
  * CONF is any client folder's client.conf: the server, its pinned key,
  * max_frame, keepalive.  The clients are the accounts of
  * tests/tools/load.h (tests/tools/load-setup makes them): PREFIX00001
- * with the key KEYDIR/00001.key and so on, all with the password in F,
- * each with KNOWNDIR/<user> as its known_keys (use a fresh directory).
+ * with the key KEYDIR/00001.key and so on, and the login secret
+ * load-setup cached in KEYDIR/00001.login (no Argon2id here), each with
+ * KNOWNDIR/<user> as its known_keys (use a fresh directory).
  *
  * Chat mode.  N clients (default 200) log in, at most R (default 8) at a
  * time.  Each leaves the lobby (where every member would hand every other
@@ -145,7 +146,7 @@ struct load {
 	unsigned long cycles;
 	unsigned parallel, login_every, abort_every;
 	struct client_config tmpl;      /* CONF, loaded */
-	char *password;
+	char **secrets;                 /* [n]: account i's login secret */
 	EVP_PKEY *server_key;
 	EVP_PKEY **keys;                /* [n], account i's at i - 1 */
 
@@ -171,11 +172,11 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	(void)fprintf(stderr,
-	    "usage: " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
+	    "usage: " PROG " -c CONF -k KEYDIR -K KNOWNDIR "
 	    "[-u PREFIX] [-n N]\n"
 	    "            [-m M] [-g G] [-s SIZE] [--ramp R] "
 	    "[--timeout SECS] [--inject-faults]\n"
-	    "       " PROG " -c CONF -k KEYDIR -K KNOWNDIR --password-file F "
+	    "       " PROG " -c CONF -k KEYDIR -K KNOWNDIR "
 	    "[-u PREFIX] [-n N]\n"
 	    "            --cycles C [--parallel P] [--login-every L] "
 	    "[--abort-every A]\n");
@@ -429,7 +430,7 @@ client_new(struct load *ld, struct client *c, unsigned idx)
 	cfg.user = c->user;
 	cfg.known_keys = known;
 	if ((r = session_new(&cfg, ld->keys[idx - 1], ld->server_key,
-	    ld->password, on_event, c, &c->s, err, sizeof(err))) != 0)
+	    ld->secrets[idx - 1], on_event, c, &c->s, err, sizeof(err))) != 0)
 		(void)fprintf(stderr, PROG ": %s: %s\n", c->user, err[0] != '\0' ?
 		    err : err_str(r));
 	return r;
@@ -880,9 +881,9 @@ raise_nofile(size_t want)
 		    want, strerror(errno));
 }
 
-/* The config, password, server key and every account's key. */
+/* The config, server key and every account's key and login secret. */
 static int
-load_inputs(struct load *ld, const char *conf, const char *pwfile)
+load_inputs(struct load *ld, const char *conf)
 {
 	char err[512], path[PATH_MAX];
 	unsigned i;
@@ -890,10 +891,6 @@ load_inputs(struct load *ld, const char *conf, const char *pwfile)
 
 	if (client_config_load(conf, &ld->tmpl, err, sizeof(err)) != 0) {
 		(void)fprintf(stderr, PROG ": %s\n", err);
-		return -1;
-	}
-	if ((r = secret_read_file(pwfile, &ld->password)) != 0) {
-		(void)fprintf(stderr, PROG ": %s: %s\n", pwfile, err_str(r));
 		return -1;
 	}
 	if ((r = kd_key_read_public(ld->tmpl.server_key,
@@ -908,7 +905,8 @@ load_inputs(struct load *ld, const char *conf, const char *pwfile)
 		return -1;
 	}
 	/* An array of key pointers. */
-	if ((ld->keys = calloc(ld->n, sizeof(*ld->keys))) == NULL) { /* NOLINT(bugprone-sizeof-expression) */
+	if ((ld->keys = calloc(ld->n, sizeof(*ld->keys))) == NULL || /* NOLINT(bugprone-sizeof-expression) */
+	    (ld->secrets = calloc(ld->n, sizeof(*ld->secrets))) == NULL) { /* NOLINT(bugprone-sizeof-expression) */
 		(void)fprintf(stderr, PROG ": %s\n", err_str(E_NOMEM));
 		return -1;
 	}
@@ -918,7 +916,10 @@ load_inputs(struct load *ld, const char *conf, const char *pwfile)
 			    ld->keydir);
 			return -1;
 		}
-		if ((r = kd_key_read_private(path, &ld->keys[i])) != 0) {
+		if ((r = kd_key_read_private(path, &ld->keys[i])) != 0 ||
+		    (r = load_secret_path(path, sizeof(path), ld->keydir,
+		    i + 1)) != 0 ||
+		    (r = secret_read_file(path, &ld->secrets[i])) != 0) {
 			(void)fprintf(stderr, PROG ": %s: %s (load-setup makes it)\n",
 			    path, err_str(r));
 			return -1;
@@ -953,21 +954,21 @@ load_free(struct load *ld)
 	}
 	for (i = 0; ld->keys != NULL && i < ld->n; i++)
 		EVP_PKEY_free(ld->keys[i]);
+	for (i = 0; ld->secrets != NULL && i < ld->n; i++)
+		secret_free(ld->secrets[i]);
 	free(ld->keys);
+	free(ld->secrets);
 	free(ld->cl);
 	free(ld->pfd);
 	free(ld->who);
 	EVP_PKEY_free(ld->server_key);
-	secret_free(ld->password);
 	client_config_free(&ld->tmpl);
 }
 
 static void
-parse_options(struct load *ld, int argc, char **argv, const char **conf,
-    const char **pwfile)
+parse_options(struct load *ld, int argc, char **argv, const char **conf)
 {
 	static const struct option longopts[] = {
-		{ "password-file", required_argument, NULL, 'p' },
 		{ "ramp", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "cycles", required_argument, NULL, 'C' },
@@ -993,9 +994,6 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 			break;
 		case 'u':
 			ld->prefix = optarg;
-			break;
-		case 'p':
-			*pwfile = optarg;
 			break;
 		case 'n':
 			ld->n = number(optarg, 1, LOAD_MAX);
@@ -1035,7 +1033,7 @@ parse_options(struct load *ld, int argc, char **argv, const char **conf,
 		}
 	}
 	if (optind != argc || *conf == NULL || ld->keydir == NULL ||
-	    ld->knowndir == NULL || *pwfile == NULL ||
+	    ld->knowndir == NULL ||
 	    strlen(ld->prefix) > LOAD_PREFIX_MAX || (ld->inject && ld->m < 5))
 		usage();
 }
@@ -1046,11 +1044,11 @@ main(int argc, char **argv)
 	struct load ld = { .prefix = LOAD_PREFIX, .n = 200, .m = 20,
 	    .g = 10, .size = 64, .ramp = 8, .timeout_s = 60,
 	    .parallel = 50, .login_every = 1 };
-	const char *conf = NULL, *pwfile = NULL;
+	const char *conf = NULL;
 	int status = 1;
 
-	parse_options(&ld, argc, argv, &conf, &pwfile);
-	if (load_inputs(&ld, conf, pwfile) == 0 && alloc_slots(&ld) == 0)
+	parse_options(&ld, argc, argv, &conf);
+	if (load_inputs(&ld, conf) == 0 && alloc_slots(&ld) == 0)
 		status = ld.cycles > 0 ? cycle_run(&ld) : chat_run(&ld);
 	load_free(&ld);
 	return status;

@@ -30,4 +30,13 @@ load_key_path(char *buf, size_t len, const char *dir, unsigned i)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* Account i's login secret (keydist/login.h), cached by load-setup. */
+static inline int
+load_secret_path(char *buf, size_t len, const char *dir, unsigned i)
+{
+	int n = snprintf(buf, len, "%s/%05u.login", dir, i);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 #endif

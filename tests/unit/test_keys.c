@@ -16,7 +16,7 @@
 
 static EVP_PKEY *key;
 static char dir[] = "/tmp/missive-test-keys-XXXXXX";
-static char priv[64], pub[64];
+static char priv[64], pub[64], sealed[64];
 
 static int
 setup(void **state)
@@ -26,6 +26,7 @@ setup(void **state)
 		return -1;
 	(void)snprintf(priv, sizeof(priv), "%s/k.key", dir);
 	(void)snprintf(pub, sizeof(pub), "%s/k.pub", dir);
+	(void)snprintf(sealed, sizeof(sealed), "%s/sealed.key", dir);
 	return 0;
 }
 
@@ -35,6 +36,7 @@ teardown(void **state)
 	(void)state;
 	unlink(priv);
 	unlink(pub);
+	unlink(sealed);
 	rmdir(dir);
 	EVP_PKEY_free(key);
 	return 0;
@@ -62,6 +64,42 @@ test_write_read(void **state)
 	assert_true(kd_key_equal(b, key));
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);
+}
+
+/*
+ * A private key encrypted with a passphrase: PKCS#8 EncryptedPrivateKeyInfo
+ * (03-keys.sh and 17-password.sh open it with openssl), refused without
+ * the passphrase or with another one, and a clear key still loads when a
+ * passphrase is given.
+ */
+static void
+test_encrypted(void **state)
+{
+	char head[64] = "";
+	EVP_PKEY *a = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(kd_key_write_private_pass(key, sealed, "pass", 4), 0);
+	assert_int_equal(kd_key_write_private_pass(key, sealed, "pass", 4),
+	    E_EXISTS);
+	f = fopen(sealed, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(head, sizeof(head), f));
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(head, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
+	assert_int_equal(kd_key_read_private(sealed, &a), E_KEY_LOCKED);
+	assert_null(a);
+	assert_int_equal(kd_key_read_private_pass(sealed, "pasS", 4, &a),
+	    E_KEY_LOCKED);
+	assert_null(a);
+	assert_int_equal(kd_key_read_private_pass(sealed, "pass", 4, &a), 0);
+	assert_true(kd_key_equal(a, key));
+	EVP_PKEY_free(a);
+	assert_int_equal(kd_key_read_private_pass(priv, "pass", 4, &a), 0);
+	assert_true(kd_key_equal(a, key));
+	EVP_PKEY_free(a);
+	assert_int_equal(kd_key_write_private_pass(key, sealed, "", 0), E_EXISTS);
 }
 
 static void
@@ -141,6 +179,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_private_perms_and_types),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_der_pem_round_trip),

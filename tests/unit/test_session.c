@@ -40,6 +40,7 @@
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/login.h"
 #include "keydist/random.h"
 #include "keydist/senderkey.h"
 
@@ -56,6 +57,7 @@ static EVP_PKEY *server_key, *client_key, *other_key, *bob_key;
 static char server_fp[KD_FP_SIZE], client_fp[KD_FP_SIZE], other_fp[KD_FP_SIZE];
 static char bob_fp[KD_FP_SIZE];
 static char bob_spki[SPKI_B64_MAX], other_spki[SPKI_B64_MAX]; /* b64 DER */
+static char login_frame[128];          /* the 0001 alice must send */
 static int64_t skew;                   /* added to the client's clock */
 static long long reconnect_max_ms = 40; /* for the next fx_start() */
 static const char *known_keys_preset;  /* for the next fx_start() */
@@ -400,6 +402,21 @@ srv_expect(struct fx *x, const char *want)
 	assert_string_equal(got, want);
 }
 
+/*
+ * As a hostile server that logs the login it gets: it holds alice's login
+ * secret for this server key, and neither the password nor a part of it.
+ */
+static void
+srv_expect_login(struct fx *x)
+{
+	char got[MAX_FRAME + 1];
+
+	srv_frame_with(x, &x->rx, got, sizeof(got));
+	assert_null(strstr(got, PASSWORD));
+	assert_null(strstr(got, "ss word"));
+	assert_string_equal(got, login_frame);
+}
+
 /* Seal frames (each ending in LF) into one record to the client. */
 static void
 srv_send_raw(struct fx *x, const char *frames, int tamper)
@@ -464,7 +481,7 @@ srv_handshake(struct fx *x, enum hs_end upto)
 	sf[sflen++] = '\n';
 	sf[sflen] = '\0';
 	srv_send(x, sf);
-	srv_expect(x, "0001|alice|" PASSWORD);
+	srv_expect_login(x);
 }
 
 /* The fake server drops the connection (for the client's reconnect). */
@@ -682,7 +699,7 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	static char hostbuf[64];
-	char err[256];
+	char err[256], secret[SESSION_SECRET_SIZE];
 	FILE *f;
 
 	memset(x, 0, sizeof(*x));
@@ -724,8 +741,12 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	x->cfg.reconnect_max_ms = reconnect_max_ms;
 	x->cfg.keepalive_interval = 30;
 	x->cfg.max_frame = MAX_FRAME;
-	assert_int_equal(session_new(&x->cfg, client_key, pinned, PASSWORD,
+	/* As a front end does: the password in, the login secret out. */
+	assert_int_equal(session_login_secret(PASSWORD, pinned, "alice",
+	    secret), 0);
+	assert_int_equal(session_new(&x->cfg, client_key, pinned, secret,
 	    on_event, x, &x->s, err, sizeof(err)), 0);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	session_start(x->s, now());
 }
 
@@ -815,6 +836,10 @@ setup(void **state)
 	    kd_fingerprint(bob_key, bob_fp) != 0 ||
 	    spki_b64(bob_key, bob_spki, sizeof(bob_spki)) != 0 ||
 	    spki_b64(other_key, other_spki, sizeof(other_spki)) != 0)
+		return -1;
+	memcpy(login_frame, "0001|alice|", 11);
+	if (kd_login_secret(PASSWORD, strlen(PASSWORD), server_fp, "alice",
+	    login_frame + 11) != 0)
 		return -1;
 	return 0;
 }
@@ -1670,8 +1695,8 @@ test_bad_password_refused(void **state)
 		.reconnect_max_ms = 0, .max_frame = MAX_FRAME,
 		.known_keys = (char *)"/nonexistent/known_keys",
 	};
+	char err[256], secret[SESSION_SECRET_SIZE];
 	struct session *s = NULL;
-	char err[256];
 
 	(void)state;
 	assert_int_equal(session_new(&cfg, client_key, server_key, "",
@@ -1680,7 +1705,17 @@ test_bad_password_refused(void **state)
 	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_int_equal(session_new(&cfg, client_key, server_key, "\xff",
 	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
+	/* The password itself is not a login secret. */
+	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
+	    on_event, NULL, &s, err, sizeof(err)), E_PASSWORD);
 	assert_null(s);
+	assert_int_equal(session_login_secret("a\nb", server_key, "alice",
+	    secret), E_PASSWORD);
+	assert_int_equal(session_login_secret("", server_key, "alice",
+	    secret), E_PASSWORD);
+	assert_int_equal(session_login_secret(PASSWORD, server_key, "alice",
+	    secret), 0);
+	assert_string_equal(secret, login_frame + 11);
 }
 
 /* A known_keys file the session cannot use is refused, with a reason. */
@@ -1706,15 +1741,15 @@ test_bad_known_keys(void **state)
 	assert_true(fprintf(f, "bob %s seen\nbob not-a-key seen\n", bob_fp) >
 	    0);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
-	    on_event, NULL, &s, err, sizeof(err)), E_CONFIG);
+	assert_int_equal(session_new(&cfg, client_key, server_key,
+	    login_frame + 11, on_event, NULL, &s, err, sizeof(err)), E_CONFIG);
 	assert_null(s);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, ":2:"));
 	/* A missing file is an empty store. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(session_new(&cfg, client_key, server_key, PASSWORD,
-	    on_event, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(session_new(&cfg, client_key, server_key,
+	    login_frame + 11, on_event, NULL, &s, err, sizeof(err)), 0);
 	assert_non_null(s);
 	assert_string_equal(session_fingerprint(s), client_fp);
 	session_free(s);
