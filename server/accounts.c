@@ -173,6 +173,9 @@ accounts_enroll_key(struct db *db, const char *name, const char *device,
 	/* Device labels follow the user-name rules. */
 	if (name_check_user(device) != 0)
 		return E_INVALID;
+	/* The handshake refuses any other key: never enrol one. */
+	if ((r = kd_key_check(key)) != 0)
+		return r;
 	if ((r = accounts_get(db, name, &acc)) != 0)
 		return r;
 	if ((r = kd_fingerprint(key, fp)) != 0 ||
