@@ -51,4 +51,72 @@ out=$(printf '0001|user2|111111\n!await 1001|\n' | H "$T/c/user2/client.conf" sc
 expect_contains "user2's key is locked for now, even with its own password" \
 	"$out" "< 1001|ERR|locked"
 
+# ---- hostile handshakes: refused before any RSA work ----
+C3=$T/c/user3/client.conf
+mark
+out=$(H "$C3" handshakes 10 huge-e 2>&1 || true)
+expect_contains "a key with the exponent n - 2 and a garbage signature: all refused" \
+	"$out" "handshakes: 10 sent, 10 closed, 0 refused (1199), 0 finished, 0 timed out"
+expect_eq "... never verified: each one's key was unknown, so no RSA work at all" \
+	"$(new_log | grep -c 'KeyExchange refused: signature invalid' || true)" 0
+expect_match "... the few allowed a refusal failed on the key, not the signature" \
+	"$(new_log)" 'KeyExchange refused: key is not RSA of an accepted size, e = 65537'
+out=$(H "$C3" handshakes 10 unenrolled 2>&1 || true)
+n=$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) refused (1199).*/\1/p')
+if [ -n "$n" ] && [ "$n" -le 3 ] && printf '%s\n' "$out" | grep -q ' 0 finished, 0 timed out'; then
+	ok "10 unenrolled keys: at most 3 told so in an authenticated 1199 ($n)"
+else
+	not_ok "10 unenrolled keys: at most 3 told so in an authenticated 1199" "$out"
+fi
+expect_match "... the others closed without RSA work" "$(new_log)" \
+	'is not enrolled \(closed without a refusal: too many of them\)'
+out=$(H "$C3" handshakes 5 garbage 2>&1 || true)
+expect_contains "an enrolled key with a garbage signature: refused" \
+	"$out" "handshakes: 5 sent, 5 closed"
+out=$(H "$C3" handshakes 3 valid 2>&1 || true)
+expect_contains "... and the real key still finishes its handshakes" \
+	"$out" "handshakes: 3 sent, 0 closed, 0 refused (1199), 3 finished"
+
+# ---- a key enrolled a moment ago is not refused ----
+"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device fresh \
+	user3 "$T/c/fresh" >/dev/null
+out=$(H "$T/c/fresh/client.conf" handshakes 1 valid 2>&1 || true)
+expect_contains "a key enrolled a moment ago finishes its handshake at once" \
+	"$out" "1 finished"
+
+# ---- revocation closes the live session within about a second ----
+printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/fresh/client.conf"
+client_start fresh "$T/c/fresh"
+wait_until 20 seen fresh "logged in" || true
+fp=$("$BIN/missive-keys" fingerprint "$T/c/fresh/user.pub" | awk '{print $2}')
+mark
+t0=$(date +%s%N)
+"$BIN/missive-admin" revoke "$fp" >/dev/null
+wait_until 10 seen fresh "revoked" || true
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+if seen fresh "revoked" && [ "$ms" -lt "$(scaled 2500)" ]; then
+	ok "a revoked key's session is closed within about a second ($ms ms)"
+else
+	not_ok "a revoked key's session is closed within about a second" \
+		"$ms ms: $(client_out fresh | tail -3)"
+fi
+client_wait fresh
+expect_eq "... the client ends (status 6), it does not reconnect" "$RC" 6
+expect_match "... the server logs why" "$(new_log)" \
+	"disconnect .* user=user3 reason=revoked: this client key has been revoked"
+expect_eq "... and logs no reconnect of that key" \
+	"$(new_log | grep -c "handshake .*key=$fp" || true)" 0
+
+# ---- disabling an account closes its sessions too ----
+client_start u1 "$T/c/user1"
+wait_until 20 seen u1 "logged in" || true
+mark
+"$BIN/missive-admin" disable user1 >/dev/null
+wait_until 10 seen u1 "disabled" || true
+expect_contains "disabling user1 closes its session" "$(client_out u1)" "disabled"
+client_wait u1
+expect_eq "... and the client ends (status 6)" "$RC" 6
+"$BIN/missive-admin" enable user1 >/dev/null
+
 done_testing
