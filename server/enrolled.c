@@ -47,7 +47,7 @@ enrolled_seal(struct enrolled *e)
 const struct enrolled_key *
 enrolled_find(const struct enrolled *e, const char *fp)
 {
-	struct enrolled_key want;
+	struct enrolled_key want = { .disabled = 0 };
 
 	if (e->n == 0 || !kd_fp_valid(fp, strlen(fp)))
 		return NULL;
