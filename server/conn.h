@@ -102,8 +102,8 @@ struct server {
 	int epfd, lfd, sigfd;
 	struct worker_pool *pool;
 	unsigned hs_jobs;                    /* handshake jobs not yet done */
-	unsigned hs_jobs_max;                /* ... at most, so that logins
-	                                        never queue behind a flood */
+	unsigned hs_jobs_max;                /* ... at most, so that a flood
+	                                        leaves logins room */
 	struct enrolled enrolled;            /* the snapshot (refresh.c) */
 	int enrolled_loaded;                 /* at least one refresh worked */
 	uint64_t refresh_gen;                /* refreshes started */

@@ -5,7 +5,7 @@
  * has its record keys and waits for a login.  Before any RSA work the
  * KeyExchange's key must be in the snapshot of enrolled keys
  * (server/refresh.c), and at most hs_jobs_max handshakes wait for the
- * workers at once.
+ * workers at once; logins pass them in the workers' queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +253,7 @@ on_key_exchange(struct conn *c)
 	struct hs_job *j;
 	size_t len, reclen;
 	char *kx;
+	int r;
 
 	if (open_handshake_record(c, KD_HS_LINE_MAX + 1, "KeyExchange", &kx,
 	    &len, &reclen) != 0)
@@ -261,10 +262,10 @@ on_key_exchange(struct conn *c)
 		conn_fail(c, PROTO_CLOSE_ERROR, 0, "out of memory");
 		return 1;
 	}
-	if (keyx_fingerprint(kx, len, j->fp) != 0) {
+	if ((r = keyx_fingerprint(kx, len, j->fp)) != 0) {
 		free(j);
 		conn_fail(c, PROTO_CLOSE_HANDSHAKE, 0,
-		    "KeyExchange refused: malformed");
+		    "KeyExchange refused: %s", err_str(r));
 		return 1;
 	}
 	memcpy(j->kx, kx, len);

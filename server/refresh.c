@@ -92,6 +92,7 @@ refresh_start(struct server *s, int urgent)
 	j->gen = s->refresh_gen + 1;
 	j->job.run = refresh_run;
 	j->job.done = refresh_done;
+	j->job.urgent = 1;           /* revocations must not wait for a flood */
 	if (worker_pool_submit(s->pool, &j->job) != 0) {
 		free(j);
 		return;
