@@ -297,15 +297,15 @@ test_urgent_first(void **state)
 {
 	enum { N = 100 };
 	static struct sq_job jobs[N + 1];
-	struct hold_job hold = { .job = { .run = hold_run, .done = hold_done } };
-	struct worker_pool *p;
 	struct gate g;
+	struct hold_job hold = { .job = { .run = hold_run, .done = hold_done },
+	    .gate = &g };
+	struct worker_pool *p;
 	unsigned i;
 
 	(void)state;
 	sq_reset(jobs, N + 1);
 	gate_init(&g, 0, WAIT_MS);
-	hold.gate = &g;
 	assert_int_equal(worker_pool_start(&p, 1, NULL, NULL, NULL), 0);
 	assert_int_equal(worker_pool_submit(p, &hold.job), 0);
 	gate_wait_arrived(&g, 1);
