@@ -1,8 +1,9 @@
 /*
  * In-memory counters keyed by short strings: failed logins per account
- * name and per source address (growing delay, then a temporary lock), and
- * new connections per address per minute.  A name that does not exist is
- * counted like one that does, so the answers never tell them apart.
+ * name, client key and source address (growing delay, then a temporary
+ * lock), and new connections and refusals per address prefix per minute.
+ * A name that does not exist is counted like one that does, so the
+ * answers never tell them apart.
  *
  * Bounded: past max_entries, a new key evicts the least recently touched
  * one (passing over up to THROTTLE_EVICT_SKIP locked ones), so a flood of
