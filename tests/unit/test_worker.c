@@ -265,66 +265,6 @@ test_fifo_one_thread(void **state)
 	worker_pool_stop(p);
 }
 
-/* A job that holds its thread at a gate. */
-struct hold_job {
-	struct worker_job job;
-	struct gate *gate;
-	int gate_ok, done;
-};
-
-static void
-hold_run(struct worker_job *job, void *wctx)
-{
-	struct hold_job *j = WORKER_JOB_OWNER(job, struct hold_job, job);
-
-	(void)wctx;
-	j->gate_ok = gate_pass(j->gate) == 0;
-}
-
-static void
-hold_done(struct worker_job *job)
-{
-	WORKER_JOB_OWNER(job, struct hold_job, job)->done = 1;
-}
-
-/*
- * A flood of ordinary jobs (the server's handshakes) is queued; an urgent
- * one (a login) submitted after them starts first, once the thread is
- * free, instead of waiting for the whole flood.
- */
-static void
-test_urgent_first(void **state)
-{
-	enum { N = 100 };
-	static struct sq_job jobs[N + 1];
-	struct gate g;
-	struct hold_job hold = { .job = { .run = hold_run, .done = hold_done },
-	    .gate = &g };
-	struct worker_pool *p;
-	unsigned i;
-
-	(void)state;
-	sq_reset(jobs, N + 1);
-	gate_init(&g, 0, WAIT_MS);
-	assert_int_equal(worker_pool_start(&p, 1, NULL, NULL, NULL), 0);
-	assert_int_equal(worker_pool_submit(p, &hold.job), 0);
-	gate_wait_arrived(&g, 1);
-	for (i = 0; i < N; i++)
-		assert_int_equal(worker_pool_submit(p, &jobs[i].job), 0);
-	jobs[N].job.urgent = 1;
-	assert_int_equal(worker_pool_submit(p, &jobs[N].job), 0);
-	gate_open(&g);
-	while (total_dones < N + 1)
-		poll_and_drain(p);
-	assert_true(hold.gate_ok);
-	assert_int_equal(jobs[N].start_seq, 0);
-	for (i = 0; i < N; i++)
-		assert_int_equal(jobs[i].start_seq, i + 1);
-	worker_pool_stop(p);
-	assert_int_equal(hold.done, 1);
-	gate_destroy(&g);
-}
-
 /* ---- per-thread contexts ---- */
 
 #define CTX_MAGIC 0x776f726bu
@@ -530,6 +470,44 @@ gated_dones(const struct gated_job *jobs, unsigned n)
 	for (i = 0; i < n; i++)
 		d += jobs[i].dones;
 	return d;
+}
+
+/*
+ * A flood of ordinary jobs (the server's handshakes) is queued; an urgent
+ * one (a login) submitted after them starts first, once the thread is
+ * free, instead of waiting for the whole flood.
+ */
+static void
+test_urgent_first(void **state)
+{
+	enum { N = 100 };
+	static struct sq_job jobs[N + 1];
+	struct gate g;
+	struct gated_job hold = { .job = { .run = gated_run,
+	    .done = gated_done }, .gate = &g };
+	struct worker_pool *p;
+	unsigned i;
+
+	(void)state;
+	sq_reset(jobs, N + 1);
+	gate_init(&g, 0, WAIT_MS);
+	assert_int_equal(worker_pool_start(&p, 1, NULL, NULL, NULL), 0);
+	assert_int_equal(worker_pool_submit(p, &hold.job), 0);
+	gate_wait_arrived(&g, 1);
+	for (i = 0; i < N; i++)
+		assert_int_equal(worker_pool_submit(p, &jobs[i].job), 0);
+	jobs[N].job.urgent = 1;
+	assert_int_equal(worker_pool_submit(p, &jobs[N].job), 0);
+	gate_open(&g);
+	while (total_dones < N + 1)
+		poll_and_drain(p);
+	assert_true(hold.gate_ok);
+	assert_int_equal(jobs[N].start_seq, 0);
+	for (i = 0; i < N; i++)
+		assert_int_equal(jobs[i].start_seq, i + 1);
+	worker_pool_stop(p);
+	assert_int_equal(hold.dones, 1);
+	gate_destroy(&g);
 }
 
 static void
