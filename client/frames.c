@@ -168,6 +168,11 @@ on_closing(struct session *s, char **f, size_t n)
 	/* The server closes after 1010; so do we, without waiting. */
 	if (s->state == ST_QUIT)
 		cs_finish(s);
+	else if (strcmp(f[0], proto_close_word(PROTO_CLOSE_REVOKED)) == 0)
+		/* Coming back would be refused: end, do not reconnect. */
+		cs_fatal(s, SESSION_NOT_ENROLLED, E_NOT_FOUND, NULL,
+		    "the server revoked this client's key or disabled the "
+		    "account: %s", f[1]);
 	else
 		cs_lost(s, E_CLOSED, "the server closed the connection (%s)",
 		    f[0]);

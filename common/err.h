@@ -16,7 +16,7 @@
 	X(E_TOO_LONG, -6, "input exceeds the configured limit")             \
 	X(E_IO, -7, "input/output error")                                   \
 	X(E_CRYPTO, -8, "cryptographic library error")                      \
-	X(E_KEY_TYPE, -9, "key is not an RSA key of an accepted size")      \
+	X(E_KEY_TYPE, -9, "key is not RSA of an accepted size, e = 65537")  \
 	X(E_SIG_INVALID, -10, "signature does not verify")                  \
 	X(E_UNWRAP, -11, "envelope does not open with this key")            \
 	X(E_KEY_LENGTH, -12, "envelope holds a key of the wrong length")    \

@@ -124,18 +124,34 @@ open_dir_of(const char *path)
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/*
+ * Create tmp afresh, mode 0600, never through a symlink or into a file
+ * someone else prepared.  Whatever is at tmp already (left by a crash, or
+ * planted) is unlinked, not followed, and the create tried once more; a
+ * second EEXIST means someone is racing us for the name: give up.
+ */
+static int
+open_new(const char *tmp)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd;
+
+	if ((fd = open(tmp, flags, 0600)) != -1 || errno != EEXIST)
+		return fd;
+	if (unlink(tmp) != 0)
+		return -1;
+	return open(tmp, flags, 0600);
+}
+
 int
 file_replace(const char *path, const char *tmp, const void *data,
     size_t len)
 {
 	int fd, dfd = -1, r = 0, saved;
 
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
+	if ((fd = open_new(tmp)) == -1)
 		return E_IO;
-	/* A temporary file left by a crash may have had another mode. */
-	if (fchmod(fd, 0600) != 0 || file_write_all(fd, data, len) != 0 ||
-	    fsync(fd) != 0)
+	if (file_write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		r = E_IO;
 	saved = errno;
 	if (close(fd) != 0 && r == 0) {

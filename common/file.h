@@ -33,8 +33,9 @@ int file_write_all(int fd, const void *p, size_t n)
     __attribute__((warn_unused_result));
 
 /*
- * Replace path with len bytes of data: write them to tmp (created or
- * truncated, mode 0600), fsync it, rename it over path, fsync path's
+ * Replace path with len bytes of data: write them to tmp (created anew
+ * with O_EXCL | O_NOFOLLOW, mode 0600: anything already there, a leftover
+ * of a crash or a planted symlink, is unlinked first), fsync it, rename it over path, fsync path's
  * directory.  Returns 0; FILE_UNSYNCED when path was replaced but its
  * directory could not be synced; E_IO (errno says why) with path
  * untouched and tmp removed.

@@ -87,6 +87,8 @@ enum proto_close {
 	PROTO_CLOSE_HANDSHAKE,           /* the handshake failed */
 	PROTO_CLOSE_NOT_ENROLLED,        /* 1199: the client key is unknown */
 	PROTO_CLOSE_BUSY,                /* the server cannot take it now */
+	PROTO_CLOSE_REVOKED,             /* its key revoked, its account
+	                                    disabled: do not come back */
 	PROTO_CLOSE_ERROR,               /* anything else on our side */
 };
 

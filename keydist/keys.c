@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
@@ -137,14 +139,24 @@ kd_key_write_public(EVP_PKEY *key, const char *path)
 int
 kd_key_check(EVP_PKEY *key)
 {
-	int bits;
+	BIGNUM *e = NULL;
+	int bits, r;
 
 	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
 		return E_KEY_TYPE;
 	bits = EVP_PKEY_get_bits(key);
 	if (bits < KD_RSA_MIN_BITS || bits > KD_RSA_MAX_BITS)
 		return E_KEY_TYPE;
-	return 0;
+	/*
+	 * A huge public exponent makes every verification with the key a
+	 * full modular exponentiation (100 times the work): a peer could make
+	 * the server pay that per handshake for a garbage signature.
+	 */
+	if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+		return E_KEY_TYPE;
+	r = BN_is_word(e, KD_RSA_EXPONENT) ? 0 : E_KEY_TYPE;
+	BN_free(e);
+	return r;
 }
 
 /* Keep *out only if it is an acceptable key. */

@@ -20,6 +20,7 @@
 #define KD_RSA_MIN_BITS 3072     /* smallest key we accept from anyone */
 #define KD_RSA_MAX_BITS 8192     /* largest: bounds buffer sizes */
 #define KD_RSA_MAX_BYTES (KD_RSA_MAX_BITS / 8)
+#define KD_RSA_EXPONENT 65537    /* the only public exponent we accept */
 #define KD_FP_SIZE 51            /* "SHA256:" + 43 base64 chars + NUL */
 #define KD_PEM_MAX 16384         /* bound on a public key PEM we parse */
 
@@ -74,7 +75,10 @@ int kd_key_to_der(EVP_PKEY *key, unsigned char **der, size_t *len)
 int kd_key_from_der(const unsigned char *der, size_t len, EVP_PKEY **out)
     __attribute__((warn_unused_result));
 
-/* 0 if key is RSA with KD_RSA_MIN_BITS..KD_RSA_MAX_BITS, else E_KEY_TYPE. */
+/*
+ * 0 if key is RSA with KD_RSA_MIN_BITS..KD_RSA_MAX_BITS and the public
+ * exponent KD_RSA_EXPONENT, else E_KEY_TYPE.
+ */
 int kd_key_check(EVP_PKEY *key) __attribute__((warn_unused_result));
 
 /* 1 if both keys have the same public part, else 0. */

@@ -173,6 +173,9 @@ accounts_enroll_key(struct db *db, const char *name, const char *device,
 	/* Device labels follow the user-name rules. */
 	if (name_check_user(device) != 0)
 		return E_INVALID;
+	/* The handshake refuses any other key: never enrol one. */
+	if ((r = kd_key_check(key)) != 0)
+		return r;
 	if ((r = accounts_get(db, name, &acc)) != 0)
 		return r;
 	if ((r = kd_fingerprint(key, fp)) != 0 ||
@@ -221,6 +224,33 @@ accounts_key_owner(struct db *db, const char *fingerprint, char *name)
 	if (r == 0 && !ctx.found)
 		r = E_NOT_FOUND;
 	return r;
+}
+
+struct keys_ctx {
+	int (*fn)(void *, const char *, const char *, int);
+	void *arg;
+};
+
+static int
+keys_one(void *arg, const struct db_val *cols)
+{
+	struct keys_ctx *ctx = arg;
+
+	return ctx->fn(ctx->arg, cols[0].buf, cols[1].buf, cols[2].i != 0);
+}
+
+int
+accounts_enrolled_keys(struct db *db, int (*fn)(void *arg,
+    const char *fingerprint, const char *owner, int disabled), void *arg)
+{
+	char fp[KD_FP_SIZE + 16], owner[NAME_USER_MAX + 1];
+	struct db_val cols[] = { DB_OUT_STR(fp), DB_OUT_STR(owner),
+		DB_OUT_INT() };
+	struct keys_ctx ctx = { fn, arg };
+
+	return db_query(db, "SELECT k.fingerprint, u.user_name, u.disabled "
+	    "FROM client_keys k JOIN users u ON u.user_id = k.user_id "
+	    "WHERE k.revoked = 0", NULL, 0, cols, 3, keys_one, &ctx);
 }
 
 static int

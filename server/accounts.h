@@ -59,6 +59,15 @@ int accounts_key_owner(struct db *db, const char *fingerprint, char *name)
     __attribute__((warn_unused_result));
 
 /*
+ * Call fn for every enrolled key that is not revoked: its fingerprint, its
+ * owner and whether the owner's account is disabled.  fn's non-zero
+ * return stops the query and is returned.
+ */
+int accounts_enrolled_keys(struct db *db, int (*fn)(void *arg,
+    const char *fingerprint, const char *owner, int disabled), void *arg)
+    __attribute__((warn_unused_result));
+
+/*
  * Revoke the enrolled key with this fingerprint: it is refused at the next
  * handshake.  E_NOT_FOUND if no such key is enrolled (revoked or not).
  */

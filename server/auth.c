@@ -87,6 +87,20 @@ auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
 	return 0;
 }
 
+int
+auth_enrolled(void *wctx, struct enrolled *out)
+{
+	struct auth_ctx *ctx = wctx;
+	struct db *db;
+	int r;
+
+	if ((db = auth_db(ctx)) == NULL)
+		return E_DB_UNAVAILABLE;
+	if ((r = enrolled_load(db, out)) != 0 && r != E_NOMEM)
+		r = auth_db_failed(ctx);
+	return r;
+}
+
 /* The row a login needs: the account, if this key is enrolled for it. */
 struct login_row {
 	int found;

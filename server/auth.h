@@ -1,7 +1,8 @@
 /*
  * The slow steps of a session, run on worker threads (server/worker.h):
- * opening the client's KeyExchange (one RSA private-key operation) and
- * checking a login against MariaDB (one Argon2id verification).  Each
+ * opening the client's KeyExchange (one RSA private-key operation),
+ * checking a login against MariaDB (one Argon2id verification) and
+ * loading the snapshot of enrolled keys (server/enrolled.h).  Each
  * worker thread has its own database connection, opened at start and
  * reopened after an outage, at most once a second.  Nothing here touches
  * a connection or logs: results go back to the loop thread.
@@ -15,6 +16,7 @@
 #include "common/proto.h"
 #include "common/text.h"
 #include "keydist/handshake.h"
+#include "server/enrolled.h"
 
 struct auth_settings {
 	struct db_params db;
@@ -34,6 +36,12 @@ void auth_thread_fini(void *wctx);
  */
 int auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
     int *owner_r, char owner[NAME_USER_MAX + 1]);
+
+/*
+ * A fresh snapshot of the enrolled keys into *out (empty on entry): 0,
+ * E_DB_UNAVAILABLE or E_NOMEM (*out is then empty).
+ */
+int auth_enrolled(void *wctx, struct enrolled *out);
 
 /*
  * Check user/password (the client's login secret, keydist/login.h: its

@@ -59,7 +59,7 @@ static const struct cfg_field server_fields[] = {
 	{ "limits.keepalive_interval", CFG_INT, 0, 0, 3600, 30, NULL,
 	    F(keepalive_interval), "seconds between keepalive pings" },
 	{ "limits.conn_rate_per_addr", CFG_INT, 0, 0, 100000, 60, NULL,
-	    F(conn_rate_per_addr), "new connections per address per minute" },
+	    F(conn_rate_per_addr), "new connections per /24 or /64 per minute" },
 	{ "limits.output_queue_max", CFG_INT, 0, 4096, 1LL << 30, 1LL << 20,
 	    NULL, F(output_queue_max), "bytes queued to one client" },
 	{ "limits.max_rooms_per_client", CFG_INT, 0, 1, 1024, 16, NULL,

@@ -217,6 +217,7 @@ conn_open(struct server *s, int fd, const char *ip, const char *addr)
 	c->srv = s;
 	c->fd = fd;
 	(void)snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	throttle_prefix(ip, c->prefix);
 	(void)snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->id = ++s->next_id;
 	c->accepted_ms = c->last_rx_ms = s->now_ms;

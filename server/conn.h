@@ -20,7 +20,9 @@
 #include "keydist/record.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/enrolled.h"
 #include "server/rooms.h"
+#include "server/throttle.h"
 #include "server/users.h"
 
 enum conn_state {
@@ -50,6 +52,7 @@ struct conn {
 	int fd;
 	uint64_t id;                         /* for logs; never reused */
 	char ip[INET6_ADDRSTRLEN];
+	char prefix[THROTTLE_PREFIX_MAX];    /* what limits count (throttle.h) */
 	char addr[CONN_ADDR_MAX];            /* ip:port */
 	enum conn_state state;
 	unsigned epoll_mask;                 /* events registered now */
@@ -57,6 +60,12 @@ struct conn {
 	unsigned jobs;                       /* worker jobs not yet done */
 
 	struct kd_hs *hs;                    /* during the handshake only */
+	struct worker_job *parked;           /* a KeyExchange of a key not in
+	                                        the snapshot, waiting for the
+	                                        refresh numbered parked_for */
+	uint64_t parked_for;
+	uint64_t admitted_gen;               /* refreshes started when its
+	                                        handshake was checked */
 	int owner_r;                         /* key owner lookup result */
 	char owner[NAME_USER_MAX + 1];       /* user the key is enrolled for */
 	char key_fp[KD_FP_SIZE];             /* the client key's fingerprint */
@@ -92,8 +101,19 @@ struct server {
 	struct auth_settings auth;
 	int epfd, lfd, sigfd;
 	struct worker_pool *pool;
-	struct throttle *login_fails;        /* "u:name" and "a:ip" */
-	struct throttle *conn_rate;          /* per ip */
+	unsigned hs_jobs;                    /* handshake jobs not yet done */
+	unsigned hs_jobs_max;                /* ... at most, so that a flood
+	                                        leaves logins room */
+	struct enrolled enrolled;            /* the snapshot (refresh.c) */
+	int enrolled_loaded;                 /* at least one refresh worked */
+	uint64_t refresh_gen;                /* refreshes started */
+	int refresh_busy;                    /* one is running */
+	uint64_t refresh_started_ms;
+	uint64_t refusal_window_ms;          /* authenticated refusals of */
+	unsigned refusals;                   /* unknown keys this second */
+	struct throttle *login_fails;        /* "u:name", "k:fp" and "a:ip" */
+	struct throttle *conn_rate;          /* "c:prefix" connections and
+	                                        "r:prefix" refusals */
 	struct conn *conns;                  /* every connection */
 	struct conn *dirty;                  /* frames waiting to be sealed */
 	struct conn *dead;                   /* to close after this pass */

@@ -1,6 +1,7 @@
 /*
  * The protocol's families, for server/protocol.c's table and input loop:
- * the handshake (server/handshake.c), login (server/login.c), and rooms,
+ * the handshake (server/handshake.c) with the snapshot of enrolled keys it
+ * checks first (server/refresh.c), login (server/login.c), and rooms,
  * private conversations, messages and sender keys (server/relay.c).
  * Loop thread only.
  */
@@ -15,6 +16,24 @@
 int on_client_hello(struct conn *c);
 int on_key_exchange(struct conn *c);
 int on_client_finished(struct conn *c);
+
+/* A refresh of the snapshot has ended (checked: it worked) after c
+   parked its KeyExchange: go on with it, or refuse the key. */
+void handshake_resume(struct conn *c, int checked);
+
+/* Free the KeyExchange c parked, if any (c is going). */
+void handshake_free_parked(struct conn *c);
+
+/* ---- refresh.c: the snapshot of enrolled keys ---- */
+
+/*
+ * Start a refresh of s->enrolled on a worker unless one runs: on the
+ * tick (urgent 0: once a second), or for a key it does not know (urgent
+ * 1: at once, if the last one started REFRESH_MIN_GAP_MS ago).  When it
+ * ends, the sessions of keys revoked (or accounts disabled) since are
+ * closed (1010|revoked) and the parked handshakes go on.
+ */
+void refresh_start(struct server *s, int urgent);
 
 /* ---- login.c ---- */
 

@@ -1,8 +1,11 @@
 /*
- * The server's side of the handshake (docs/PROTOCOL.md section 4): the
+ * The server's side of the handshake (docs/PROTOCOL.md section 2): the
  * plain ClientHello, the KeyExchange whose envelope a worker opens
  * (server/auth.c), and the ClientFinished, after which the connection
- * has its record keys and waits for a login.
+ * has its record keys and waits for a login.  Before any RSA work the
+ * KeyExchange's key must be in the snapshot of enrolled keys
+ * (server/refresh.c), and at most hs_jobs_max handshakes wait for the
+ * workers at once; logins pass them in the workers' queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +17,20 @@
 #include "keydist/keys.h"
 #include "server/handlers.h"
 #include "server/reply.h"
+#include "server/throttle.h"
 #include "server/worker.h"
+
+/* Authenticated refusals of unknown keys: per second on the server, per
+   minute from one address prefix (each costs one RSA private operation). */
+#define REFUSALS_PER_SECOND 5
+#define REFUSALS_PER_PREFIX 3
 
 struct hs_job {
 	struct worker_job job;
 	struct conn *c;
 	int r, owner_r;
 	char owner[NAME_USER_MAX + 1];
+	char fp[KD_FP_SIZE];         /* of the client key it presents */
 	size_t len;
 	char kx[];                   /* the KeyExchange line */
 };
@@ -44,11 +54,13 @@ hs_job_done(struct worker_job *job)
 	int r = j->r;
 
 	c->jobs--;
+	c->srv->hs_jobs--;
 	if (c->fd < 0) {
 		free(j);
 		conn_release(c);
 		return;
 	}
+	c->admitted_gen = c->srv->refresh_gen;
 	memcpy(c->key_fp, hs->peer_fp, sizeof(c->key_fp));
 	c->owner_r = j->owner_r;
 	memcpy(c->owner, j->owner, sizeof(c->owner));
@@ -147,18 +159,113 @@ open_handshake_record(struct conn *c, size_t max, const char *what,
 	return 0;
 }
 
+/* The fingerprint of the client key a KeyExchange line presents. */
+static int
+keyx_fingerprint(const char *kx, size_t len, char fp[KD_FP_SIZE])
+{
+	const struct proto_op_spec *spec = proto_op_spec(OP_KEY_EXCHANGE);
+	uint8_t der[KD_SPKI_MAX];
+	struct frame f;
+	unsigned op;
+	long n;
+
+	if (spec == NULL || frame_opcode(kx, len, &op) != 0 ||
+	    op != OP_KEY_EXCHANGE ||
+	    frame_parse(kx, len, spec->min, spec->max, &f) != 0 ||
+	    (n = b64_decode(f.field[0].p, f.field[0].len, der,
+	    sizeof(der))) <= 0)
+		return E_MALFORMED;
+	return kd_fingerprint_der(der, (size_t)n, fp);
+}
+
+/* Hand the KeyExchange to a worker, unless too many handshakes wait. */
+static void
+hs_submit(struct conn *c, struct hs_job *j)
+{
+	struct server *s = c->srv;
+
+	if (s->hs_jobs >= s->hs_jobs_max ||
+	    worker_pool_submit(s->pool, &j->job) != 0) {
+		free(j);
+		conn_fail(c, PROTO_CLOSE_BUSY, 0, s->hs_jobs >= s->hs_jobs_max ?
+		    "too many handshakes in progress" : "worker queue full");
+		return;
+	}
+	c->jobs++;
+	s->hs_jobs++;
+}
+
+/*
+ * Whether an unknown key may still be told so in an authenticated 1199,
+ * which costs the RSA work the refusal was meant to save: a few a
+ * second, fewer from one prefix; the others are closed without a word.
+ */
+static int
+refusal_allowed(struct conn *c)
+{
+	struct server *s = c->srv;
+	char key[THROTTLE_KEY_MAX + 1];
+
+	if (s->now_ms - s->refusal_window_ms >= 1000) {
+		s->refusal_window_ms = s->now_ms;
+		s->refusals = 0;
+	}
+	if (s->refusals >= REFUSALS_PER_SECOND)
+		return 0;
+	(void)snprintf(key, sizeof(key), "r:%s", c->prefix);
+	if (throttle_hit(s->conn_rate, key, s->now_ms, 60000) >
+	    REFUSALS_PER_PREFIX)
+		return 0;
+	s->refusals++;
+	return 1;
+}
+
+void
+handshake_resume(struct conn *c, int checked)
+{
+	struct hs_job *j = WORKER_JOB_OWNER(c->parked, struct hs_job, job);
+	struct server *s = c->srv;
+
+	c->parked = NULL;
+	/* Without a fresh snapshot the worker asks the database itself. */
+	if (!checked || enrolled_find(&s->enrolled, j->fp) != NULL ||
+	    refusal_allowed(c)) {
+		hs_submit(c, j);
+		return;
+	}
+	conn_fail(c, PROTO_CLOSE_NOT_ENROLLED, 0, "client key %s is not "
+	    "enrolled (closed without a refusal: too many of them)", j->fp);
+	free(j);
+}
+
+void
+handshake_free_parked(struct conn *c)
+{
+	if (c->parked != NULL)
+		free(WORKER_JOB_OWNER(c->parked, struct hs_job, job));
+	c->parked = NULL;
+}
+
 int
 on_key_exchange(struct conn *c)
 {
+	struct server *s = c->srv;
 	struct hs_job *j;
 	size_t len, reclen;
 	char *kx;
+	int r;
 
 	if (open_handshake_record(c, KD_HS_LINE_MAX + 1, "KeyExchange", &kx,
 	    &len, &reclen) != 0)
 		return 1;
 	if ((j = calloc(1, sizeof(*j) + len)) == NULL) {
 		conn_fail(c, PROTO_CLOSE_ERROR, 0, "out of memory");
+		return 1;
+	}
+	if ((r = keyx_fingerprint(kx, len, j->fp)) != 0) {
+		free(j);
+		conn_fail(c, PROTO_CLOSE_HANDSHAKE, 0,
+		    "KeyExchange refused: %s", err_str(r));
 		return 1;
 	}
 	memcpy(j->kx, kx, len);
@@ -168,14 +275,20 @@ on_key_exchange(struct conn *c)
 	j->job.done = hs_job_done;
 	buf_consume(&c->in, reclen);
 	kd_record_clear(&c->rx);
-	if (worker_pool_submit(c->srv->pool, &j->job) != 0) {
-		free(j);
-		conn_fail(c, PROTO_CLOSE_BUSY, 0, "worker queue full");
-		return 1;
-	}
-	c->jobs++;
 	c->state = CONN_KEYX_PENDING;
 	conn_pause(c, 1);
+	/*
+	 * A key the snapshot does not know costs no RSA work: it waits for
+	 * a refresh that starts after it came (it may be enrolled a moment
+	 * ago) and is refused if that one does not know it either.
+	 */
+	if (s->enrolled_loaded && enrolled_find(&s->enrolled, j->fp) == NULL) {
+		c->parked = &j->job;
+		c->parked_for = s->refresh_gen + 1;
+		refresh_start(s, 1);
+		return 1;
+	}
+	hs_submit(c, j);
 	return 1;
 }
 

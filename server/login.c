@@ -1,8 +1,10 @@
 /*
  * Logins (docs/PROTOCOL.md section 5): 0001 is checked by a worker
  * (server/auth.c) against the database; a refusal is counted against the
- * name and the address (server/throttle.c) and answered after a delay
- * that grows with the failures, in the state CONN_LOGIN_DELAYED.
+ * session's key and address, and against the name only when the key is
+ * that account's (server/throttle.c), and answered after a delay that
+ * grows with the failures, in the state CONN_LOGIN_DELAYED.  A name that
+ * is not the key's owner is refused at once, without Argon2id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,10 @@
 #include "server/throttle.h"
 #include "server/worker.h"
 
-/* Throttle keys "u:<user>" and "a:<ip>" are never cut (snprintf below). */
+/* Throttle keys "u:<user>", "k:<fingerprint>" and "a:<ip>" are never cut
+   (snprintf below). */
 _Static_assert(THROTTLE_KEY_MAX >= 2 + NAME_USER_MAX &&
+    THROTTLE_KEY_MAX >= 2 + KD_FP_SIZE - 1 &&
     THROTTLE_KEY_MAX >= 2 + INET6_ADDRSTRLEN - 1, "throttle keys fit");
 
 struct login_job {
@@ -72,8 +76,40 @@ login_refusal_due(struct conn *c)
 }
 
 /*
+ * Whether the session's key is enrolled for user.  Only then may a failure
+ * count against the account: anyone else naming it would lock it out.
+ */
+static int
+key_is_users(const struct conn *c, const char *user)
+{
+	return c->owner_r == 0 && strcmp(c->owner, user) == 0;
+}
+
+/* The throttle key prefix || value into key. */
+static const char *
+throttle_key(char key[THROTTLE_KEY_MAX + 1], const char *prefix,
+    const char *value)
+{
+	(void)snprintf(key, THROTTLE_KEY_MAX + 1, "%s%s", prefix, value);
+	return key;
+}
+
+/* Count one failure for prefix || value; the failures in a row. */
+static unsigned
+count_failure(struct server *s, const char *prefix, const char *value)
+{
+	const struct server_config *cfg = s->cfg;
+	char key[THROTTLE_KEY_MAX + 1];
+
+	return throttle_fail(s->login_fails, throttle_key(key, prefix, value),
+	    s->now_ms, (unsigned)cfg->login_lock_after,
+	    (uint64_t)cfg->login_lock_seconds * 1000);
+}
+
+/*
  * A refused login: log it in the line fail2ban matches, count it against
- * the name and the address, answer after a growing delay.
+ * the key and the address (and the name, if the key is its own), answer
+ * after a growing delay.
  */
 static void
 login_failed(struct conn *c, const char *user, enum proto_login reason,
@@ -81,28 +117,44 @@ login_failed(struct conn *c, const char *user, enum proto_login reason,
 {
 	struct server *s = c->srv;
 	const struct server_config *cfg = s->cfg;
-	char key[THROTTLE_KEY_MAX + 1];
-	unsigned nu = 0, na = 0;
+	unsigned n = 0, nu = 0, nk, na;
 
 	log_warn("login failed user=%s addr=%s reason=%s id=%llu", user,
 	    c->ip, proto_login_word(reason), (unsigned long long)c->id);
 	if (count) {
-		(void)snprintf(key, sizeof(key), "u:%s", user);
-		nu = throttle_fail(s->login_fails, key, s->now_ms,
-		    (unsigned)cfg->login_lock_after,
-		    (uint64_t)cfg->login_lock_seconds * 1000);
-		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
-		na = throttle_fail(s->login_fails, key, s->now_ms,
-		    (unsigned)cfg->login_lock_after,
-		    (uint64_t)cfg->login_lock_seconds * 1000);
-		if (nu == (unsigned)cfg->login_lock_after ||
+		if (key_is_users(c, user))
+			nu = count_failure(s, "u:", user);
+		nk = count_failure(s, "k:", c->key_fp);
+		na = count_failure(s, "a:", c->ip);
+		n = nu > nk ? nu : nk;
+		n = n > na ? n : na;
+		if (nu == (unsigned)cfg->login_lock_after)
+			log_warn("login locked user=%s addr=%s for %lld s after "
+			    "%u failures (key %s)", user, c->ip,
+			    cfg->login_lock_seconds, n, c->key_fp);
+		else if (nk == (unsigned)cfg->login_lock_after ||
 		    na == (unsigned)cfg->login_lock_after)
-			log_warn("login locked user=%s addr=%s for %lld s "
-			    "after %u failures", user, c->ip,
-			    cfg->login_lock_seconds, nu > na ? nu : na);
+			log_warn("login locked key=%s addr=%s for %lld s after "
+			    "%u failures (naming %s, which is not locked)",
+			    c->key_fp, c->ip, cfg->login_lock_seconds, n, user);
 	}
-	login_answer_later(c, reason, throttle_delay_ms(nu > na ? nu : na,
+	login_answer_later(c, reason, throttle_delay_ms(n,
 	    (uint64_t)cfg->login_fail_delay_ms));
+}
+
+/* Whether the name (if it is the key's), the key or the address is locked. */
+static int
+login_locked(struct conn *c, const char *user)
+{
+	struct server *s = c->srv;
+	char key[THROTTLE_KEY_MAX + 1];
+
+	return (key_is_users(c, user) && throttle_locked(s->login_fails,
+	    throttle_key(key, "u:", user), s->now_ms) != 0) ||
+	    throttle_locked(s->login_fails, throttle_key(key, "k:", c->key_fp),
+	    s->now_ms) != 0 ||
+	    throttle_locked(s->login_fails, throttle_key(key, "a:", c->ip),
+	    s->now_ms) != 0;
 }
 
 static void
@@ -123,10 +175,9 @@ login_job_done(struct worker_job *job)
 	case PROTO_LOGIN_OK:
 		(void)snprintf(c->user, sizeof(c->user), "%s", j->user);
 		(void)snprintf(c->nick, sizeof(c->nick), "%s", j->nick);
-		(void)snprintf(key, sizeof(key), "u:%s", j->user);
-		throttle_clear(s->login_fails, key);
-		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
-		throttle_clear(s->login_fails, key);
+		throttle_clear(s->login_fails, throttle_key(key, "u:", j->user));
+		throttle_clear(s->login_fails, throttle_key(key, "k:", c->key_fp));
+		throttle_clear(s->login_fails, throttle_key(key, "a:", c->ip));
 		s->db_down = 0;
 		if (relay_online(c) != 0) {
 			c->state = CONN_OPEN;
@@ -170,7 +221,7 @@ on_login(struct conn *c, const struct frame *f)
 {
 	struct server *s = c->srv;
 	const struct frame_field *user = &f->field[0], *pw = &f->field[1];
-	char key[THROTTLE_KEY_MAX + 1], name[NAME_USER_MAX + 1];
+	char name[NAME_USER_MAX + 1];
 	struct login_job *j;
 	int valid;
 
@@ -182,13 +233,17 @@ on_login(struct conn *c, const struct frame *f)
 		    PROTO_LOGIN_INVALID, 1);
 		return;
 	}
-	(void)snprintf(key, sizeof(key), "u:%s", name);
-	if (throttle_locked(s->login_fails, key, s->now_ms) == 0) {
-		(void)snprintf(key, sizeof(key), "a:%s", c->ip);
-		if (throttle_locked(s->login_fails, key, s->now_ms) == 0)
-			key[0] = '\0';
+	/*
+	 * Another user's name with this key: refused at once (no Argon2id),
+	 * counted against the key and the address, never the account.
+	 */
+	if (c->owner_r == 0 && !key_is_users(c, name)) {
+		log_info("login id=%llu names %s, but key %s is %s's",
+		    (unsigned long long)c->id, name, c->key_fp, c->owner);
+		login_failed(c, name, PROTO_LOGIN_INVALID, 1);
+		return;
 	}
-	if (key[0] != '\0') {
+	if (login_locked(c, name)) {
 		login_failed(c, name, PROTO_LOGIN_LOCKED, 0);
 		return;
 	}
@@ -200,6 +255,8 @@ on_login(struct conn *c, const struct frame *f)
 	j->c = c;
 	j->job.run = login_job_run;
 	j->job.done = login_job_done;
+	/* Not behind a flood of handshakes: this key has proved itself. */
+	j->job.urgent = 1;
 	memcpy(j->user, name, sizeof(name));
 	memcpy(j->fp, c->key_fp, sizeof(j->fp));
 	memcpy(j->pw, pw->p, pw->len);

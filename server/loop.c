@@ -31,6 +31,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "server/conn.h"
+#include "server/handlers.h"
 #include "server/throttle.h"
 #include "server/worker.h"
 
@@ -72,6 +73,7 @@ static int
 admit(struct server *s, const char *addr, const char *ip)
 {
 	const struct server_config *cfg = s->cfg;
+	char prefix[THROTTLE_PREFIX_MAX], key[THROTTLE_KEY_MAX + 1];
 	unsigned n;
 
 	if (s->nconns >= (size_t)cfg->max_clients) {
@@ -80,13 +82,15 @@ admit(struct server *s, const char *addr, const char *ip)
 		return 0;
 	}
 	if (cfg->conn_rate_per_addr > 0) {
-		n = throttle_hit(s->conn_rate, ip, s->now_ms, 60000);
+		throttle_prefix(ip, prefix);
+		(void)snprintf(key, sizeof(key), "c:%s", prefix);
+		n = throttle_hit(s->conn_rate, key, s->now_ms, 60000);
 		if (n > (unsigned)cfg->conn_rate_per_addr) {
-			/* Once per minute and address, not per attempt. */
+			/* Once per minute and prefix, not per attempt. */
 			if (n == (unsigned)cfg->conn_rate_per_addr + 1)
 				log_warn("refused %s: more than %lld "
 				    "connections a minute from %s", addr,
-				    cfg->conn_rate_per_addr, ip);
+				    cfg->conn_rate_per_addr, prefix);
 			return 0;
 		}
 	}
@@ -283,6 +287,7 @@ tick(struct server *s)
 	    (uint64_t)s->cfg->login_lock_seconds * 1000);
 	throttle_prune(s->conn_rate, s->now_ms, 60000);
 	accept_resume(s);
+	refresh_start(s, 0);
 }
 
 /*
@@ -327,6 +332,7 @@ server_run(struct server *s)
 
 	s->now_ms = clock_ms();
 	next_tick = s->now_ms + TICK_MS;
+	refresh_start(s, 0);
 	while (!s->stopping) {
 		timeout = (int)(next_tick > s->now_ms ? next_tick - s->now_ms : 0);
 		if (s->next_delayed_ms != 0 && s->next_delayed_ms < next_tick)

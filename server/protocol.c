@@ -224,6 +224,7 @@ protocol_leave(struct conn *c)
 void
 protocol_free(struct conn *c)
 {
+	handshake_free_parked(c);
 	if (c->hs != NULL) {
 		kd_hs_clear(c->hs);
 		free(c->hs);

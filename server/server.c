@@ -26,6 +26,9 @@
 
 #define LISTEN_BACKLOG 1024
 #define THROTTLE_MAX 65536
+/* Handshake jobs waiting for or on the workers: half the queue, so that
+   logins and refreshes (urgent jobs, which pass them) always find room. */
+#define HS_JOBS_MAX (WORKER_DEFAULT_MAX_QUEUED / 2)
 /* Descriptors beyond one per client: listener, epoll, workers' database
    connections, log, eventfds, the spare. */
 #define FDS_BESIDES_CLIENTS 64
@@ -160,6 +163,7 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 		log_error("worker threads: %s", err_str(r));
 		goto fail;
 	}
+	s->hs_jobs_max = HS_JOBS_MAX;
 	r = E_IO;
 	if (epoll_add(s->epfd, s->lfd, &server_tag_listen) != 0 ||
 	    epoll_add(s->epfd, s->sigfd, &server_tag_signal) != 0 ||
@@ -186,6 +190,7 @@ server_free(struct server *s)
 	worker_pool_stop(s->pool);
 	throttle_free(s->login_fails);
 	throttle_free(s->conn_rate);
+	enrolled_free(&s->enrolled);
 	rooms_free(&s->rooms);
 	users_free(&s->users);
 	if (s->lfd >= 0)

@@ -1,5 +1,7 @@
 #include "server/throttle.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +9,7 @@
 
 struct entry {
 	struct entry *next;
+	struct entry *newer, *older;     /* the recency list */
 	char key[THROTTLE_KEY_MAX + 1];
 	unsigned count;          /* hits in the window, or failures in a row */
 	uint64_t first_ms;       /* start of the hit window */
@@ -17,6 +20,8 @@ struct entry {
 struct throttle {
 	struct entry **bucket;
 	size_t nbuckets, count, max;
+	struct entry *newest, *oldest;   /* every entry, by last touch */
+	size_t evicted;
 };
 
 struct throttle *
@@ -56,9 +61,78 @@ throttle_free(struct throttle *t)
 	free(t);
 }
 
-/* The entry for key; with create, a new zeroed one if there is room. */
+static void
+recency_unlink(struct throttle *t, struct entry *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		t->newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		t->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+/* e was just touched: the newest. */
+static void
+recency_touch(struct throttle *t, struct entry *e)
+{
+	if (t->newest == e)
+		return;
+	if (e->newer != NULL || e->older != NULL || t->oldest == e)
+		recency_unlink(t, e);
+	e->older = t->newest;
+	if (t->newest != NULL)
+		t->newest->newer = e;
+	t->newest = e;
+	if (t->oldest == NULL)
+		t->oldest = e;
+}
+
+/* Take e out of its chain and the recency list, and free it. */
+static void
+drop(struct throttle *t, struct entry *e)
+{
+	size_t b = fnv1a64(e->key, strlen(e->key)) & (t->nbuckets - 1);
+	struct entry **pe;
+
+	for (pe = &t->bucket[b]; *pe != NULL; pe = &(*pe)->next) {
+		if (*pe == e) {
+			*pe = e->next;
+			break;
+		}
+	}
+	recency_unlink(t, e);
+	free(e);
+	t->count--;
+}
+
+/*
+ * Make room: drop the least recently touched entry, passing over a few
+ * locked ones (a lock is what a flood of new keys would like to evict).
+ */
+static void
+evict(struct throttle *t, uint64_t now_ms)
+{
+	struct entry *e = t->oldest;
+	int skip;
+
+	for (skip = 0; skip < THROTTLE_EVICT_SKIP && e != NULL &&
+	    e->locked_until > now_ms && e->newer != NULL; skip++)
+		e = e->newer;
+	if (e != NULL && e->locked_until > now_ms)
+		e = t->oldest;
+	if (e != NULL) {
+		drop(t, e);
+		t->evicted++;
+	}
+}
+
+/* The entry for key; with create, a new zeroed one (evicting if full). */
 static struct entry *
-lookup(struct throttle *t, const char *key, int create)
+lookup(struct throttle *t, const char *key, int create, uint64_t now_ms)
 {
 	size_t len = strlen(key), b = fnv1a64(key, len) & (t->nbuckets - 1);
 	struct entry *e;
@@ -66,8 +140,11 @@ lookup(struct throttle *t, const char *key, int create)
 	for (e = t->bucket[b]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
-	if (!create || t->count >= t->max || len > THROTTLE_KEY_MAX ||
-	    (e = calloc(1, sizeof(*e))) == NULL)
+	if (!create || len > THROTTLE_KEY_MAX)
+		return NULL;
+	if (t->count >= t->max)
+		evict(t, now_ms);
+	if (t->max == 0 || (e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	memcpy(e->key, key, len + 1);
 	e->next = t->bucket[b];
@@ -82,8 +159,9 @@ throttle_hit(struct throttle *t, const char *key, uint64_t now_ms,
 {
 	struct entry *e;
 
-	if ((e = lookup(t, key, 1)) == NULL)
+	if ((e = lookup(t, key, 1, now_ms)) == NULL)
 		return 0;
+	recency_touch(t, e);
 	if (e->count == 0 || now_ms - e->first_ms >= window_ms) {
 		e->first_ms = now_ms;
 		e->count = 0;
@@ -98,8 +176,9 @@ throttle_fail(struct throttle *t, const char *key, uint64_t now_ms,
 {
 	struct entry *e;
 
-	if ((e = lookup(t, key, 1)) == NULL)
+	if ((e = lookup(t, key, 1, now_ms)) == NULL)
 		return 0;
+	recency_touch(t, e);
 	e->last_ms = now_ms;
 	if (e->count < UINT32_MAX)
 		e->count++;
@@ -113,7 +192,7 @@ throttle_locked(struct throttle *t, const char *key, uint64_t now_ms)
 {
 	struct entry *e;
 
-	if ((e = lookup(t, key, 0)) == NULL || e->locked_until <= now_ms)
+	if ((e = lookup(t, key, 0, now_ms)) == NULL || e->locked_until <= now_ms)
 		return 0;
 	return e->locked_until - now_ms;
 }
@@ -121,36 +200,25 @@ throttle_locked(struct throttle *t, const char *key, uint64_t now_ms)
 void
 throttle_clear(struct throttle *t, const char *key)
 {
-	size_t b = fnv1a64(key, strlen(key)) & (t->nbuckets - 1);
-	struct entry **pe, *e;
+	struct entry *e;
 
-	for (pe = &t->bucket[b]; (e = *pe) != NULL; pe = &e->next) {
-		if (strcmp(e->key, key) == 0) {
-			*pe = e->next;
-			free(e);
-			t->count--;
-			return;
-		}
-	}
+	if ((e = lookup(t, key, 0, 0)) != NULL)
+		drop(t, e);
 }
 
 size_t
 throttle_prune(struct throttle *t, uint64_t now_ms, uint64_t idle_ms)
 {
-	struct entry **pe, *e;
-	size_t i, dropped = 0;
+	struct entry *e, *newer;
+	size_t dropped = 0;
 
-	for (i = 0; i < t->nbuckets; i++) {
-		pe = &t->bucket[i];
-		while ((e = *pe) != NULL) {
-			if (e->locked_until <= now_ms &&
-			    now_ms - e->last_ms >= idle_ms) {
-				*pe = e->next;
-				free(e);
-				t->count--;
-				dropped++;
-			} else
-				pe = &e->next;
+	/* Oldest first: the rest of the list was touched later. */
+	for (e = t->oldest; e != NULL && now_ms - e->last_ms >= idle_ms;
+	    e = newer) {
+		newer = e->newer;
+		if (e->locked_until <= now_ms) {
+			drop(t, e);
+			dropped++;
 		}
 	}
 	return dropped;
@@ -160,6 +228,39 @@ size_t
 throttle_count(const struct throttle *t)
 {
 	return t->count;
+}
+
+size_t
+throttle_evicted(const struct throttle *t)
+{
+	return t->evicted;
+}
+
+void
+throttle_prefix(const char *ip, char out[THROTTLE_PREFIX_MAX])
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		(void)snprintf(out, THROTTLE_PREFIX_MAX, "%u.%u.%u.0/24", a[0],
+		    a[1], a[2]);
+		return;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1) {
+		(void)snprintf(out, THROTTLE_PREFIX_MAX, "%s", ip);
+		return;
+	}
+	/* An IPv4 client of a dual-stack socket: ::ffff:a.b.c.d. */
+	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		(void)snprintf(out, THROTTLE_PREFIX_MAX, "%u.%u.%u.0/24",
+		    a[12], a[13], a[14]);
+		return;
+	}
+	memset(a + 8, 0, 8);
+	if (inet_ntop(AF_INET6, a, text, sizeof(text)) == NULL)
+		(void)snprintf(text, sizeof(text), "?");
+	(void)snprintf(out, THROTTLE_PREFIX_MAX, "%s/64", text);
 }
 
 uint64_t

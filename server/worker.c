@@ -14,7 +14,7 @@
 
 /*
  * Who touches what:
- *  - the submit queue (qhead..ninit_failed) only under qlock;
+ *  - the submit queues (qhead..ninit_failed) only under qlock;
  *  - the completion list and wake_errno only under dlock;
  *  - pending and max_queued only on the loop thread;
  *  - the rest is fixed between start and stop.
@@ -31,9 +31,9 @@ struct worker_pool {
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;         /* a job was queued, or stopping was set */
 	pthread_cond_t startcond;     /* a thread finished thread_init */
-	struct worker_job *qhead;     /* next job to start */
-	struct worker_job *qtail;
-	size_t nqueued;               /* jobs in the queue (not yet started) */
+	struct worker_job *qhead[2];  /* next job to start, per class */
+	struct worker_job *qtail[2];  /* (urgent first: see worker.h) */
+	size_t nqueued;               /* jobs in the queues (not yet started) */
 	int stopping;                 /* no more submits; workers exit when idle */
 	unsigned ninit;               /* threads that finished thread_init */
 	unsigned ninit_failed;        /* ... and of those, the ones it failed */
@@ -142,7 +142,7 @@ worker_main(void *arg)
 	struct worker_pool *p = arg;
 	struct worker_job *job;
 	void *wctx = NULL;
-	int failed = 0;
+	int failed = 0, q;
 
 	if (p->thread_init != NULL && (wctx = p->thread_init(p->arg)) == NULL)
 		failed = 1;
@@ -157,15 +157,17 @@ worker_main(void *arg)
 
 	for (;;) {
 		must(pthread_mutex_lock(&p->qlock));
-		while (p->qhead == NULL && !p->stopping)
+		while (p->nqueued == 0 && !p->stopping)
 			must(pthread_cond_wait(&p->qcond, &p->qlock));
 		/* Stopping: leave only once the queue is empty. */
-		if ((job = p->qhead) == NULL) {
+		if (p->nqueued == 0) {
 			must(pthread_mutex_unlock(&p->qlock));
 			break;
 		}
-		if ((p->qhead = job->next) == NULL)
-			p->qtail = NULL;
+		q = p->qhead[1] != NULL ? 1 : 0;
+		job = p->qhead[q];
+		if ((p->qhead[q] = job->next) == NULL)
+			p->qtail[q] = NULL;
 		p->nqueued--;
 		must(pthread_mutex_unlock(&p->qlock));
 
@@ -360,10 +362,11 @@ worker_pool_set_max_queued(struct worker_pool *p, size_t max)
 int
 worker_pool_submit(struct worker_pool *p, struct worker_job *job)
 {
-	int r = 0;
+	int r = 0, q;
 
 	if (p == NULL || job == NULL || job->run == NULL || job->done == NULL)
 		return E_INVALID;
+	q = job->urgent ? 1 : 0;
 	must(pthread_mutex_lock(&p->qlock));
 	if (p->stopping) {
 		r = E_STATE;
@@ -371,11 +374,11 @@ worker_pool_submit(struct worker_pool *p, struct worker_job *job)
 		r = E_TOO_LONG;
 	} else {
 		job->next = NULL;
-		if (p->qtail == NULL)
-			p->qhead = job;
+		if (p->qtail[q] == NULL)
+			p->qhead[q] = job;
 		else
-			p->qtail->next = job;
-		p->qtail = job;
+			p->qtail[q]->next = job;
+		p->qtail[q] = job;
 		p->nqueued++;
 		must(pthread_cond_signal(&p->qcond));
 	}

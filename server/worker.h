@@ -19,9 +19,10 @@
  *    another job again (from worker_pool_stop() such a submit fails with
  *    E_STATE).  It must not call worker_pool_stop().
  *
- * Ordering: jobs start in submission order (one FIFO queue).  With more
- * than one thread they may finish in any order; done() calls follow the
- * order in which jobs finished.
+ * Ordering: jobs start in submission order, except that every urgent job
+ * (job->urgent set) starts before any queued job that is not: two FIFO
+ * queues.  With more than one thread they may finish in any order; done()
+ * calls follow the order in which jobs finished.
  *
  * Lifetime: once worker_pool_submit() has accepted a job, the pool owns its
  * link field and the job must stay valid (not freed, not reused, not
@@ -59,6 +60,9 @@ struct worker_job {
 	/* Runs on the loop thread, from worker_pool_drain() or
 	   worker_pool_stop(), after run() finished.  Exactly once. */
 	void (*done)(struct worker_job *job);
+	/* Start before the jobs queued without it (the server's logins and
+	   refreshes pass its handshakes so). */
+	int urgent;
 	struct worker_job *next;    /* queue link, owned by the pool */
 };
 

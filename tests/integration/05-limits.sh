@@ -115,13 +115,13 @@ for i in $(seq $((70 * ${MISSIVE_TIME_FACTOR:-1}))); do
 done
 wait_until 10 grep -q "more than 60 connections a minute" "$T/server.log" || true
 expect_match "past conn_rate_per_addr connections are refused and logged" \
-	"$(server_log)" 'refused 127\.0\.0\.1:[0-9]+: more than 60 connections a minute from 127\.0\.0\.1'
+	"$(server_log)" 'refused 127\.0\.0\.1:[0-9]+: more than 60 connections a minute from 127\.0\.0\.0/24'
 for i in 1 2 3; do raw_open; exec {RAW}>&-; done
 say b "still-here"
 wait_until 10 seen c "still-here" || true
 expect_contains "logged-in users keep chatting through all of it" "$(client_out c)" "still-here"
 # The loop accepted those 3 before it read b's line: they are counted now.
-expect_eq "the rate refusal is logged once per address and minute" \
-	"$(grep -c 'connections a minute from 127.0.0.1' "$T/server.log")" 1
+expect_eq "the rate refusal is logged once per prefix (/24) and minute" \
+	"$(grep -c 'connections a minute from 127.0.0.0/24' "$T/server.log")" 1
 
 done_testing

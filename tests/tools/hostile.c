@@ -37,6 +37,16 @@
  *   hostile CLIENT_CONF secret PASSWORD
  *       Print the login secret that CLIENT_CONF's user sends for PASSWORD
  *       (keydist/login.h), for scripts that log in with a 0001 of their own.
+ *   hostile [-t SECS] CLIENT_CONF handshakes N KIND
+ *       N handshakes one after the other, of KIND: "valid" (the folder's
+ *       own, which the server must finish), or one the server must refuse:
+ *       "garbage" (the folder's enrolled key, a random signature),
+ *       "huge-e" (the folder key's modulus with the public exponent n - 2,
+ *       a random signature: each verification costs the server a full
+ *       modular exponentiation) or "unenrolled" (a fresh key, correctly
+ *       signed).  Prints "handshakes: N sent, C closed, R refused (1199),
+ *       F finished, T timed out"; exit 0 if the server finished all valid
+ *       ones and none of the others.
  *
  *   hostile [-t SECS] CLIENT_CONF integrity LISTENER_CONF PASSWORD PAYLOAD
  *       As OpenSSH's integrity test: log in as the listener (password
@@ -61,17 +71,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include "client/config.h"
 #include "client/session.h"
+#include "common/b64.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "keydist/channel.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/random.h"
 #include "keydist/record.h"
 
 #define MAX_PLAIN 65536
@@ -818,6 +833,169 @@ cmd_flood(int n)
 	return open_left == 0 ? 0 : 1;
 }
 
+enum hs_kind { HS_VALID, HS_GARBAGE, HS_HUGE_E, HS_UNENROLLED };
+
+/* key's modulus with the public exponent n - 2 (odd, below n). */
+static EVP_PKEY *
+huge_e_key(EVP_PKEY *key)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *out = NULL;
+
+	if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+	    (e = BN_dup(n)) == NULL || BN_sub_word(e, 2) != 1 ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		die("cannot make the huge-e key");
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(e);
+	BN_free(n);
+	return out;
+}
+
+/*
+ * kx (a KeyExchange line, cap bytes) with the client key spki and a
+ * random signature of the same length in place of its own.
+ */
+static size_t
+forge_keyx(char *kx, size_t len, size_t cap, const uint8_t *spki,
+    size_t spkilen)
+{
+	uint8_t sig[KD_RSA_MAX_BYTES], wrapped[KD_RSA_MAX_BYTES];
+	struct frame_field out[3];
+	struct frame f;
+	char *b64[3];
+	long n;
+	size_t i, siglen, wlen;
+
+	if (frame_parse(kx, len, 3, 3, &f) != 0 ||
+	    (n = b64_decode(f.field[1].p, f.field[1].len, wrapped,
+	    sizeof(wrapped))) < 0)
+		die("cannot parse our own KeyExchange");
+	/* The signature is as long as the wrapped key: one modulus. */
+	siglen = wlen = (size_t)n;
+	if (kd_random(sig, siglen) != 0)
+		die("random signature");
+	b64[0] = malloc(B64_ENCODED_SIZE(spkilen));
+	b64[1] = malloc(B64_ENCODED_SIZE(wlen));
+	b64[2] = malloc(B64_ENCODED_SIZE(siglen));
+	if (b64[0] == NULL || b64[1] == NULL || b64[2] == NULL ||
+	    b64_encode(spki, spkilen, b64[0], B64_ENCODED_SIZE(spkilen), 1) < 0 ||
+	    b64_encode(wrapped, wlen, b64[1], B64_ENCODED_SIZE(wlen), 1) < 0 ||
+	    b64_encode(sig, siglen, b64[2], B64_ENCODED_SIZE(siglen), 1) < 0)
+		die("out of memory");
+	for (i = 0; i < 3; i++) {
+		out[i].p = b64[i];
+		out[i].len = strlen(b64[i]);
+	}
+	if (frame_build(kx, cap, &len, OP_KEY_EXCHANGE, out, 3) != 0)
+		die("forged KeyExchange too long");
+	for (i = 0; i < 3; i++)
+		free(b64[i]);
+	return len;
+}
+
+/*
+ * One handshake of kind with key (the forged client key for HS_HUGE_E):
+ * 'c' the server closed, 'r' it sent 1199, 'f' it sent 1102, 't' timeout.
+ */
+static int
+hs_attempt(enum hs_kind kind, EVP_PKEY *key, const uint8_t *spki,
+    size_t spkilen)
+{
+	char kx[KD_HS_LINE_MAX + 1], fin[256], *f;
+	struct kd_record_dir hsdir;
+	struct buf rec = BUF_INIT;
+	size_t kxlen, finlen, flen;
+	struct peer p;
+	int r, outcome;
+
+	peer_open(&p, &cfg, kind == HS_UNENROLLED ? key : own_key);
+	hello(&p);
+	if (kd_hs_client_keyx(&p.hs, (const char *)buf_data(&p.last),
+	    buf_size(&p.last), kx, sizeof(kx), &kxlen, fin, sizeof(fin),
+	    &finlen) != 0)
+		die("ServerHello refused");
+	if (kind == HS_GARBAGE || kind == HS_HUGE_E)
+		kxlen = forge_keyx(kx, kxlen, sizeof(kx), spki, spkilen);
+	memset(&hsdir, 0, sizeof(hsdir));
+	if (kd_record_init(&hsdir, p.hs.hs_c2s.key, p.hs.hs_c2s.iv,
+	    KD_RECORD_REKEY_DEFAULT, 1) != 0 ||
+	    kd_record_init(&p.tx, p.hs.c2s.key, p.hs.c2s.iv,
+	    KD_RECORD_REKEY_DEFAULT, 1) != 0 ||
+	    kd_record_init(&p.rx, p.hs.s2c.key, p.hs.s2c.iv,
+	    KD_RECORD_REKEY_DEFAULT, 0) != 0)
+		die("record init failed");
+	seal(&hsdir, kx, kxlen, &rec);
+	send_all(&p, buf_data(&rec), buf_size(&rec));
+	kd_record_clear(&hsdir);
+	seal(&p.tx, fin, finlen, &rec);
+	send_all(&p, buf_data(&rec), buf_size(&rec));
+	buf_free(&rec);
+	r = next_frame(&p, &f, &flen);
+	if (r == 0)
+		outcome = 'c';
+	else if (r < 0)
+		outcome = 't';
+	else
+		outcome = strncmp(f, "1199|", 5) == 0 ? 'r' : 'f';
+	peer_close(&p);
+	return outcome;
+}
+
+static int
+cmd_handshakes(int n, const char *kindname)
+{
+	EVP_PKEY *key = NULL;
+	unsigned char *spki = NULL;
+	size_t spkilen = 0;
+	enum hs_kind kind;
+	int i, closed = 0, refused = 0, finished = 0, timeouts = 0;
+
+	if (strcmp(kindname, "valid") == 0)
+		kind = HS_VALID;
+	else if (strcmp(kindname, "garbage") == 0)
+		kind = HS_GARBAGE;
+	else if (strcmp(kindname, "huge-e") == 0)
+		kind = HS_HUGE_E;
+	else if (strcmp(kindname, "unenrolled") == 0)
+		kind = HS_UNENROLLED;
+	else
+		die("handshakes: KIND is valid, garbage, huge-e or unenrolled");
+	if (kind == HS_HUGE_E)
+		key = huge_e_key(own_key);
+	else if (kind == HS_UNENROLLED && kd_key_generate(KD_RSA_BITS,
+	    &key) != 0)
+		die("cannot make a key");
+	if (kd_key_to_der(key != NULL ? key : own_key, &spki, &spkilen) != 0)
+		die("cannot encode the key");
+	for (i = 0; i < n; i++) {
+		switch (hs_attempt(kind, key, spki, spkilen)) {
+		case 'c': closed++; break;
+		case 'r': refused++; break;
+		case 'f': finished++; break;
+		default: timeouts++; break;
+		}
+	}
+	(void)printf("handshakes: %d sent, %d closed, %d refused (1199), %d "
+	    "finished, %d timed out\n", n, closed, refused, finished, timeouts);
+	OPENSSL_free(spki);
+	EVP_PKEY_free(key);
+	if (kind == HS_VALID)
+		return finished == n ? 0 : 1;
+	return finished == 0 && timeouts == 0 ? 0 : 1;
+}
+
 static void usage(void) __attribute__((noreturn));
 
 static void
@@ -828,6 +1006,8 @@ usage(void)
 	    "       hostile [-t SECS] CLIENT_CONF replay FILE\n"
 	    "       hostile [-t SECS] CLIENT_CONF flood N\n"
 	    "       hostile CLIENT_CONF secret PASSWORD\n"
+	    "       hostile [-t SECS] CLIENT_CONF handshakes N "
+	    "valid|garbage|huge-e|unenrolled\n"
 	    "       hostile [-t SECS] CLIENT_CONF integrity LISTENER_CONF "
 	    "PASSWORD PAYLOAD\n", stderr);
 	exit(2);
@@ -874,6 +1054,9 @@ main(int argc, char **argv)
 		r = cmd_flood(number(argv[optind + 2], 100000));
 	else if (strcmp(mode, "secret") == 0 && argc - optind == 3)
 		r = printf("%s\n", login_secret(argv[optind + 2], cfg.user)) < 0;
+	else if (strcmp(mode, "handshakes") == 0 && argc - optind == 4)
+		r = cmd_handshakes(number(argv[optind + 2], 100000),
+		    argv[optind + 3]);
 	else if (strcmp(mode, "integrity") == 0 && argc - optind == 5)
 		r = cmd_integrity(argv[optind + 2], argv[optind + 3],
 		    argv[optind + 4]);

@@ -1,7 +1,9 @@
 /*
  * Unit tests: reading a whole file (common/file.c file_read_all()): its
  * bytes and a NUL after them, an empty file, the size limit, a missing
- * file, and what is not a regular file (refused without blocking).  Each
+ * file, and what is not a regular file (refused without blocking); and
+ * file_replace() against a symlink planted at its temporary path (not
+ * followed) and a temporary file left by a crash (replaced, mode 0600).  Each
  * test works in its own directory made with mkdtemp under $TMPDIR.
  */
 #include <setjmp.h>
@@ -26,6 +28,8 @@ struct fx {
 	char dir[PATH_MAX];
 	char file[PATH_MAX + 8];	/* dir/file */
 	char fifo[PATH_MAX + 8];	/* dir/fifo */
+	char tmp[PATH_MAX + 16];	/* dir/file.tmp */
+	char victim[PATH_MAX + 16];	/* dir/victim */
 	char err[512];
 };
 
@@ -38,6 +42,8 @@ setup(void **state)
 	assert_int_equal(make_tmpdir(fx->dir, sizeof(fx->dir), "test_file"), 0);
 	(void)snprintf(fx->file, sizeof(fx->file), "%s/file", fx->dir);
 	(void)snprintf(fx->fifo, sizeof(fx->fifo), "%s/fifo", fx->dir);
+	(void)snprintf(fx->tmp, sizeof(fx->tmp), "%s/file.tmp", fx->dir);
+	(void)snprintf(fx->victim, sizeof(fx->victim), "%s/victim", fx->dir);
 	*state = fx;
 	return 0;
 }
@@ -51,6 +57,8 @@ teardown(void **state)
 	/* Only these are made. */
 	(void)unlink(fx->file);
 	(void)unlink(fx->fifo);
+	(void)unlink(fx->tmp);
+	(void)unlink(fx->victim);
 	r = rmdir(fx->dir);
 	free(fx);
 	return r;
@@ -154,6 +162,56 @@ test_not_regular(void **state)
 	refused(fx, fx->fifo, 10, E_IO, "/fifo: not a regular file");
 }
 
+/* The file's bytes are exactly text. */
+static void
+assert_file_is(struct fx *fx, const char *path, const char *text)
+{
+	size_t len;
+	char *p;
+
+	assert_int_equal(file_read_all(path, 100, &p, &len, NULL, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(p, text, len);
+	free(p);
+}
+
+/*
+ * Someone who can write the directory plants a symlink at the temporary
+ * path, to make the next save write through it: the link is unlinked, not
+ * followed, and its target keeps its bytes.
+ */
+static void
+test_replace_planted_symlink(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+
+	write_file(fx->victim, "precious", 8);
+	assert_int_equal(symlink(fx->victim, fx->tmp), 0);
+	assert_int_equal(file_replace(fx->file, fx->tmp, "new", 3), 0);
+	assert_file_is(fx, fx->victim, "precious");
+	assert_file_is(fx, fx->file, "new");
+	assert_int_equal(lstat(fx->file, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_not_equal(lstat(fx->tmp, &st), 0);
+}
+
+/* A temporary file left by a crash, of another mode: replaced, 0600. */
+static void
+test_replace_leftover_temp(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+
+	write_file(fx->tmp, "half a save", 11);
+	assert_int_equal(chmod(fx->tmp, 0644), 0);
+	assert_int_equal(file_replace(fx->file, fx->tmp, "whole", 5), 0);
+	assert_file_is(fx, fx->file, "whole");
+	assert_int_equal(stat(fx->file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
 int
 main(void)
 {
@@ -168,6 +226,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_replace_planted_symlink,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_leftover_temp,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

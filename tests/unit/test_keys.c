@@ -11,6 +11,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
 #include "common/err.h"
 #include "keydist/keys.h"
 
@@ -174,6 +179,77 @@ test_der_pem_round_trip(void **state)
 	free(pem);
 }
 
+/* key's modulus with the public exponent e. */
+static EVP_PKEY *
+with_exponent(const BIGNUM *e)
+{
+	BIGNUM *n = NULL;
+	OSSL_PARAM_BLD *bld;
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *out = NULL;
+
+	assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n),
+	    1);
+	assert_non_null(bld = OSSL_PARAM_BLD_new());
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+	assert_non_null(params = OSSL_PARAM_BLD_to_param(bld));
+	assert_non_null(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL));
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_PUBLIC_KEY,
+	    params), 1);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	return out;
+}
+
+/* What kd_key_check() and kd_key_from_der() say of key's modulus with e. */
+static void
+check_exponent(const BIGNUM *e, int want)
+{
+	EVP_PKEY *k = with_exponent(e), *parsed;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_int_equal(kd_key_check(k), want);
+	assert_true((len = i2d_PUBKEY(k, &der)) > 0);
+	assert_int_equal(kd_key_from_der(der, (size_t)len, &parsed), want);
+	assert_true(want == 0 ? parsed != NULL : parsed == NULL);
+	EVP_PKEY_free(parsed);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+}
+
+/*
+ * Only e = 65537: a huge exponent (n - 2) would make each verification a
+ * full exponentiation, a cheap way to make the server work; e = 3 is
+ * refused as well, one rule for every key.
+ */
+static void
+test_public_exponent(void **state)
+{
+	BIGNUM *e, *n = NULL;
+
+	(void)state;
+	assert_non_null(e = BN_new());
+	assert_int_equal(BN_set_word(e, 65537), 1);
+	check_exponent(e, 0);
+	assert_int_equal(BN_set_word(e, 3), 1);
+	check_exponent(e, E_KEY_TYPE);
+	assert_int_equal(BN_set_word(e, 65539), 1);
+	check_exponent(e, E_KEY_TYPE);
+	assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n),
+	    1);
+	assert_non_null(BN_copy(e, n));
+	assert_int_equal(BN_sub_word(e, 2), 1);
+	check_exponent(e, E_KEY_TYPE);
+	BN_free(n);
+	BN_free(e);
+}
+
 int
 main(void)
 {
@@ -183,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_private_perms_and_types),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_der_pem_round_trip),
+		cmocka_unit_test(test_public_exponent),
 	};
 
 	return cmocka_run_group_tests_name("keys", tests, setup, teardown);

@@ -1638,6 +1638,32 @@ test_quit_sends_queue_first(void **state)
 	fx_end(&x);
 }
 
+/*
+ * The server closes the session because its key was revoked (or its
+ * account disabled): the core ends it, as for 1199, and does not come
+ * back (a reconnect would be refused, over and over).
+ */
+static void
+test_revoked_ends(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+
+	(void)state;
+	fx_login(&x, 0);
+	srv_send(&x, "1010|revoked|this client key has been revoked\n");
+	e = wait_event(&x, SESSION_EV_FATAL);
+	assert_int_equal(e->end, SESSION_NOT_ENROLLED);
+	assert_int_equal(session_end(x.s), SESSION_NOT_ENROLLED);
+	e = find_event(&x, SESSION_EV_CLOSING);
+	assert_non_null(e);
+	assert_string_equal(e->code, "revoked");
+	assert_int_equal(count_events(&x, SESSION_EV_RECONNECTING), 0);
+	assert_int_equal(session_timeout(x.s, now()), -1);
+	srv_expect_eof(&x);
+	fx_end(&x);
+}
+
 static void
 test_unreachable_first_attempt(void **state)
 {
@@ -1771,6 +1797,7 @@ main(void)
 		T(test_private_conversation),
 		T(test_key_mismatch),
 		T(test_not_enrolled),
+		T(test_revoked_ends),
 		T(test_login_invalid_is_final),
 		T(test_login_busy_retries),
 		T(test_pings),

@@ -472,6 +472,44 @@ gated_dones(const struct gated_job *jobs, unsigned n)
 	return d;
 }
 
+/*
+ * A flood of ordinary jobs (the server's handshakes) is queued; an urgent
+ * one (a login) submitted after them starts first, once the thread is
+ * free, instead of waiting for the whole flood.
+ */
+static void
+test_urgent_first(void **state)
+{
+	enum { N = 100 };
+	static struct sq_job jobs[N + 1];
+	struct gate g;
+	struct gated_job hold = { .job = { .run = gated_run,
+	    .done = gated_done }, .gate = &g };
+	struct worker_pool *p;
+	unsigned i;
+
+	(void)state;
+	sq_reset(jobs, N + 1);
+	gate_init(&g, 0, WAIT_MS);
+	assert_int_equal(worker_pool_start(&p, 1, NULL, NULL, NULL), 0);
+	assert_int_equal(worker_pool_submit(p, &hold.job), 0);
+	gate_wait_arrived(&g, 1);
+	for (i = 0; i < N; i++)
+		assert_int_equal(worker_pool_submit(p, &jobs[i].job), 0);
+	jobs[N].job.urgent = 1;
+	assert_int_equal(worker_pool_submit(p, &jobs[N].job), 0);
+	gate_open(&g);
+	while (total_dones < N + 1)
+		poll_and_drain(p);
+	assert_true(hold.gate_ok);
+	assert_int_equal(jobs[N].start_seq, 0);
+	for (i = 0; i < N; i++)
+		assert_int_equal(jobs[i].start_seq, i + 1);
+	worker_pool_stop(p);
+	assert_int_equal(hold.dones, 1);
+	gate_destroy(&g);
+}
+
 static void
 test_backpressure(void **state)
 {
@@ -692,6 +730,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_jobs),
 		cmocka_unit_test(test_fifo_one_thread),
+		cmocka_unit_test(test_urgent_first),
 		cmocka_unit_test(test_thread_ctx),
 		cmocka_unit_test(test_fd_readable),
 		cmocka_unit_test(test_backpressure),
