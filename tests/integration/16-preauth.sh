@@ -45,9 +45,13 @@ else
 fi
 expect_eq "... nor in the database" \
 	"$(db_sql "SELECT failed_logins FROM users WHERE user_name='user1'")" 0
-out=$(printf '0001|user1|111111\n!await 1001|\n' | H "$T/c/user1/client.conf" script 2>&1 || true)
+out=$(printf '0001|user1|%s\n!await 1001|\n' \
+	"$(H "$T/c/user1/client.conf" secret 111111)" |
+	H "$T/c/user1/client.conf" script 2>&1 || true)
 expect_contains "user1 still logs in" "$out" "< 1001|OK|"
-out=$(printf '0001|user2|111111\n!await 1001|\n' | H "$T/c/user2/client.conf" script 2>&1 || true)
+out=$(printf '0001|user2|%s\n!await 1001|\n' \
+	"$(H "$T/c/user2/client.conf" secret 111111)" |
+	H "$T/c/user2/client.conf" script 2>&1 || true)
 expect_contains "user2's key is locked for now, even with its own password" \
 	"$out" "< 1001|ERR|locked"
 
@@ -78,7 +82,7 @@ expect_contains "... and the real key still finishes its handshakes" \
 	"$out" "handshakes: 3 sent, 0 closed, 0 refused (1199), 3 finished"
 
 # ---- a key enrolled a moment ago is not refused ----
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device fresh \
+"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device fresh \
 	user3 "$T/c/fresh" >/dev/null
 out=$(H "$T/c/fresh/client.conf" handshakes 1 valid 2>&1 || true)
 expect_contains "a key enrolled a moment ago finishes its handshake at once" \
