@@ -2,7 +2,7 @@
  * The enrolled client keys, as a snapshot in memory: the fingerprint of
  * every key that is not revoked, with its owner and whether the owner's
  * account is disabled.  A worker builds a fresh snapshot from MariaDB
- * (server/enrolment.c, about once a second) and the loop swaps it in, so
+ * (server/refresh.c, about once a second) and the loop swaps it in, so
  * the loop can refuse the KeyExchange of a key nobody enrolled before
  * any RSA work, and find the sessions of keys revoked since.
  */
