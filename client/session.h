@@ -97,9 +97,12 @@ enum session_event_kind {
 	SESSION_EV_LOGIN_FAILED,      /* code (net): invalid, locked,
 	                                 disabled, unavailable or busy */
 	SESSION_EV_CHAT,              /* room (the conversation: "dev" or
-	                                 "@bob"), nickname, user, fingerprint
-	                                 (the sending device), trust,
-	                                 timestamp, text (decrypted), time_ms,
+	                                 "@bob"), nickname (the one the
+	                                 sender signed), display (how to name
+	                                 the sender), user, fingerprint (the
+	                                 sending device), trust, timestamp
+	                                 (the server's), time_ms (the
+	                                 sender's, signed), text (decrypted),
 	                                 mid (the E2E message id) */
 	SESSION_EV_SENT,              /* room, user and nickname (ours), text,
 	                                 time_ms (our clock), mid: a line of
@@ -107,7 +110,10 @@ enum session_event_kind {
 	                                 the peers read it) */
 	SESSION_EV_UNREADABLE,        /* room, user, err, text: a message or
 	                                 sender key that was refused (forged,
-	                                 replayed, or sent before we came) */
+	                                 replayed, from a device that may not
+	                                 speak there, or sent before we came),
+	                                 or (err E_INCOMPLETE) messages of a
+	                                 sender missing before one received */
 	SESSION_EV_JOINED,            /* room, count: we are in the room, with
 	                                 count other member connections */
 	SESSION_EV_LEFT,              /* room: we left it */
@@ -148,6 +154,10 @@ struct session_event {
 	const char *pinned;           /* the pinned server key's */
 	const char *user;
 	const char *nickname;
+	const char *display;          /* CHAT: "Nick (user)", or the user
+	                                 name when it is the nickname: a
+	                                 nickname alone can mislead (two users
+	                                 may share one, or change theirs) */
 	const char *code;             /* a reason or error code */
 	const char *text;
 	const char *timestamp;        /* ISO 8601 UTC, as the server sent it */

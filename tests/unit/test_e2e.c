@@ -16,6 +16,7 @@
 
 #include "client/e2e.h"
 #include "common/b64.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/keys.h"
 #include "keydist/random.h"
@@ -132,8 +133,9 @@ seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
 	size_t k, n, prefix = strlen(cv->name) + 6;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(e2e_seal(&p->e2e, cv, mid, text, strlen(text),
-	    MAX_FRAME, &b), 0);
+	assert_int_equal(e2e_seal(&p->e2e, cv, mid, p->user, clock_wall_ms(),
+	    text, strlen(text), MAX_FRAME, &b), 0);
+	e2e_commit(cv);
 	n = buf_size(&b);
 	all_frames = strndup((const char *)buf_data(&b), n);
 	assert_non_null(all_frames);
@@ -192,12 +194,14 @@ static int
 open_text(struct e2e_conv *cv, struct party *from, const char *msg,
     char *out, size_t cap)
 {
-	uint8_t mid[E2E_MID_LEN];
-	const char *fp;
-	int r = e2e_open(cv, from->user, msg, out, cap, &fp, mid);
+	struct e2e_line line;
+	int r = e2e_open(cv, from->user, msg, clock_wall_ms(), out, cap,
+	    &line);
 
-	if (r == 0)
-		assert_string_equal(fp, from->fp);
+	if (r == 0) {
+		assert_string_equal(line.fp, from->fp);
+		assert_string_equal(line.nick, from->user);
+	}
 	return r;
 }
 
@@ -358,8 +362,7 @@ test_forgery_by_member(void **state)
 
 	assert_int_equal(kd_sk_generate(&forged), 0);
 	memcpy(forged.id, b->peer[0].sk.id, KD_SK_ID_LEN);
-	memcpy(forged.key, b->peer[0].sk.key, sizeof(forged.key));
-	memcpy(forged.iv, b->peer[0].sk.iv, sizeof(forged.iv));
+	memcpy(forged.ck, b->peer[0].sk.ck, sizeof(forged.ck));
 	forged.next = 1;
 	plain[0] = E2E_KIND_TEXT;
 	memcpy(plain + 1, "pay bob", 7);

@@ -39,7 +39,7 @@ teardown(void **state)
 static void
 seal(struct kd_envelope *env, uint8_t key[KD_SESSION_KEY_LEN])
 {
-	assert_int_equal(kd_envelope_seal(bob, alice, transcript,
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), key, env), 0);
 	assert_int_equal(env->wrapped_len, 384);
 	assert_int_equal(env->sig_len, 384);
@@ -55,7 +55,7 @@ test_round_trip(void **state)
 	(void)state;
 	seal(&env, key);
 	assert_memory_not_equal(key, zero, sizeof(key));
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), &env, got), 0);
 	assert_memory_equal(key, got, sizeof(key));
 }
@@ -83,12 +83,12 @@ flip_and_expect(uint8_t *buf, size_t len, struct kd_envelope *env,
 
 	for (i = 0; i < len; i += (len / 7) + 1) {
 		buf[i] ^= 0x01;
-		assert_int_equal(kd_envelope_open(bob, alice, t, tlen, env, got),
+		assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, t, tlen, env, got),
 		    want);
 		buf[i] ^= 0x01;
 	}
 	buf[len - 1] ^= 0x80;
-	assert_int_equal(kd_envelope_open(bob, alice, t, tlen, env, got), want);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, t, tlen, env, got), want);
 	buf[len - 1] ^= 0x80;
 }
 
@@ -116,9 +116,9 @@ test_truncated_transcript_refused(void **state)
 
 	(void)state;
 	seal(&env, key);
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript) - 1, &env, got), E_SIG_INVALID);
-	assert_int_equal(kd_envelope_open(bob, alice, NULL, 0, &env, got),
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, NULL, 0, &env, got),
 	    E_SIG_INVALID);
 }
 
@@ -132,7 +132,7 @@ test_wrong_recipient_refused(void **state)
 	(void)state;
 	seal(&env, key);
 	/* Mallory holds the envelope and Alice's public key, not Bob's key. */
-	assert_int_equal(kd_envelope_open(mallory, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, mallory, alice, transcript,
 	    sizeof(transcript), &env, got), E_UNWRAP);
 	assert_memory_equal(got, zero, sizeof(got));
 }
@@ -145,7 +145,7 @@ test_wrong_sender_refused(void **state)
 
 	(void)state;
 	seal(&env, key);
-	assert_int_equal(kd_envelope_open(bob, mallory, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, mallory, transcript,
 	    sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
@@ -157,9 +157,9 @@ test_resigned_by_other_refused(void **state)
 
 	(void)state;
 	/* Mallory seals for Bob under her own name: Bob expects Alice. */
-	assert_int_equal(kd_envelope_seal(bob, mallory, transcript,
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, mallory, transcript,
 	    sizeof(transcript), key, &env), 0);
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
@@ -172,14 +172,14 @@ test_bad_sizes_refused(void **state)
 	(void)state;
 	seal(&env, key);
 	env.wrapped_len--;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), &env, got), E_MALFORMED);
 	env.wrapped_len++;
 	env.sig_len--;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), &env, got), E_SIG_INVALID);
 	env.sig_len = 0;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, transcript,
 	    sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
@@ -199,9 +199,9 @@ test_small_key_refused(void **state)
 	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
 	assert_int_equal(EVP_PKEY_generate(ctx, &weak), 1);
 	EVP_PKEY_CTX_free(ctx);
-	assert_int_equal(kd_envelope_seal(weak, alice, transcript,
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, weak, alice, transcript,
 	    sizeof(transcript), key, &env), E_KEY_TYPE);
-	assert_int_equal(kd_envelope_seal(bob, weak, transcript,
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, weak, transcript,
 	    sizeof(transcript), key, &env), E_KEY_TYPE);
 	EVP_PKEY_free(weak);
 }

@@ -33,7 +33,9 @@
 #include "client/e2e.h"
 #include "client/session.h"
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "common/proto.h"
@@ -48,7 +50,6 @@
 #define WAIT_MS 5000                   /* give up on anything after this */
 #define MAX_EVENTS 256
 #define TS "2026-11-21T09:15:02.123Z"
-#define TS_MS 1795252502123LL
 #define BOB_BOUND "@alice,bob"         /* the private conversation's */
 #define SPKI_B64_MAX B64_ENCODED_SIZE(KD_RSA_MAX_BYTES + 64)
 
@@ -71,6 +72,7 @@ now(void)
 struct rec {
 	enum session_event_kind kind;
 	char *host, *port, *fingerprint, *pinned, *user, *nickname, *code;
+	char *display;
 	char *text, *timestamp, *room;
 	int64_t time_ms;
 	long long count, delay_ms;
@@ -131,6 +133,7 @@ on_event(void *arg, const struct session_event *ev)
 	r->pinned = dup_or_null(ev->pinned);
 	r->user = dup_or_null(ev->user);
 	r->nickname = dup_or_null(ev->nickname);
+	r->display = dup_or_null(ev->display);
 	r->code = dup_or_null(ev->code);
 	r->text = dup_or_null(ev->text);
 	r->timestamp = dup_or_null(ev->timestamp);
@@ -584,10 +587,15 @@ srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
 	assert_non_null(plain);
 	assert_int_equal(kd_sk_open(&x->alice_sk, bound, "alice", msg, len,
 	    plain, len, &n), 0);
-	assert_int_equal(n, tlen + 1 + E2E_MID_LEN);
+	/* kind, mid, time, the nickname she signed, the text. */
+	assert_int_equal(n, E2E_HEAD_LEN + 8 + tlen);
 	assert_int_equal(plain[0], 0x01);
 	memcpy(x->last_mid, plain + 1, E2E_MID_LEN);
-	assert_memory_equal(plain + 1 + E2E_MID_LEN, text, tlen);
+	assert_true(llabs((long long)be64_load(plain + 1 + E2E_MID_LEN) -
+	    clock_wall_ms()) < 60000);
+	assert_int_equal(plain[E2E_HEAD_LEN - 1], 8);
+	assert_memory_equal(plain + E2E_HEAD_LEN, "Alice A.", 8);
+	assert_memory_equal(plain + E2E_HEAD_LEN + 8, text, tlen);
 	free(plain);
 	free(msg);
 }
@@ -622,20 +630,35 @@ bob_send_key(struct fx *x, const struct kd_sender_key *sk)
 	bob_send_key_in(x, PROTO_LOBBY, PROTO_LOBBY, sk);
 }
 
-/* Bob's chat line text sealed with sk, b64, for free(). */
+/*
+ * A chat line from sender signed as nick at time_ms with sk, b64, for
+ * free(): kind || mid (random) || uint64 time || uint8 len(nick) || nick
+ * || text.
+ */
+static char *
+seal_line(struct kd_sender_key *sk, const char *bound, const char *sender,
+    const char *nick, int64_t time_ms, const char *text)
+{
+	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
+	size_t len = strlen(text), nlen = strlen(nick), n;
+
+	assert_true(E2E_HEAD_LEN + nlen + len < sizeof(plain));
+	plain[0] = 0x01;
+	assert_int_equal(kd_random(plain + 1, E2E_MID_LEN), 0);
+	be64_store(plain + 1 + E2E_MID_LEN, (uint64_t)time_ms);
+	plain[E2E_HEAD_LEN - 1] = (uint8_t)nlen;
+	memcpy(plain + E2E_HEAD_LEN, nick, nlen);
+	memcpy(plain + E2E_HEAD_LEN + nlen, text, len);
+	assert_int_equal(kd_sk_seal(sk, bound, sender, plain,
+	    E2E_HEAD_LEN + nlen + len, msg, sizeof(msg), &n), 0);
+	return b64_of(msg, n);
+}
+
+/* Bob's chat line text sealed with sk, now, b64, for free(). */
 static char *
 bob_seal(struct kd_sender_key *sk, const char *bound, const char *text)
 {
-	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
-	size_t len = strlen(text), n;
-
-	assert_true(len + 1 + E2E_MID_LEN < sizeof(plain));
-	plain[0] = 0x01;
-	assert_int_equal(kd_random(plain + 1, E2E_MID_LEN), 0);
-	memcpy(plain + 1 + E2E_MID_LEN, text, len);
-	assert_int_equal(kd_sk_seal(sk, bound, "bob", plain,
-	    len + 1 + E2E_MID_LEN, msg, sizeof(msg), &n), 0);
-	return b64_of(msg, n);
+	return seal_line(sk, bound, "bob", "Bob", clock_wall_ms(), text);
 }
 
 /* The server delivers a message (b64) from bob in conv (1002). */
@@ -779,6 +802,7 @@ fx_end(struct fx *x)
 		free(x->ev[i].pinned);
 		free(x->ev[i].user);
 		free(x->ev[i].nickname);
+		free(x->ev[i].display);
 		free(x->ev[i].code);
 		free(x->ev[i].text);
 		free(x->ev[i].timestamp);
@@ -950,11 +974,13 @@ test_incoming_chat(void **state)
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->nickname, "Bob");
+	assert_string_equal(e->display, "Bob (bob)");
 	assert_string_equal(e->user, "bob");
 	assert_string_equal(e->fingerprint, bob_fp);
 	assert_int_equal(e->trust, SESSION_KEY_SEEN);
 	assert_string_equal(e->timestamp, TS);
-	assert_int_equal(e->time_ms, TS_MS);
+	/* The sender's time, not the server's. */
+	assert_true(llabs((long long)(e->time_ms - clock_wall_ms())) < 60000);
 	assert_string_equal(e->text, "hi | there\t!");
 	assert_true(e->has_mid);
 	/* Pinned before: once, when bob showed up in the lobby. */
@@ -992,8 +1018,7 @@ test_forged_message(void **state)
 	assert_int_equal(kd_sk_generate(&unknown), 0);
 	/* Any member holds bob's AES key; nobody else his signing key. */
 	memcpy(forger.id, sk.id, sizeof(sk.id));
-	memcpy(forger.key, sk.key, sizeof(sk.key));
-	memcpy(forger.iv, sk.iv, sizeof(sk.iv));
+	memcpy(forger.ck, sk.ck, sizeof(sk.ck));
 	bob_send_key(&x, &sk);
 	bob_say(&x, &forger, "pay mallory");
 	e = wait_event(&x, SESSION_EV_UNREADABLE);
@@ -1142,9 +1167,9 @@ test_sender_key_rotation(void **state)
 	    sizeof(plain), &n), E_NOT_FOUND);
 	assert_int_equal(kd_sk_open(&x.alice_sk, PROTO_LOBBY, "alice", msg, len,
 	    plain, sizeof(plain), &n), 0);
-	assert_int_equal(n, 13 + E2E_MID_LEN);
+	assert_int_equal(n, E2E_HEAD_LEN + 8 + 12);
 	assert_int_equal(plain[0], 0x01);
-	assert_memory_equal(plain + 1 + E2E_MID_LEN, "welcome back", 12);
+	assert_memory_equal(plain + E2E_HEAD_LEN + 8, "welcome back", 12);
 	free(msg);
 	kd_sk_clear(&old);
 	/* Known already: not pinned again, not changed. */
@@ -1436,7 +1461,8 @@ test_invalid_text_refused(void **state)
 	}
 	/* What a 0002 can carry within max_frame (PROTOCOL.md 8.2). */
 	max = session_text_max(x.s);
-	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 113);
+	/* The head (26), the longest nickname (64), the overhead (96). */
+	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 186);
 	assert_true(max < sizeof(big));
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, big, max + 1),
