@@ -1747,6 +1747,289 @@ test_bad_known_keys(void **state)
 	remove_dir();
 }
 
+/* ---- issue 15: replay and senders (wt-skey) */
+
+/* The server answers a join of room with bob's device in it. */
+static void
+srv_join_with_bob(struct fx *x, const char *room, size_t joined)
+{
+	char f[MAX_FRAME], want[64];
+
+	(void)snprintf(want, sizeof(want), "0011|%s", room);
+	srv_expect(x, want);
+	assert_true(snprintf(f, sizeof(f), "1012|%s|bob|Bob|%s|%s\n1011|%s|1\n",
+	    room, bob_fp, bob_spki, room) < (int)sizeof(f));
+	srv_send(x, f);
+	wait_events(x, SESSION_EV_JOINED, joined);
+}
+
+/* The 1015 bob's sender key sk arrives in, for the server to replay. */
+static void
+bob_key_frame(const struct kd_sender_key *sk, const char *conv,
+    const char *bound, const char *who, const char *fp, const char *spki,
+    EVP_PKEY *signer, char *out, size_t cap)
+{
+	uint8_t blob[KD_SKD_MAX];
+	size_t n;
+	char *t;
+
+	assert_int_equal(kd_sk_distribute(sk, signer, client_key, bound, who,
+	    client_fp, blob, sizeof(blob), &n), 0);
+	t = b64_of(blob, n);
+	assert_true(snprintf(out, cap, "1015|%s|%s|%s|%s|%s|%s\n", conv, who,
+	    who, fp, spki, t) < (int)cap);
+	free(t);
+}
+
+/*
+ * The server keeps bob's 1015 and 1002 and plays them again after alice
+ * left the room and came back: the key was retired, the line is refused
+ * and never shown again.  (Today a replayed 1015 starts its counter
+ * afresh and the seen ids went with the room.)
+ */
+static void
+test_replay_after_rejoin(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_join(x.s, "dev"), 0);
+	srv_join_with_bob(&x, "dev", 2);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, "dev", "dev", "bob", bob_fp, bob_spki, bob_key, key,
+	    sizeof(key));
+	msg = bob_seal(&sk, "dev", "transfer 100");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|dev|" TS
+	    "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "transfer 100");
+
+	/* Replayed at once: the same key keeps its counter. */
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_REPLAY);
+
+	/* Leave, come back, and the server plays both again. */
+	assert_int_equal(session_leave(x.s, "dev"), 0);
+	srv_expect(&x, "0012|dev");
+	srv_send(&x, "1013|dev\n");
+	wait_event(&x, SESSION_EV_LEFT);
+	assert_int_equal(session_join(x.s, "dev"), 0);
+	srv_join_with_bob(&x, "dev", 3);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(e->err, E_REPLAY);
+	assert_non_null(strstr(e->text, "replayed"));
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* Other key material under the id of a key we hold: refused, reported. */
+static void
+test_same_id_other_key(void **state)
+{
+	struct kd_sender_key sk, other;
+	const struct rec *e;
+	struct fx x;
+	char *msg;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_sk_generate(&other), 0);
+	memcpy(other.id, sk.id, KD_SK_ID_LEN);
+	bob_send_key(&x, &sk);
+	bob_send_key(&x, &other);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_EXISTS);
+	assert_non_null(strstr(e->text, "other key material"));
+	/* The key we held still reads; the other does not. */
+	bob_say(&x, &sk, "genuine");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "genuine");
+	msg = bob_seal(&other, PROTO_LOBBY, "swapped");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	kd_sk_clear(&other);
+	fx_end(&x);
+}
+
+/*
+ * After a restart nothing of the old session is left in memory: a line
+ * older than E2E_BEHIND_MS that the server replays with its 1015 is
+ * refused by its signed time.
+ */
+static void
+test_replay_old_line_refused(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	struct fx x;
+	char *msg;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = seal_line(&sk, PROTO_LOBBY, "bob", "Bob", clock_wall_ms() -
+	    E2E_BEHIND_MS - 60000, "yesterday's news");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_STATE);
+	msg = seal_line(&sk, PROTO_LOBBY, "bob", "Bob", clock_wall_ms() +
+	    E2E_AHEAD_MS + 60000, "from the future");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(e->err, E_STATE);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * Carol (a user the server may relay anything from) is not in the lobby's
+ * device list: her sender key and line there are refused and reported.
+ */
+static void
+test_room_line_from_non_member(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    other_spki, other_key, key, sizeof(key));
+	srv_send(&x, key);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_string_equal(e->user, "carol");
+	assert_non_null(strstr(e->text, "not a member"));
+	msg = seal_line(&sk, PROTO_LOBBY, "carol", "Carol", clock_wall_ms(),
+	    "I am in here");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Carol|carol|%s|"
+	    PROTO_LOBBY "|" TS "|%s\n", other_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, chat);
+	wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* A line in @bob from carol, with a key bound to "@alice,bob": refused. */
+static void
+test_private_line_from_third_user(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, "@bob", BOB_BOUND, "carol", other_fp, other_spki,
+	    other_key, key, sizeof(key));
+	srv_send(&x, key);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_string_equal(e->room, "@bob");
+	assert_non_null(strstr(e->text, "private conversation"));
+	msg = seal_line(&sk, BOB_BOUND, "carol", "Bob", clock_wall_ms(),
+	    "this is bob, honest");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|carol|%s|@bob|" TS
+	    "|%s\n", other_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, chat);
+	wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * The server puts another nickname in bob's 1002: the line shows the
+ * one bob signed, with his user name.
+ */
+static void
+test_forged_nickname(void **state)
+{
+	struct kd_sender_key sk;
+	char chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "who am I");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Alice A.|bob|%s|"
+	    PROTO_LOBBY "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->nickname, "Bob");
+	assert_string_equal(e->display, "Bob (bob)");
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* A late line opens (not a replay); the gap before it is reported. */
+static void
+test_late_line_and_gap(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	char *m[3];
+	struct fx x;
+	size_t i;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	for (i = 0; i < 3; i++)
+		m[i] = bob_seal(&sk, PROTO_LOBBY, i == 0 ? "one" : i == 1 ?
+		    "two" : "three");
+	bob_deliver(&x, PROTO_LOBBY, m[2]);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "three");
+	e = find_event(&x, SESSION_EV_UNREADABLE);
+	assert_non_null(e);
+	assert_int_equal(e->err, E_INCOMPLETE);
+	assert_non_null(strstr(e->text, "2 earlier messages"));
+	bob_deliver(&x, PROTO_LOBBY, m[0]);
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_string_equal(e->text, "one");
+	bob_deliver(&x, PROTO_LOBBY, m[0]);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(e->err, E_REPLAY);
+	for (i = 0; i < 3; i++)
+		free(m[i]);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -1777,6 +2060,13 @@ main(void)
 		T(test_free_during_lookup),
 		T(test_bad_password_refused),
 		T(test_bad_known_keys),
+		T(test_replay_after_rejoin),
+		T(test_same_id_other_key),
+		T(test_replay_old_line_refused),
+		T(test_room_line_from_non_member),
+		T(test_private_line_from_third_user),
+		T(test_forged_nickname),
+		T(test_late_line_and_gap),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
