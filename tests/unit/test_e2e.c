@@ -422,6 +422,82 @@ test_device_key_must_match(void **state)
 	assert_true(e2e_text_max(4096) > 2000);
 }
 
+/* How many 0015 frames one e2e_seal() of text appends (not committed). */
+static size_t
+keys_sent(struct e2e_conv *cv, int64_t now_ms)
+{
+	uint8_t mid[E2E_MID_LEN] = { 0 };
+	struct buf b = BUF_INIT;
+	const char *p, *end;
+	size_t n = 0;
+
+	assert_int_equal(e2e_seal(&alice.e2e, cv, mid, "Alice", now_ms, "x",
+	    1, MAX_FRAME, &b), 0);
+	p = (const char *)buf_data(&b);
+	end = p + buf_size(&b);
+	for (; p < end; p = (const char *)memchr(p, '\n', (size_t)(end - p)) +
+	    1)
+		n += strncmp(p, "0015|", 5) == 0;
+	buf_free(&b);
+	return n;
+}
+
+/*
+ * A new sender key counts as given out only once the caller queued its
+ * frames (e2e_commit()); it is replaced after E2E_KEY_MESSAGES messages
+ * and after E2E_KEY_AGE_MS.
+ */
+static void
+test_key_committed_and_rotated(void **state)
+{
+	struct party *const others[] = { &bob };
+	struct e2e_conv *a = conv_with(&alice, "lobby", others, 1);
+	int64_t now = clock_wall_ms();
+	size_t i;
+
+	(void)state;
+	/* The frames were never queued: the key goes out again. */
+	assert_int_equal(keys_sent(a, now), 1);
+	assert_int_equal(keys_sent(a, now), 1);
+	e2e_commit(a);
+	assert_int_equal(keys_sent(a, now), 0);
+	for (i = 2; i < E2E_KEY_MESSAGES; i++)
+		assert_int_equal(keys_sent(a, now), 0);
+	assert_int_equal(keys_sent(a, now), 1);
+	e2e_commit(a);
+	assert_int_equal(keys_sent(a, now + E2E_KEY_AGE_MS - 1), 0);
+	assert_int_equal(keys_sent(a, now + E2E_KEY_AGE_MS), 1);
+}
+
+/*
+ * A resent distribution keeps the counter: the line it came with is a
+ * replay, not news; a dropped key is never taken again.
+ */
+static void
+test_resent_key_keeps_counter(void **state)
+{
+	struct party *const to_bob[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "lobby", to_bob, 1);
+	struct e2e_conv *b = conv_with(&bob, "lobby", to_alice, 1);
+	struct sealed s;
+	char text[64];
+
+	(void)state;
+	seal(&alice, a, "once", &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_REPLAY);
+	/* Alice left: her key is retired, and stays so. */
+	e2e_device_remove(b, "alice", alice.fp);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), E_REPLAY);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_REPLAY);
+	sealed_free(&s);
+}
+
 int
 main(void)
 {
@@ -439,6 +515,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_private_conversation,
 		    start, stop),
 		cmocka_unit_test_setup_teardown(test_device_key_must_match,
+		    start, stop),
+		cmocka_unit_test_setup_teardown(test_key_committed_and_rotated,
+		    start, stop),
+		cmocka_unit_test_setup_teardown(test_resent_key_keeps_counter,
 		    start, stop),
 	};
 
