@@ -17,11 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "client/e2e.h"
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/random.h"
 #include "keydist/record.h"
 #include "keydist/senderkey.h"
 #include "tests/fuzz/util.h"
@@ -336,17 +340,26 @@ bob_sender_key(struct kd_sender_key *sk, const char *bound, char *blob,
 	(void)snprintf(blob, cap, "%s", b64(bin, n));
 }
 
-/* A message from bob under sk, in a static buffer (base64). */
+/*
+ * A message from bob under sk, in a static buffer (base64): the chat line
+ * of PROTOCOL.md 8.2, kind || mid || uint64 time || uint8 len(nickname) ||
+ * nickname || text, dated now (a run an hour later finds it stale).
+ */
 static const char *
 bob_message(struct kd_sender_key *sk, const char *bound, const char *text)
 {
 	uint8_t plain[256], msg[256 + KD_SK_OVERHEAD];
 	size_t len = strlen(text), n;
 
-	plain[0] = 0x01;                  /* E2E_KIND_TEXT */
-	memcpy(plain + 1, text, len);
-	if (kd_sk_seal(sk, bound, "bob", plain, 1 + len, msg, sizeof(msg),
-	    &n) != 0)
+	plain[0] = E2E_KIND_TEXT;
+	if (kd_random(plain + 1, E2E_MID_LEN) != 0)
+		die("kd_random");
+	be64_store(plain + 1 + E2E_MID_LEN, (uint64_t)clock_wall_ms());
+	plain[E2E_HEAD_LEN - 1] = 3;
+	memcpy(plain + E2E_HEAD_LEN, "Bob", 3);
+	memcpy(plain + E2E_HEAD_LEN + 3, text, len);
+	if (kd_sk_seal(sk, bound, "bob", plain, E2E_HEAD_LEN + 3 + len, msg,
+	    sizeof(msg), &n) != 0)
 		die("kd_sk_seal");
 	return b64(msg, n);
 }
