@@ -18,6 +18,8 @@
 #include "common/err.h"
 #include "keydist/random.h"
 
+_Static_assert(SESSION_SEEN_MAX == E2E_SEEN_MAX, "one limit of seen ids");
+
 /* The conversation a frame is about, as we see it: "@me" is "@sender". */
 static const char *
 conv_for_us(const struct session *s, const char *conv, const char *sender,
@@ -461,6 +463,13 @@ join(struct session *s, const char *room)
 		return cs_refuse(s, r, "%s", err_str(r));
 	cs_flush(s);
 	return 0;
+}
+
+void
+session_seen(struct session *s, const uint8_t mid[SESSION_MID_LEN],
+    int64_t time_ms)
+{
+	e2e_seen_add(&s->e2e, mid, time_ms);
 }
 
 int

@@ -54,6 +54,7 @@
 #define SESSION_QUEUE_LINES 1000
 #define SESSION_QUEUE_BYTES ((size_t)1024 * 1024)
 #define SESSION_MID_LEN 16      /* an E2E message id (= E2E_MID_LEN) */
+#define SESSION_SEEN_MAX 4096   /* message ids remembered (= E2E_SEEN_MAX) */
 #define SESSION_OUT_MAX ((size_t)1024 * 1024) /* unsent bytes while connected */
 
 /* How a session ended (SESSION_RUNNING until then). */
@@ -276,6 +277,14 @@ int session_accept_key(struct session *s, const char *user, int verified)
 size_t session_keys(const struct session *s, const char *user,
     void (*fn)(void *arg, const char *fingerprint, enum session_trust trust),
     void *arg);
+
+/*
+ * A message id shown before (kept by the front end, e.g. in its history),
+ * of a line sent at time_ms: a line with it is dropped as shown already
+ * (docs/PROTOCOL.md 8.2, replays).  The newest SESSION_SEEN_MAX are kept.
+ */
+void session_seen(struct session *s, const uint8_t mid[SESSION_MID_LEN],
+    int64_t time_ms);
 
 /* This device's key fingerprint. */
 const char *session_fingerprint(const struct session *s);

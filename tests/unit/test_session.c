@@ -1834,6 +1834,49 @@ test_replay_after_rejoin(void **state)
 	fx_end(&x);
 }
 
+/*
+ * The client restarts; the front end hands the new session the ids its
+ * history holds (history_seen()), and the server replays bob's 1015 and
+ * 1002 from before: not shown again.
+ */
+static void
+test_replay_after_restart(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	uint8_t mid[SESSION_MID_LEN];
+	int64_t sent_ms;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp, bob_spki,
+	    bob_key, key, sizeof(key));
+	msg = bob_seal(&sk, PROTO_LOBBY, "meet at noon");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|" PROTO_LOBBY
+	    "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	memcpy(mid, e->mid, sizeof(mid));
+	sent_ms = e->time_ms;
+	fx_end(&x);
+
+	fx_login(&x, 1);
+	session_seen(x.s, mid, sent_ms);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	/* Nothing shown: a ping's answer comes after both were handled. */
+	srv_send(&x, "1006|p1\n");
+	srv_expect(&x, "0006|p1");
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
 /* Other key material under the id of a key we hold: refused, reported. */
 static void
 test_same_id_other_key(void **state)
@@ -2061,6 +2104,7 @@ main(void)
 		T(test_bad_password_refused),
 		T(test_bad_known_keys),
 		T(test_replay_after_rejoin),
+		T(test_replay_after_restart),
 		T(test_same_id_other_key),
 		T(test_replay_old_line_refused),
 		T(test_room_line_from_non_member),
