@@ -107,8 +107,8 @@ signed_bytes(enum kd_envelope_use use, const struct kd_envelope *env,
 }
 
 int
-kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     uint8_t key[static KD_SESSION_KEY_LEN], struct kd_envelope *env)
 {
 	EVP_PKEY_CTX *ctx = NULL;
@@ -144,8 +144,8 @@ out:
 }
 
 int
-kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     const struct kd_envelope *env, uint8_t key[static KD_SESSION_KEY_LEN])
 {
 	EVP_PKEY_CTX *ctx = NULL;

@@ -51,8 +51,8 @@ struct kd_envelope {
  * (public key) signed by sender (private key) under use's label, bound to
  * transcript.
  */
-int kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+int kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     uint8_t key[static KD_SESSION_KEY_LEN], struct kd_envelope *env)
     __attribute__((warn_unused_result));
 
@@ -65,8 +65,8 @@ int kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient, EVP_PKEY *se
  * E_MALFORMED (sizes that do not match the keys), E_KEY_TYPE.
  * On failure key is zeroed.
  */
-int kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+int kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     const struct kd_envelope *env, uint8_t key[static KD_SESSION_KEY_LEN])
     __attribute__((warn_unused_result));
 
