@@ -157,10 +157,13 @@ kd_sk_generate(struct kd_sender_key *sk)
 	if ((r = kd_random(sk->id, sizeof(sk->id))) != 0 ||
 	    (r = kd_random(sk->ck, sizeof(sk->ck))) != 0)
 		goto fail;
-	r = E_CRYPTO;
 	if ((sk->sign = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
 	    EVP_PKEY_get_raw_public_key(sk->sign, sk->sign_pub, &n) != 1 ||
-	    n != KD_ED25519_LEN || (r = set_origin(sk)) != 0)
+	    n != KD_ED25519_LEN) {
+		r = E_CRYPTO;
+		goto fail;
+	}
+	if ((r = set_origin(sk)) != 0)
 		goto fail;
 	return 0;
 fail:
