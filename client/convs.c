@@ -249,14 +249,15 @@ may_speak(const struct session *s, const struct e2e_conv *cv,
 	return e2e_has_device(cv, user, fp);
 }
 
-/* "Nick (user)", or the user name alone when it is the nickname. */
+/* "Nick (user)" when the nickname alone could mislead, else "Nick". */
 static void
-display_name(const char *nick, const char *user, char *out, size_t cap)
+display_name(struct session *s, const char *nick, const char *user,
+    char *out, size_t cap)
 {
-	if (strcmp(nick, user) == 0)
-		(void)snprintf(out, cap, "%s", user);
-	else
+	if (e2e_nick_misleads(&s->e2e, user, nick))
 		(void)snprintf(out, cap, "%s (%s)", nick, user);
+	else
+		(void)snprintf(out, cap, "%s", nick);
 }
 
 static void
@@ -315,7 +316,7 @@ cs_on_chat(struct session *s, char **f, size_t n)
 	} else {
 		if (line.gap > 0)
 			report_gap(s, conv, f[1], line.gap);
-		display_name(line.nick, f[1], display, sizeof(display));
+		display_name(s, line.nick, f[1], display, sizeof(display));
 		ev.room = conv;
 		ev.nickname = line.nick;
 		ev.display = display;

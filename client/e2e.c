@@ -526,6 +526,34 @@ e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 	return 0;
 }
 
+int
+e2e_nick_misleads(struct e2e *e, const char *user, const char *nick)
+{
+	const struct e2e_nick *n;
+	int known = 0, misleads;
+	size_t i;
+
+	misleads = strcmp(nick, user) != 0 && strcmp(nick, e->user) == 0;
+	for (i = 0; i < E2E_NICKS_MAX && e->nicks[i].user[0] != '\0'; i++) {
+		n = &e->nicks[i];
+		if (strcmp(n->user, user) == 0) {
+			known = 1;
+			misleads |= strcmp(n->nick, nick) != 0;
+		} else {
+			misleads |= strcmp(n->nick, nick) == 0 ||
+			    strcmp(n->user, nick) == 0;
+		}
+	}
+	if (!known) {
+		(void)snprintf(e->nicks[e->nicks_next].user,
+		    sizeof(e->nicks[0].user), "%s", user);
+		(void)snprintf(e->nicks[e->nicks_next].nick,
+		    sizeof(e->nicks[0].nick), "%s", nick);
+		e->nicks_next = (e->nicks_next + 1) % E2E_NICKS_MAX;
+	}
+	return misleads;
+}
+
 void
 e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 {

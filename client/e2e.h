@@ -104,6 +104,14 @@ struct e2e_retired {
 	uint64_t next;                /* counters below were reached */
 };
 
+/* The first nickname a user signed, to tell when one could mislead. */
+struct e2e_nick {
+	char user[NAME_USER_MAX + 1];
+	char nick[NAME_NICK_MAX + 1];
+};
+
+#define E2E_NICKS_MAX 256       /* users whose first nickname is kept */
+
 /* What e2e_open() learnt of a line besides its text. */
 struct e2e_line {
 	const char *fp;               /* the sending device */
@@ -124,6 +132,8 @@ struct e2e {
 	size_t seen_next;             /* the slot to overwrite next */
 	struct e2e_retired retired[E2E_RETIRED_MAX];
 	size_t retired_next;
+	struct e2e_nick nicks[E2E_NICKS_MAX];
+	size_t nicks_next;
 };
 
 /* Set up e for user with its private key (a reference is taken). */
@@ -218,6 +228,14 @@ int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 int e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
     int64_t now_ms, char *out, size_t cap, struct e2e_line *line)
     __attribute__((warn_unused_result));
+
+/*
+ * 1 if user's signed nickname nick could mislead: another user signed it
+ * too, or it is another user's name (ours included), or user signed
+ * another one first (this session); the front ends then add the user
+ * name.  Remembers the first nickname of each user.
+ */
+int e2e_nick_misleads(struct e2e *e, const char *user, const char *nick);
 
 /* Remember a message id seen elsewhere (the history), sent at time_ms. */
 void e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN],

@@ -155,10 +155,11 @@ struct session_event {
 	const char *pinned;           /* the pinned server key's */
 	const char *user;
 	const char *nickname;
-	const char *display;          /* CHAT: "Nick (user)", or the user
-	                                 name when it is the nickname: a
-	                                 nickname alone can mislead (two users
-	                                 may share one, or change theirs) */
+	const char *display;          /* CHAT: the signed nickname, as
+	                                 "Nick (user)" where it alone could
+	                                 mislead (two users sign it, it is
+	                                 another's user name, or the user
+	                                 signed another before) */
 	const char *code;             /* a reason or error code */
 	const char *text;
 	const char *timestamp;        /* ISO 8601 UTC, as the server sent it */

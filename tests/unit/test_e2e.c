@@ -498,6 +498,22 @@ test_resent_key_keeps_counter(void **state)
 	sealed_free(&s);
 }
 
+/* When a nickname alone could mislead, the user name goes with it. */
+static void
+test_nick_misleads(void **state)
+{
+	(void)state;
+	assert_false(e2e_nick_misleads(&alice.e2e, "bob", "Bob"));
+	assert_false(e2e_nick_misleads(&alice.e2e, "bob", "Bob"));
+	/* Carol signs bob's nickname, or bob's user name, or alice's. */
+	assert_true(e2e_nick_misleads(&alice.e2e, "carol", "Bob"));
+	assert_true(e2e_nick_misleads(&alice.e2e, "dave", "bob"));
+	assert_true(e2e_nick_misleads(&alice.e2e, "erin", "alice"));
+	/* Bob changes his. */
+	assert_true(e2e_nick_misleads(&alice.e2e, "bob", "Robert"));
+	assert_false(e2e_nick_misleads(&alice.e2e, "frank", "Frank"));
+}
+
 int
 main(void)
 {
@@ -520,6 +536,8 @@ main(void)
 		    start, stop),
 		cmocka_unit_test_setup_teardown(test_resent_key_keeps_counter,
 		    start, stop),
+		cmocka_unit_test_setup_teardown(test_nick_misleads, start,
+		    stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

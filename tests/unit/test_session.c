@@ -974,7 +974,7 @@ test_incoming_chat(void **state)
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->nickname, "Bob");
-	assert_string_equal(e->display, "Bob (bob)");
+	assert_string_equal(e->display, "Bob");
 	assert_string_equal(e->user, "bob");
 	assert_string_equal(e->fingerprint, bob_fp);
 	assert_int_equal(e->trust, SESSION_KEY_SEEN);
@@ -2012,7 +2012,7 @@ test_private_line_from_third_user(void **state)
 
 /*
  * The server puts another nickname in bob's 1002: the line shows the
- * one bob signed, with his user name.
+ * one bob signed; once bob signs another, his user name comes with it.
  */
 static void
 test_forged_nickname(void **state)
@@ -2033,7 +2033,14 @@ test_forged_nickname(void **state)
 	srv_send(&x, chat);
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->nickname, "Bob");
-	assert_string_equal(e->display, "Bob (bob)");
+	assert_string_equal(e->display, "Bob");
+	msg = seal_line(&sk, PROTO_LOBBY, "bob", "Alice A.", clock_wall_ms(),
+	    "now I am alice");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_string_equal(e->nickname, "Alice A.");
+	assert_string_equal(e->display, "Alice A. (bob)");
 	kd_sk_clear(&sk);
 	fx_end(&x);
 }
