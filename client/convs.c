@@ -209,6 +209,11 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 		(void)snprintf(msg, sizeof(msg), "replayed %s from %s in %s "
 		    "refused", what, user, room);
 		break;
+	case E_TOO_LONG:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "%d or more earlier messages are missing", what, user, room,
+		    KD_SK_SKIP_MAX);
+		break;
 	case E_EXISTS:
 		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
 		    "other key material under the id of one already held",

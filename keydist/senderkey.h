@@ -120,7 +120,7 @@ int kd_sk_same(const struct kd_sender_key *a, const struct kd_sender_key *b);
  * sender key id), E_SIG_INVALID (not signed by that sender key's owner: a
  * forgery, or another room or sender), E_REPLAY (a counter already
  * opened, or older than the skipped keys kept), E_TOO_LONG (out too
- * small, or more than KD_SK_SKIP_MAX messages skipped), E_MAC_INVALID.
+ * small, or KD_SK_SKIP_MAX or more messages skipped), E_MAC_INVALID.
  * On error out is wiped and sk unchanged.
  */
 int kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
@@ -129,7 +129,8 @@ int kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
 
 /*
  * Seal our sender key for one recipient device: its enrolled public key
- * and fingerprint, signed with our enrolled private key.
+ * and fingerprint, signed with our enrolled private key.  Only a key that
+ * has sealed no message yet (E_STATE): receivers start at counter 0.
  */
 int kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
     EVP_PKEY *recipient, const char *room, const char *sender,
