@@ -579,9 +579,8 @@ remember_mid(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 	return 0;
 }
 
-/* The plaintext of a chat line into line and out (see put_plain()). */
-static int
-parse_plain(const uint8_t *plain, size_t n, char *out, size_t cap,
+int
+e2e_parse_line(const uint8_t *plain, size_t n, char *out, size_t cap,
     struct e2e_line *line)
 {
 	size_t nlen, tlen;
@@ -589,7 +588,9 @@ parse_plain(const uint8_t *plain, size_t n, char *out, size_t cap,
 	if (n < E2E_HEAD_LEN || plain[0] != E2E_KIND_TEXT)
 		return E_MALFORMED;
 	nlen = plain[E2E_HEAD_LEN - 1];
-	if (nlen > NAME_NICK_MAX || n - E2E_HEAD_LEN < nlen)
+	/* A NUL would cut the nickname short of what was checked. */
+	if (nlen > NAME_NICK_MAX || n - E2E_HEAD_LEN < nlen ||
+	    memchr(plain + E2E_HEAD_LEN, '\0', nlen) != NULL)
 		return E_MALFORMED;
 	tlen = n - E2E_HEAD_LEN - nlen;
 	memcpy(line->nick, plain + E2E_HEAD_LEN, nlen);
@@ -633,7 +634,7 @@ e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
 	line->gap = counter > p->sk.next ? counter - p->sk.next : 0;
 	if ((r = kd_sk_open(&p->sk, cv->bound, user, bin, len, plain, len,
 	    &n)) != 0 ||
-	    (r = parse_plain(plain, n, out, cap, line)) != 0)
+	    (r = e2e_parse_line(plain, n, out, cap, line)) != 0)
 		goto out;
 	line->fp = p->fp;
 	if (line->time_ms > now_ms + E2E_AHEAD_MS ||

@@ -241,6 +241,16 @@ int e2e_nick_misleads(struct e2e *e, const char *user, const char *nick);
 void e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN],
     int64_t time_ms);
 
+/*
+ * The plaintext of a chat line (plain, n bytes: kind || mid || uint64
+ * time || uint8 len(nickname) || nickname || text) into line's mid,
+ * time_ms and nick and the text into out (cap bytes, NUL-ended).
+ * E_MALFORMED: another kind, a bad length, nickname or text, or a text
+ * that does not fit.
+ */
+int e2e_parse_line(const uint8_t *plain, size_t n, char *out, size_t cap,
+    struct e2e_line *line) __attribute__((warn_unused_result));
+
 /* The largest chat text a 0002 can carry for this max_frame. */
 size_t e2e_text_max(size_t max_frame);
 

@@ -498,6 +498,34 @@ test_resent_key_keeps_counter(void **state)
 	sealed_free(&s);
 }
 
+/* A chat line's plaintext: a NUL in the nickname is refused (fuzzed). */
+static void
+test_parse_line(void **state)
+{
+	uint8_t plain[E2E_HEAD_LEN + 8] = { E2E_KIND_TEXT };
+	struct e2e_line line;
+	char out[16];
+
+	(void)state;
+	plain[E2E_HEAD_LEN - 1] = 3;
+	memcpy(plain + E2E_HEAD_LEN, "Bob", 3);
+	memcpy(plain + E2E_HEAD_LEN + 3, "hello", 5);
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), 0);
+	assert_string_equal(line.nick, "Bob");
+	assert_string_equal(out, "hello");
+	plain[E2E_HEAD_LEN + 1] = '\0';
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), E_MALFORMED);
+	plain[E2E_HEAD_LEN + 1] = 'o';
+	plain[E2E_HEAD_LEN - 1] = 9;        /* longer than what is left */
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), E_MALFORMED);
+	plain[E2E_HEAD_LEN - 1] = 3;
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, 5, &line),
+	    E_MALFORMED);
+}
+
 /* When a nickname alone could mislead, the user name goes with it. */
 static void
 test_nick_misleads(void **state)
@@ -538,6 +566,7 @@ main(void)
 		    start, stop),
 		cmocka_unit_test_setup_teardown(test_nick_misleads, start,
 		    stop),
+		cmocka_unit_test_setup_teardown(test_parse_line, start, stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
