@@ -123,8 +123,11 @@ app_session(struct app *a, session_event_fn *on_event, void *arg,
 	OPENSSL_cleanse(secret, sizeof(secret));
 	secret_free(a->password);
 	a->password = NULL;
-	if (r == 0)
+	if (r == 0) {
+		if (a->history != NULL)
+			history_seen(a->history, *s);
 		return 0;
+	}
 	(void)fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
 	    "the password must be 1 to 1024 bytes of UTF-8, one line" :
 	    err[0] != '\0' ? err : err_str(r));

@@ -18,6 +18,8 @@
 #include "common/err.h"
 #include "keydist/random.h"
 
+_Static_assert(SESSION_SEEN_MAX == E2E_SEEN_MAX, "one limit of seen ids");
+
 /* The conversation a frame is about, as we see it: "@me" is "@sender". */
 static const char *
 conv_for_us(const struct session *s, const char *conv, const char *sender,
@@ -207,6 +209,28 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 		(void)snprintf(msg, sizeof(msg), "replayed %s from %s in %s "
 		    "refused", what, user, room);
 		break;
+	case E_TOO_LONG:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "%d or more earlier messages are missing", what, user, room,
+		    KD_SK_SKIP_MAX);
+		break;
+	case E_EXISTS:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "other key material under the id of one already held",
+		    what, user, room);
+		break;
+	case E_STATE:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "dated more than %lld minutes ahead of our clock or %lld "
+		    "behind it (replayed, or a clock set wrong)", what, user,
+		    room, E2E_AHEAD_MS / 60000, E2E_BEHIND_MS / 60000);
+		break;
+	case E_UNTRUSTED:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "%s", what, user, room, room[0] == '@' ? "a private "
+		    "conversation takes lines only from its two users" :
+		    "that device is not a member of the room");
+		break;
 	default:
 		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: %s",
 		    what, user, room, err_str(err));
@@ -216,23 +240,66 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 	cs_emit(s, &ev);
 }
 
-/* 1002: nickname, user, fp, conv, timestamp, message. */
+/*
+ * May user's device fp speak in cv?  In "@x" only x and we may; in a room
+ * only a device of its member list (as far as the server told us).
+ */
+static int
+may_speak(const struct session *s, const struct e2e_conv *cv,
+    const char *user, const char *fp)
+{
+	if (cv->name[0] == '@')
+		return strcmp(user, cv->name + 1) == 0 ||
+		    strcmp(user, s->user) == 0;
+	return e2e_has_device(cv, user, fp);
+}
+
+/* "Nick (user)" when the nickname alone could mislead, else "Nick". */
+static void
+display_name(struct session *s, const char *nick, const char *user,
+    char *out, size_t cap)
+{
+	if (e2e_nick_misleads(&s->e2e, user, nick))
+		(void)snprintf(out, cap, "%s (%s)", nick, user);
+	else
+		(void)snprintf(out, cap, "%s", nick);
+}
+
+static void
+report_gap(struct session *s, const char *conv, const char *user,
+    uint64_t gap)
+{
+	struct session_event ev = { .kind = SESSION_EV_UNREADABLE,
+	    .room = conv, .user = user, .err = E_INCOMPLETE };
+	char msg[CS_MSG_MAX];
+
+	(void)snprintf(msg, sizeof(msg), "%llu earlier message%s from %s in "
+	    "%s did not arrive (yet)", (unsigned long long)gap,
+	    gap == 1 ? "" : "s", user, conv);
+	ev.text = msg;
+	cs_emit(s, &ev);
+}
+
+/*
+ * 1002: nickname, user, fp, conv, timestamp, message.  The nickname and
+ * time shown are the ones the sender signed, not the server's.
+ */
 void
 cs_on_chat(struct session *s, char **f, size_t n)
 {
-	struct session_event ev = { .kind = SESSION_EV_CHAT, .nickname = f[0],
-	    .user = f[1], .timestamp = f[4] };
+	struct session_event ev = { .kind = SESSION_EV_CHAT, .user = f[1],
+	    .timestamp = f[4] };
 	char buf[E2E_CONV_MAX + 1], *text;
-	uint8_t mid[E2E_MID_LEN];
+	char display[NAME_NICK_MAX + NAME_USER_MAX + 4];
+	struct e2e_line line;
 	size_t cap = strlen(f[5]) + 1;
 	struct e2e_conv *cv;
-	const char *conv, *fp;
+	const char *conv;
 	int r;
 
 	(void)n;
 	conv = conv_for_us(s, f[3], f[1], buf);
-	if ((ev.time_ms = clock_parse_iso(f[4])) < 0 ||
-	    !e2e_conv_name_ok(conv)) {
+	if (clock_parse_iso(f[4]) < 0 || !e2e_conv_name_ok(conv)) {
 		server_broke(s, OP_DELIVERY);
 		return;
 	}
@@ -243,17 +310,26 @@ cs_on_chat(struct session *s, char **f, size_t n)
 		unreadable(s, conv, f[1], E_NOMEM, "message");
 		return;
 	}
-	r = e2e_open(cv, f[1], f[5], text, cap, &fp, mid);
+	r = e2e_open(cv, f[1], f[5], clock_wall_ms(), text, cap, &line);
+	if (r == 0 && !may_speak(s, cv, f[1], line.fp))
+		r = E_UNTRUSTED;
 	if (r == E_DUPLICATE) {
-		/* Sent again after the sender's reconnect: shown already. */
+		/* Sent again after the sender's reconnect, or replayed by the
+		   server: shown already. */
 	} else if (r != 0) {
 		unreadable(s, conv, f[1], r, "message");
 	} else {
+		if (line.gap > 0)
+			report_gap(s, conv, f[1], line.gap);
+		display_name(s, line.nick, f[1], display, sizeof(display));
 		ev.room = conv;
-		ev.fingerprint = fp;
-		ev.trust = cs_trust_of(s, f[1], fp);
+		ev.nickname = line.nick;
+		ev.display = display;
+		ev.time_ms = line.time_ms;
+		ev.fingerprint = line.fp;
+		ev.trust = cs_trust_of(s, f[1], line.fp);
 		ev.text = text;
-		ev.mid = mid;
+		ev.mid = line.mid;
 		cs_emit(s, &ev);
 	}
 	OPENSSL_clear_free(text, cap);
@@ -277,7 +353,9 @@ cs_on_sender_key(struct session *s, char **f, size_t n)
 	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
 		return;
 	/* Pin or check the key last: its event's callback may drop cv. */
-	if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
+	if (!may_speak(s, cv, f[1], f[3]))
+		unreadable(s, conv, f[1], E_UNTRUSTED, "sender key");
+	else if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
 		unreadable(s, conv, f[1], r, "sender key");
 	else
 		cs_check_peer(s, f[1], f[3]);
@@ -391,6 +469,13 @@ join(struct session *s, const char *room)
 		return cs_refuse(s, r, "%s", err_str(r));
 	cs_flush(s);
 	return 0;
+}
+
+void
+session_seen(struct session *s, const uint8_t mid[SESSION_MID_LEN],
+    int64_t time_ms)
+{
+	e2e_seen_add(&s->e2e, mid, time_ms);
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "client/session_int.h"
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/err.h"
 #include "common/frame.h"
 
@@ -32,13 +33,38 @@ e2e_init(struct e2e *e, EVP_PKEY *key, const char *user)
 	return 0;
 }
 
+/* Drop peer key p, remembering it: it is never taken again. */
+static void
+retire(struct e2e *e, struct e2e_peer_key *p)
+{
+	struct e2e_retired *t = &e->retired[e->retired_next];
+
+	(void)snprintf(t->user, sizeof(t->user), "%s", p->user);
+	memcpy(t->id, p->sk.id, KD_SK_ID_LEN);
+	t->next = p->sk.next;
+	e->retired_next = (e->retired_next + 1) % E2E_RETIRED_MAX;
+	kd_sk_clear(&p->sk);
+}
+
+static const struct e2e_retired *
+retired(const struct e2e *e, const char *user, const uint8_t id[KD_SK_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < E2E_RETIRED_MAX; i++)
+		if (strcmp(e->retired[i].user, user) == 0 &&
+		    memcmp(e->retired[i].id, id, KD_SK_ID_LEN) == 0)
+			return &e->retired[i];
+	return NULL;
+}
+
 static void
 peer_keys_clear(struct e2e_conv *cv)
 {
 	size_t i;
 
 	for (i = 0; i < cv->npeer; i++)
-		kd_sk_clear(&cv->peer[i].sk);
+		retire(cv->owner, &cv->peer[i]);
 	free(cv->peer);
 	cv->peer = NULL;
 	cv->npeer = cv->cappeer = 0;
@@ -64,7 +90,8 @@ conv_forget(struct e2e_conv *cv)
 	e2e_devices_clear(cv);
 	peer_keys_clear(cv);
 	kd_sk_clear(&cv->own);
-	cv->have_own = 0;
+	kd_sk_clear(&cv->fresh);
+	cv->have_own = cv->have_fresh = 0;
 	cv->ready = cv->listing = cv->asking = 0;
 }
 
@@ -123,6 +150,7 @@ e2e_conv(struct e2e *e, const char *name, int create)
 	    (cv = calloc(1, sizeof(*cv))) == NULL)
 		return NULL;
 	(void)snprintf(cv->name, sizeof(cv->name), "%s", name);
+	cv->owner = e;
 	/* Both ends of a private conversation bind the same string. */
 	if (name[0] != '@')
 		(void)snprintf(cv->bound, sizeof(cv->bound), "%s", name);
@@ -236,7 +264,7 @@ e2e_device_remove(struct e2e_conv *cv, const char *user, const char *fp)
 	for (i = j = 0; i < cv->npeer; i++) {
 		if (strcmp(cv->peer[i].user, user) == 0 &&
 		    strcmp(cv->peer[i].fp, fp) == 0)
-			kd_sk_clear(&cv->peer[i].sk);
+			retire(cv->owner, &cv->peer[i]);
 		else
 			cv->peer[j++] = cv->peer[i];
 	}
@@ -254,11 +282,22 @@ e2e_has_user(const struct e2e_conv *cv, const char *user)
 	return 0;
 }
 
+int
+e2e_has_device(const struct e2e_conv *cv, const char *user, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < cv->ndev; i++)
+		if (is_device(&cv->dev[i], user, fp))
+			return 1;
+	return 0;
+}
+
 size_t
 e2e_text_max(size_t max_frame)
 {
-	return (max_frame - FRAME_CHAT_OVERHEAD) / 4 * 3 - 1 - E2E_MID_LEN -
-	    KD_SK_OVERHEAD;
+	return (max_frame - FRAME_CHAT_OVERHEAD) / 4 * 3 - E2E_HEAD_LEN -
+	    NAME_NICK_MAX - KD_SK_OVERHEAD;
 }
 
 /* Append "op|conv|[fp|]b64(bin)" LF to out, if it fits in max_frame. */
@@ -288,7 +327,7 @@ put_b64(struct buf *out, unsigned op, const char *conv, const char *fp,
 	return r;
 }
 
-/* A new sender key, sent to each distinct device of cv. */
+/* A new sender key in cv->fresh, sent to each distinct device of cv. */
 static int
 rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
     struct buf *out)
@@ -297,9 +336,9 @@ rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
 	size_t i, j, len;
 	int r;
 
-	kd_sk_clear(&cv->own);
-	cv->have_own = 0;
-	if ((r = kd_sk_generate(&cv->own)) != 0)
+	kd_sk_clear(&cv->fresh);
+	cv->have_fresh = 0;
+	if ((r = kd_sk_generate(&cv->fresh)) != 0)
 		return r;
 	for (i = 0; i < cv->ndev; i++) {
 		/* One per key: the server hands it to each connection. */
@@ -308,7 +347,7 @@ rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
 			;
 		if (j < i)
 			continue;
-		if ((r = kd_sk_distribute(&cv->own, e->key, cv->dev[i].key,
+		if ((r = kd_sk_distribute(&cv->fresh, e->key, cv->dev[i].key,
 		    cv->bound, e->user, cv->dev[i].fp, blob, sizeof(blob),
 		    &len)) != 0 ||
 		    (r = put_b64(out, OP_SENDER_KEY, cv->name, cv->dev[i].fp,
@@ -317,51 +356,105 @@ rotate(struct e2e *e, struct e2e_conv *cv, size_t max_frame,
 	}
 	OPENSSL_cleanse(blob, sizeof(blob));
 	if (r != 0) {
-		kd_sk_clear(&cv->own);
+		kd_sk_clear(&cv->fresh);
 		return r;
 	}
-	cv->have_own = 1;
-	cv->changed = 0;
+	cv->have_fresh = 1;
 	return 0;
+}
+
+/* Our sender key is due to be replaced (devices, count or age). */
+static int
+rotation_due(const struct e2e_conv *cv, int64_t now_ms)
+{
+	return !cv->have_own || cv->changed ||
+	    cv->own.next >= E2E_KEY_MESSAGES ||
+	    now_ms - cv->own_made_ms >= E2E_KEY_AGE_MS;
+}
+
+void
+e2e_commit(struct e2e_conv *cv)
+{
+	if (!cv->have_fresh)
+		return;
+	kd_sk_clear(&cv->own);
+	cv->own = cv->fresh;
+	memset(&cv->fresh, 0, sizeof(cv->fresh));
+	cv->have_fresh = 0;
+	cv->have_own = 1;
+	cv->own_made_ms = cv->fresh_made_ms;
+	cv->changed = 0;
+}
+
+/* kind || mid || uint64_be(time_ms) || uint8(len(nick)) || nick || text */
+static void
+put_plain(uint8_t *p, const uint8_t mid[E2E_MID_LEN], int64_t time_ms,
+    const char *nick, size_t nlen, const char *text, size_t len)
+{
+	p[0] = E2E_KIND_TEXT;
+	memcpy(p + 1, mid, E2E_MID_LEN);
+	be64_store(p + 1 + E2E_MID_LEN, (uint64_t)time_ms);
+	p[E2E_HEAD_LEN - 1] = (uint8_t)nlen;
+	memcpy(p + E2E_HEAD_LEN, nick, nlen);
+	memcpy(p + E2E_HEAD_LEN + nlen, text, len);
 }
 
 int
 e2e_seal(struct e2e *e, struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN],
-    const char *text, size_t len, size_t max_frame, struct buf *out)
+    const char *nick, int64_t now_ms, const char *text, size_t len,
+    size_t max_frame, struct buf *out)
 {
-	const size_t plen = 1 + E2E_MID_LEN + len;
+	const size_t nlen = strlen(nick), plen = E2E_HEAD_LEN + nlen + len;
 	size_t mark = buf_size(out), cap, n;
 	uint8_t *plain = NULL, *msg = NULL;
+	struct kd_sender_key *sk = &cv->own;
 	int r;
 
-	if (len > e2e_text_max(max_frame))
+	if (len > e2e_text_max(max_frame) || nlen > NAME_NICK_MAX)
 		return E_TOO_LONG;
 	cap = plen + KD_SK_OVERHEAD;
 	r = E_NOMEM;
 	if ((plain = malloc(plen)) == NULL || (msg = malloc(cap)) == NULL)
 		goto out;
-	plain[0] = E2E_KIND_TEXT;
-	memcpy(plain + 1, mid, E2E_MID_LEN);
-	memcpy(plain + 1 + E2E_MID_LEN, text, len);
-	if (!cv->have_own || cv->changed)
+	put_plain(plain, mid, now_ms, nick, nlen, text, len);
+	if (rotation_due(cv, now_ms)) {
 		if ((r = rotate(e, cv, max_frame, out)) != 0)
 			goto out;
-	if ((r = kd_sk_seal(&cv->own, cv->bound, e->user, plain, plen,
+		cv->fresh_made_ms = now_ms;
+		sk = &cv->fresh;
+	}
+	if ((r = kd_sk_seal(sk, cv->bound, e->user, plain, plen,
 	    msg, cap, &n)) == 0)
 		r = put_b64(out, OP_CHAT, cv->name, NULL, msg, n, max_frame);
 out:
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, plen);
 	free(msg);
-	if (r != 0)
+	if (r != 0) {
 		buf_truncate(out, mark);
+		kd_sk_clear(&cv->fresh);
+		cv->have_fresh = 0;
+	}
 	return r;
 }
 
-/* Room for one more peer key from (user, fp), evicting its oldest. */
+/* The peer key of user with this id in cv, or NULL. */
 static struct e2e_peer_key *
-peer_slot(struct e2e_conv *cv, const char *user,
-    const char *fp, const uint8_t id[KD_SK_ID_LEN])
+peer_key(struct e2e_conv *cv, const char *user,
+    const uint8_t id[KD_SK_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < cv->npeer; i++)
+		if (strcmp(cv->peer[i].user, user) == 0 &&
+		    memcmp(cv->peer[i].sk.id, id, KD_SK_ID_LEN) == 0)
+			return &cv->peer[i];
+	return NULL;
+}
+
+/* Room for one more peer key from (user, fp), retiring its oldest. */
+static struct e2e_peer_key *
+peer_slot(struct e2e_conv *cv, const char *user, const char *fp)
 {
 	struct e2e_peer_key *p, *oldest = NULL;
 	size_t i, count = 0, cap;
@@ -370,15 +463,14 @@ peer_slot(struct e2e_conv *cv, const char *user,
 		p = &cv->peer[i];
 		if (strcmp(p->user, user) != 0 || strcmp(p->fp, fp) != 0)
 			continue;
-		/* The same key again (a resent distribution). */
-		if (memcmp(p->sk.id, id, KD_SK_ID_LEN) == 0)
-			return p;
 		count++;
 		if (oldest == NULL || p->age < oldest->age)
 			oldest = p;
 	}
-	if (count >= E2E_PEER_KEYS_MAX)
+	if (count >= E2E_PEER_KEYS_MAX) {
+		retire(cv->owner, oldest);
 		return oldest;
+	}
 	if (cv->npeer == cv->cappeer) {
 		cap = cv->cappeer ? 2 * cv->cappeer : 8;
 		if ((p = reallocarray(cv->peer, cap, sizeof(*p))) == NULL)
@@ -415,11 +507,18 @@ e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 	EVP_PKEY_free(key);
 	if (r != 0)
 		return r;
-	if ((p = peer_slot(cv, user, fp, sk.id)) == NULL) {
+	if ((p = peer_key(cv, user, sk.id)) != NULL ||
+	    retired(e, user, sk.id) != NULL) {
+		/* Resent: keep the counter.  Other material: refused. */
+		r = p == NULL ? E_REPLAY : kd_sk_same(&p->sk, &sk) ? 0 :
+		    E_EXISTS;
+		kd_sk_clear(&sk);
+		return r;
+	}
+	if ((p = peer_slot(cv, user, fp)) == NULL) {
 		kd_sk_clear(&sk);
 		return E_NOMEM;
 	}
-	kd_sk_clear(&p->sk);
 	(void)snprintf(p->user, sizeof(p->user), "%s", user);
 	(void)snprintf(p->fp, sizeof(p->fp), "%s", fp);
 	p->age = ++e->ages;
@@ -427,64 +526,125 @@ e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 	return 0;
 }
 
+int
+e2e_nick_misleads(struct e2e *e, const char *user, const char *nick)
+{
+	const struct e2e_nick *n;
+	int known = 0, misleads;
+	size_t i;
+
+	misleads = strcmp(nick, user) != 0 && strcmp(nick, e->user) == 0;
+	for (i = 0; i < E2E_NICKS_MAX && e->nicks[i].user[0] != '\0'; i++) {
+		n = &e->nicks[i];
+		if (strcmp(n->user, user) == 0) {
+			known = 1;
+			misleads |= strcmp(n->nick, nick) != 0;
+		} else {
+			misleads |= strcmp(n->nick, nick) == 0 ||
+			    strcmp(n->user, nick) == 0;
+		}
+	}
+	if (!known) {
+		(void)snprintf(e->nicks[e->nicks_next].user,
+		    sizeof(e->nicks[0].user), "%s", user);
+		(void)snprintf(e->nicks[e->nicks_next].nick,
+		    sizeof(e->nicks[0].nick), "%s", nick);
+		e->nicks_next = (e->nicks_next + 1) % E2E_NICKS_MAX;
+	}
+	return misleads;
+}
+
+void
+e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
+{
+	memcpy(e->seen[e->seen_next].mid, mid, E2E_MID_LEN);
+	e->seen[e->seen_next].time_ms = time_ms;
+	e->seen_next = (e->seen_next + 1) % E2E_SEEN_MAX;
+}
+
 /*
- * E_DUPLICATE if a line with this message id was received in cv lately
- * (a sender resends the lines the server had not confirmed when its
- * connection broke); else remember it.
+ * E_DUPLICATE if a line with this message id was received lately (a
+ * sender resends the lines the server had not confirmed when its
+ * connection broke; a server replays one); else remember it.
  */
 static int
-remember_mid(struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN])
+remember_mid(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 {
 	size_t i;
 
 	for (i = 0; i < E2E_SEEN_MAX; i++)
-		if (memcmp(cv->seen[i], mid, E2E_MID_LEN) == 0)
+		if (memcmp(e->seen[i].mid, mid, E2E_MID_LEN) == 0)
 			return E_DUPLICATE;
-	memcpy(cv->seen[cv->seen_next], mid, E2E_MID_LEN);
-	cv->seen_next = (cv->seen_next + 1) % E2E_SEEN_MAX;
+	e2e_seen_add(e, mid, time_ms);
 	return 0;
 }
 
 int
-e2e_open(struct e2e_conv *cv, const char *user,
-    const char *msg, char *out, size_t cap, const char **fp,
-    uint8_t mid[E2E_MID_LEN])
+e2e_parse_line(const uint8_t *plain, size_t n, char *out, size_t cap,
+    struct e2e_line *line)
+{
+	size_t nlen, tlen;
+
+	if (n < E2E_HEAD_LEN || plain[0] != E2E_KIND_TEXT)
+		return E_MALFORMED;
+	nlen = plain[E2E_HEAD_LEN - 1];
+	/* A NUL would cut the nickname short of what was checked. */
+	if (nlen > NAME_NICK_MAX || n - E2E_HEAD_LEN < nlen ||
+	    memchr(plain + E2E_HEAD_LEN, '\0', nlen) != NULL)
+		return E_MALFORMED;
+	tlen = n - E2E_HEAD_LEN - nlen;
+	memcpy(line->nick, plain + E2E_HEAD_LEN, nlen);
+	line->nick[nlen] = '\0';
+	if (name_check_nick(line->nick) != 0 || tlen >= cap ||
+	    text_chat_problem(plain + E2E_HEAD_LEN + nlen, tlen, tlen) != NULL)
+		return E_MALFORMED;
+	memcpy(line->mid, plain + 1, E2E_MID_LEN);
+	line->time_ms = (int64_t)be64_load(plain + 1 + E2E_MID_LEN);
+	memcpy(out, plain + E2E_HEAD_LEN + nlen, tlen);
+	out[tlen] = '\0';
+	return 0;
+}
+
+int
+e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
+    int64_t now_ms, char *out, size_t cap, struct e2e_line *line)
 {
 	uint8_t id[KD_SK_ID_LEN], *bin, *plain = NULL;
-	struct e2e_peer_key *p = NULL;
-	size_t len, n = 0, i, head;
+	const struct e2e_retired *t;
+	struct e2e_peer_key *p;
+	size_t len, n = 0;
+	uint64_t counter;
 	int r;
 
-	*fp = NULL;
+	memset(line, 0, sizeof(*line));
 	if ((r = decode(msg, &bin, &len)) != 0)
 		return r;
 	if ((r = kd_sk_message_id(bin, len, id)) != 0)
 		goto out;
-	for (i = 0; i < cv->npeer && p == NULL; i++)
-		if (strcmp(cv->peer[i].user, user) == 0 &&
-		    memcmp(cv->peer[i].sk.id, id, KD_SK_ID_LEN) == 0)
-			p = &cv->peer[i];
-	r = E_NOT_FOUND;
-	if (p == NULL)
+	counter = kd_sk_message_counter(bin);
+	if ((p = peer_key(cv, user, id)) == NULL) {
+		/* Under a key dropped since: an old message sent again. */
+		t = retired(cv->owner, user, id);
+		r = t != NULL && counter < t->next ? E_REPLAY : E_NOT_FOUND;
 		goto out;
+	}
 	r = E_NOMEM;
 	if ((plain = malloc(len)) == NULL)
 		goto out;
+	line->gap = counter > p->sk.next ? counter - p->sk.next : 0;
 	if ((r = kd_sk_open(&p->sk, cv->bound, user, bin, len, plain, len,
-	    &n)) != 0)
+	    &n)) != 0 ||
+	    (r = e2e_parse_line(plain, n, out, cap, line)) != 0)
 		goto out;
-	*fp = p->fp;
-	r = E_MALFORMED;
-	head = 1 + E2E_MID_LEN;
-	if (n < head || plain[0] != E2E_KIND_TEXT || n - head >= cap ||
-	    text_chat_problem(plain + head, n - head, n - head) != NULL)
-		goto out;
-	if ((r = remember_mid(cv, plain + 1)) != 0)
-		goto out;
-	memcpy(mid, plain + 1, E2E_MID_LEN);
-	memcpy(out, plain + head, n - head);
-	out[n - head] = '\0';
+	line->fp = p->fp;
+	if (line->time_ms > now_ms + E2E_AHEAD_MS ||
+	    line->time_ms < now_ms - E2E_BEHIND_MS)
+		r = E_STATE;
+	else
+		r = remember_mid(cv->owner, line->mid, line->time_ms);
 out:
+	if (r != 0 && cap > 0)
+		OPENSSL_cleanse(out, cap);
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, len);
 	free(bin);

@@ -24,8 +24,20 @@
 #define E2E_PEER_KEYS_MAX 4     /* sender keys kept per peer device */
 #define E2E_KIND_TEXT 0x01      /* plaintext kind byte: a chat line */
 #define E2E_MID_LEN 16          /* a chat line's random message id */
-#define E2E_SEEN_MAX 256        /* message ids remembered per conversation
-                                   to drop a line sent again */
+#define E2E_SEEN_MAX 4096       /* message ids remembered (all
+                                   conversations) to drop a line sent
+                                   again or replayed */
+#define E2E_RETIRED_MAX 1024    /* peer sender keys remembered after they
+                                   are dropped, to refuse them again */
+#define E2E_KEY_MESSAGES 100    /* our sender key is replaced after this
+                                   many messages ... */
+#define E2E_KEY_AGE_MS (7LL * 24 * 3600 * 1000) /* ... or this age */
+#define E2E_AHEAD_MS (10LL * 60 * 1000) /* a line dated later than this
+                                   after our clock is refused */
+#define E2E_BEHIND_MS (60LL * 60 * 1000) /* so is one dated this long
+                                   before it */
+/* The plaintext's head: kind, mid, uint64 time, uint8 len(nickname). */
+#define E2E_HEAD_LEN (1 + E2E_MID_LEN + 8 + 1)
 
 /* One device (logged-in connection) in a conversation, not ours. */
 struct e2e_device {
@@ -56,8 +68,14 @@ struct e2e_conv {
 
 	struct e2e_device *dev;
 	size_t ndev, capdev;
+	struct e2e *owner;
 	struct kd_sender_key own;
 	int have_own;
+	int64_t own_made_ms;          /* when our sender key was made */
+	struct kd_sender_key fresh;   /* a new sender key whose frames are
+	                                 not queued yet (e2e_commit()) */
+	int have_fresh;
+	int64_t fresh_made_ms;
 	int changed;                  /* devices came or went since our
 	                                 sender key went out */
 	struct e2e_peer_key *peer;
@@ -71,8 +89,37 @@ struct e2e_conv {
 	                                 server: uint64 mark || mid || uint32
 	                                 length || text, in order */
 	size_t nunconfirmed;
-	uint8_t seen[E2E_SEEN_MAX][E2E_MID_LEN]; /* ids of lines received */
-	size_t seen_next;             /* the slot to overwrite next */
+};
+
+/* A line received: its id and the sender's time, to drop it again. */
+struct e2e_seen {
+	uint8_t mid[E2E_MID_LEN];
+	int64_t time_ms;
+};
+
+/* A peer sender key dropped: never taken again, its messages replays. */
+struct e2e_retired {
+	char user[NAME_USER_MAX + 1];
+	uint8_t id[KD_SK_ID_LEN];
+	uint64_t next;                /* counters below were reached */
+};
+
+/* The first nickname a user signed, to tell when one could mislead. */
+struct e2e_nick {
+	char user[NAME_USER_MAX + 1];
+	char nick[NAME_NICK_MAX + 1];
+};
+
+#define E2E_NICKS_MAX 256       /* users whose first nickname is kept */
+
+/* What e2e_open() learnt of a line besides its text. */
+struct e2e_line {
+	const char *fp;               /* the sending device */
+	uint8_t mid[E2E_MID_LEN];
+	int64_t time_ms;              /* the sender's clock (signed) */
+	char nick[NAME_NICK_MAX + 1]; /* the nickname the sender signed */
+	uint64_t gap;                 /* messages of this sender key not
+	                                 (yet) received before this one */
 };
 
 struct e2e {
@@ -81,6 +128,12 @@ struct e2e {
 	char fp[KD_FP_SIZE];
 	struct e2e_conv *convs;
 	uint64_t ages;
+	struct e2e_seen seen[E2E_SEEN_MAX]; /* across leaves and reconnects */
+	size_t seen_next;             /* the slot to overwrite next */
+	struct e2e_retired retired[E2E_RETIRED_MAX];
+	size_t retired_next;
+	struct e2e_nick nicks[E2E_NICKS_MAX];
+	size_t nicks_next;
 };
 
 /* Set up e for user with its private key (a reference is taken). */
@@ -127,38 +180,76 @@ void e2e_devices_clear(struct e2e_conv *cv);
 /* 1 if user has a device in cv. */
 int e2e_has_user(const struct e2e_conv *cv, const char *user);
 
+/* 1 if device (user, fp) is in cv. */
+int e2e_has_device(const struct e2e_conv *cv, const char *user,
+    const char *fp);
+
 /*
- * Encrypt text for cv and append the frames to out: first, if devices came
- * or went since our sender key went out (or we have none), a new sender
- * key and one 0015 per device, then the 0002.  max_frame bounds every frame.  E_TOO_LONG,
- * E_CRYPTO, E_NOMEM; on error nothing is appended.
+ * Encrypt text for cv, signed as from our nickname nick at wall-clock
+ * time now_ms, and append the frames to out: first, if devices came or
+ * went since our sender key went out, or it has sealed E2E_KEY_MESSAGES
+ * messages or is E2E_KEY_AGE_MS old (or we have none), a new sender key
+ * and one 0015 per device, then the 0002.  max_frame bounds every frame.
+ * A new key is used at once but kept only by e2e_commit(), once the
+ * caller has queued the frames: a send that fails later leaves no key
+ * counted as given to devices that never got it.  E_TOO_LONG, E_CRYPTO,
+ * E_NOMEM; on error nothing is appended.
  */
 int e2e_seal(struct e2e *e, struct e2e_conv *cv,
-    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len,
-    size_t max_frame, struct buf *out)
+    const uint8_t mid[E2E_MID_LEN], const char *nick, int64_t now_ms,
+    const char *text, size_t len, size_t max_frame, struct buf *out)
     __attribute__((warn_unused_result));
+
+/* The frames of the last e2e_seal() on cv are queued: keep its key. */
+void e2e_commit(struct e2e_conv *cv);
 
 /*
  * A sender key from device (user, fp, spki b64) in cv (1015): check it
- * and keep it.  Errors of kd_sk_accept(), E_MALFORMED, E_KEY_MISMATCH
- * (spki is not fp), E_NOMEM.
+ * and keep it.  The same key again (a resent distribution) changes
+ * nothing: its counter stays.  Errors of kd_sk_accept(), E_MALFORMED,
+ * E_KEY_MISMATCH (spki is not fp), E_EXISTS (other key material under the
+ * id of a key we hold), E_REPLAY (a key we dropped before), E_NOMEM.
  */
 int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
     const char *fp, const char *spki, const char *blob)
     __attribute__((warn_unused_result));
 
 /*
- * Open a message (b64) from user in cv into out (cap bytes, NUL-ended):
- * the text of a chat line; *fp gets the sending device, mid its message
- * id.  E_NOT_FOUND (no
- * sender key with its id: sent before we joined, or never given to us),
- * E_SIG_INVALID (forged), E_REPLAY, E_MAC_INVALID, E_MALFORMED (bad
- * encoding, bad text, or a kind we do not know), E_TOO_LONG, E_DUPLICATE
- * (a line whose message id came before: sent again after a reconnect).
+ * Open a message (b64) from user in cv, received at wall-clock time
+ * now_ms, into out (cap bytes, NUL-ended): the text of a chat line; line
+ * gets the rest.  E_NOT_FOUND (no sender key with its id: sent before we
+ * joined, or never given to us), E_SIG_INVALID (forged), E_REPLAY (a
+ * counter opened before, or a key dropped before), E_MAC_INVALID,
+ * E_MALFORMED (bad encoding, text or nickname, or a kind we do not
+ * know), E_TOO_LONG, E_DUPLICATE (a line whose message id came before:
+ * sent again after a reconnect, or replayed), E_STATE (dated more than
+ * E2E_AHEAD_MS after now_ms or E2E_BEHIND_MS before it).
  */
-int e2e_open(struct e2e_conv *cv, const char *user,
-    const char *msg, char *out, size_t cap, const char **fp,
-    uint8_t mid[E2E_MID_LEN]) __attribute__((warn_unused_result));
+int e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
+    int64_t now_ms, char *out, size_t cap, struct e2e_line *line)
+    __attribute__((warn_unused_result));
+
+/*
+ * 1 if user's signed nickname nick could mislead: another user signed it
+ * too, or it is another user's name (ours included), or user signed
+ * another one first (this session); the front ends then add the user
+ * name.  Remembers the first nickname of each user.
+ */
+int e2e_nick_misleads(struct e2e *e, const char *user, const char *nick);
+
+/* Remember a message id seen elsewhere (the history), sent at time_ms. */
+void e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN],
+    int64_t time_ms);
+
+/*
+ * The plaintext of a chat line (plain, n bytes: kind || mid || uint64
+ * time || uint8 len(nickname) || nickname || text) into line's mid,
+ * time_ms and nick and the text into out (cap bytes, NUL-ended).
+ * E_MALFORMED: another kind, a bad length, nickname or text, or a text
+ * that does not fit.
+ */
+int e2e_parse_line(const uint8_t *plain, size_t n, char *out, size_t cap,
+    struct e2e_line *line) __attribute__((warn_unused_result));
 
 /* The largest chat text a 0002 can carry for this max_frame. */
 size_t e2e_text_max(size_t max_frame);

@@ -311,6 +311,15 @@ history_count(const struct history *h)
 	return h->n;
 }
 
+void
+history_seen(const struct history *h, struct session *s)
+{
+	size_t i = h->n > SESSION_SEEN_MAX ? h->n - SESSION_SEEN_MAX : 0;
+
+	for (; i < h->n; i++)
+		session_seen(s, h->byt[i]->id, h->byt[i]->time_ms);
+}
+
 const struct history_record *
 history_get(const struct history *h, size_t i)
 {

@@ -89,6 +89,12 @@ int history_add_event(struct history *h, const struct session_event *ev)
 size_t history_count(const struct history *h);
 const struct history_record *history_get(const struct history *h, size_t i);
 
+/*
+ * Tell s the message ids of the newest records (at most SESSION_SEEN_MAX),
+ * so that a line shown in an earlier session and replayed is dropped.
+ */
+void history_seen(const struct history *h, struct session *s);
+
 /* 1 if records were added since the last save (or open). */
 int history_dirty(const struct history *h);
 

@@ -147,7 +147,7 @@ print_chat(const struct session_event *ev)
 	printf("[%s] ", hms);
 	put_conv(stdout, ev->room);
 	(void)fputs(" <", stdout);
-	put_str(stdout, ev->nickname);
+	put_str(stdout, ev->display);
 	(void)fputs(ev->trust == SESSION_KEY_UNACCEPTED ?
 	    "> [key not accepted] " : "> ", stdout);
 	put_str(stdout, ev->text);

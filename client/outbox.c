@@ -90,13 +90,15 @@ cs_send_line(struct session *s, struct e2e_conv *cv,
 	if (buf_size(&s->out) > SESSION_OUT_MAX)
 		return cs_refuse(s, E_TOO_LONG, "not sent: the server is not "
 		    "reading (%zu bytes waiting)", buf_size(&s->out));
-	if ((r = e2e_seal(&s->e2e, cv, mid, text, len, s->max_frame,
-	    &s->txplain)) != 0 ||
+	if ((r = e2e_seal(&s->e2e, cv, mid, s->nick, clock_wall_ms(), text,
+	    len, s->max_frame, &s->txplain)) != 0 ||
 	    (r = track_unconfirmed(s, cv, mid, text, len)) != 0) {
 		buf_truncate(&s->txplain, mark);
 		return cs_refuse(s, r, "not sent to %s: %s", cv->name,
 		    err_str(r));
 	}
+	/* Queued: only now is a new sender key counted as given out. */
+	e2e_commit(cv);
 	cs_flush(s);
 	return 0;
 }

@@ -54,6 +54,7 @@
 #define SESSION_QUEUE_LINES 1000
 #define SESSION_QUEUE_BYTES ((size_t)1024 * 1024)
 #define SESSION_MID_LEN 16      /* an E2E message id (= E2E_MID_LEN) */
+#define SESSION_SEEN_MAX 4096   /* message ids remembered (= E2E_SEEN_MAX) */
 #define SESSION_OUT_MAX ((size_t)1024 * 1024) /* unsent bytes while connected */
 
 /* How a session ended (SESSION_RUNNING until then). */
@@ -97,9 +98,12 @@ enum session_event_kind {
 	SESSION_EV_LOGIN_FAILED,      /* code (net): invalid, locked,
 	                                 disabled, unavailable or busy */
 	SESSION_EV_CHAT,              /* room (the conversation: "dev" or
-	                                 "@bob"), nickname, user, fingerprint
-	                                 (the sending device), trust,
-	                                 timestamp, text (decrypted), time_ms,
+	                                 "@bob"), nickname (the one the
+	                                 sender signed), display (how to name
+	                                 the sender), user, fingerprint (the
+	                                 sending device), trust, timestamp
+	                                 (the server's), time_ms (the
+	                                 sender's, signed), text (decrypted),
 	                                 mid (the E2E message id) */
 	SESSION_EV_SENT,              /* room, user and nickname (ours), text,
 	                                 time_ms (our clock), mid: a line of
@@ -107,7 +111,10 @@ enum session_event_kind {
 	                                 the peers read it) */
 	SESSION_EV_UNREADABLE,        /* room, user, err, text: a message or
 	                                 sender key that was refused (forged,
-	                                 replayed, or sent before we came) */
+	                                 replayed, from a device that may not
+	                                 speak there, or sent before we came),
+	                                 or (err E_INCOMPLETE) messages of a
+	                                 sender missing before one received */
 	SESSION_EV_JOINED,            /* room, count: we are in the room, with
 	                                 count other member connections */
 	SESSION_EV_LEFT,              /* room: we left it */
@@ -148,6 +155,11 @@ struct session_event {
 	const char *pinned;           /* the pinned server key's */
 	const char *user;
 	const char *nickname;
+	const char *display;          /* CHAT: the signed nickname, as
+	                                 "Nick (user)" where it alone could
+	                                 mislead (two users sign it, it is
+	                                 another's user name, or the user
+	                                 signed another before) */
 	const char *code;             /* a reason or error code */
 	const char *text;
 	const char *timestamp;        /* ISO 8601 UTC, as the server sent it */
@@ -279,6 +291,14 @@ int session_accept_key(struct session *s, const char *user, int verified)
 size_t session_keys(const struct session *s, const char *user,
     void (*fn)(void *arg, const char *fingerprint, enum session_trust trust),
     void *arg);
+
+/*
+ * A message id shown before (kept by the front end, e.g. in its history),
+ * of a line sent at time_ms: a line with it is dropped as shown already
+ * (docs/PROTOCOL.md 8.2, replays).  The newest SESSION_SEEN_MAX are kept.
+ */
+void session_seen(struct session *s, const uint8_t mid[SESSION_MID_LEN],
+    int64_t time_ms);
 
 /* This device's key fingerprint. */
 const char *session_fingerprint(const struct session *s);

@@ -63,7 +63,8 @@ on_chat(struct tui *t, const struct session_event *ev)
 	}
 	tui_clock(ev->time_ms, when);
 	tui_say(t, w, ev->kind == SESSION_EV_SENT ? TA_OWN : TA_CHAT,
-	    "%s <%s%s> %s", when, ev->nickname, mark, ev->text);
+	    "%s <%s%s> %s", when, ev->kind == SESSION_EV_CHAT ? ev->display :
+	    ev->nickname, mark, ev->text);
 }
 
 static void

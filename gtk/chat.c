@@ -204,7 +204,7 @@ static void
 on_chat(struct gui *g, const struct session_event *ev)
 {
 	struct conv *c = chat_conv(g, ev->room, 1);
-	char *nick = gui_clean(ev->nickname), *text = gui_clean(ev->text);
+	char *nick = gui_clean(ev->display), *text = gui_clean(ev->text);
 
 	view_mark_live(c, ev->mid);
 	view_line(g, c, ev->time_ms, nick, ev->trust, text);

@@ -117,6 +117,8 @@ history_start(struct gui *g, const char *password)
 	    err, sizeof(err)) != 0)
 		g->history_err = g_strdup_printf("The history did not open: %s. "
 		    "This session's messages are not kept.", err);
+	else
+		history_seen(g->a.history, g->s);
 }
 
 static void

@@ -10,7 +10,12 @@
 #include "common/err.h"
 #include "keydist/random.h"
 
-#define LABEL_LEN (sizeof(KD_ENVELOPE_LABEL) - 1)
+static const char *
+use_label(enum kd_envelope_use use)
+{
+	return use == KD_ENV_HANDSHAKE ? KD_ENVELOPE_LABEL_HANDSHAKE :
+	    KD_ENVELOPE_LABEL_SENDER_KEY;
+}
 
 /* Configure ctx for OAEP with SHA-256 and MGF1-SHA-256. */
 static int
@@ -77,21 +82,24 @@ kd_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
 
 /* The bytes the envelope signature covers, freshly allocated. */
 static int
-signed_bytes(const struct kd_envelope *env, const uint8_t *transcript,
-    size_t transcript_len, uint8_t **out, size_t *outlen)
+signed_bytes(enum kd_envelope_use use, const struct kd_envelope *env,
+    const uint8_t *transcript, size_t transcript_len, uint8_t **out,
+    size_t *outlen)
 {
-	size_t len = LABEL_LEN + 2 + env->wrapped_len + transcript_len;
+	const char *label = use_label(use);
+	size_t llen = strlen(label);
+	size_t len = llen + 2 + env->wrapped_len + transcript_len;
 	uint8_t *p;
 
 	if (env->wrapped_len > KD_RSA_MAX_BYTES || transcript_len > SIZE_MAX / 2)
 		return E_INVALID;
 	if ((p = malloc(len)) == NULL)
 		return E_NOMEM;
-	memcpy(p, KD_ENVELOPE_LABEL, LABEL_LEN);
-	be16_store(p + LABEL_LEN, (uint16_t)env->wrapped_len);
-	memcpy(p + LABEL_LEN + 2, env->wrapped, env->wrapped_len);
+	memcpy(p, label, llen);
+	be16_store(p + llen, (uint16_t)env->wrapped_len);
+	memcpy(p + llen + 2, env->wrapped, env->wrapped_len);
 	if (transcript_len > 0)
-		memcpy(p + LABEL_LEN + 2 + env->wrapped_len, transcript,
+		memcpy(p + llen + 2 + env->wrapped_len, transcript,
 		    transcript_len);
 	*out = p;
 	*outlen = len;
@@ -99,8 +107,8 @@ signed_bytes(const struct kd_envelope *env, const uint8_t *transcript,
 }
 
 int
-kd_envelope_seal(EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     uint8_t key[static KD_SESSION_KEY_LEN], struct kd_envelope *env)
 {
 	EVP_PKEY_CTX *ctx = NULL;
@@ -121,7 +129,7 @@ kd_envelope_seal(EVP_PKEY *recipient, EVP_PKEY *sender,
 	    EVP_PKEY_encrypt(ctx, env->wrapped, &env->wrapped_len, key,
 	    KD_SESSION_KEY_LEN) != 1)
 		goto out;
-	if ((r = signed_bytes(env, transcript, transcript_len, &msg,
+	if ((r = signed_bytes(use, env, transcript, transcript_len, &msg,
 	    &msglen)) != 0)
 		goto out;
 	r = kd_sign(sender, msg, msglen, env->sig, &env->sig_len);
@@ -136,8 +144,8 @@ out:
 }
 
 int
-kd_envelope_open(EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     const struct kd_envelope *env, uint8_t key[static KD_SESSION_KEY_LEN])
 {
 	EVP_PKEY_CTX *ctx = NULL;
@@ -152,7 +160,7 @@ kd_envelope_open(EVP_PKEY *recipient, EVP_PKEY *sender,
 	if (env->wrapped_len != (size_t)EVP_PKEY_get_size(recipient))
 		return E_MALFORMED;
 	/* Verify before decrypting: an unsigned envelope is never opened. */
-	if ((r = signed_bytes(env, transcript, transcript_len, &msg,
+	if ((r = signed_bytes(use, env, transcript, transcript_len, &msg,
 	    &msglen)) != 0)
 		return r;
 	r = kd_verify(sender, msg, msglen, env->sig, env->sig_len);

@@ -3,7 +3,13 @@
  * recipient with RSA-OAEP (SHA-256, MGF1-SHA-256) and signed by the sender
  * with RSA-PSS (SHA-256, salt length 32) over
  *
- *   "missive envelope v1\n" || uint16_be(len(wrapped)) || wrapped || transcript
+ *   label || uint16_be(len(wrapped)) || wrapped || transcript
+ *
+ * where the label names the use of the RSA key (version 2: one label per
+ * use, so a signature made for one can never pass as another):
+ * "missive envelope v2 handshake\n" for the handshake's KeyExchange (both
+ * directions), "missive envelope v2 sender key\n" for a sender key's
+ * distribution.
  *
  * where the transcript is whatever the caller binds to the envelope (the
  * handshake messages, the room and sender, ...).  Opening verifies the
@@ -23,8 +29,15 @@
 #include "keydist/keys.h"
 
 #define KD_SESSION_KEY_LEN 32
-#define KD_ENVELOPE_LABEL "missive envelope v1\n"
+#define KD_ENVELOPE_LABEL_HANDSHAKE "missive envelope v2 handshake\n"
+#define KD_ENVELOPE_LABEL_SENDER_KEY "missive envelope v2 sender key\n"
 #define KD_PSS_SALT_LEN 32
+
+/* What an envelope is for: picks its label. */
+enum kd_envelope_use {
+	KD_ENV_HANDSHAKE,
+	KD_ENV_SENDER_KEY,
+};
 
 struct kd_envelope {
 	uint8_t wrapped[KD_RSA_MAX_BYTES];  /* OAEP ciphertext of the key */
@@ -35,10 +48,11 @@ struct kd_envelope {
 
 /*
  * Make a fresh session key, return it in key, and seal it for recipient
- * (public key) signed by sender (private key), bound to transcript.
+ * (public key) signed by sender (private key) under use's label, bound to
+ * transcript.
  */
-int kd_envelope_seal(EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+int kd_envelope_seal(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     uint8_t key[static KD_SESSION_KEY_LEN], struct kd_envelope *env)
     __attribute__((warn_unused_result));
 
@@ -51,8 +65,8 @@ int kd_envelope_seal(EVP_PKEY *recipient, EVP_PKEY *sender,
  * E_MALFORMED (sizes that do not match the keys), E_KEY_TYPE.
  * On failure key is zeroed.
  */
-int kd_envelope_open(EVP_PKEY *recipient, EVP_PKEY *sender,
-    const uint8_t *transcript, size_t transcript_len,
+int kd_envelope_open(enum kd_envelope_use use, EVP_PKEY *recipient,
+    EVP_PKEY *sender, const uint8_t *transcript, size_t transcript_len,
     const struct kd_envelope *env, uint8_t key[static KD_SESSION_KEY_LEN])
     __attribute__((warn_unused_result));
 

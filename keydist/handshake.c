@@ -360,8 +360,8 @@ kd_hs_client_keyx(struct kd_hs *hs, const char *sh, size_t shlen, char *kx,
 	/* The envelope's signature covers th1 || our key. */
 	memcpy(signed_tr, hs->th1, 32);
 	memcpy(signed_tr + 32, own_spki, own_len);
-	if ((r = kd_envelope_seal(hs->pinned, hs->own, signed_tr, 32 + own_len,
-	    envkey, &env)) != 0)
+	if ((r = kd_envelope_seal(KD_ENV_HANDSHAKE, hs->pinned, hs->own,
+	    signed_tr, 32 + own_len, envkey, &env)) != 0)
 		goto out;
 	{
 		const struct piece p[] = {
@@ -451,8 +451,8 @@ kd_hs_server_keyx(struct kd_hs *hs, const char *kx, size_t len)
 	memcpy(signed_tr, hs->th1, 32);
 	memcpy(signed_tr + 32, hs->peer_spki, hs->peer_spki_len);
 	/* Verifies the client's signature first, then the one RSA decryption. */
-	if ((r = kd_envelope_open(hs->own, hs->peer, signed_tr,
-	    32 + hs->peer_spki_len, &env, envkey)) != 0)
+	if ((r = kd_envelope_open(KD_ENV_HANDSHAKE, hs->own, hs->peer,
+	    signed_tr, 32 + hs->peer_spki_len, &env, envkey)) != 0)
 		return fail(hs, r);
 	if ((r = transcript_add(hs, kx, len)) == 0 &&
 	    (r = derive_traffic_keys(hs, envkey)) == 0)

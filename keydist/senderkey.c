@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "common/be.h"
 #include "common/err.h"
@@ -12,7 +14,7 @@
 
 #define AAD_MAX (sizeof(KD_SKD_LABEL) + 3 * (size_t)(2 + KD_SK_NAME_MAX) +  \
 	KD_SK_ID_LEN + KD_ED25519_LEN + 8)
-#define SEALED_LEN (KD_AEAD_KEY_LEN + KD_AEAD_IV_LEN)
+#define SEALED_LEN KD_SK_CHAIN_LEN
 
 /* A little writer for the byte strings that get signed or authenticated. */
 struct wr {
@@ -96,6 +98,55 @@ ed25519_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
 	return ok ? 0 : E_SIG_INVALID;
 }
 
+/* origin = SHA-256(ck_0 || sign_pub), while ck is still ck_0. */
+static int
+set_origin(struct kd_sender_key *sk)
+{
+	uint8_t in[KD_SK_CHAIN_LEN + KD_ED25519_LEN];
+	int ok;
+
+	memcpy(in, sk->ck, KD_SK_CHAIN_LEN);
+	memcpy(in + KD_SK_CHAIN_LEN, sk->sign_pub, KD_ED25519_LEN);
+	ok = EVP_Digest(in, sizeof(in), sk->origin, NULL, EVP_sha256(),
+	    NULL) == 1;
+	OPENSSL_cleanse(in, sizeof(in));
+	return ok ? 0 : E_CRYPTO;
+}
+
+int
+kd_sk_same(const struct kd_sender_key *a, const struct kd_sender_key *b)
+{
+	return CRYPTO_memcmp(a->id, b->id, KD_SK_ID_LEN) == 0 &&
+	    CRYPTO_memcmp(a->origin, b->origin, sizeof(a->origin)) == 0;
+}
+
+/* out = HMAC-SHA256(ck, step): 0x01 a message key, 0x02 the next ck. */
+static int
+chain_step(const uint8_t ck[KD_SK_CHAIN_LEN], uint8_t step,
+    uint8_t out[KD_SK_CHAIN_LEN])
+{
+	unsigned int n = KD_SK_CHAIN_LEN;
+
+	return HMAC(EVP_sha256(), ck, KD_SK_CHAIN_LEN, &step, 1, out, &n) !=
+	    NULL && n == KD_SK_CHAIN_LEN ? 0 : E_CRYPTO;
+}
+
+/* The message key of ck, and ck moved on to the next (the old erased). */
+static int
+chain_advance(uint8_t ck[KD_SK_CHAIN_LEN], uint8_t mk[KD_AEAD_KEY_LEN])
+{
+	uint8_t next[KD_SK_CHAIN_LEN];
+	int r;
+
+	if ((r = chain_step(ck, 0x01, mk)) == 0 &&
+	    (r = chain_step(ck, 0x02, next)) == 0)
+		memcpy(ck, next, KD_SK_CHAIN_LEN);
+	OPENSSL_cleanse(next, sizeof(next));
+	return r;
+}
+
+static const uint8_t zero_iv[KD_AEAD_IV_LEN];
+
 int
 kd_sk_generate(struct kd_sender_key *sk)
 {
@@ -104,13 +155,15 @@ kd_sk_generate(struct kd_sender_key *sk)
 
 	memset(sk, 0, sizeof(*sk));
 	if ((r = kd_random(sk->id, sizeof(sk->id))) != 0 ||
-	    (r = kd_random(sk->key, sizeof(sk->key))) != 0 ||
-	    (r = kd_random(sk->iv, sizeof(sk->iv))) != 0)
+	    (r = kd_random(sk->ck, sizeof(sk->ck))) != 0)
 		goto fail;
-	r = E_CRYPTO;
 	if ((sk->sign = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
 	    EVP_PKEY_get_raw_public_key(sk->sign, sk->sign_pub, &n) != 1 ||
-	    n != KD_ED25519_LEN)
+	    n != KD_ED25519_LEN) {
+		r = E_CRYPTO;
+		goto fail;
+	}
+	if ((r = set_origin(sk)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -122,6 +175,9 @@ void
 kd_sk_clear(struct kd_sender_key *sk)
 {
 	EVP_PKEY_free(sk->sign);
+	if (sk->skipped != NULL)
+		OPENSSL_clear_free(sk->skipped,
+		    KD_SK_SKIP_MAX * sizeof(*sk->skipped));
 	OPENSSL_cleanse(sk, sizeof(*sk));
 }
 
@@ -156,6 +212,7 @@ kd_sk_seal(struct kd_sender_key *sk, const char *room, const char *sender,
     size_t *outlen)
 {
 	uint8_t aadbuf[AAD_MAX], nonce[KD_AEAD_IV_LEN], *ct, *sig, *sd = NULL;
+	uint8_t mk[KD_AEAD_KEY_LEN];
 	struct wr aad = { aadbuf, 0, sizeof(aadbuf), 0 };
 	size_t ctlen = len + KD_AEAD_TAG_LEN;
 	int r;
@@ -175,17 +232,22 @@ kd_sk_seal(struct kd_sender_key *sk, const char *room, const char *sender,
 	}
 	ct = out + KD_SK_ID_LEN + 8;
 	sig = ct + ctlen;
-	kd_aead_nonce(sk->iv, sk->next, nonce);
-	if ((r = kd_aead_seal(sk->key, nonce, aad.p, aad.len, plain, len,
+	kd_aead_nonce(zero_iv, sk->next, nonce);
+	/* The chain moves on even if this fails: a counter is never reused. */
+	if ((r = chain_advance(sk->ck, mk)) == 0)
+		sk->next++;
+	if (r != 0 ||
+	    (r = kd_aead_seal(mk, nonce, aad.p, aad.len, plain, len,
 	    ct)) != 0 ||
 	    (r = signed_bytes(aad.p, aad.len, ct, ctlen, &sd)) != 0 ||
 	    (r = ed25519_sign(sk->sign, sd, aad.len + ctlen, sig)) != 0) {
 		free(sd);
+		OPENSSL_cleanse(mk, sizeof(mk));
 		OPENSSL_cleanse(out, cap);
 		return r;
 	}
 	free(sd);
-	sk->next++;
+	OPENSSL_cleanse(mk, sizeof(mk));
 	*outlen = len + KD_SK_OVERHEAD;
 	return 0;
 }
@@ -199,14 +261,111 @@ kd_sk_message_id(const uint8_t *msg, size_t len, uint8_t id[KD_SK_ID_LEN])
 	return 0;
 }
 
+uint64_t
+kd_sk_message_counter(const uint8_t *msg)
+{
+	return be64_load(msg + KD_SK_ID_LEN);
+}
+
+/*
+ * The message key of counter for a peer's sk, without changing sk: a
+ * skipped one (*slot its index), or one ahead with the keys skipped on
+ * the way in *ahead (n of them, oldest first; freed by the caller) and
+ * the chain key after it in ck.
+ */
+struct ahead {
+	struct kd_sk_skipped *skipped;
+	size_t n;
+	uint8_t ck[KD_SK_CHAIN_LEN];
+};
+
+static int
+message_key(const struct kd_sender_key *sk, uint64_t counter,
+    uint8_t mk[KD_AEAD_KEY_LEN], size_t *slot, struct ahead *a)
+{
+	uint64_t i;
+	int r;
+
+	*slot = SIZE_MAX;
+	if (counter < sk->next) {
+		for (i = 0; i < sk->nskipped; i++) {
+			if (sk->skipped[i].counter == counter) {
+				memcpy(mk, sk->skipped[i].mk, KD_AEAD_KEY_LEN);
+				*slot = (size_t)i;
+				return 0;
+			}
+		}
+		return E_REPLAY;
+	}
+	if (counter - sk->next >= KD_SK_SKIP_MAX)
+		return E_TOO_LONG;
+	memcpy(a->ck, sk->ck, KD_SK_CHAIN_LEN);
+	if (counter > sk->next && (a->skipped = calloc((size_t)(counter -
+	    sk->next), sizeof(*a->skipped))) == NULL)
+		return E_NOMEM;
+	for (i = sk->next; i < counter; i++) {
+		a->skipped[a->n].counter = i;
+		if ((r = chain_advance(a->ck, a->skipped[a->n++].mk)) != 0)
+			return r;
+	}
+	return chain_advance(a->ck, mk);
+}
+
+static void
+ahead_free(struct ahead *a)
+{
+	if (a->skipped != NULL)
+		OPENSSL_clear_free(a->skipped, a->n * sizeof(*a->skipped));
+	OPENSSL_cleanse(a, sizeof(*a));
+}
+
+/* Commit what opening a message found: the skipped key used, or the
+   keys skipped on the way ahead (the oldest dropped beyond the window). */
+static int
+ratchet_commit(struct kd_sender_key *sk, uint64_t counter, size_t slot,
+    const struct ahead *a)
+{
+	size_t i, keep, drop;
+
+	if (slot != SIZE_MAX) {
+		memmove(&sk->skipped[slot], &sk->skipped[slot + 1],
+		    (sk->nskipped - slot - 1) * sizeof(*sk->skipped));
+		OPENSSL_cleanse(&sk->skipped[--sk->nskipped],
+		    sizeof(*sk->skipped));
+		return 0;
+	}
+	if (a->n > 0 && sk->skipped == NULL &&
+	    (sk->skipped = calloc(KD_SK_SKIP_MAX, sizeof(*sk->skipped))) ==
+	    NULL)
+		return E_NOMEM;
+	/* a->n <= KD_SK_SKIP_MAX (message_key()): drop the oldest. */
+	keep = KD_SK_SKIP_MAX - a->n;
+	if (sk->nskipped > keep) {
+		drop = sk->nskipped - keep;
+		memmove(sk->skipped, sk->skipped + drop,
+		    keep * sizeof(*sk->skipped));
+		sk->nskipped = keep;
+	}
+	for (i = 0; i < a->n; i++)
+		sk->skipped[sk->nskipped++] = a->skipped[i];
+	if (sk->skipped != NULL)
+		OPENSSL_cleanse(sk->skipped + sk->nskipped,
+		    (KD_SK_SKIP_MAX - sk->nskipped) * sizeof(*sk->skipped));
+	memcpy(sk->ck, a->ck, KD_SK_CHAIN_LEN);
+	sk->next = counter + 1;
+	return 0;
+}
+
 int
 kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
     const uint8_t *msg, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	uint8_t aadbuf[AAD_MAX], nonce[KD_AEAD_IV_LEN], *sd = NULL;
+	uint8_t mk[KD_AEAD_KEY_LEN];
 	struct wr aad = { aadbuf, 0, sizeof(aadbuf), 0 };
+	struct ahead a = { NULL, 0, { 0 } };
 	const uint8_t *ct;
-	size_t ptlen;
+	size_t ptlen, slot;
 	uint64_t counter;
 	int r;
 
@@ -232,24 +391,26 @@ kd_sk_open(struct kd_sender_key *sk, const char *room, const char *sender,
 	    (r = ed25519_verify(sk->sign, sd, aad.len + ptlen +
 	    KD_AEAD_TAG_LEN, ct + ptlen + KD_AEAD_TAG_LEN)) != 0)
 		goto fail;
-	if (counter < sk->next) {
-		r = E_REPLAY;
+	if ((r = message_key(sk, counter, mk, &slot, &a)) != 0)
 		goto fail;
-	}
 	if (cap < ptlen) {
 		r = E_TOO_LONG;
 		goto fail;
 	}
-	kd_aead_nonce(sk->iv, counter, nonce);
-	if ((r = kd_aead_open(sk->key, nonce, aad.p, aad.len, ct,
-	    ptlen + KD_AEAD_TAG_LEN, out)) != 0)
+	kd_aead_nonce(zero_iv, counter, nonce);
+	if ((r = kd_aead_open(mk, nonce, aad.p, aad.len, ct,
+	    ptlen + KD_AEAD_TAG_LEN, out)) != 0 ||
+	    (r = ratchet_commit(sk, counter, slot, &a)) != 0)
 		goto fail;
 	free(sd);
-	sk->next = counter + 1;
+	ahead_free(&a);
+	OPENSSL_cleanse(mk, sizeof(mk));
 	*outlen = ptlen;
 	return 0;
 fail:
 	free(sd);
+	ahead_free(&a);
+	OPENSSL_cleanse(mk, sizeof(mk));
 	if (out != NULL)
 		OPENSSL_cleanse(out, cap);
 	return r;
@@ -270,8 +431,6 @@ dist_transcript(struct wr *w, const char *room, const char *sender,
 	return w->err;
 }
 
-static const uint8_t zero_nonce[KD_AEAD_IV_LEN];
-
 int
 kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
     EVP_PKEY *recipient, const char *room, const char *sender,
@@ -285,12 +444,15 @@ kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
 	int r;
 
 	*outlen = 0;
-	memcpy(secret, sk->key, KD_AEAD_KEY_LEN);
-	memcpy(secret + KD_AEAD_KEY_LEN, sk->iv, KD_AEAD_IV_LEN);
+	/* Sent before the first message only: receivers start at 0. */
+	if (sk->next != 0)
+		return E_STATE;
+	memcpy(secret, sk->ck, KD_SK_CHAIN_LEN);
 	if ((r = dist_transcript(&t, room, sender, recipient_fp, sk->id,
 	    sk->sign_pub)) != 0 ||
-	    (r = kd_envelope_seal(recipient, own, t.p, t.len, k, &env)) != 0 ||
-	    (r = kd_aead_seal(k, zero_nonce, t.p, t.len, secret, SEALED_LEN,
+	    (r = kd_envelope_seal(KD_ENV_SENDER_KEY, recipient, own, t.p, t.len,
+	    k, &env)) != 0 ||
+	    (r = kd_aead_seal(k, zero_iv, t.p, t.len, secret, SEALED_LEN,
 	    sealed)) != 0)
 		goto out;
 	put_u16(&o, env.wrapped_len);
@@ -359,8 +521,9 @@ kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
 	memcpy(env.sig, sig, slen);
 	env.sig_len = slen;
 	if ((r = dist_transcript(&t, room, sender, own_fp, id, pub)) != 0 ||
-	    (r = kd_envelope_open(own, sender_key, t.p, t.len, &env, k)) != 0 ||
-	    (r = kd_aead_open(k, zero_nonce, t.p, t.len, sealed,
+	    (r = kd_envelope_open(KD_ENV_SENDER_KEY, own, sender_key, t.p,
+	    t.len, &env, k)) != 0 ||
+	    (r = kd_aead_open(k, zero_iv, t.p, t.len, sealed,
 	    SEALED_LEN + KD_AEAD_TAG_LEN, secret)) != 0)
 		goto out;
 	r = E_CRYPTO;
@@ -369,9 +532,8 @@ kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
 		goto out;
 	memcpy(sk->id, id, KD_SK_ID_LEN);
 	memcpy(sk->sign_pub, pub, KD_ED25519_LEN);
-	memcpy(sk->key, secret, KD_AEAD_KEY_LEN);
-	memcpy(sk->iv, secret + KD_AEAD_KEY_LEN, KD_AEAD_IV_LEN);
-	r = 0;
+	memcpy(sk->ck, secret, KD_SK_CHAIN_LEN);
+	r = set_origin(sk);
 out:
 	if (r != 0)
 		kd_sk_clear(sk);

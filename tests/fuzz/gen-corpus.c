@@ -17,11 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "client/e2e.h"
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
+#include "keydist/random.h"
 #include "keydist/record.h"
 #include "keydist/senderkey.h"
 #include "tests/fuzz/util.h"
@@ -336,19 +340,52 @@ bob_sender_key(struct kd_sender_key *sk, const char *bound, char *blob,
 	(void)snprintf(blob, cap, "%s", b64(bin, n));
 }
 
+/*
+ * The chat line of PROTOCOL.md 8.2 in plain (256 bytes): kind || mid ||
+ * uint64 time || uint8 len(nick) || nick || text, dated now (a run an
+ * hour later finds it stale); returns its length.
+ */
+static size_t
+chat_line(uint8_t plain[256], const char *nick, const char *text)
+{
+	size_t nlen = strlen(nick), len = strlen(text);
+
+	if (E2E_HEAD_LEN + nlen + len > 256)
+		die("chat line");
+	plain[0] = E2E_KIND_TEXT;
+	if (kd_random(plain + 1, E2E_MID_LEN) != 0)
+		die("kd_random");
+	be64_store(plain + 1 + E2E_MID_LEN, (uint64_t)clock_wall_ms());
+	plain[E2E_HEAD_LEN - 1] = (uint8_t)nlen;
+	memcpy(plain + E2E_HEAD_LEN, nick, nlen);
+	memcpy(plain + E2E_HEAD_LEN + nlen, text, len);
+	return E2E_HEAD_LEN + nlen + len;
+}
+
 /* A message from bob under sk, in a static buffer (base64). */
 static const char *
 bob_message(struct kd_sender_key *sk, const char *bound, const char *text)
 {
 	uint8_t plain[256], msg[256 + KD_SK_OVERHEAD];
-	size_t len = strlen(text), n;
+	size_t len = chat_line(plain, "Bob", text), n;
 
-	plain[0] = 0x01;                  /* E2E_KIND_TEXT */
-	memcpy(plain + 1, text, len);
-	if (kd_sk_seal(sk, bound, "bob", plain, 1 + len, msg, sizeof(msg),
+	if (kd_sk_seal(sk, bound, "bob", plain, len, msg, sizeof(msg),
 	    &n) != 0)
 		die("kd_sk_seal");
 	return b64(msg, n);
+}
+
+/* Chat lines as they are inside a message, decrypted. */
+static void
+gen_e2e_line(void)
+{
+	uint8_t plain[256];
+
+	seed("e2e_line", "line", plain, chat_line(plain, "Bob",
+	    "hello\tthere"));
+	seed("e2e_line", "empty-text", plain, chat_line(plain, "Bob", ""));
+	seed("e2e_line", "unicode", plain, chat_line(plain,
+	    "B\xc3\xb6" "b \xe2\x9c\x93", "gr\xc3\xbc\xc3\x9f" "e"));
 }
 
 static void
@@ -527,6 +564,7 @@ main(int argc, char **argv)
 	gen_handshake();
 	gen_config();
 	gen_client_frames();
+	gen_e2e_line();
 	gen_server_frames();
 	EVP_PKEY_free(server_key);
 	EVP_PKEY_free(alice_key);

@@ -94,12 +94,12 @@ openssl pkeyutl -decrypt -inkey "$T/server/server.key" -in "$env/wrapped.bin" \
 check "openssl pkeyutl (OAEP, SHA-256) opens it to the same session key" \
 	cmp "$env/opened.bin" "$env/key.bin"
 # The signed bytes, built by hand from docs: label, uint16 length, wrapped, transcript.
-{ printf 'missive envelope v1\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } > "$env/signed.bin"
+{ printf 'missive envelope v2 handshake\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } > "$env/signed.bin"
 check "openssl dgst -sha256 (PSS) verifies its signature" \
 	openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
 	-verify "$f/user.pub" -signature "$env/sig.bin" "$env/signed.bin"
 printf 'X' >> "$env/transcript"
-{ printf 'missive envelope v1\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } > "$env/signed2.bin"
+{ printf 'missive envelope v2 handshake\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } > "$env/signed2.bin"
 check_fails "openssl refuses the signature over an altered transcript" \
 	openssl dgst -sha256 -sigopt rsa_padding_mode:pss -verify "$f/user.pub" \
 	-signature "$env/sig.bin" "$env/signed2.bin"
@@ -112,7 +112,7 @@ openssl rand 32 > "$env2/key.bin"
 openssl pkeyutl -encrypt -pubin -inkey "$T/server/server.pub" -in "$env2/key.bin" \
 	-out "$env2/wrapped.bin" -pkeyopt rsa_padding_mode:oaep \
 	-pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
-{ printf 'missive envelope v1\n'; printf '\001\200'; cat "$env2/wrapped.bin" "$env2/transcript"; } > "$env2/signed.bin"
+{ printf 'missive envelope v2 handshake\n'; printf '\001\200'; cat "$env2/wrapped.bin" "$env2/transcript"; } > "$env2/signed.bin"
 openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
 	-sign "$f/user.key" -out "$env2/sig.bin" "$env2/signed.bin"
 out=$("$TOOLS/envelope-tool" open "$T/server/server.key" "$f/user.pub" "$env2/transcript" "$env2" 2>&1) || true

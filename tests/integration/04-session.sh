@@ -76,11 +76,11 @@ else
 fi
 
 # The longest chat text still fits, encrypted, in its delivery:
-# floor((65536 - 512) / 4) * 3 - 113 bytes (docs/PROTOCOL.md section 8.2).
-long=$(head -c 48655 /dev/zero | tr '\0' 'y')
+# floor((65536 - 512) / 4) * 3 - 186 bytes (docs/PROTOCOL.md section 8.2).
+long=$(head -c 48582 /dev/zero | tr '\0' 'y')
 say a "$long"
-# "[HH:MM:SS] #lobby <Alice> " is 26 bytes (grep cannot count to 48655).
-longest() { awk '/^\[..:..:..\] #lobby <Alice> y+$/ && length($0) == 26 + 48655' "$T/b.out"; }
+# "[HH:MM:SS] #lobby <Alice> " is 26 bytes (grep cannot count to 48582).
+longest() { awk '/^\[..:..:..\] #lobby <Alice> y+$/ && length($0) == 26 + 48582' "$T/b.out"; }
 has_longest() { [ -n "$(longest)" ]; }
 wait_until 10 has_longest || true
 expect_eq "a chat line of the longest size arrives whole" "$(longest | wc -l)" 1

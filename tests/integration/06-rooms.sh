@@ -169,9 +169,9 @@ check_fails "user3's key does not open it" \
 # The transcript by hand from PROTOCOL.md 8.1: label, m(room), m(sender),
 # m(recipient fingerprint), id, Ed25519 public key.
 m() { printf "\\$(printf %03o $((${#1} >> 8)))\\$(printf %03o $((${#1} & 255)))%s" "$1"; }
-{ printf 'missive sender key v1\n'; m dev; m user1; m "$fp2"
+{ printf 'missive sender key v2\n'; m dev; m user1; m "$fp2"
   cat "$env/id.bin" "$env/edpub.bin"; } >"$env/transcript"
-{ printf 'missive envelope v1\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } >"$env/signed.bin"
+{ printf 'missive envelope v2 sender key\n'; printf '\001\200'; cat "$env/wrapped.bin" "$env/transcript"; } >"$env/signed.bin"
 check "openssl dgst (PSS) verifies user1's signature over it" \
 	openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
 	-verify "$T/c/user1/user.pub" -signature "$env/sig.bin" "$env/signed.bin"

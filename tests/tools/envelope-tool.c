@@ -2,6 +2,8 @@
  * envelope-tool: seal or open a keydist envelope through files, so that
  * integration tests can check it against the openssl command line.
  *
+ * seal and open use the handshake's label (keydist/envelope.h).
+ *
  *   envelope-tool seal RECIPIENT.pub SENDER.key TRANSCRIPT DIR
  *       writes DIR/key.bin (the session key), DIR/wrapped.bin, DIR/sig.bin
  *   envelope-tool open RECIPIENT.key SENDER.pub TRANSCRIPT DIR
@@ -147,7 +149,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (seal) {
-		r = kd_envelope_seal(pub, priv, transcript, tlen, key, &env);
+		r = kd_envelope_seal(KD_ENV_HANDSHAKE, pub, priv, transcript,
+		    tlen, key, &env);
 		if (r == 0) {
 			write_all(argv[5], "key.bin", key, sizeof(key));
 			write_all(argv[5], "wrapped.bin", env.wrapped,
@@ -159,7 +162,8 @@ main(int argc, char **argv)
 		    sizeof(env.wrapped));
 		env.sig_len = read_all(argv[5], "sig.bin", env.sig,
 		    sizeof(env.sig));
-		r = kd_envelope_open(priv, pub, transcript, tlen, &env, key);
+		r = kd_envelope_open(KD_ENV_HANDSHAKE, priv, pub, transcript,
+		    tlen, &env, key);
 		for (i = 0; r == 0 && i < sizeof(key); i++)
 			printf("%02x", key[i]);
 		if (r == 0)

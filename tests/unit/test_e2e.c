@@ -16,6 +16,7 @@
 
 #include "client/e2e.h"
 #include "common/b64.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "keydist/keys.h"
 #include "keydist/random.h"
@@ -132,8 +133,9 @@ seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
 	size_t k, n, prefix = strlen(cv->name) + 6;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(e2e_seal(&p->e2e, cv, mid, text, strlen(text),
-	    MAX_FRAME, &b), 0);
+	assert_int_equal(e2e_seal(&p->e2e, cv, mid, p->user, clock_wall_ms(),
+	    text, strlen(text), MAX_FRAME, &b), 0);
+	e2e_commit(cv);
 	n = buf_size(&b);
 	all_frames = strndup((const char *)buf_data(&b), n);
 	assert_non_null(all_frames);
@@ -192,12 +194,14 @@ static int
 open_text(struct e2e_conv *cv, struct party *from, const char *msg,
     char *out, size_t cap)
 {
-	uint8_t mid[E2E_MID_LEN];
-	const char *fp;
-	int r = e2e_open(cv, from->user, msg, out, cap, &fp, mid);
+	struct e2e_line line;
+	int r = e2e_open(cv, from->user, msg, clock_wall_ms(), out, cap,
+	    &line);
 
-	if (r == 0)
-		assert_string_equal(fp, from->fp);
+	if (r == 0) {
+		assert_string_equal(line.fp, from->fp);
+		assert_string_equal(line.nick, from->user);
+	}
 	return r;
 }
 
@@ -358,8 +362,7 @@ test_forgery_by_member(void **state)
 
 	assert_int_equal(kd_sk_generate(&forged), 0);
 	memcpy(forged.id, b->peer[0].sk.id, KD_SK_ID_LEN);
-	memcpy(forged.key, b->peer[0].sk.key, sizeof(forged.key));
-	memcpy(forged.iv, b->peer[0].sk.iv, sizeof(forged.iv));
+	memcpy(forged.ck, b->peer[0].sk.ck, sizeof(forged.ck));
 	forged.next = 1;
 	plain[0] = E2E_KIND_TEXT;
 	memcpy(plain + 1, "pay bob", 7);
@@ -419,6 +422,126 @@ test_device_key_must_match(void **state)
 	assert_true(e2e_text_max(4096) > 2000);
 }
 
+/* How many 0015 frames one e2e_seal() of text appends (not committed). */
+static size_t
+keys_sent(struct e2e_conv *cv, int64_t now_ms)
+{
+	uint8_t mid[E2E_MID_LEN] = { 0 };
+	struct buf b = BUF_INIT;
+	const char *p, *end;
+	size_t n = 0;
+
+	assert_int_equal(e2e_seal(&alice.e2e, cv, mid, "Alice", now_ms, "x",
+	    1, MAX_FRAME, &b), 0);
+	p = (const char *)buf_data(&b);
+	end = p + buf_size(&b);
+	for (; p < end; p = (const char *)memchr(p, '\n', (size_t)(end - p)) +
+	    1)
+		n += strncmp(p, "0015|", 5) == 0;
+	buf_free(&b);
+	return n;
+}
+
+/*
+ * A new sender key counts as given out only once the caller queued its
+ * frames (e2e_commit()); it is replaced after E2E_KEY_MESSAGES messages
+ * and after E2E_KEY_AGE_MS.
+ */
+static void
+test_key_committed_and_rotated(void **state)
+{
+	struct party *const others[] = { &bob };
+	struct e2e_conv *a = conv_with(&alice, "lobby", others, 1);
+	int64_t now = clock_wall_ms();
+	size_t i;
+
+	(void)state;
+	/* The frames were never queued: the key goes out again. */
+	assert_int_equal(keys_sent(a, now), 1);
+	assert_int_equal(keys_sent(a, now), 1);
+	e2e_commit(a);
+	assert_int_equal(keys_sent(a, now), 0);
+	for (i = 2; i < E2E_KEY_MESSAGES; i++)
+		assert_int_equal(keys_sent(a, now), 0);
+	assert_int_equal(keys_sent(a, now), 1);
+	e2e_commit(a);
+	assert_int_equal(keys_sent(a, now + E2E_KEY_AGE_MS - 1), 0);
+	assert_int_equal(keys_sent(a, now + E2E_KEY_AGE_MS), 1);
+}
+
+/*
+ * A resent distribution keeps the counter: the line it came with is a
+ * replay, not news; a dropped key is never taken again.
+ */
+static void
+test_resent_key_keeps_counter(void **state)
+{
+	struct party *const to_bob[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "lobby", to_bob, 1);
+	struct e2e_conv *b = conv_with(&bob, "lobby", to_alice, 1);
+	struct sealed s;
+	char text[64];
+
+	(void)state;
+	seal(&alice, a, "once", &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_REPLAY);
+	/* Alice left: her key is retired, and stays so. */
+	e2e_device_remove(b, "alice", alice.fp);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), E_REPLAY);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)),
+	    E_REPLAY);
+	sealed_free(&s);
+}
+
+/* A chat line's plaintext: a NUL in the nickname is refused (fuzzed). */
+static void
+test_parse_line(void **state)
+{
+	uint8_t plain[E2E_HEAD_LEN + 8] = { E2E_KIND_TEXT };
+	struct e2e_line line;
+	char out[16];
+
+	(void)state;
+	plain[E2E_HEAD_LEN - 1] = 3;
+	memcpy(plain + E2E_HEAD_LEN, "Bob", 3);
+	memcpy(plain + E2E_HEAD_LEN + 3, "hello", 5);
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), 0);
+	assert_string_equal(line.nick, "Bob");
+	assert_string_equal(out, "hello");
+	plain[E2E_HEAD_LEN + 1] = '\0';
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), E_MALFORMED);
+	plain[E2E_HEAD_LEN + 1] = 'o';
+	plain[E2E_HEAD_LEN - 1] = 9;        /* longer than what is left */
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, sizeof(out),
+	    &line), E_MALFORMED);
+	plain[E2E_HEAD_LEN - 1] = 3;
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), out, 5, &line),
+	    E_MALFORMED);
+}
+
+/* When a nickname alone could mislead, the user name goes with it. */
+static void
+test_nick_misleads(void **state)
+{
+	(void)state;
+	assert_false(e2e_nick_misleads(&alice.e2e, "bob", "Bob"));
+	assert_false(e2e_nick_misleads(&alice.e2e, "bob", "Bob"));
+	/* Carol signs bob's nickname, or bob's user name, or alice's. */
+	assert_true(e2e_nick_misleads(&alice.e2e, "carol", "Bob"));
+	assert_true(e2e_nick_misleads(&alice.e2e, "dave", "bob"));
+	assert_true(e2e_nick_misleads(&alice.e2e, "erin", "alice"));
+	/* Bob changes his. */
+	assert_true(e2e_nick_misleads(&alice.e2e, "bob", "Robert"));
+	assert_false(e2e_nick_misleads(&alice.e2e, "frank", "Frank"));
+}
+
 int
 main(void)
 {
@@ -437,6 +560,13 @@ main(void)
 		    start, stop),
 		cmocka_unit_test_setup_teardown(test_device_key_must_match,
 		    start, stop),
+		cmocka_unit_test_setup_teardown(test_key_committed_and_rotated,
+		    start, stop),
+		cmocka_unit_test_setup_teardown(test_resent_key_keeps_counter,
+		    start, stop),
+		cmocka_unit_test_setup_teardown(test_nick_misleads, start,
+		    stop),
+		cmocka_unit_test_setup_teardown(test_parse_line, start, stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

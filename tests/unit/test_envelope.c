@@ -39,8 +39,8 @@ teardown(void **state)
 static void
 seal(struct kd_envelope *env, uint8_t key[KD_SESSION_KEY_LEN])
 {
-	assert_int_equal(kd_envelope_seal(bob, alice, transcript,
-	    sizeof(transcript), key, env), 0);
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), key, env), 0);
 	assert_int_equal(env->wrapped_len, 384);
 	assert_int_equal(env->sig_len, 384);
 }
@@ -55,8 +55,8 @@ test_round_trip(void **state)
 	(void)state;
 	seal(&env, key);
 	assert_memory_not_equal(key, zero, sizeof(key));
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript), &env, got), 0);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), 0);
 	assert_memory_equal(key, got, sizeof(key));
 }
 
@@ -83,12 +83,13 @@ flip_and_expect(uint8_t *buf, size_t len, struct kd_envelope *env,
 
 	for (i = 0; i < len; i += (len / 7) + 1) {
 		buf[i] ^= 0x01;
-		assert_int_equal(kd_envelope_open(bob, alice, t, tlen, env, got),
-		    want);
+		assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+		    t, tlen, env, got), want);
 		buf[i] ^= 0x01;
 	}
 	buf[len - 1] ^= 0x80;
-	assert_int_equal(kd_envelope_open(bob, alice, t, tlen, env, got), want);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, t, tlen,
+	    env, got), want);
 	buf[len - 1] ^= 0x80;
 }
 
@@ -116,10 +117,10 @@ test_truncated_transcript_refused(void **state)
 
 	(void)state;
 	seal(&env, key);
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript) - 1, &env, got), E_SIG_INVALID);
-	assert_int_equal(kd_envelope_open(bob, alice, NULL, 0, &env, got),
-	    E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript) - 1, &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice, NULL, 0,
+	    &env, got), E_SIG_INVALID);
 }
 
 static void
@@ -132,8 +133,8 @@ test_wrong_recipient_refused(void **state)
 	(void)state;
 	seal(&env, key);
 	/* Mallory holds the envelope and Alice's public key, not Bob's key. */
-	assert_int_equal(kd_envelope_open(mallory, alice, transcript,
-	    sizeof(transcript), &env, got), E_UNWRAP);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, mallory, alice,
+	    transcript, sizeof(transcript), &env, got), E_UNWRAP);
 	assert_memory_equal(got, zero, sizeof(got));
 }
 
@@ -145,8 +146,8 @@ test_wrong_sender_refused(void **state)
 
 	(void)state;
 	seal(&env, key);
-	assert_int_equal(kd_envelope_open(bob, mallory, transcript,
-	    sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, mallory,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
 static void
@@ -157,10 +158,10 @@ test_resigned_by_other_refused(void **state)
 
 	(void)state;
 	/* Mallory seals for Bob under her own name: Bob expects Alice. */
-	assert_int_equal(kd_envelope_seal(bob, mallory, transcript,
-	    sizeof(transcript), key, &env), 0);
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, mallory,
+	    transcript, sizeof(transcript), key, &env), 0);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
 static void
@@ -172,15 +173,15 @@ test_bad_sizes_refused(void **state)
 	(void)state;
 	seal(&env, key);
 	env.wrapped_len--;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript), &env, got), E_MALFORMED);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_MALFORMED);
 	env.wrapped_len++;
 	env.sig_len--;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
 	env.sig_len = 0;
-	assert_int_equal(kd_envelope_open(bob, alice, transcript,
-	    sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
 }
 
 static void
@@ -199,10 +200,10 @@ test_small_key_refused(void **state)
 	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
 	assert_int_equal(EVP_PKEY_generate(ctx, &weak), 1);
 	EVP_PKEY_CTX_free(ctx);
-	assert_int_equal(kd_envelope_seal(weak, alice, transcript,
-	    sizeof(transcript), key, &env), E_KEY_TYPE);
-	assert_int_equal(kd_envelope_seal(bob, weak, transcript,
-	    sizeof(transcript), key, &env), E_KEY_TYPE);
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, weak, alice,
+	    transcript, sizeof(transcript), key, &env), E_KEY_TYPE);
+	assert_int_equal(kd_envelope_seal(KD_ENV_HANDSHAKE, bob, weak,
+	    transcript, sizeof(transcript), key, &env), E_KEY_TYPE);
 	EVP_PKEY_free(weak);
 }
 
@@ -223,6 +224,30 @@ test_sign_verify(void **state)
 	    E_SIG_INVALID);
 }
 
+/*
+ * One label per use of the RSA key: an envelope signed for a handshake
+ * does not open as a sender-key distribution, nor the other way round,
+ * even over the same transcript.
+ */
+static void
+test_uses_do_not_mix(void **state)
+{
+	struct kd_envelope env;
+	uint8_t key[KD_SESSION_KEY_LEN], got[KD_SESSION_KEY_LEN];
+
+	(void)state;
+	seal(&env, key);
+	assert_int_equal(kd_envelope_open(KD_ENV_SENDER_KEY, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_seal(KD_ENV_SENDER_KEY, bob, alice,
+	    transcript, sizeof(transcript), key, &env), 0);
+	assert_int_equal(kd_envelope_open(KD_ENV_HANDSHAKE, bob, alice,
+	    transcript, sizeof(transcript), &env, got), E_SIG_INVALID);
+	assert_int_equal(kd_envelope_open(KD_ENV_SENDER_KEY, bob, alice,
+	    transcript, sizeof(transcript), &env, got), 0);
+	assert_memory_equal(key, got, sizeof(key));
+}
+
 int
 main(void)
 {
@@ -237,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_bad_sizes_refused),
 		cmocka_unit_test(test_small_key_refused),
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_uses_do_not_mix),
 	};
 
 	return cmocka_run_group_tests_name("envelope", tests, setup, teardown);

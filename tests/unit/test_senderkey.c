@@ -152,8 +152,7 @@ test_member_cannot_forge(void **state)
 	share(&own, carol, carol_fp, &at_carol);
 	assert_int_equal(kd_sk_generate(&forged), 0);
 	memcpy(forged.id, at_bob.id, KD_SK_ID_LEN);
-	memcpy(forged.key, at_bob.key, sizeof(forged.key));
-	memcpy(forged.iv, at_bob.iv, sizeof(forged.iv));
+	memcpy(forged.ck, at_bob.ck, sizeof(forged.ck));
 	len = seal(&forged, "pay mallory", m, sizeof(m));
 	assert_int_equal(kd_sk_open(&at_carol, "lobby", "alice", m, len, out,
 	    sizeof(out), &n), E_SIG_INVALID);
@@ -207,10 +206,91 @@ test_rotation_shuts_out_former_member(void **state)
 	len = seal(&fresh, "after bob left", m, sizeof(m));
 	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m, len, out,
 	    sizeof(out), &n), E_NOT_FOUND);
-	assert_memory_not_equal(fresh.key, old.key, sizeof(old.key));
+	assert_memory_not_equal(fresh.ck, old.ck, sizeof(old.ck));
 	kd_sk_clear(&old);
 	kd_sk_clear(&fresh);
 	kd_sk_clear(&at_bob);
+}
+
+/*
+ * The hash ratchet: late messages open once, in any order, within the
+ * window of skipped keys; a gap wider than it is refused; the chain key
+ * moves on with every message, so a receiver's state taken later opens
+ * nothing sent before.
+ */
+static void
+test_ratchet_late_and_gaps(void **state)
+{
+	struct kd_sender_key own, at_bob, stolen;
+	uint8_t m[3][128], far[128], out[128], ck0[KD_SK_CHAIN_LEN];
+	size_t l[3], lf, n, i;
+
+	(void)state;
+	assert_int_equal(kd_sk_generate(&own), 0);
+	memcpy(ck0, own.ck, sizeof(ck0));
+	share(&own, bob, bob_fp, &at_bob);
+	for (i = 0; i < 3; i++)
+		l[i] = seal(&own, "late", m[i], sizeof(m[i]));
+	assert_memory_not_equal(own.ck, ck0, sizeof(ck0));
+	/* Message 2 first: 0 and 1 are skipped, not replays. */
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m[2], l[2], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(at_bob.nskipped, 2);
+	/* What an attacker who takes Bob's state now can do with it. */
+	memset(&stolen, 0, sizeof(stolen));
+	memcpy(stolen.id, at_bob.id, KD_SK_ID_LEN);
+	memcpy(stolen.ck, at_bob.ck, sizeof(stolen.ck));
+	stolen.sign = at_bob.sign;
+	assert_int_equal(EVP_PKEY_up_ref(stolen.sign), 1);
+	stolen.next = at_bob.next;
+	assert_int_equal(kd_sk_open(&stolen, "lobby", "alice", m[2], l[2], out,
+	    sizeof(out), &n), E_REPLAY);
+	kd_sk_clear(&stolen);
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m[0], l[0], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m[0], l[0], out,
+	    sizeof(out), &n), E_REPLAY);
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m[1], l[1], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(at_bob.nskipped, 0);
+	/* KD_SK_SKIP_MAX messages lost on the way: too far ahead. */
+	for (i = 0; i < KD_SK_SKIP_MAX; i++)
+		(void)seal(&own, "lost", far, sizeof(far));
+	lf = seal(&own, "far", far, sizeof(far));
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", far, lf, out,
+	    sizeof(out), &n), E_TOO_LONG);
+	assert_int_equal(at_bob.next, 3);
+	kd_sk_clear(&own);
+	kd_sk_clear(&at_bob);
+}
+
+/* A resent distribution is the same key; a new one under its id is not. */
+static void
+test_same_key(void **state)
+{
+	struct kd_sender_key own, other, a, b, c;
+	uint8_t blob[KD_SKD_MAX], m[128];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(kd_sk_generate(&own), 0);
+	assert_int_equal(kd_sk_generate(&other), 0);
+	memcpy(other.id, own.id, KD_SK_ID_LEN);
+	share(&own, bob, bob_fp, &a);
+	share(&own, bob, bob_fp, &b);
+	share(&other, bob, bob_fp, &c);
+	assert_true(kd_sk_same(&a, &b));
+	assert_true(kd_sk_same(&a, &own));
+	assert_false(kd_sk_same(&a, &c));
+	/* Only a fresh key goes out: receivers start at counter 0. */
+	(void)seal(&own, "x", m, sizeof(m));
+	assert_int_equal(kd_sk_distribute(&own, alice, bob, "lobby", "alice",
+	    bob_fp, blob, sizeof(blob), &len), E_STATE);
+	kd_sk_clear(&own);
+	kd_sk_clear(&other);
+	kd_sk_clear(&a);
+	kd_sk_clear(&b);
+	kd_sk_clear(&c);
 }
 
 int
@@ -222,6 +302,8 @@ main(void)
 		cmocka_unit_test(test_member_cannot_forge),
 		cmocka_unit_test(test_distribution_refusals),
 		cmocka_unit_test(test_rotation_shuts_out_former_member),
+		cmocka_unit_test(test_ratchet_late_and_gaps),
+		cmocka_unit_test(test_same_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -33,7 +33,9 @@
 #include "client/e2e.h"
 #include "client/session.h"
 #include "common/b64.h"
+#include "common/be.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/frame.h"
 #include "common/proto.h"
@@ -49,7 +51,6 @@
 #define WAIT_MS 5000                   /* give up on anything after this */
 #define MAX_EVENTS 256
 #define TS "2026-11-21T09:15:02.123Z"
-#define TS_MS 1795252502123LL
 #define BOB_BOUND "@alice,bob"         /* the private conversation's */
 #define SPKI_B64_MAX B64_ENCODED_SIZE(KD_RSA_MAX_BYTES + 64)
 
@@ -73,6 +74,7 @@ now(void)
 struct rec {
 	enum session_event_kind kind;
 	char *host, *port, *fingerprint, *pinned, *user, *nickname, *code;
+	char *display;
 	char *text, *timestamp, *room;
 	int64_t time_ms;
 	long long count, delay_ms;
@@ -133,6 +135,7 @@ on_event(void *arg, const struct session_event *ev)
 	r->pinned = dup_or_null(ev->pinned);
 	r->user = dup_or_null(ev->user);
 	r->nickname = dup_or_null(ev->nickname);
+	r->display = dup_or_null(ev->display);
 	r->code = dup_or_null(ev->code);
 	r->text = dup_or_null(ev->text);
 	r->timestamp = dup_or_null(ev->timestamp);
@@ -601,10 +604,15 @@ srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
 	assert_non_null(plain);
 	assert_int_equal(kd_sk_open(&x->alice_sk, bound, "alice", msg, len,
 	    plain, len, &n), 0);
-	assert_int_equal(n, tlen + 1 + E2E_MID_LEN);
+	/* kind, mid, time, the nickname she signed, the text. */
+	assert_int_equal(n, E2E_HEAD_LEN + 8 + tlen);
 	assert_int_equal(plain[0], 0x01);
 	memcpy(x->last_mid, plain + 1, E2E_MID_LEN);
-	assert_memory_equal(plain + 1 + E2E_MID_LEN, text, tlen);
+	assert_true(llabs((long long)be64_load(plain + 1 + E2E_MID_LEN) -
+	    clock_wall_ms()) < 60000);
+	assert_int_equal(plain[E2E_HEAD_LEN - 1], 8);
+	assert_memory_equal(plain + E2E_HEAD_LEN, "Alice A.", 8);
+	assert_memory_equal(plain + E2E_HEAD_LEN + 8, text, tlen);
 	free(plain);
 	free(msg);
 }
@@ -639,20 +647,35 @@ bob_send_key(struct fx *x, const struct kd_sender_key *sk)
 	bob_send_key_in(x, PROTO_LOBBY, PROTO_LOBBY, sk);
 }
 
-/* Bob's chat line text sealed with sk, b64, for free(). */
+/*
+ * A chat line from sender signed as nick at time_ms with sk, b64, for
+ * free(): kind || mid (random) || uint64 time || uint8 len(nick) || nick
+ * || text.
+ */
+static char *
+seal_line(struct kd_sender_key *sk, const char *bound, const char *sender,
+    const char *nick, int64_t time_ms, const char *text)
+{
+	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
+	size_t len = strlen(text), nlen = strlen(nick), n;
+
+	assert_true(E2E_HEAD_LEN + nlen + len < sizeof(plain));
+	plain[0] = 0x01;
+	assert_int_equal(kd_random(plain + 1, E2E_MID_LEN), 0);
+	be64_store(plain + 1 + E2E_MID_LEN, (uint64_t)time_ms);
+	plain[E2E_HEAD_LEN - 1] = (uint8_t)nlen;
+	memcpy(plain + E2E_HEAD_LEN, nick, nlen);
+	memcpy(plain + E2E_HEAD_LEN + nlen, text, len);
+	assert_int_equal(kd_sk_seal(sk, bound, sender, plain,
+	    E2E_HEAD_LEN + nlen + len, msg, sizeof(msg), &n), 0);
+	return b64_of(msg, n);
+}
+
+/* Bob's chat line text sealed with sk, now, b64, for free(). */
 static char *
 bob_seal(struct kd_sender_key *sk, const char *bound, const char *text)
 {
-	uint8_t plain[MAX_FRAME], msg[MAX_FRAME + KD_SK_OVERHEAD];
-	size_t len = strlen(text), n;
-
-	assert_true(len + 1 + E2E_MID_LEN < sizeof(plain));
-	plain[0] = 0x01;
-	assert_int_equal(kd_random(plain + 1, E2E_MID_LEN), 0);
-	memcpy(plain + 1 + E2E_MID_LEN, text, len);
-	assert_int_equal(kd_sk_seal(sk, bound, "bob", plain,
-	    len + 1 + E2E_MID_LEN, msg, sizeof(msg), &n), 0);
-	return b64_of(msg, n);
+	return seal_line(sk, bound, "bob", "Bob", clock_wall_ms(), text);
 }
 
 /* The server delivers a message (b64) from bob in conv (1002). */
@@ -800,6 +823,7 @@ fx_end(struct fx *x)
 		free(x->ev[i].pinned);
 		free(x->ev[i].user);
 		free(x->ev[i].nickname);
+		free(x->ev[i].display);
 		free(x->ev[i].code);
 		free(x->ev[i].text);
 		free(x->ev[i].timestamp);
@@ -975,11 +999,13 @@ test_incoming_chat(void **state)
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->nickname, "Bob");
+	assert_string_equal(e->display, "Bob");
 	assert_string_equal(e->user, "bob");
 	assert_string_equal(e->fingerprint, bob_fp);
 	assert_int_equal(e->trust, SESSION_KEY_SEEN);
 	assert_string_equal(e->timestamp, TS);
-	assert_int_equal(e->time_ms, TS_MS);
+	/* The sender's time, not the server's. */
+	assert_true(llabs((long long)(e->time_ms - clock_wall_ms())) < 60000);
 	assert_string_equal(e->text, "hi | there\t!");
 	assert_true(e->has_mid);
 	/* Pinned before: once, when bob showed up in the lobby. */
@@ -1017,8 +1043,7 @@ test_forged_message(void **state)
 	assert_int_equal(kd_sk_generate(&unknown), 0);
 	/* Any member holds bob's AES key; nobody else his signing key. */
 	memcpy(forger.id, sk.id, sizeof(sk.id));
-	memcpy(forger.key, sk.key, sizeof(sk.key));
-	memcpy(forger.iv, sk.iv, sizeof(sk.iv));
+	memcpy(forger.ck, sk.ck, sizeof(sk.ck));
 	bob_send_key(&x, &sk);
 	bob_say(&x, &forger, "pay mallory");
 	e = wait_event(&x, SESSION_EV_UNREADABLE);
@@ -1167,9 +1192,9 @@ test_sender_key_rotation(void **state)
 	    sizeof(plain), &n), E_NOT_FOUND);
 	assert_int_equal(kd_sk_open(&x.alice_sk, PROTO_LOBBY, "alice", msg, len,
 	    plain, sizeof(plain), &n), 0);
-	assert_int_equal(n, 13 + E2E_MID_LEN);
+	assert_int_equal(n, E2E_HEAD_LEN + 8 + 12);
 	assert_int_equal(plain[0], 0x01);
-	assert_memory_equal(plain + 1 + E2E_MID_LEN, "welcome back", 12);
+	assert_memory_equal(plain + E2E_HEAD_LEN + 8, "welcome back", 12);
 	free(msg);
 	kd_sk_clear(&old);
 	/* Known already: not pinned again, not changed. */
@@ -1461,7 +1486,8 @@ test_invalid_text_refused(void **state)
 	}
 	/* What a 0002 can carry within max_frame (PROTOCOL.md 8.2). */
 	max = session_text_max(x.s);
-	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 113);
+	/* The head (26), the longest nickname (64), the overhead (96). */
+	assert_int_equal(max, (MAX_FRAME - 512) / 4 * 3 - 186);
 	assert_true(max < sizeof(big));
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, big, max + 1),
@@ -1782,6 +1808,340 @@ test_bad_known_keys(void **state)
 	remove_dir();
 }
 
+/* ---- issue 15: replay and senders (wt-skey) */
+
+/* The server answers a join of room with bob's device in it. */
+static void
+srv_join_with_bob(struct fx *x, const char *room, size_t joined)
+{
+	char f[MAX_FRAME], want[64];
+
+	(void)snprintf(want, sizeof(want), "0011|%s", room);
+	srv_expect(x, want);
+	assert_true(snprintf(f, sizeof(f), "1012|%s|bob|Bob|%s|%s\n1011|%s|1\n",
+	    room, bob_fp, bob_spki, room) < (int)sizeof(f));
+	srv_send(x, f);
+	wait_events(x, SESSION_EV_JOINED, joined);
+}
+
+/* The 1015 bob's sender key sk arrives in, for the server to replay. */
+static void
+bob_key_frame(const struct kd_sender_key *sk, const char *conv,
+    const char *bound, const char *who, const char *fp, const char *spki,
+    EVP_PKEY *signer, char *out, size_t cap)
+{
+	uint8_t blob[KD_SKD_MAX];
+	size_t n;
+	char *t;
+
+	assert_int_equal(kd_sk_distribute(sk, signer, client_key, bound, who,
+	    client_fp, blob, sizeof(blob), &n), 0);
+	t = b64_of(blob, n);
+	assert_true(snprintf(out, cap, "1015|%s|%s|%s|%s|%s|%s\n", conv, who,
+	    who, fp, spki, t) < (int)cap);
+	free(t);
+}
+
+/* The n-th refusal has come, with err, and no line was shown. */
+static const struct rec *
+expect_refused(struct fx *x, size_t n, int err)
+{
+	const struct rec *e = wait_events(x, SESSION_EV_UNREADABLE, n);
+
+	assert_int_equal(e->err, err);
+	assert_int_equal(count_events(x, SESSION_EV_CHAT), 0);
+	return e;
+}
+
+/*
+ * The server delivers a line of sender's device fp in conv, signed under
+ * sk with the nickname "Bob" and time_ms.
+ */
+static void
+deliver_line(struct fx *x, struct kd_sender_key *sk, const char *conv,
+    const char *bound, const char *sender, const char *fp, int64_t time_ms,
+    const char *text)
+{
+	char chat[MAX_FRAME], *msg;
+
+	msg = seal_line(sk, bound, sender, "Bob", time_ms, text);
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|%s|%s|%s|" TS
+	    "|%s\n", sender, fp, conv, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(x, chat);
+}
+
+/*
+ * The server keeps bob's 1015 and 1002 and plays them again after alice
+ * left the room and came back: the key was retired, the line is refused
+ * and never shown again.  (Today a replayed 1015 starts its counter
+ * afresh and the seen ids went with the room.)
+ */
+static void
+test_replay_after_rejoin(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_join(x.s, "dev"), 0);
+	srv_join_with_bob(&x, "dev", 2);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, "dev", "dev", "bob", bob_fp, bob_spki, bob_key, key,
+	    sizeof(key));
+	msg = bob_seal(&sk, "dev", "transfer 100");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|dev|" TS
+	    "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "transfer 100");
+
+	/* Replayed at once: the same key keeps its counter. */
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_REPLAY);
+
+	/* Leave, come back, and the server plays both again. */
+	assert_int_equal(session_leave(x.s, "dev"), 0);
+	srv_expect(&x, "0012|dev");
+	srv_send(&x, "1013|dev\n");
+	wait_event(&x, SESSION_EV_LEFT);
+	assert_int_equal(session_join(x.s, "dev"), 0);
+	srv_join_with_bob(&x, "dev", 3);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(e->err, E_REPLAY);
+	assert_non_null(strstr(e->text, "replayed"));
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * The client restarts; the front end hands the new session the ids its
+ * history holds (history_seen()), and the server replays bob's 1015 and
+ * 1002 from before: not shown again.
+ */
+static void
+test_replay_after_restart(void **state)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME], chat[MAX_FRAME], *msg;
+	uint8_t mid[SESSION_MID_LEN];
+	int64_t sent_ms;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp, bob_spki,
+	    bob_key, key, sizeof(key));
+	msg = bob_seal(&sk, PROTO_LOBBY, "meet at noon");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|" PROTO_LOBBY
+	    "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	memcpy(mid, e->mid, sizeof(mid));
+	sent_ms = e->time_ms;
+	fx_end(&x);
+
+	fx_login(&x, 1);
+	session_seen(x.s, mid, sent_ms);
+	srv_send(&x, key);
+	srv_send(&x, chat);
+	/* Nothing shown: a ping's answer comes after both were handled. */
+	srv_send(&x, "1006|p1\n");
+	srv_expect(&x, "0006|p1");
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* Other key material under the id of a key we hold: refused, reported. */
+static void
+test_same_id_other_key(void **state)
+{
+	struct kd_sender_key sk, other;
+	const struct rec *e;
+	struct fx x;
+	char *msg;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_sk_generate(&other), 0);
+	memcpy(other.id, sk.id, KD_SK_ID_LEN);
+	bob_send_key(&x, &sk);
+	bob_send_key(&x, &other);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_EXISTS);
+	assert_non_null(strstr(e->text, "other key material"));
+	/* The key we held still reads; the other does not. */
+	bob_say(&x, &sk, "genuine");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "genuine");
+	msg = bob_seal(&other, PROTO_LOBBY, "swapped");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	kd_sk_clear(&other);
+	fx_end(&x);
+}
+
+/*
+ * After a restart nothing of the old session is left in memory: a line
+ * older than E2E_BEHIND_MS that the server replays with its 1015 is
+ * refused by its signed time.
+ */
+static void
+test_replay_old_line_refused(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp,
+	    clock_wall_ms() - E2E_BEHIND_MS - 60000, "yesterday's news");
+	(void)expect_refused(&x, 1, E_STATE);
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp,
+	    clock_wall_ms() + E2E_AHEAD_MS + 60000, "from the future");
+	(void)expect_refused(&x, 2, E_STATE);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * The server relays carol's sender key and line in conv (bound into the
+ * crypto as bound), where she may not speak: both refused, reported with
+ * why, never shown.
+ */
+static void
+carol_refused_in(const char *conv, const char *bound, const char *why)
+{
+	struct kd_sender_key sk;
+	char key[MAX_FRAME];
+	const struct rec *e;
+	struct fx x;
+
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&sk, conv, bound, "carol", other_fp, other_spki,
+	    other_key, key, sizeof(key));
+	srv_send(&x, key);
+	e = expect_refused(&x, 1, E_UNTRUSTED);
+	assert_string_equal(e->user, "carol");
+	assert_non_null(strstr(e->text, why));
+	/* She signs as "Bob": the nickname does not make her bob; her key
+	   was never taken. */
+	deliver_line(&x, &sk, conv, bound, "carol", other_fp, clock_wall_ms(),
+	    "this is bob, honest");
+	(void)expect_refused(&x, 2, E_NOT_FOUND);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* Carol is not in the lobby's device list. */
+static void
+test_room_line_from_non_member(void **state)
+{
+	(void)state;
+	carol_refused_in(PROTO_LOBBY, PROTO_LOBBY, "not a member");
+}
+
+/* A line in @bob from carol, with a key bound to "@alice,bob". */
+static void
+test_private_line_from_third_user(void **state)
+{
+	(void)state;
+	carol_refused_in("@bob", BOB_BOUND, "private conversation");
+}
+
+/*
+ * The server puts another nickname in bob's 1002: the line shows the
+ * one bob signed; once bob signs another, his user name comes with it.
+ */
+static void
+test_forged_nickname(void **state)
+{
+	struct kd_sender_key sk;
+	char chat[MAX_FRAME], *msg;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "who am I");
+	assert_true(snprintf(chat, sizeof(chat), "1002|Alice A.|bob|%s|"
+	    PROTO_LOBBY "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	free(msg);
+	srv_send(&x, chat);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->nickname, "Bob");
+	assert_string_equal(e->display, "Bob");
+	msg = seal_line(&sk, PROTO_LOBBY, "bob", "Alice A.", clock_wall_ms(),
+	    "now I am alice");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	free(msg);
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_string_equal(e->nickname, "Alice A.");
+	assert_string_equal(e->display, "Alice A. (bob)");
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* A late line opens (not a replay); the gap before it is reported. */
+static void
+test_late_line_and_gap(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	char *m[3];
+	struct fx x;
+	size_t i;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	for (i = 0; i < 3; i++)
+		m[i] = bob_seal(&sk, PROTO_LOBBY, i == 0 ? "one" : i == 1 ?
+		    "two" : "three");
+	bob_deliver(&x, PROTO_LOBBY, m[2]);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "three");
+	e = find_event(&x, SESSION_EV_UNREADABLE);
+	assert_non_null(e);
+	assert_int_equal(e->err, E_INCOMPLETE);
+	assert_non_null(strstr(e->text, "2 earlier messages"));
+	bob_deliver(&x, PROTO_LOBBY, m[0]);
+	e = wait_events(&x, SESSION_EV_CHAT, 2);
+	assert_string_equal(e->text, "one");
+	bob_deliver(&x, PROTO_LOBBY, m[0]);
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 2);
+	assert_int_equal(e->err, E_REPLAY);
+	for (i = 0; i < 3; i++)
+		free(m[i]);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -1813,6 +2173,14 @@ main(void)
 		T(test_free_during_lookup),
 		T(test_bad_password_refused),
 		T(test_bad_known_keys),
+		T(test_replay_after_rejoin),
+		T(test_replay_after_restart),
+		T(test_same_id_other_key),
+		T(test_replay_old_line_refused),
+		T(test_room_line_from_non_member),
+		T(test_private_line_from_third_user),
+		T(test_forged_nickname),
+		T(test_late_line_and_gap),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
