@@ -5,14 +5,16 @@
  *       Create the server's key pair: DIR/server.key (0600), DIR/server.pub.
  *   missive-keys [-c server.conf] client [--host H] [--port P] [--device D] USER DIR
  *       Create a self-contained client folder DIR for USER: client.conf,
- *       user.key (0600), user.pub, and server.pub (the pinned server key),
- *       and enroll user.pub for USER in MariaDB.
+ *       user.key (0600), user.pub, server.pub (the pinned server key) and
+ *       known_keys (0600) with the folder's own key, verified, and enroll
+ *       user.pub for USER in MariaDB.
  *   missive-keys fingerprint FILE
  *       Print the SSH-style fingerprint of a public or private key file.
  *
  * Exit status: 0 done, 1 refused or failed (reason on stderr), 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@
 
 /* The files of a client folder, relative to it. */
 static const char *const client_files[] = {
-	"client.conf", "user.key", "user.pub", "server.pub",
+	"client.conf", "user.key", "user.pub", "server.pub", "known_keys",
 };
 
 /* The command line's options: -c before the command, the others after it. */
@@ -175,6 +177,31 @@ write_client_conf(const char *path, const char *user, const char *host,
 	return 0;
 }
 
+/*
+ * known_keys (client/trust.h) with the folder's own key, verified: any
+ * other key of USER the server lists is then a new device to accept.
+ */
+static int
+write_known_keys(const char *path, const char *user, const char *fp)
+{
+	FILE *f;
+	int fd, ok;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return E_IO;
+	}
+	ok = fprintf(f, "%s %s verified\n", user, fp) > 0;
+	if (fclose(f) != 0 || !ok) {
+		(void)fprintf(stderr, PROG ": writing %s failed\n", path);
+		return E_IO;
+	}
+	return 0;
+}
+
 static void
 remove_folder(const char *dir)
 {
@@ -248,6 +275,9 @@ make_client_folder(const char *user, const char *dir)
 		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
 		goto fail;
 	}
+	join(path, sizeof(path), dir, "known_keys");
+	if (write_known_keys(path, user, fp) != 0)
+		goto fail;
 	join(path, sizeof(path), dir, "client.conf");
 	if (write_client_conf(path, user, host, port) != 0)
 		goto fail;

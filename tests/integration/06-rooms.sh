@@ -130,13 +130,13 @@ wait_until 10 seen a "you are in #lobby" || true
 say a "BLOCKEDMARK must not go out"
 wait_until 10 seen a "not sent to lobby" || true
 expect_contains "user1's line to #lobby is refused, naming the key" "$(client_out a)" \
-	"not sent to lobby: the key of user2 changed to $fp2b"
+	"not sent to lobby: user2 has a key not accepted, $fp2b"
 say a "/fingerprint user2"
 wait_until 10 seen a "CHANGED, not accepted" || true
 expect_contains "/fingerprint user2 shows the pinned key" "$(client_out a)" "$fp2  pinned, not verified"
 expect_contains "... and the new one, not accepted" "$(client_out a)" "$fp2b  CHANGED, not accepted"
 say a "/accept user2"
-wait_until 10 seen a "accepted 1 key of user2" || true
+wait_until 10 seen a "user2's key $fp2b accepted" || true
 say a "AFTERMARK accepted"
 wait_until 10 seen b2 "AFTERMARK" || true
 wait_until 10 seen b "AFTERMARK" || true
@@ -146,9 +146,10 @@ expect_eq "the refused line reached nobody" \
 	"$(cat "$T/b.out" "$T/b2.out" "$T/c.out" | grep -c BLOCKEDMARK || true)" 0
 expect_contains "known_keys now holds user2's second key" "$(cat "$T/c/user1/known_keys")" \
 	"user2 $fp2b seen"
-say a "/verify user2"
-wait_until 10 seen a "verified 2 keys of user2" || true
-expect_eq "/verify marks both verified in known_keys" \
+say a "/verify user2 $fp2"
+say a "/verify user2 ${fp2b:0:20}"
+wait_until 10 seen a "user2's key $fp2b verified" || true
+expect_eq "/verify USER FP marks each key verified in known_keys" \
 	"$(grep -c '^user2 .* verified$' "$T/c/user1/known_keys")" 2
 
 # ---- envelopes between users are standard (openssl opens them) ----
