@@ -107,11 +107,11 @@ cs_devset_update(struct session *s, const struct e2e_conv *cv, char *diff,
 	struct cs_devset *d;
 	struct cs_dev *v;
 	size_t n;
-	int r, changed;
+	int changed;
 
 	diff[0] = '\0';
 	if ((d = cs_devset_of(s, cv->name, 1)) == NULL ||
-	    (r = current(cv, &v, &n)) != 0)
+	    current(cv, &v, &n) != 0)
 		return E_NOMEM;
 	changed = d->known && differ(d, v, n, diff, cap);
 	free(d->dev);

@@ -84,15 +84,15 @@ wording_new_device(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev)
 {
 	char buf[128];
+	const char *what = action(buf, sizeof(buf), ui, "accept", "accept it",
+	    ev->user, ev->fingerprint);
 
 	(void)snprintf(out, cap, "WARNING: the server lists a device of your "
 	    "own account (%s) that this folder does not know: %s. If you did "
 	    "not set up a new device, someone may be trying to read your "
 	    "messages. Nothing is sent to conversations with it until you "
 	    "compare it with that device's fingerprint (missive --check in "
-	    "its folder) and %s.", ev->user, ev->fingerprint, action(buf,
-	    sizeof(buf), ui, "accept", "accept it", ev->user,
-	    ev->fingerprint));
+	    "its folder) and %s.", ev->user, ev->fingerprint, what);
 }
 
 void

@@ -14,7 +14,6 @@ PORT=$(test_port 6)
 server_setup "$PORT"
 server_start
 
-fp_of() { "$BIN/missive-keys" fingerprint "$1/user.pub" 2>/dev/null | grep -o 'SHA256:[A-Za-z0-9+/]*'; }
 
 for n in a b c; do
 	case $n in a) u=user1 ;; b) u=user2 ;; c) u=user3 ;; esac
@@ -117,9 +116,7 @@ expect_eq "user3 did not get the #dev lines from before it joined" \
 	"$(grep -c 'DEVMARK-[1-4]' "$T/c.out" || true)" 0
 
 # ---- a new key for user2 blocks sending to it until accepted ----
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
-	user2 "$T/c/user2b" >/dev/null
-printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
+device_folder user2 "$T/c/user2b" laptop
 fp2b=$(fp_of "$T/c/user2b")
 client_start b2 "$T/c/user2b"
 wait_until 20 seen a "WARNING: user2 presented a key that is not pinned" || true

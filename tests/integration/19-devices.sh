@@ -12,7 +12,6 @@ PORT=$(test_port 19)
 server_setup "$PORT"
 server_start
 
-fp_of() { "$BIN/missive-keys" fingerprint "$1/user.pub" 2>/dev/null | grep -o 'SHA256:[A-Za-z0-9+/]*'; }
 fp1=$(fp_of "$T/c/user1")
 fp2=$(fp_of "$T/c/user2")
 
@@ -28,9 +27,7 @@ wait_until 20 seen b "you are in #lobby" || true
 wait_until 10 seen a "Pinned user2's key" || true
 
 # ---- a second device of user1 ----
-"$BIN/missive-keys" client --host 127.0.0.1 --port "$PORT" --device laptop \
-	user1 "$T/c/user1b" >/dev/null
-printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user1b/client.conf"
+device_folder user1 "$T/c/user1b" laptop
 fp1b=$(fp_of "$T/c/user1b")
 client_start a2 "$T/c/user1b"
 wait_until 20 seen a "WARNING: the server lists a device of your own account" || true
