@@ -91,8 +91,9 @@ wording_new_device(char *out, size_t cap, enum wording_ui ui,
 	    "own account (%s) that this folder does not know: %s. If you did "
 	    "not set up a new device, someone may be trying to read your "
 	    "messages. Nothing is sent to conversations with it until you "
-	    "compare it with that device's fingerprint (missive --check in "
-	    "its folder) and %s.", ev->user, ev->fingerprint, what);
+	    "compare it with that device's fingerprint (/fingerprint there, "
+	    "or missive-keys fingerprint on its user.pub) and %s.", ev->user,
+	    ev->fingerprint, what);
 }
 
 void
