@@ -33,7 +33,8 @@
  * Chat lines and requests made while not logged in are queued (at most
  * SESSION_QUEUE_LINES lines or SESSION_QUEUE_BYTES bytes) and sent in order
  * after the next login (chat lines per conversation, once its devices are
- * known).  Every chat line is end-to-end encrypted: the core keeps the
+ * known, and only if they are the devices known before: else they are
+ * held, SESSION_EV_HELD, until session_resend() or session_drop()).  Every chat line is end-to-end encrypted: the core keeps the
  * conversations' devices and sender keys (client/e2e.h) and the pinned peer
  * keys (client/trust.h, the folder's known_keys).  Nothing is dropped silently: a refused line is an
  * error event, and so are lines still queued when the session ends.
