@@ -2013,6 +2013,46 @@ test_devices_listed(void **state)
 	fx_end(&x);
 }
 
+/* A private conversation's device list changes between two lines: said. */
+static void
+test_private_devices_changed(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], preset[128];
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "alice %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 0);
+	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1012|@bob|alice|Alice|%s|%s\n1011|@bob|2\n", bob_fp, bob_spki,
+	    other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_key_for(&x, "@bob", other_fp);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "one", 3);
+	assert_int_equal(count_events(&x, SESSION_EV_DEVICES_CHANGED), 0);
+
+	/* Our other device is gone: a notice, and the line still goes. */
+	assert_int_equal(session_send_chat(x.s, "@bob", "two", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "two", 3);
+	e = find_event(&x, SESSION_EV_DEVICES_CHANGED);
+	assert_non_null(e);
+	assert_string_equal(e->room, "@bob");
+	assert_non_null(strstr(e->text, "-alice"));
+	assert_non_null(strstr(e->text, other_fp));
+	assert_null(find_event(&x, SESSION_EV_HELD));
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -2049,6 +2089,7 @@ main(void)
 		T(test_held_when_devices_changed),
 		T(test_held_dropped),
 		T(test_devices_listed),
+		T(test_private_devices_changed),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
