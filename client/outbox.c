@@ -324,16 +324,16 @@ cs_requeue_unconfirmed(struct session *s)
 	int r;
 
 	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
-		if (cv->nunconfirmed == 0)
-			continue;
 		n += cv->nunconfirmed;
-		if ((r = requeue(cv)) != 0) {
+		if (cv->nunconfirmed > 0 && (r = requeue(cv)) != 0) {
 			(void)cs_refuse(s, r, "lines not confirmed by the "
 			    "server are lost: %s", err_str(r));
 			(void)cs_pending_drop_all(s);
 			return 0;
 		}
-		mark_offline(s, cv);
+		/* Also those still waiting for a device list. */
+		if (cv->npending > 0)
+			mark_offline(s, cv);
 	}
 	return n;
 }

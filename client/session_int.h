@@ -330,7 +330,8 @@ int cs_confirm(struct session *s, const char *token);
 /*
  * The connection is gone: put the lines the server has not confirmed back
  * in front of their conversation's queue, to go out again (with the same
- * message ids) after the next login.  Returns how many.
+ * message ids) after the next login, if its devices are still the same
+ * (every queue left is marked so).  Returns how many.
  */
 size_t cs_requeue_unconfirmed(struct session *s);
 
