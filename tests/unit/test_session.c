@@ -2053,6 +2053,54 @@ test_private_devices_changed(void **state)
 	fx_end(&x);
 }
 
+/*
+ * A line to @bob still waiting for the device list when the connection
+ * drops: after the reconnect bob has another key (accepted, but not the
+ * device the line was typed for): held, not sent.
+ */
+static void
+test_held_private(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], preset[128];
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "bob %s seen\nbob %s seen\n",
+	    bob_fp, other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 0);
+	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "one", 3);
+	srv_expect_nothing(&x, "p0");
+	assert_int_equal(session_send_chat(x.s, "@bob", "two", 3), 0);
+	srv_expect(&x, "0014|bob");
+	srv_drop(&x);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	srv_handshake(&x, HS_DONE);
+	srv_send(&x, "1001|OK|Alice A.\n1011|" PROTO_LOBBY "|0\n");
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_HELD);
+	assert_string_equal(e->room, "@bob");
+	assert_non_null(strstr(e->text, "+bob"));
+	assert_non_null(strstr(e->text, "-bob"));
+	srv_expect_nothing(&x, "p1");
+	/* Resent: the devices are asked again, then the line goes. */
+	assert_int_equal(session_resend(x.s, "@bob"), 1);
+	srv_expect(&x, "0014|bob");
+	srv_send(&x, f);
+	srv_expect_key_for(&x, "@bob", other_fp);
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -2090,6 +2138,7 @@ main(void)
 		T(test_held_dropped),
 		T(test_devices_listed),
 		T(test_private_devices_changed),
+		T(test_held_private),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
