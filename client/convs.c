@@ -38,9 +38,8 @@ server_broke(struct session *s, unsigned op)
 	cs_lost(s, E_MALFORMED, "the server sent a malformed %04u frame", op);
 }
 
-/* Ask the server for the devices of a private conversation. */
-static void
-ask_devices(struct session *s, struct e2e_conv *cv)
+void
+cs_ask_devices(struct session *s, struct e2e_conv *cv)
 {
 	struct frame_field f = { cv->name + 1, strlen(cv->name + 1) };
 	int r;
@@ -64,7 +63,7 @@ cs_rooms_login(struct session *s)
 	    cv = cv->next) {
 		if (cv->name[0] == '@') {
 			if (cv->npending > 0)
-				ask_devices(s, cv);
+				cs_ask_devices(s, cv);
 			continue;
 		}
 		/* The server puts every login in the lobby by itself. */
@@ -82,10 +81,21 @@ cs_rooms_login(struct session *s)
 
 /* ---- frames ---- */
 
+/* 1 if user may have a device in cv: anyone in a room; x or we in @x. */
+static int
+belongs(const struct session *s, const struct e2e_conv *cv,
+    const char *user)
+{
+	return cv->name[0] != '@' || strcmp(user, cv->name + 1) == 0 ||
+	    strcmp(user, s->user) == 0;
+}
+
 /* A device list entry (1012): conv, user, nickname, fp, spki. */
 void
 cs_on_device(struct session *s, char **f, size_t n)
 {
+	struct session_event ev = { .kind = SESSION_EV_DEVICE_DROPPED,
+	    .room = f[0], .user = f[1], .fingerprint = f[3] };
 	struct e2e_conv *cv;
 	int r;
 
@@ -98,12 +108,60 @@ cs_on_device(struct session *s, char **f, size_t n)
 		e2e_devices_clear(cv);
 		cv->listing = 1;
 	}
+	/* A third party in @x would get every sender key of it. */
+	if (!belongs(s, cv, f[1])) {
+		cs_emit(s, &ev);
+		return;
+	}
 	if ((r = e2e_device_add(cv, f[1], f[2], f[3], f[4])) != 0) {
 		(void)cs_refuse(s, r, "the server sent a bad key for %s in %s: "
 		    "%s", f[1], f[0], err_str(r));
 		return;
 	}
 	cs_check_peer(s, f[1], f[3]);
+}
+
+/*
+ * The devices of the conversation called name are listed: say what came
+ * and went since the list before; send the lines waiting, unless some
+ * were queued while disconnected and the set has changed meanwhile:
+ * those are held for the user to decide (session_resend(), _drop()).
+ */
+static void
+devices_listed(struct session *s, const char *name)
+{
+	struct session_event ev = { .kind = SESSION_EV_DEVICES_CHANGED,
+	    .room = name };
+	char diff[CS_MSG_MAX];
+	struct e2e_conv *cv;
+	struct cs_devset *d;
+	int changed;
+
+	if ((cv = e2e_conv(&s->e2e, name, 0)) == NULL)
+		return;
+	if ((changed = cs_devset_update(s, cv, diff, sizeof(diff))) < 0) {
+		(void)cs_drop_pending(s, cv, "out of memory for its device "
+		    "list");
+		return;
+	}
+	ev.text = diff;
+	if (changed)
+		cs_emit(s, &ev);
+	/* Its callback may have left the conversation. */
+	if ((cv = e2e_conv(&s->e2e, name, 0)) == NULL ||
+	    (d = cs_devset_of(s, name, 0)) == NULL)
+		return;
+	if (cv->npending > 0 && (d->held || (changed && d->offline))) {
+		if (!d->held) {
+			d->held = 1;
+			ev.kind = SESSION_EV_HELD;
+			ev.count = (long long)cv->npending;
+			cs_emit(s, &ev);
+		}
+		return;
+	}
+	d->offline = 0;
+	cs_flush_pending(s, name);
 }
 
 /* The end of a device list (1011): conv, count. */
@@ -126,14 +184,14 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 	if (cv->name[0] != '@') {
 		cv->member = 1;
 		cs_emit(s, &ev);
-		cs_flush_pending(s, f[0]);
+		devices_listed(s, f[0]);
 	} else {
 		/* Ask again next time: the other side's devices may change. */
 		cv->ready = 0;
 		if (!e2e_has_user(cv, cv->name + 1))
 			(void)cs_drop_pending(s, cv, "that user is not online");
 		else
-			cs_flush_pending(s, f[0]);
+			devices_listed(s, f[0]);
 	}
 	cs_quit_if_drained(s);
 }
@@ -145,6 +203,7 @@ cs_on_presence(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .room = f[1], .user = f[2],
 	    .nickname = f[3], .fingerprint = f[4] };
+	char diff[CS_MSG_MAX];
 	struct e2e_conv *cv;
 	int r;
 
@@ -159,7 +218,6 @@ cs_on_presence(struct session *s, char **f, size_t n)
 			    "%s in %s: %s", f[2], f[1], err_str(r));
 			return;
 		}
-		cs_check_peer(s, f[2], f[4]);
 	} else if (strcmp(f[0], "LEAVE") == 0) {
 		ev.kind = SESSION_EV_LEAVE;
 		ev.code = f[5];
@@ -168,6 +226,13 @@ cs_on_presence(struct session *s, char **f, size_t n)
 		server_broke(s, OP_PRESENCE);
 		return;
 	}
+	/* The set follows silently: JOIN and LEAVE are the notice. */
+	if (cs_devset_update(s, cv, diff, sizeof(diff)) < 0)
+		(void)cs_refuse(s, E_NOMEM, "the device list of %s is not "
+		    "up to date: %s", f[1], err_str(E_NOMEM));
+	/* Its event's callback may drop cv. */
+	if (ev.kind == SESSION_EV_JOIN)
+		cs_check_peer(s, f[2], f[4]);
 	cs_emit(s, &ev);
 }
 
@@ -182,6 +247,7 @@ cs_on_left(struct session *s, char **f, size_t n)
 	if ((cv = e2e_conv(&s->e2e, f[0], 0)) != NULL && !cv->member) {
 		(void)cs_drop_pending(s, cv, "you left");
 		e2e_conv_drop(&s->e2e, cv);
+		cs_devset_forget(s, f[0]);
 	}
 	cs_emit(s, &ev);
 }
@@ -429,13 +495,14 @@ send_chat(struct session *s, const char *conv, const char *text, size_t len)
 		    "(/join %s)", conv, conv);
 	if ((r = kd_random(mid, sizeof(mid))) != 0)
 		return cs_refuse(s, r, "not sent: %s", err_str(r));
-	if (s->state == ST_OPEN && cv->ready)
+	/* Behind lines held for the user, in order. */
+	if (s->state == ST_OPEN && cv->ready && !cs_devset_held(s, conv))
 		return cs_send_line(s, cv, mid, text, len);
 	/* Wait for the device list: a login, a join or a 0014 answer. */
 	if ((r = cs_queue_line(s, cv, mid, text, len)) != 0)
 		return r;
 	if (s->state == ST_OPEN && conv[0] == '@' && !cv->asking)
-		ask_devices(s, cv);
+		cs_ask_devices(s, cv);
 	return 0;
 }
 
@@ -506,6 +573,7 @@ leave(struct session *s, const char *room)
 	}
 	(void)cs_drop_pending(s, cv, "you left");
 	e2e_conv_drop(&s->e2e, cv);
+	cs_devset_forget(s, room);
 	cs_emit(s, &ev);
 	return 0;
 }

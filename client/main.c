@@ -24,8 +24,15 @@
  *   /who [ROOM]       who is online, or in a room
  *   /msg USER text    a private message
  *   /fingerprint [USER]  your key's fingerprint, or USER's keys
- *   /accept USER      accept USER's changed key (after comparing it)
- *   /verify USER      mark USER's keys verified (after comparing them)
+ *   /accept USER [FP] accept USER's key FP (a unique prefix will do) after
+ *                     comparing it; without FP, USER's only key not
+ *                     accepted (never for your own user)
+ *   /verify USER [FP] mark USER's key FP verified (without FP: USER's
+ *                     only key)
+ *   /devices [CONV]   the devices of a conversation (default: the current
+ *                     room), with their trust
+ *   /resend CONV, /drop CONV  send or drop the lines held because CONV's
+ *                     devices changed while disconnected
  *   /help             these commands
  *   TT or /quit       leave (so does the end of input, after queued lines)
  *   //text            send "/text"
@@ -281,6 +288,8 @@ on_event(void *arg, const struct session_event *ev)
 			put_str(stdout, ev->code);
 			(void)fputs(")", stdout);
 		}
+		(void)fputs(", device ", stdout);
+		put_str(stdout, ev->fingerprint);
 		putchar('\n');
 		break;
 	case SESSION_EV_WHO:
@@ -305,6 +314,24 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_KEY_CHANGED:
 		wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("!!! %s\n", msg);
+		break;
+	case SESSION_EV_NEW_DEVICE:
+		wording_new_device(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("!!! %s\n", msg);
+		break;
+	case SESSION_EV_DEVICES_CHANGED:
+		wording_devices_changed(msg, sizeof(msg), ev);
+		printf("*** %s\n", msg);
+		break;
+	case SESSION_EV_DEVICE_DROPPED:
+		wording_device_dropped(msg, sizeof(msg), ev);
+		(void)fputs("!!! ", stdout);
+		put_str(stdout, msg);
+		putchar('\n');
+		break;
+	case SESSION_EV_HELD:
+		wording_held(msg, sizeof(msg), WORDING_TERMINAL, ev);
 		printf("!!! %s\n", msg);
 		break;
 	case SESSION_EV_SERVER_ERROR:
@@ -361,7 +388,8 @@ on_event(void *arg, const struct session_event *ev)
 
 static const char help[] =
     "*** commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], "
-    "/msg USER text, /fingerprint [USER], /accept USER, /verify USER, "
+    "/msg USER text, /fingerprint [USER], /accept USER [FP], "
+    "/verify USER [FP], /devices [CONV], /resend CONV, /drop CONV, "
     "/quit (or TT), /help; //text sends /text\n";
 
 static int
@@ -378,22 +406,65 @@ cmd_fingerprint(struct ui *ui, const char *user)
 }
 
 static int
-cmd_accept(struct ui *ui, const char *user, int verified)
+cmd_accept(struct ui *ui, char *rest, int verified)
 {
+	char *user = cmd_word(&rest), *fp = cmd_word(&rest);
+	char which[SESSION_FP_SIZE] = "";
 	int n;
 
 	if (user[0] == '\0') {
-		printf("!!! usage: /%s USER\n", verified ? "verify" : "accept");
+		printf("!!! usage: /%s USER [FINGERPRINT]\n", verified ?
+		    "verify" : "accept");
 		return E_INVALID;
 	}
-	if ((n = session_accept_key(ui->s, user, verified)) < 0)
+	if ((n = session_accept_key(ui->s, user, fp, verified, which)) < 0)
 		return n;
-	if (n == 0)
+	if (which[0] == '\0')
 		printf("*** nothing to %s for %s\n", verified ? "verify" :
 		    "accept", user);
 	else
-		printf("*** %s %d key%s of %s\n", verified ? "verified" :
-		    "accepted", n, n == 1 ? "" : "s", user);
+		printf("*** %s's key %s %s\n", user, which, n == 0 ?
+		    "was so already" : verified ? "verified" : "accepted");
+	return 0;
+}
+
+static void
+print_device(void *arg, const char *user, const char *fp,
+    enum session_trust t)
+{
+	(void)arg;
+	printf("***   %s %s  %s\n", user, fp, cmd_trust_word(t));
+}
+
+static int
+cmd_devices(struct ui *ui, const char *conv)
+{
+	if (conv[0] == '\0')
+		conv = ui->room;
+	(void)fputs("*** devices of ", stdout);
+	put_conv(stdout, conv);
+	(void)fputs(":\n", stdout);
+	if (session_devices(ui->s, conv, print_device, NULL) == 0)
+		printf("***   not listed yet\n");
+	return 0;
+}
+
+/* /resend CONV or /drop CONV. */
+static int
+cmd_held(struct ui *ui, const char *conv, int send)
+{
+	int n;
+
+	if (conv[0] == '\0') {
+		printf("!!! usage: /%s CONV\n", send ? "resend" : "drop");
+		return E_INVALID;
+	}
+	n = send ? session_resend(ui->s, conv) : session_drop(ui->s, conv);
+	if (n < 0)
+		return n;
+	printf("*** %d line%s to ", n, n == 1 ? "" : "s");
+	put_conv(stdout, conv);
+	printf(" %s\n", send ? "sent again" : "dropped");
 	return 0;
 }
 
@@ -434,7 +505,11 @@ command(struct ui *ui, char *line, size_t len)
 	if (strcmp(name, "fingerprint") == 0)
 		return cmd_fingerprint(ui, cmd_word(&rest));
 	if (strcmp(name, "accept") == 0 || strcmp(name, "verify") == 0)
-		return cmd_accept(ui, cmd_word(&rest), name[0] == 'v');
+		return cmd_accept(ui, rest, name[0] == 'v');
+	if (strcmp(name, "devices") == 0)
+		return cmd_devices(ui, cmd_room_arg(&rest));
+	if (strcmp(name, "resend") == 0 || strcmp(name, "drop") == 0)
+		return cmd_held(ui, cmd_room_arg(&rest), name[0] == 'r');
 	if (strcmp(name, "help") == 0) {
 		(void)fputs(help, stdout);
 		return 0;

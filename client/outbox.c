@@ -4,7 +4,10 @@
  * sent but not yet confirmed by the server (a "c<mark>" ping after each,
  * whose pong confirms it), and what happens to both when the connection
  * is lost (they go out again, with the same message ids, after the next
- * login) or the session ends (reported as not sent).
+ * login) or the session ends (reported as not sent).  Lines queued
+ * while disconnected go out only if the conversation's devices are the
+ * same after the login (client/convs.c holds them otherwise), and the
+ * commands that then send or drop them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -103,6 +106,22 @@ cs_send_line(struct session *s, struct e2e_conv *cv,
 	return 0;
 }
 
+/*
+ * Lines of cv wait for a login: typed for the devices known before it.
+ * Without memory to note it they are dropped, said so, rather than sent
+ * unchecked.
+ */
+static void
+mark_offline(struct session *s, struct e2e_conv *cv)
+{
+	struct cs_devset *d = cs_devset_of(s, cv->name, 1);
+
+	if (d != NULL)
+		d->offline = 1;
+	else
+		(void)cs_drop_pending(s, cv, err_str(E_NOMEM));
+}
+
 int
 cs_queue_line(struct session *s, struct e2e_conv *cv,
     const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
@@ -116,6 +135,8 @@ cs_queue_line(struct session *s, struct e2e_conv *cv,
 	if ((r = put_line(&cv->pending, mid, text, len)) != 0)
 		return cs_refuse(s, r, "not sent: %s", err_str(r));
 	cv->npending++;
+	if (s->state != ST_OPEN)
+		mark_offline(s, cv);
 	return 0;
 }
 
@@ -312,6 +333,68 @@ cs_requeue_unconfirmed(struct session *s)
 			(void)cs_pending_drop_all(s);
 			return 0;
 		}
+		/* Also those still waiting for a device list. */
+		if (cv->npending > 0)
+			mark_offline(s, cv);
 	}
 	return n;
+}
+
+/* The conversation conv with lines held, or NULL (refused, reported). */
+static struct e2e_conv *
+held(struct session *s, const char *conv, struct cs_devset **d)
+{
+	struct e2e_conv *cv;
+
+	*d = cs_devset_of(s, conv, 0);
+	if (*d == NULL || !(*d)->held ||
+	    (cv = e2e_conv(&s->e2e, conv, 0)) == NULL || cv->npending == 0) {
+		(void)cs_refuse(s, E_STATE, "no lines are held for %s", conv);
+		return NULL;
+	}
+	return cv;
+}
+
+static int
+resend(struct session *s, const char *conv)
+{
+	struct cs_devset *d;
+	struct e2e_conv *cv;
+	size_t n;
+
+	if ((cv = held(s, conv, &d)) == NULL)
+		return E_STATE;
+	n = cv->npending;
+	d->held = d->offline = 0;
+	if (s->state != ST_OPEN)
+		d->offline = 1;
+	else if (cv->name[0] == '@') {
+		if (!cv->asking)
+			cs_ask_devices(s, cv);
+	} else if (cv->ready)
+		cs_flush_pending(s, conv);
+	return (int)n;
+}
+
+int
+session_resend(struct session *s, const char *conv)
+{
+	cs_enter(s);
+	return cs_leave(s, resend(s, conv));
+}
+
+int
+session_drop(struct session *s, const char *conv)
+{
+	struct cs_devset *d;
+	struct e2e_conv *cv;
+	int r = E_STATE;
+
+	cs_enter(s);
+	if ((cv = held(s, conv, &d)) != NULL) {
+		d->held = d->offline = 0;
+		r = (int)cs_drop_pending(s, cv, "you dropped them");
+		cs_quit_if_drained(s);
+	}
+	return cs_leave(s, r);
 }

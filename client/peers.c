@@ -1,8 +1,10 @@
 /*
  * The trust checks of the client core on every peer key the server hands
- * out (docs/PROTOCOL.md section 8.4): pin a user's first key, report a
- * changed one once, refuse to send to a conversation with a key not
- * accepted, and the commands that accept keys or list them.  The pinned
+ * out (docs/PROTOCOL.md section 8.4): pin a user's first key (never one
+ * of our own user: this device's is pinned at the start), report a
+ * changed one or a new device of ours once, refuse to send to a
+ * conversation with a key not accepted, and the commands that accept
+ * one key by its fingerprint or list them.  The pinned
  * keys themselves (known_keys) are client/trust.c's.
  */
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include "common/err.h"
 
 #define WARNED_MAX 1024
+
+_Static_assert(SESSION_FP_SIZE == KD_FP_SIZE, "a fingerprint's size");
 
 static int
 is_own_device(const struct session *s, const char *user, const char *fp)
@@ -88,7 +92,10 @@ cs_check_peer(struct session *s, const char *user, const char *fp)
 		cs_emit(s, &ev);
 	} else if (res == TRUST_CHANGED && warn_once(s, user, fp)) {
 		(void)trust_each(s->trust, user, first_fp, pinned);
-		ev.kind = SESSION_EV_KEY_CHANGED;
+		/* Our own user's first key is this device's, pinned at the
+		   start: any other is a new device (or a ghost). */
+		ev.kind = strcmp(user, s->user) == 0 ? SESSION_EV_NEW_DEVICE :
+		    SESSION_EV_KEY_CHANGED;
 		ev.pinned = pinned;
 		cs_emit(s, &ev);
 	}
@@ -103,68 +110,100 @@ cs_check_devices(struct session *s, const struct e2e_conv *cv)
 		const struct e2e_device *d = &cv->dev[i];
 
 		if (cs_trust_of(s, d->user, d->fp) == SESSION_KEY_UNACCEPTED)
-			return cs_refuse(s, E_UNTRUSTED, "not sent to %s: the "
-			    "key of %s changed to %s; compare fingerprints "
-			    "(/fingerprint %s), then /accept %s", cv->name,
-			    d->user, d->fp, d->user, d->user);
+			return cs_refuse(s, E_UNTRUSTED, "not sent to %s: %s "
+			    "has a key not accepted, %s; compare fingerprints "
+			    "(/fingerprint %s), then /accept %s %s", cv->name,
+			    d->user, d->fp, d->user, d->user, d->fp);
 	}
 	return 0;
 }
 
-struct verify_arg {
-	struct session *s;
-	const char *user;
-	int changed, err;
+/* The keys of user that a prefix may name: pinned and seen unaccepted. */
+struct match {
+	const char *prefix;           /* "" for the shortcut */
+	enum trust_level below;       /* the shortcut: keys under this level */
+	size_t n;                     /* keys that fit */
+	char fp[KD_FP_SIZE];          /* the first of them */
 };
 
 static void
-verify_pinned(void *arg, const char *fp, enum trust_level level)
+match_key(struct match *m, const char *fp, enum trust_level level)
 {
-	struct verify_arg *v = arg;
-	int r;
+	const char *tail = fp + sizeof("SHA256:") - 1;
+	size_t len = strlen(m->prefix);
 
-	if (level == TRUST_VERIFIED || v->err != 0)
+	if (len > 0 ? strncmp(fp, m->prefix, len) != 0 &&
+	    strncmp(tail, m->prefix, len) != 0 : level >= m->below)
 		return;
-	if ((r = trust_accept(v->s->trust, v->user, fp, TRUST_VERIFIED)) != 0)
-		v->err = r;
-	else
-		v->changed++;
+	if (m->n++ == 0)
+		(void)snprintf(m->fp, sizeof(m->fp), "%s", fp);
+}
+
+static void
+match_pinned(void *arg, const char *fp, enum trust_level level)
+{
+	match_key(arg, fp, level);
+}
+
+/* The key of user that prefix (or the shortcut) names, into m. */
+static void
+find_match(const struct session *s, const char *user, struct match *m)
+{
+	size_t i;
+
+	(void)trust_each(s->trust, user, match_pinned, m);
+	for (i = 0; i < s->nwarned; i++)
+		if (strcmp(s->warned[i].user, user) == 0 &&
+		    trust_level_of(s->trust, user, s->warned[i].fp) ==
+		    TRUST_NONE)
+			match_key(m, s->warned[i].fp, TRUST_NONE);
 }
 
 static int
-accept_key(struct session *s, const char *user, int verified)
+accept_key(struct session *s, const char *user, const char *fp,
+    int verified, char *which)
 {
-	struct verify_arg v = { s, user, 0, 0 };
-	size_t i;
+	enum trust_level level = verified ? TRUST_VERIFIED : TRUST_SEEN;
+	struct match m = { fp != NULL ? fp : "", TRUST_NONE, 0, "" };
+	const char *verb = verified ? "verify" : "accept";
 	int r;
 
 	if (name_check_user(user) != 0)
 		return cs_refuse(s, E_MALFORMED, "not a user name: %s", user);
-	for (i = 0; i < s->nwarned; i++) {
-		if (strcmp(s->warned[i].user, user) != 0 ||
-		    trust_level_of(s->trust, user, s->warned[i].fp) !=
-		    TRUST_NONE)
-			continue;
-		if ((r = trust_accept(s->trust, user, s->warned[i].fp,
-		    verified ? TRUST_VERIFIED : TRUST_SEEN)) != 0)
-			return cs_refuse(s, r, "cannot save known_keys: %s",
-			    err_str(r));
-		v.changed++;
-	}
-	if (verified) {
-		(void)trust_each(s->trust, user, verify_pinned, &v);
-		if (v.err != 0)
-			return cs_refuse(s, v.err, "cannot save known_keys: %s",
-			    err_str(v.err));
-	}
-	return v.changed;
+	if (m.prefix[0] == '\0' && strcmp(user, s->user) == 0)
+		return cs_refuse(s, E_INVALID, "a device of your own account "
+		    "is accepted by its fingerprint only: /%s %s FINGERPRINT",
+		    verb, user);
+	/* The shortcut: to accept, the one key not accepted; to verify,
+	   the one key there is. */
+	m.below = verified ? TRUST_VERIFIED + 1 : TRUST_SEEN;
+	find_match(s, user, &m);
+	if (m.n == 0 && m.prefix[0] == '\0')
+		return 0;
+	if (m.n == 0)
+		return cs_refuse(s, E_NOT_FOUND, "no key of %s starts with "
+		    "%s (/fingerprint %s lists them)", user, m.prefix, user);
+	if (m.n > 1)
+		return cs_refuse(s, E_INVALID, "%zu keys of %s fit; give "
+		    "more of the fingerprint: /%s %s FINGERPRINT "
+		    "(/fingerprint %s lists them)", m.n, user, verb, user,
+		    user);
+	if (which != NULL)
+		(void)snprintf(which, SESSION_FP_SIZE, "%s", m.fp);
+	if (trust_level_of(s->trust, user, m.fp) >= level)
+		return 0;
+	if ((r = trust_accept(s->trust, user, m.fp, level)) != 0)
+		return cs_refuse(s, r, "cannot save known_keys: %s",
+		    err_str(r));
+	return 1;
 }
 
 int
-session_accept_key(struct session *s, const char *user, int verified)
+session_accept_key(struct session *s, const char *user, const char *fp,
+    int verified, char *which)
 {
 	cs_enter(s);
-	return cs_leave(s, accept_key(s, user, verified));
+	return cs_leave(s, accept_key(s, user, fp, verified, which));
 }
 
 struct keys_arg {

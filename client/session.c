@@ -129,6 +129,14 @@ session_new(const struct client_config *cfg, EVP_PKEY *key,
 		goto fail;
 	if ((r = trust_load(cfg->known_keys, &s->trust, err, errlen)) != 0)
 		goto fail;
+	/* Our own key first (older folders lack it): any other key of our
+	   user is a new device to accept by its fingerprint. */
+	if ((r = trust_accept(s->trust, cfg->user, s->own_fp,
+	    TRUST_VERIFIED)) != 0) {
+		(void)snprintf(err, errlen, "%s: cannot pin this device's key: "
+		    "%s", cfg->known_keys, err_str(r));
+		goto fail;
+	}
 	/* The server puts every login in the lobby. */
 	r = E_NOMEM;
 	if ((cv = e2e_conv(&s->e2e, PROTO_LOBBY, 1)) == NULL)
@@ -179,6 +187,7 @@ session_free(struct session *s)
 	e2e_fini(&s->e2e);
 	trust_free(s->trust);
 	free(s->warned);
+	cs_devset_free_all(s);
 	if (s->secret != NULL)
 		OPENSSL_clear_free(s->secret, s->secret_len);
 	free(s->host);

@@ -33,7 +33,8 @@
  * Chat lines and requests made while not logged in are queued (at most
  * SESSION_QUEUE_LINES lines or SESSION_QUEUE_BYTES bytes) and sent in order
  * after the next login (chat lines per conversation, once its devices are
- * known).  Every chat line is end-to-end encrypted: the core keeps the
+ * known, and only if they are the devices known before: else they are
+ * held, SESSION_EV_HELD, until session_resend() or session_drop()).  Every chat line is end-to-end encrypted: the core keeps the
  * conversations' devices and sender keys (client/e2e.h) and the pinned peer
  * keys (client/trust.h, the folder's known_keys).  Nothing is dropped silently: a refused line is an
  * error event, and so are lines still queued when the session ends.
@@ -132,6 +133,28 @@ enum session_event_kind {
 	                                 pinned before): sending to
 	                                 conversations with that device is
 	                                 refused until session_accept_key() */
+	SESSION_EV_NEW_DEVICE,        /* user (ours), fingerprint: the server
+	                                 lists a key of our own account that
+	                                 is not accepted (a new device, or a
+	                                 ghost): sending to conversations
+	                                 with it is refused until
+	                                 session_accept_key() with its
+	                                 fingerprint */
+	SESSION_EV_DEVICES_CHANGED,   /* room, text ("+carol SHA256:..,
+	                                 -bob SHA256:.."): a device list
+	                                 differs from the one before (rooms:
+	                                 after a reconnect; JOIN and LEAVE
+	                                 say the rest) */
+	SESSION_EV_DEVICE_DROPPED,    /* room, user, fingerprint: a device
+	                                 the server listed in a private
+	                                 conversation that belongs to
+	                                 neither side; nothing is sent to
+	                                 it */
+	SESSION_EV_HELD,              /* room, count, text (as for
+	                                 DEVICES_CHANGED): lines queued while
+	                                 disconnected wait, because the
+	                                 devices changed meanwhile, until
+	                                 session_resend() or session_drop() */
 	SESSION_EV_SERVER_ERROR,      /* code, text (net): 1009 */
 	SESSION_EV_CLOSING,           /* code, text (net): 1010 */
 	SESSION_EV_DISCONNECTED,      /* err, text (may quote the server):
@@ -203,7 +226,8 @@ int session_login_secret(const char *password, EVP_PKEY *server_key,
  * that server key and cfg->user; else E_PASSWORD): the server never sees
  * the password.  The session copies what it needs from cfg and secret,
  * and takes its own references to the keys; the caller may
- * free all of them.  It loads the pinned peer keys from cfg->known_keys.
+ * free all of them.  It loads the pinned peer keys from cfg->known_keys,
+ * and pins this device's own key there as verified if it is not yet.
  * Nothing happens before session_start().  Returns 0, E_PASSWORD,
  * E_INVALID, E_CRYPTO, E_NOMEM, or E_CONFIG / E_IO with a one-line message
  * in err (a bad or unreadable known_keys file).
@@ -274,14 +298,46 @@ int session_rooms(struct session *s) __attribute__((warn_unused_result));
 int session_who(struct session *s, const char *room)
     __attribute__((warn_unused_result));
 
+#define SESSION_FP_SIZE 51      /* a fingerprint and its NUL
+                                   (= KD_FP_SIZE) */
+
 /*
- * Accept the keys of user that are not accepted yet (seen in a room or
- * conversation since we logged in), at SESSION_KEY_SEEN; with verified,
- * also mark every pinned key of user SESSION_KEY_VERIFIED.  Saved in the
- * folder's known_keys.  Returns how many keys changed level (>= 0) or
- * E_IO, E_NOMEM, E_MALFORMED (bad user name).
+ * Accept one key of user at SESSION_KEY_SEEN, or with verified mark it
+ * SESSION_KEY_VERIFIED; saved in the folder's known_keys.  fp names the
+ * key: a fingerprint, or a prefix of one (with or without "SHA256:") that
+ * only one key of user has, among those pinned and those seen since we
+ * logged in.  fp NULL or "" is a shortcut that needs no comparison
+ * typed twice: to accept, user's only key not accepted; to verify,
+ * user's only key.  It is refused for our own user: a device of our own
+ * account is accepted by its fingerprint only.  The key's full
+ * fingerprint goes to which (SESSION_FP_SIZE bytes; may be NULL).
+ * Returns 1 if the key changed level, 0 if it was there already, or (an
+ * error event says why) E_NOT_FOUND (no such key), E_INVALID (the
+ * prefix or the shortcut fits several keys; the shortcut for our own
+ * user), E_MALFORMED (bad user name), E_IO, E_NOMEM.
  */
-int session_accept_key(struct session *s, const char *user, int verified)
+int session_accept_key(struct session *s, const char *user, const char *fp,
+    int verified, char *which) __attribute__((warn_unused_result));
+
+/*
+ * Call fn for each device of conversation conv ("room" or "@user") as
+ * last listed (kept across reconnects): this device first, then one call
+ * per other (user, key).  Returns how many, 0 for a conversation whose
+ * devices were never listed.
+ */
+size_t session_devices(const struct session *s, const char *conv,
+    void (*fn)(void *arg, const char *user, const char *fingerprint,
+    enum session_trust trust), void *arg);
+
+/*
+ * The lines of conv held by SESSION_EV_HELD: send them (to the devices
+ * now listed; a private conversation's are asked again first), or drop
+ * them (reported as not sent).  Returns how many lines, or E_STATE (none
+ * held in conv).
+ */
+int session_resend(struct session *s, const char *conv)
+    __attribute__((warn_unused_result));
+int session_drop(struct session *s, const char *conv)
     __attribute__((warn_unused_result));
 
 /*

@@ -9,6 +9,7 @@
  *   client/convs.c    rooms and private conversations: commands, frames
  *   client/outbox.c   chat lines waiting, unconfirmed, sent again
  *   client/peers.c    trust checks on peer keys, the key commands
+ *   client/devset.c   each conversation's device set as last shown
  *
  * Front ends use client/session.h only.
  */
@@ -131,6 +132,7 @@ struct session {
 	struct cs_warned *warned;     /* changed keys already reported
 	                                 (client/peers.c) */
 	size_t nwarned;
+	struct cs_devset *devsets;    /* client/devset.c */
 
 	int64_t now;                  /* the caller's clock, last we heard */
 	int64_t deadline;             /* LOOKUP..LOGIN: give up the attempt;
@@ -148,6 +150,25 @@ struct session {
 struct cs_warned {
 	char user[NAME_USER_MAX + 1];
 	char fp[KD_FP_SIZE];
+};
+
+/* One device of a conversation's set: a user's key. */
+struct cs_dev {
+	char user[NAME_USER_MAX + 1];
+	char fp[KD_FP_SIZE];
+};
+
+/* A conversation's device set as the user was last shown it. */
+struct cs_devset {
+	struct cs_devset *next;
+	char conv[E2E_CONV_MAX + 1];
+	struct cs_dev *dev;           /* sorted by user, then key */
+	size_t ndev;
+	int known;                    /* listed at least once */
+	int offline;                  /* lines were queued (or put back)
+	                                 while not logged in */
+	int held;                     /* they wait for session_resend() or
+	                                 session_drop() */
 };
 
 /* 1 if the session is in one of the states of set (CS_*). */
@@ -268,6 +289,9 @@ void cs_on_sender_key(struct session *s, char **f, size_t n);
 void cs_on_room(struct session *s, char **f, size_t n);
 void cs_on_rooms_end(struct session *s, char **f, size_t n);
 
+/* Ask the server for the devices of a private conversation (0014). */
+void cs_ask_devices(struct session *s, struct e2e_conv *cv);
+
 /* ---- client/outbox.c ---- */
 
 /*
@@ -308,7 +332,8 @@ int cs_confirm(struct session *s, const char *token);
 /*
  * The connection is gone: put the lines the server has not confirmed back
  * in front of their conversation's queue, to go out again (with the same
- * message ids) after the next login.  Returns how many.
+ * message ids) after the next login, if its devices are still the same
+ * (every queue left is marked so).  Returns how many.
  */
 size_t cs_requeue_unconfirmed(struct session *s);
 
@@ -327,5 +352,30 @@ void cs_check_peer(struct session *s, const char *user, const char *fp);
 /* 0 if every device of cv has an accepted key, else E_UNTRUSTED (the
    refusal naming the first that has not, reported). */
 int cs_check_devices(struct session *s, const struct e2e_conv *cv);
+
+/* ---- client/devset.c ---- */
+
+/* The set of conv; made (empty, not known) if create; NULL if not, or on
+   E_NOMEM. */
+struct cs_devset *cs_devset_of(struct session *s, const char *conv,
+    int create);
+
+/*
+ * cv's devices are current (a list ended, or one came or went): remember
+ * them as its set.  Returns 1 if a set known before differs, with what
+ * came and went in diff ("+carol SHA256:.., -bob SHA256:.."); 0 if not;
+ * E_NOMEM (the set stays as it was).
+ */
+int cs_devset_update(struct session *s, const struct e2e_conv *cv,
+    char *diff, size_t cap);
+
+/* Forget the set of conv (we left it). */
+void cs_devset_forget(struct session *s, const char *conv);
+
+/* Forget every set. */
+void cs_devset_free_all(struct session *s);
+
+/* 1 if lines of conv are held (SESSION_EV_HELD). */
+int cs_devset_held(struct session *s, const char *conv);
 
 #endif

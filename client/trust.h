@@ -14,7 +14,9 @@
  * first pinned, and without the comments and blank lines: the file is the
  * client's, not meant to be edited by hand.
  *
- * The first key seen for a user is pinned as "seen" (trust on first use).
+ * The first key seen for a user is pinned as "seen" (trust on first use);
+ * the client core pins its own key as "verified" before anything else,
+ * so that another key of its own user is never pinned on first use.
  * Any other key for that user is "changed" until accepted; a user may have
  * several accepted keys (one per device).  "verified" records that the
  * fingerprint was compared out of band.

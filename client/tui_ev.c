@@ -14,8 +14,8 @@
 
 static const char help1[] =
     "*** /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /msg USER [text] "
-    "(opens @USER), /close, /win N, /fingerprint [USER], /accept USER, "
-    "/verify USER";
+    "(opens @USER), /close, /win N, /fingerprint [USER], /accept USER [FP], "
+    "/verify USER [FP], /devices [CONV], /resend CONV, /drop CONV";
 static const char help2[] =
     "*** /export FILE (JSON, importable), /export-text FILE, /import FILE, "
     "/quit (or TT), /help; //text sends /text";
@@ -184,12 +184,13 @@ on_presence(struct tui *t, const struct session_event *ev)
 	if (ev->kind == SESSION_EV_JOIN) {
 		tui_member_add(w, ev->user, ev->nickname);
 		note_trust(t, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s",
-		    ev->nickname, ev->user, ev->room);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s, device %s",
+		    ev->nickname, ev->user, ev->room, ev->fingerprint);
 	} else {
 		tui_member_remove(w, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s)",
-		    ev->nickname, ev->user, ev->room, ev->code);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device %s",
+		    ev->nickname, ev->user, ev->room, ev->code,
+		    ev->fingerprint);
 	}
 }
 
@@ -214,8 +215,30 @@ on_key_event(struct tui *t, const struct session_event *ev)
 		tui_say(t, cur_win(t), TA_NOTICE, "*** %s", msg);
 		return;
 	}
-	wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	if (ev->kind == SESSION_EV_NEW_DEVICE)
+		wording_new_device(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	else
+		wording_key_changed(msg, sizeof(msg), WORDING_TERMINAL, ev);
 	tui_say(t, cur_win(t), TA_ERROR, "!!! %s", msg);
+}
+
+/* What changed in a conversation's devices, in its window. */
+static void
+on_devices(struct tui *t, const struct session_event *ev)
+{
+	struct tui_win *w = conv_win(t, ev->room);
+	char msg[WORDING_MAX];
+
+	if (ev->kind == SESSION_EV_DEVICES_CHANGED) {
+		wording_devices_changed(msg, sizeof(msg), ev);
+		tui_say(t, w, TA_NOTICE, "*** %s", msg);
+		return;
+	}
+	if (ev->kind == SESSION_EV_DEVICE_DROPPED)
+		wording_device_dropped(msg, sizeof(msg), ev);
+	else
+		wording_held(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	tui_say(t, w, TA_ERROR, "!!! %s", msg);
 }
 
 static void
@@ -342,7 +365,13 @@ tui_on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_KEY_PINNED:
 	case SESSION_EV_KEY_CHANGED:
+	case SESSION_EV_NEW_DEVICE:
 		on_key_event(t, ev);
+		break;
+	case SESSION_EV_DEVICES_CHANGED:
+	case SESSION_EV_DEVICE_DROPPED:
+	case SESSION_EV_HELD:
+		on_devices(t, ev);
 		break;
 	case SESSION_EV_ERROR:
 		tui_say(t, cur_win(t), TA_ERROR, "!!! %s", ev->text);
@@ -386,26 +415,69 @@ cmd_fingerprint(struct tui *t, const char *user)
 }
 
 static int
-cmd_accept(struct tui *t, const char *user, int verified)
+cmd_accept(struct tui *t, char *rest, int verified)
 {
 	const char *verb = verified ? "verify" : "accept";
-	int n;
+	char *user = cmd_word(&rest), *fp = cmd_word(&rest);
+	char which[SESSION_FP_SIZE] = "";
+	int n, unverified = 0;
 
 	if (user[0] == '\0') {
-		tui_say(t, cur_win(t), TA_ERROR, "!!! usage: /%s USER", verb);
+		tui_say(t, cur_win(t), TA_ERROR, "!!! usage: /%s USER "
+		    "[FINGERPRINT]", verb);
 		return E_INVALID;
 	}
-	if ((n = session_accept_key(t->s, user, verified)) < 0)
+	if ((n = session_accept_key(t->s, user, fp, verified, which)) < 0)
 		return n;
-	if (verified)
+	(void)session_keys(t->s, user, trust_seen, &unverified);
+	if (!unverified)
 		tui_unverified_remove(t, user);
-	if (n == 0)
+	if (which[0] == '\0')
 		tui_say(t, cur_win(t), TA_NOTICE, "*** nothing to %s for %s",
 		    verb, user);
 	else
-		tui_say(t, cur_win(t), TA_NOTICE, "*** %sed %d key%s of %s",
-		    verified ? "verifi" : "accept", n, n == 1 ? "" : "s", user);
+		tui_say(t, cur_win(t), TA_NOTICE, "*** %s's key %s %s", user,
+		    which, n == 0 ? "was so already" : verified ? "verified" :
+		    "accepted");
 	return 0;
+}
+
+static void
+print_device(void *arg, const char *user, const char *fp,
+    enum session_trust trust)
+{
+	struct tui *t = arg;
+
+	tui_say(t, cur_win(t), TA_NOTICE, "***   %s %s  %s", user, fp,
+	    cmd_trust_word(trust));
+}
+
+static int
+cmd_devices(struct tui *t, const char *conv)
+{
+	if (conv[0] == '\0')
+		conv = cur_win(t)->name;
+	tui_say(t, cur_win(t), TA_NOTICE, "*** devices of %s%s:",
+	    conv[0] == '@' ? "" : "#", conv);
+	if (session_devices(t->s, conv, print_device, t) == 0)
+		tui_say(t, cur_win(t), TA_NOTICE, "***   not listed yet");
+	return 0;
+}
+
+/* /resend CONV or /drop CONV (default: the current window's). */
+static int
+cmd_held(struct tui *t, const char *conv, int send)
+{
+	int n;
+
+	if (conv[0] == '\0')
+		conv = cur_win(t)->name;
+	n = send ? session_resend(t->s, conv) : session_drop(t->s, conv);
+	if (n >= 0)
+		tui_say(t, cur_win(t), TA_NOTICE, "*** %d line%s to %s%s %s",
+		    n, n == 1 ? "" : "s", conv[0] == '@' ? "" : "#", conv,
+		    send ? "sent again" : "dropped");
+	return n < 0 ? n : 0;
 }
 
 /* /msg USER [text]: open the conversation, send text if there is any. */
@@ -519,6 +591,10 @@ command_view(struct tui *t, const char *name, char *rest)
 		return cmd_win(t, cmd_word(&rest));
 	if (strcmp(name, "fingerprint") == 0)
 		return cmd_fingerprint(t, cmd_word(&rest));
+	if (strcmp(name, "devices") == 0)
+		return cmd_devices(t, cmd_room_arg(&rest));
+	if (strcmp(name, "resend") == 0 || strcmp(name, "drop") == 0)
+		return cmd_held(t, cmd_room_arg(&rest), name[0] == 'r');
 	tui_say(t, cur_win(t), TA_ERROR, "!!! unknown command /%s (/help)",
 	    name);
 	return E_INVALID;
@@ -551,7 +627,7 @@ command(struct tui *t, char *line)
 		return cmd_msg(t, arg, rest);
 	}
 	if (strcmp(name, "accept") == 0 || strcmp(name, "verify") == 0)
-		return cmd_accept(t, cmd_word(&rest), name[0] == 'v');
+		return cmd_accept(t, rest, name[0] == 'v');
 	if (strcmp(name, "export") == 0 || strcmp(name, "export-text") == 0 ||
 	    strcmp(name, "import") == 0)
 		return cmd_history(t, name, cmd_word(&rest));

@@ -1,4 +1,4 @@
-/* The front ends' words for logins and keys (client/wording.h). */
+/* The front ends' words for logins, keys and devices (client/wording.h). */
 #include "client/wording.h"
 
 #include <stdio.h>
@@ -32,15 +32,23 @@ wording_login_code(const char *code)
 
 /*
  * What to do about a key: in the GUI gui, in a terminal the command
- * ("type /verify bob"), written into buf.
+ * ("type /verify bob SHA256:..."), written into buf.
  */
 static const char *
 action(char *buf, size_t cap, enum wording_ui ui, const char *command,
-    const char *gui, const char *user)
+    const char *gui, const char *user, const char *fp)
 {
 	if (ui == WORDING_GUI)
 		return gui;
-	(void)snprintf(buf, cap, "type /%s %s", command, user);
+	(void)snprintf(buf, cap, "type /%s %s %s", command, user, fp);
+	return buf;
+}
+
+/* A conversation as the user names it: "#dev", "@bob". */
+static const char *
+conv_name(char *buf, size_t cap, const char *conv)
+{
+	(void)snprintf(buf, cap, "%s%s", conv[0] == '@' ? "" : "#", conv);
 	return buf;
 }
 
@@ -48,26 +56,83 @@ void
 wording_key_pinned(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev)
 {
-	char buf[64];
+	char buf[128];
 
 	(void)snprintf(out, cap, "Pinned %s's key %s on first use: compare it "
 	    "with %s (not through this chat), then %s.", ev->user,
 	    ev->fingerprint, ev->user, action(buf, sizeof(buf), ui, "verify",
-	    "click their name to verify it", ev->user));
+	    "click their name to verify it", ev->user, ev->fingerprint));
 }
 
 void
 wording_key_changed(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev)
 {
-	char buf[64];
+	char buf[128];
 
 	(void)snprintf(out, cap, "WARNING: %s presented a key that is not "
 	    "pinned: %s (pinned: %s). It may be a new device of %s, or someone "
 	    "else. Nothing is sent to conversations with it until you compare "
 	    "fingerprints with %s (not through this chat) and %s.", ev->user,
 	    ev->fingerprint, ev->pinned, ev->user, ev->user, action(buf,
-	    sizeof(buf), ui, "accept", "accept it", ev->user));
+	    sizeof(buf), ui, "accept", "accept it", ev->user,
+	    ev->fingerprint));
+}
+
+void
+wording_new_device(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev)
+{
+	char buf[128];
+	const char *what = action(buf, sizeof(buf), ui, "accept", "accept it",
+	    ev->user, ev->fingerprint);
+
+	(void)snprintf(out, cap, "WARNING: the server lists a device of your "
+	    "own account (%s) that this folder does not know: %s. If you did "
+	    "not set up a new device, someone may be trying to read your "
+	    "messages. Nothing is sent to conversations with it until you "
+	    "compare it with that device's fingerprint (/fingerprint there, "
+	    "or missive-keys fingerprint on its user.pub) and %s.", ev->user,
+	    ev->fingerprint, what);
+}
+
+void
+wording_devices_changed(char *out, size_t cap,
+    const struct session_event *ev)
+{
+	char conv[64];
+
+	(void)snprintf(out, cap, "The devices of %s changed: %s.",
+	    conv_name(conv, sizeof(conv), ev->room), ev->text);
+}
+
+void
+wording_device_dropped(char *out, size_t cap,
+    const struct session_event *ev)
+{
+	char conv[64];
+
+	(void)snprintf(out, cap, "The server listed a device of %s (%s) in "
+	    "%s: ignored, nothing is sent to it (only %s's devices and your "
+	    "own belong there).", ev->user, ev->fingerprint,
+	    conv_name(conv, sizeof(conv), ev->room), ev->room + 1);
+}
+
+void
+wording_held(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev)
+{
+	char conv[64], what[160];
+
+	(void)conv_name(conv, sizeof(conv), ev->room);
+	if (ui == WORDING_GUI)
+		(void)snprintf(what, sizeof(what), "send them or drop them");
+	else
+		(void)snprintf(what, sizeof(what), "/resend %s or /drop %s",
+		    conv, conv);
+	(void)snprintf(out, cap, "%lld line%s to %s not sent: the devices "
+	    "changed while you were disconnected (%s); %s.", ev->count,
+	    ev->count == 1 ? "" : "s", conv, ev->text, what);
 }
 
 void

@@ -1,6 +1,6 @@
 /*
  * The words every front end (line mode, terminal UI, GUI) shows for what
- * the core reports about logins and keys, written once so that they say
+ * the core reports about logins, keys and devices, written once so that they say
  * the same thing.  The terminal front ends name commands ("type /accept
  * bob"), the GUI what to click: enum wording_ui picks which.
  *
@@ -41,6 +41,25 @@ const char *wording_login_code(const char *code);
 void wording_key_pinned(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev);
 void wording_key_changed(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev);
+
+/*
+ * SESSION_EV_NEW_DEVICE (user, fingerprint): a key of our own account the
+ * folder does not know.
+ */
+void wording_new_device(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev);
+
+/* SESSION_EV_DEVICES_CHANGED (room, text): what came and went. */
+void wording_devices_changed(char *out, size_t cap,
+    const struct session_event *ev);
+
+/* SESSION_EV_DEVICE_DROPPED (room, user, fingerprint). */
+void wording_device_dropped(char *out, size_t cap,
+    const struct session_event *ev);
+
+/* SESSION_EV_HELD (room, count, text): lines waiting for the user. */
+void wording_held(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev);
 
 /*

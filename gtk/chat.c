@@ -363,10 +363,27 @@ chat_event(struct gui *g, const struct session_event *ev)
 		chat_refresh_members(g);
 		break;
 	case SESSION_EV_KEY_CHANGED:
-		wording_key_changed(msg, sizeof(msg), WORDING_GUI, ev);
+	case SESSION_EV_NEW_DEVICE:
+		if (ev->kind == SESSION_EV_NEW_DEVICE)
+			wording_new_device(msg, sizeof(msg), WORDING_GUI, ev);
+		else
+			wording_key_changed(msg, sizeof(msg), WORDING_GUI, ev);
 		chat_notice(g, NULL, "⚠ %s", msg);
 		chat_refresh_members(g);
 		dialog_key_changed(g, ev);
+		break;
+	case SESSION_EV_DEVICES_CHANGED:
+		wording_devices_changed(msg, sizeof(msg), ev);
+		chat_notice(g, chat_conv(g, ev->room, 0), "%s", msg);
+		break;
+	case SESSION_EV_DEVICE_DROPPED:
+		wording_device_dropped(msg, sizeof(msg), ev);
+		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", msg);
+		break;
+	case SESSION_EV_HELD:
+		wording_held(msg, sizeof(msg), WORDING_GUI, ev);
+		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", msg);
+		dialog_held(g, ev);
 		break;
 	case SESSION_EV_SERVER_ERROR:
 		warn(g, ev, "server: ");
@@ -480,6 +497,15 @@ act_fingerprint(GSimpleAction *a, GVariant *v, gpointer data)
 }
 
 static void
+act_devices(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	struct gui *g = data;
+
+	if (g->cur != NULL)
+		dialog_devices(g, g->cur->name);
+}
+
+static void
 act_export(GSimpleAction *a, GVariant *v, gpointer data)
 {
 	dialog_history(data, 0);
@@ -512,6 +538,7 @@ primary_menu(void)
 	g_menu_append(s1, "Browse _Rooms", "win.rooms");
 	g_menu_append(s1, "_Who Is Online", "win.who");
 	g_menu_append(s1, "_Leave Conversation", "win.leave");
+	g_menu_append(s1, "_Devices in This Conversation", "win.devices");
 	g_menu_append(s2, "Your _Key Fingerprint", "win.fingerprint");
 	g_menu_append(s2, "_Export History…", "win.export");
 	g_menu_append(s2, "_Import History…", "win.import");
@@ -692,6 +719,7 @@ actions(struct gui *g)
 		{ .name = "who", .activate = act_who },
 		{ .name = "rooms", .activate = act_rooms },
 		{ .name = "fingerprint", .activate = act_fingerprint },
+		{ .name = "devices", .activate = act_devices },
 		{ .name = "export", .activate = act_export },
 		{ .name = "import", .activate = act_import },
 		{ .name = "logout", .activate = act_logout },

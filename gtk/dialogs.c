@@ -169,45 +169,59 @@ key_line(void *arg, const char *fp, enum session_trust t)
 	g_string_append_printf(s, "%s\n    %s\n", fp, trust_word(t));
 }
 
+/* Accept or verify the one key the dialog showed: its full fingerprint. */
 static void
-accept_keys(struct gui *g, const char *user, int verified)
+accept_key(struct gui *g, const char *user, const char *fp, int verified)
 {
 	char *msg;
 	int n;
 
 	if (g->s == NULL)
 		return;
-	if ((n = session_accept_key(g->s, user, verified)) < 0) {
-		msg = g_strdup_printf("Could not save the keys of %s: %s.",
-		    user, err_str(n));
-		dialog_message(g, "Keys Not Saved", msg);
+	if ((n = session_accept_key(g->s, user, fp, verified, NULL)) < 0) {
+		msg = g_strdup_printf("Could not %s the key %s of %s: %s.",
+		    verified ? "verify" : "accept", fp, user, err_str(n));
+		dialog_message(g, "Key Not Saved", msg);
 		g_free(msg);
 		return;
 	}
-	chat_notice(g, NULL, "%s %d key%s of %s", verified ? "Verified" :
-	    "Accepted", n, n == 1 ? "" : "s", user);
+	chat_notice(g, NULL, "%s %s's key %s", verified ? "Verified" :
+	    "Accepted", user, fp);
 	chat_refresh_members(g);
 	pump_after(g);
 }
 
 static void
-on_verify(GtkWidget *w, gpointer data)
+on_key_button(GtkWidget *win, int verified)
 {
-	GtkWidget *win = data;
 	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
 
-	accept_keys(g, g_object_get_data(G_OBJECT(win), "user"), 1);
+	accept_key(g, g_object_get_data(G_OBJECT(win), "user"),
+	    g_object_get_data(G_OBJECT(win), "fp"), verified);
 	gtk_window_destroy(GTK_WINDOW(win));
+}
+
+static void
+on_verify(GtkWidget *w, gpointer data)
+{
+	on_key_button(data, 1);
 }
 
 static void
 on_accept(GtkWidget *w, gpointer data)
 {
-	GtkWidget *win = data;
-	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
+	on_key_button(data, 0);
+}
 
-	accept_keys(g, g_object_get_data(G_OBJECT(win), "user"), 0);
-	gtk_window_destroy(GTK_WINDOW(win));
+/* The first key of a user that is not verified: the one to verify. */
+static void
+first_unverified(void *arg, const char *fp, enum session_trust t)
+{
+	char *out = arg;
+
+	if (out[0] == '\0' && (t == SESSION_KEY_SEEN ||
+	    t == SESSION_KEY_UNACCEPTED))
+		(void)g_strlcpy(out, fp, SESSION_FP_SIZE);
 }
 
 /* The keys of user, to compare with what user sees as their own. */
@@ -216,13 +230,16 @@ dialog_keys(struct gui *g, const char *user)
 {
 	GtkWidget *win, *content, *ok, *box;
 	GString *keys = g_string_new(NULL);
-	char *title, *text;
+	char *title, *text, fp[SESSION_FP_SIZE] = "";
 	int own = strcmp(user, g->cfg.user) == 0;
 
 	if (g->s == NULL)
 		return;
 	if (session_keys(g->s, user, key_line, keys) == 0)
 		g_string_append(keys, "(no key seen yet)\n");
+	(void)session_keys(g->s, user, first_unverified, fp);
+	/* The button verifies the one key it names, nothing else. */
+	own = own || fp[0] == '\0';
 	title = g_strdup_printf("Keys of %s", user);
 	win = dialog_new(g, parent_of(g), title, own ? NULL :
 	    "Mark _Verified", &content, &ok);
@@ -230,15 +247,16 @@ dialog_keys(struct gui *g, const char *user)
 	g_object_set_data(G_OBJECT(win), "gui", g);
 	g_object_set_data_full(G_OBJECT(win), "user", g_strdup(user),
 	    g_free);
+	g_object_set_data_full(G_OBJECT(win), "fp", g_strdup(fp), g_free);
 	if (own)
-		text = g_strdup("Your keys. Others compare these with what "
-		    "their client shows for you.");
+		text = g_strdup_printf("The keys of %s. Others compare these "
+		    "with what their client shows.", user);
 	else
-		text = g_strdup_printf("Compare these fingerprints with the "
-		    "ones %s reads to you from their own client (in person or "
+		text = g_strdup_printf("Compare the fingerprint %s with the "
+		    "one %s reads to you from their own client (in person or "
 		    "by phone, not through this chat). Only if they match, "
-		    "mark them verified: messages from them then show ✔.",
-		    user);
+		    "mark it verified: messages from that device then show ✔.",
+		    fp, user);
 	gtk_box_append(GTK_BOX(content), text_label(text, 0));
 	g_free(text);
 	gtk_box_append(GTK_BOX(content), text_label(keys->str, 1));
@@ -274,6 +292,8 @@ dialog_key_changed(struct gui *g, const struct session_event *ev)
 	g_object_set_data(G_OBJECT(win), "gui", g);
 	g_object_set_data_full(G_OBJECT(win), "user", g_strdup(ev->user),
 	    g_free);
+	g_object_set_data_full(G_OBJECT(win), "fp", g_strdup(ev->fingerprint),
+	    g_free);
 	text = g_strdup_printf("%s presented a key that is not the one pinned "
 	    "for them. It may be a new device of %s, or someone else. Nothing "
 	    "is sent to conversations with it until you accept it. Compare "
@@ -287,6 +307,83 @@ dialog_key_changed(struct gui *g, const struct session_event *ev)
 	g_free(text);
 	(void)g_signal_connect(ok, "clicked", G_CALLBACK(on_accept), win);
 	gui_trace(g, "dialog: changed key of %s", ev->user);
+	gtk_window_present(GTK_WINDOW(win));
+}
+
+/* ---- a conversation's devices; lines held when they changed ---- */
+
+static void
+device_line(void *arg, const char *user, const char *fp,
+    enum session_trust t)
+{
+	g_string_append_printf(arg, "%s  %s\n    %s\n", user, fp,
+	    trust_word(t));
+}
+
+void
+dialog_devices(struct gui *g, const char *conv)
+{
+	GString *devs = g_string_new(NULL);
+	char *title;
+
+	if (g->s == NULL || conv == NULL)
+		return;
+	if (session_devices(g->s, conv, device_line, devs) == 0)
+		g_string_append(devs, "(not listed yet)\n");
+	title = g_strdup_printf("Devices in %s%s", conv[0] == '@' ? "" : "#",
+	    conv);
+	dialog_message(g, title, devs->str);
+	g_free(title);
+	g_string_free(devs, TRUE);
+}
+
+static void
+on_resend(GtkWidget *w, gpointer data)
+{
+	GtkWidget *win = data;
+	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
+
+	if (g->s != NULL &&
+	    session_resend(g->s, g_object_get_data(G_OBJECT(win), "conv")) >=
+	    0)
+		pump_after(g);
+	gtk_window_destroy(GTK_WINDOW(win));
+}
+
+static void
+on_drop(GtkWidget *w, gpointer data)
+{
+	GtkWidget *win = data;
+	struct gui *g = g_object_get_data(G_OBJECT(win), "gui");
+
+	if (g->s != NULL &&
+	    session_drop(g->s, g_object_get_data(G_OBJECT(win), "conv")) >= 0)
+		pump_after(g);
+	gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* Lines queued while disconnected wait: the devices changed. */
+void
+dialog_held(struct gui *g, const struct session_event *ev)
+{
+	GtkWidget *win, *content, *ok, *drop;
+	char msg[WORDING_MAX], *text;
+
+	win = dialog_new(g, parent_of(g), "Devices Changed", "_Send Them",
+	    &content, &ok);
+	gtk_window_set_default_widget(GTK_WINDOW(win), NULL);
+	g_object_set_data(G_OBJECT(win), "gui", g);
+	g_object_set_data_full(G_OBJECT(win), "conv", g_strdup(ev->room),
+	    g_free);
+	wording_held(msg, sizeof(msg), WORDING_GUI, ev);
+	text = gui_clean(msg);
+	gtk_box_append(GTK_BOX(content), text_label(text, 0));
+	g_free(text);
+	drop = gtk_button_new_with_mnemonic("_Drop Them");
+	gtk_box_append(GTK_BOX(content), drop);
+	(void)g_signal_connect(ok, "clicked", G_CALLBACK(on_resend), win);
+	(void)g_signal_connect(drop, "clicked", G_CALLBACK(on_drop), win);
+	gui_trace(g, "dialog: lines held for %s", ev->room);
 	gtk_window_present(GTK_WINDOW(win));
 }
 

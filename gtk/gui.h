@@ -150,6 +150,8 @@ void dialog_prompt(struct gui *g, const char *title, const char *label,
     const char *primary, dialog_fn *fn, const char *arg);
 void dialog_keys(struct gui *g, const char *user);
 void dialog_key_changed(struct gui *g, const struct session_event *ev);
+void dialog_devices(struct gui *g, const char *conv);
+void dialog_held(struct gui *g, const struct session_event *ev);
 void dialog_list(struct gui *g, const char *title, GPtrArray *rows,
     dialog_fn *on_pick, const char *pick_label);
 void dialog_history(struct gui *g, int import);

@@ -6,8 +6,9 @@
  *   missive-keys [-c server.conf] client [--host H] [--port P] [--device D]
  *           [--password-file F | --no-passphrase] USER DIR
  *       Create a self-contained client folder DIR for USER: client.conf,
- *       user.key (0600), user.pub, and server.pub (the pinned server key),
- *       and enroll user.pub for USER in MariaDB.  user.key is encrypted
+ *       user.key (0600), user.pub, server.pub (the pinned server key) and
+ *       known_keys (0600) with the folder's own key, verified, and enroll
+ *       user.pub for USER in MariaDB.  user.key is encrypted
  *       with USER's password (asked, or read from F, and checked against
  *       the account), which the client asks for anyway; with
  *       --no-passphrase it is written clear (for unattended bots).
@@ -23,6 +24,7 @@
  * Exit status: 0 done, 1 refused or failed (reason on stderr), 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +47,7 @@
 
 /* The files of a client folder, relative to it. */
 static const char *const client_files[] = {
-	"client.conf", "user.key", "user.pub", "server.pub",
+	"client.conf", "user.key", "user.pub", "server.pub", "known_keys",
 };
 
 /* The command line's options: -c before the command, the others after it. */
@@ -191,6 +193,31 @@ write_client_conf(const char *path, const char *user, const char *host,
 	return 0;
 }
 
+/*
+ * known_keys (client/trust.h) with the folder's own key, verified: any
+ * other key of USER the server lists is then a new device to accept.
+ */
+static int
+write_known_keys(const char *path, const char *user, const char *fp)
+{
+	FILE *f;
+	int fd, ok;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		(void)fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return E_IO;
+	}
+	ok = fprintf(f, "%s %s verified\n", user, fp) > 0;
+	if (fclose(f) != 0 || !ok) {
+		(void)fprintf(stderr, PROG ": writing %s failed\n", path);
+		return E_IO;
+	}
+	return 0;
+}
+
 static void
 remove_folder(const char *dir)
 {
@@ -308,6 +335,9 @@ make_client_folder(const char *user, const char *dir)
 		(void)fprintf(stderr, PROG ": %s: %s\n", path, err_str(r));
 		goto fail;
 	}
+	join(path, sizeof(path), dir, "known_keys");
+	if (write_known_keys(path, user, fp) != 0)
+		goto fail;
 	join(path, sizeof(path), dir, "client.conf");
 	if (write_client_conf(path, user, host, port) != 0)
 		goto fail;

@@ -148,10 +148,22 @@ on_event(void *arg, const struct session_event *ev)
 		}
 		break;
 	case SESSION_EV_KEY_CHANGED:
+	case SESSION_EV_NEW_DEVICE:
 		FUZZ_CHECK(ev->user != NULL && ev->fingerprint != NULL &&
 		    ev->pinned != NULL);
 		if (reenter)
-			(void)session_accept_key(s, ev->user, 0);
+			(void)session_accept_key(s, ev->user, ev->fingerprint,
+			    0, NULL);
+		break;
+	case SESSION_EV_DEVICES_CHANGED:
+	case SESSION_EV_HELD:
+		FUZZ_CHECK(ev->room != NULL && ev->text != NULL);
+		if (reenter)
+			(void)session_resend(s, ev->room);
+		break;
+	case SESSION_EV_DEVICE_DROPPED:
+		FUZZ_CHECK(ev->room != NULL && ev->user != NULL &&
+		    ev->fingerprint != NULL);
 		break;
 	case SESSION_EV_LOGGED_IN:
 		FUZZ_CHECK(ev->nickname != NULL);

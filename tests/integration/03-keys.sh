@@ -36,8 +36,8 @@ mkdir -p "$T/clients"
 out=$(cli user1 "$T/clients/user1" 2>&1) && rc=0 || rc=$?
 expect_eq "client folder for user1 is made" "$rc" 0
 f=$T/clients/user1
-expect_eq "the folder holds exactly client.conf, server.pub, user.key, user.pub" \
-	"$(ls -A "$f" | sort | tr '\n' ' ')" "client.conf server.pub user.key user.pub "
+expect_eq "the folder holds exactly client.conf, known_keys, server.pub, user.key, user.pub" \
+	"$(ls -A "$f" | sort | tr '\n' ' ')" "client.conf known_keys server.pub user.key user.pub "
 expect_eq "the folder is mode 700" "$(mode "$f")" 700
 expect_eq "user.key is mode 600" "$(mode "$f/user.key")" 600
 check_fails "no server private key in the folder" grep -rq "PRIVATE KEY" "$f/server.pub" "$f/user.pub" "$f/client.conf"

@@ -14,7 +14,6 @@ PORT=$(test_port 6)
 server_setup "$PORT"
 server_start
 
-fp_of() { "$BIN/missive-keys" fingerprint "$1/user.pub" 2>/dev/null | grep -o 'SHA256:[A-Za-z0-9+/]*'; }
 
 for n in a b c; do
 	case $n in a) u=user1 ;; b) u=user2 ;; c) u=user3 ;; esac
@@ -117,9 +116,7 @@ expect_eq "user3 did not get the #dev lines from before it joined" \
 	"$(grep -c 'DEVMARK-[1-4]' "$T/c.out" || true)" 0
 
 # ---- a new key for user2 blocks sending to it until accepted ----
-"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
-	user2 "$T/c/user2b" >/dev/null
-printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$T/c/user2b/client.conf"
+device_folder user2 "$T/c/user2b" laptop
 fp2b=$(fp_of "$T/c/user2b")
 client_start b2 "$T/c/user2b"
 wait_until 20 seen a "WARNING: user2 presented a key that is not pinned" || true
@@ -130,13 +127,13 @@ wait_until 10 seen a "you are in #lobby" || true
 say a "BLOCKEDMARK must not go out"
 wait_until 10 seen a "not sent to lobby" || true
 expect_contains "user1's line to #lobby is refused, naming the key" "$(client_out a)" \
-	"not sent to lobby: the key of user2 changed to $fp2b"
+	"not sent to lobby: user2 has a key not accepted, $fp2b"
 say a "/fingerprint user2"
 wait_until 10 seen a "CHANGED, not accepted" || true
 expect_contains "/fingerprint user2 shows the pinned key" "$(client_out a)" "$fp2  pinned, not verified"
 expect_contains "... and the new one, not accepted" "$(client_out a)" "$fp2b  CHANGED, not accepted"
 say a "/accept user2"
-wait_until 10 seen a "accepted 1 key of user2" || true
+wait_until 10 seen a "user2's key $fp2b accepted" || true
 say a "AFTERMARK accepted"
 wait_until 10 seen b2 "AFTERMARK" || true
 wait_until 10 seen b "AFTERMARK" || true
@@ -146,9 +143,10 @@ expect_eq "the refused line reached nobody" \
 	"$(cat "$T/b.out" "$T/b2.out" "$T/c.out" | grep -c BLOCKEDMARK || true)" 0
 expect_contains "known_keys now holds user2's second key" "$(cat "$T/c/user1/known_keys")" \
 	"user2 $fp2b seen"
-say a "/verify user2"
-wait_until 10 seen a "verified 2 keys of user2" || true
-expect_eq "/verify marks both verified in known_keys" \
+say a "/verify user2 $fp2"
+say a "/verify user2 ${fp2b:0:20}"
+wait_until 10 seen a "user2's key $fp2b verified" || true
+expect_eq "/verify USER FP marks each key verified in known_keys" \
 	"$(grep -c '^user2 .* verified$' "$T/c/user1/known_keys")" 2
 
 # ---- envelopes between users are standard (openssl opens them) ----

@@ -23,6 +23,11 @@
 #                                    (not in $(...): only this shell can
 #                                    wait for its children)
 #   pwfile NAME PASSWORD             a 0600 password file, prints its path
+#   device_folder USER FOLDER [DEVICE]
+#                                    a client folder for USER on server_setup's
+#                                    PORT (another device of USER if DEVICE
+#                                    is given), reconnecting within 1 s
+#   fp_of FOLDER                     the fingerprint of FOLDER's key
 
 PW_OK=
 declare -A CLIENT_FD CLIENT_PID
@@ -32,8 +37,21 @@ pwfile() {
 	echo "$T/$1"
 }
 
+device_folder() {
+	"$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 \
+		--port "$CLIENT_PORT" ${3:+--device "$3"} "$1" "$2" >/dev/null
+	# Tests wait for reconnects: keep the backoff short.
+	printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' >>"$2/client.conf"
+}
+
+fp_of() {
+	"$BIN/missive-keys" fingerprint "$1/user.pub" 2>/dev/null |
+		grep -o 'SHA256:[A-Za-z0-9+/]*'
+}
+
 server_setup() {
 	local port=$1 extra=${2:-} u
+	CLIENT_PORT=$port
 	db_start
 	"$REPO/scripts/db.sh" sql "$REPO/sql/seed.sql" >/dev/null
 	SERVER_CONF=$("$REPO/scripts/server-conf.sh" "$T/server" "$port")
@@ -49,11 +67,7 @@ server_setup() {
 	# encrypted with the password would refuse first (17-password.sh
 	# tests the encrypted default).
 	for u in user1 user2 user3; do
-		"$BIN/missive-keys" client --host 127.0.0.1 --port "$port" \
-			--no-passphrase "$u" "$T/c/$u" >/dev/null
-		# Tests wait for reconnects: keep the backoff short.
-		printf 'reconnect: { min_ms = 200; max_ms = 1000; };\n' \
-			>>"$T/c/$u/client.conf"
+		device_folder "$u" "$T/c/$u"
 	done
 }
 

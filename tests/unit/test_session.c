@@ -255,7 +255,7 @@ unb64(const char *t, size_t *len)
 
 /* What the known_keys file holds now ("" if there is none). */
 static const char *
-known_keys_text(const struct fx *x)
+known_keys_all(const struct fx *x)
 {
 	static char text[4096];
 	FILE *f;
@@ -269,6 +269,22 @@ known_keys_text(const struct fx *x)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
 	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/*
+ * The same without this device's own key, which the session pins as
+ * verified at its start (test_own_key_pinned checks that line).
+ */
+static const char *
+known_keys_text(const struct fx *x)
+{
+	char own[128], *text = (char *)known_keys_all(x), *p;
+
+	(void)snprintf(own, sizeof(own), "alice %s verified\n", client_fp);
+	p = strstr(text, own);
+	assert_non_null(p);
+	memmove(p, p + strlen(own), strlen(p + strlen(own)) + 1);
 	return text;
 }
 /*
@@ -1123,7 +1139,7 @@ test_changed_key(void **state)
 	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 1);
 
 	/* Accepted: saved, and sending works. */
-	assert_int_equal(session_accept_key(x.s, "bob", 0), 1);
+	assert_int_equal(session_accept_key(x.s, "bob", NULL, 0, NULL), 1);
 	(void)snprintf(both, sizeof(both), "%sbob %s seen\n", preset, bob_fp);
 	assert_string_equal(known_keys_text(&x), both);
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6), 0);
@@ -1133,7 +1149,7 @@ test_changed_key(void **state)
 	e = wait_events(&x, SESSION_EV_CHAT, 2);
 	assert_int_equal(e->trust, SESSION_KEY_SEEN);
 	/* Nothing left to accept. */
-	assert_int_equal(session_accept_key(x.s, "bob", 0), 0);
+	assert_int_equal(session_accept_key(x.s, "bob", NULL, 0, NULL), 0);
 	assert_string_equal(known_keys_text(&x), both);
 	kd_sk_clear(&sk);
 	fx_end(&x);
@@ -2139,6 +2155,367 @@ test_late_line_and_gap(void **state)
 	for (i = 0; i < 3; i++)
 		free(m[i]);
 	kd_sk_clear(&sk);
+/* ---- issue 15: devices and trust (wt-trust) */
+
+/* The next frame is a sender key for the device fp in conv. */
+static void
+srv_expect_key_for(struct fx *x, const char *conv, const char *fp)
+{
+	char f[MAX_FRAME + 1], want[128];
+	size_t plen;
+
+	srv_frame(x, f, sizeof(f));
+	plen = (size_t)snprintf(want, sizeof(want), "0015|%s|%s|", conv, fp);
+	if (strncmp(f, want, plen) != 0)
+		fail_msg("expected \"%s...\", got \"%.60s\"", want, f);
+}
+
+/* Nothing more went out: the next frame is the answer to a ping. */
+static void
+srv_expect_nothing(struct fx *x, const char *token)
+{
+	char f[64];
+
+	(void)snprintf(f, sizeof(f), "1006|%s\n", token);
+	srv_send(x, f);
+	(void)snprintf(f, sizeof(f), "0006|%s", token);
+	srv_expect(x, f);
+}
+
+/*
+ * A hostile server lists a second "alice" key to alice: a ghost device
+ * that would get every sender key she sends.  Her own key is pinned
+ * verified, the ghost is reported and nothing is sealed to it until she
+ * accepts it by its fingerprint.
+ */
+static void
+test_ghost_own_device(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], own[128], prefix[16], which[SESSION_FP_SIZE];
+
+	(void)state;
+	fx_login(&x, 0);
+	(void)snprintf(own, sizeof(own), "alice %s verified\n", client_fp);
+	assert_string_equal(known_keys_all(&x), own);
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|alice|Alice|%s|%s\n", other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	wait_event(&x, SESSION_EV_JOIN);
+	e = find_event(&x, SESSION_EV_NEW_DEVICE);
+	assert_non_null(e);
+	assert_string_equal(e->user, "alice");
+	assert_string_equal(e->fingerprint, other_fp);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_PINNED), 0);
+	assert_string_equal(known_keys_all(&x), own);
+
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6),
+	    E_UNTRUSTED);
+	srv_expect_nothing(&x, "p1");
+	/* Our own devices are accepted by fingerprint only. */
+	assert_int_equal(session_accept_key(x.s, "alice", NULL, 0, NULL),
+	    E_INVALID);
+	assert_int_equal(session_accept_key(x.s, "alice", "", 1, NULL),
+	    E_INVALID);
+	assert_string_equal(known_keys_all(&x), own);
+
+	/* Accepted by a prefix of its fingerprint: sent to it from then on. */
+	(void)snprintf(prefix, sizeof(prefix), "%.15s", other_fp);
+	assert_int_equal(session_accept_key(x.s, "alice", prefix, 0, which),
+	    1);
+	assert_string_equal(which, other_fp);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6), 0);
+	srv_expect_key_for(&x, PROTO_LOBBY, other_fp);
+	fx_end(&x);
+}
+
+/*
+ * A hostile server lists zed's device in @bob: dropped and reported, no
+ * sender key sealed to it, not pinned.
+ */
+static void
+test_third_party_in_private(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME];
+
+	(void)state;
+	fx_login(&x, 0);
+	assert_int_equal(session_send_chat(x.s, "@bob", "hi bob", 6), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1012|@bob|zed|Zed|%s|%s\n1011|@bob|2\n", bob_fp, bob_spki,
+	    other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "hi bob", 6);
+	srv_expect_nothing(&x, "p1");
+	e = find_event(&x, SESSION_EV_DEVICE_DROPPED);
+	assert_non_null(e);
+	assert_string_equal(e->room, "@bob");
+	assert_string_equal(e->user, "zed");
+	assert_string_equal(e->fingerprint, other_fp);
+	assert_null(strstr(known_keys_text(&x), "zed"));
+	assert_int_equal(x.nkeys, 1);
+	fx_end(&x);
+}
+
+/*
+ * Two keys of bob appear that are not his pinned one: /accept bob FP
+ * accepts that key only, /verify bob FP verifies that key only; a
+ * prefix that fits both, or none, is refused with a reason.
+ */
+static void
+test_accept_by_fingerprint(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], spki[SPKI_B64_MAX], preset[128], prefix[16];
+	char want[512];
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "bob %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 1);
+	assert_int_equal(spki_b64(server_key, spki, sizeof(spki)), 0);
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n", server_fp, spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	wait_event(&x, SESSION_EV_JOIN);
+	assert_int_equal(count_events(&x, SESSION_EV_KEY_CHANGED), 2);
+
+	assert_int_equal(session_accept_key(x.s, "bob", NULL, 0, NULL),
+	    E_INVALID);
+	e = &x.ev[x.nev - 1];
+	assert_int_equal(e->kind, SESSION_EV_ERROR);
+	assert_non_null(strstr(e->text, "2 keys of bob fit"));
+	assert_int_equal(session_accept_key(x.s, "bob", "SHA256:", 0, NULL),
+	    E_INVALID);
+	assert_int_equal(session_accept_key(x.s, "bob", "SHA256:!", 0, NULL),
+	    E_NOT_FOUND);
+	assert_string_equal(known_keys_text(&x), preset);
+
+	(void)snprintf(prefix, sizeof(prefix), "%.15s", bob_fp + 7);
+	assert_int_equal(session_accept_key(x.s, "bob", prefix, 0, NULL), 1);
+	(void)snprintf(want, sizeof(want), "%sbob %s seen\n", preset, bob_fp);
+	assert_string_equal(known_keys_text(&x), want);
+	/* The other key is still not accepted: nothing goes out. */
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "secret", 6),
+	    E_UNTRUSTED);
+	srv_expect_nothing(&x, "p1");
+
+	assert_int_equal(session_accept_key(x.s, "bob", bob_fp, 1, NULL), 1);
+	(void)snprintf(want, sizeof(want), "%sbob %s verified\n", preset,
+	    bob_fp);
+	assert_string_equal(known_keys_text(&x), want);
+	/* Now the shortcut fits: the only key not accepted. */
+	assert_int_equal(session_accept_key(x.s, "bob", NULL, 0, NULL), 1);
+	(void)snprintf(want, sizeof(want), "%sbob %s verified\nbob %s seen\n",
+	    preset, bob_fp, server_fp);
+	assert_string_equal(known_keys_text(&x), want);
+	fx_end(&x);
+}
+
+/*
+ * A line typed while disconnected is held when the server lists another
+ * device after the reconnect (carol joined the lobby meanwhile, or the
+ * server added her): the user is told who came, and decides.
+ */
+static void
+test_held_when_devices_changed(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME];
+	int n;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "zero", 4), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "zero");
+	srv_expect_nothing(&x, "p0");
+	wait_event(&x, SESSION_EV_SENT);
+	srv_drop(&x);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "one", 3), 0);
+	srv_handshake(&x, HS_DONE);
+	n = snprintf(f, sizeof(f), "1001|OK|Alice A.\n1012|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n1012|" PROTO_LOBBY "|carol|Carol|%s|%s\n1011|"
+	    PROTO_LOBBY "|2\n", bob_fp, bob_spki, other_fp, other_spki);
+	assert_true(n > 0 && n < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_HELD);
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_int_equal(e->count, 1);
+	assert_non_null(strstr(e->text, "+carol"));
+	assert_non_null(strstr(e->text, other_fp));
+	e = find_event(&x, SESSION_EV_DEVICES_CHANGED);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "+carol"));
+	srv_expect_nothing(&x, "p1");
+	/* A line typed now waits behind the held one. */
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "two", 3), 0);
+	srv_expect_nothing(&x, "p2");
+
+	assert_int_equal(session_drop(x.s, "dev"), E_STATE);
+	assert_int_equal(session_resend(x.s, PROTO_LOBBY), 2);
+	srv_expect_key(&x);
+	srv_expect_key_for(&x, PROTO_LOBBY, other_fp);
+	srv_expect_text(&x, "one");
+	srv_expect_text(&x, "two");
+	assert_int_equal(session_resend(x.s, PROTO_LOBBY), E_STATE);
+	fx_end(&x);
+}
+
+/* Held lines dropped are reported as not sent; nothing goes out. */
+static void
+test_held_dropped(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME];
+
+	(void)state;
+	fx_login(&x, 1);
+	srv_drop(&x);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "one", 3), 0);
+	srv_handshake(&x, HS_DONE);
+	/* Bob is gone: a device removed is a change too. */
+	assert_true(snprintf(f, sizeof(f), "1001|OK|Alice A.\n1011|"
+	    PROTO_LOBBY "|0\n") < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_HELD);
+	assert_non_null(strstr(e->text, "-bob"));
+	assert_int_equal(session_drop(x.s, PROTO_LOBBY), 1);
+	e = &x.ev[x.nev - 1];
+	assert_int_equal(e->kind, SESSION_EV_ERROR);
+	assert_non_null(strstr(e->text, "not sent"));
+	srv_expect_nothing(&x, "p1");
+	fx_end(&x);
+}
+
+/* /devices: the set as last listed, this device first. */
+static void
+dev_count(void *arg, const char *user, const char *fp,
+    enum session_trust trust)
+{
+	int *n = arg;
+
+	if (*n == 0) {
+		assert_string_equal(user, "alice");
+		assert_string_equal(fp, client_fp);
+		assert_int_equal(trust, SESSION_KEY_OWN);
+	} else {
+		assert_string_equal(user, "bob");
+		assert_string_equal(fp, bob_fp);
+		assert_int_equal(trust, SESSION_KEY_SEEN);
+	}
+	++*n;
+}
+
+static void
+test_devices_listed(void **state)
+{
+	struct fx x;
+	int n = 0;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(session_devices(x.s, "@carol", dev_count, &n), 0);
+	fx_end(&x);
+}
+
+/* A private conversation's device list changes between two lines: said. */
+static void
+test_private_devices_changed(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], preset[128];
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "alice %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 0);
+	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1012|@bob|alice|Alice|%s|%s\n1011|@bob|2\n", bob_fp, bob_spki,
+	    other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_key_for(&x, "@bob", other_fp);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "one", 3);
+	assert_int_equal(count_events(&x, SESSION_EV_DEVICES_CHANGED), 0);
+
+	/* Our other device is gone: a notice, and the line still goes. */
+	assert_int_equal(session_send_chat(x.s, "@bob", "two", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "two", 3);
+	e = find_event(&x, SESSION_EV_DEVICES_CHANGED);
+	assert_non_null(e);
+	assert_string_equal(e->room, "@bob");
+	assert_non_null(strstr(e->text, "-alice"));
+	assert_non_null(strstr(e->text, other_fp));
+	assert_null(find_event(&x, SESSION_EV_HELD));
+	fx_end(&x);
+}
+
+/*
+ * A line to @bob still waiting for the device list when the connection
+ * drops: after the reconnect bob has another key (accepted, but not the
+ * device the line was typed for): held, not sent.
+ */
+static void
+test_held_private(void **state)
+{
+	struct fx x;
+	const struct rec *e;
+	char f[MAX_FRAME], preset[128];
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "bob %s seen\nbob %s seen\n",
+	    bob_fp, other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 0);
+	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_expect_key_in(&x, "@bob", BOB_BOUND);
+	srv_expect_text_in(&x, "@bob", BOB_BOUND, "one", 3);
+	srv_expect_nothing(&x, "p0");
+	assert_int_equal(session_send_chat(x.s, "@bob", "two", 3), 0);
+	srv_expect(&x, "0014|bob");
+	srv_drop(&x);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	srv_handshake(&x, HS_DONE);
+	srv_send(&x, "1001|OK|Alice A.\n1011|" PROTO_LOBBY "|0\n");
+	srv_expect(&x, "0014|bob");
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	    "1011|@bob|1\n", other_fp, other_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_HELD);
+	assert_string_equal(e->room, "@bob");
+	assert_non_null(strstr(e->text, "+bob"));
+	assert_non_null(strstr(e->text, "-bob"));
+	srv_expect_nothing(&x, "p1");
+	/* Resent: the devices are asked again, then the line goes. */
+	assert_int_equal(session_resend(x.s, "@bob"), 1);
+	srv_expect(&x, "0014|bob");
+	srv_send(&x, f);
+	srv_expect_key_for(&x, "@bob", other_fp);
 	fx_end(&x);
 }
 
@@ -2181,6 +2558,14 @@ main(void)
 		T(test_private_line_from_third_user),
 		T(test_forged_nickname),
 		T(test_late_line_and_gap),
+		T(test_ghost_own_device),
+		T(test_third_party_in_private),
+		T(test_accept_by_fingerprint),
+		T(test_held_when_devices_changed),
+		T(test_held_dropped),
+		T(test_devices_listed),
+		T(test_private_devices_changed),
+		T(test_held_private),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
