@@ -2155,6 +2155,9 @@ test_late_line_and_gap(void **state)
 	for (i = 0; i < 3; i++)
 		free(m[i]);
 	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
 /* ---- issue 15: devices and trust (wt-trust) */
 
 /* The next frame is a sender key for the device fp in conv. */
