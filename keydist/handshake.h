@@ -4,8 +4,8 @@
  * wraps the later ones in records (keydist/record.h).  docs/PROTOCOL.md
  * specifies the messages byte for byte; in short:
  *
- *   C -> S  plain         0100|1|nonce_c|x25519_c                ClientHello
- *   S -> C  plain         1100|1|nonce_s|x25519_s|server_spki     ServerHello
+ *   C -> S  plain         0100|2|nonce_c|x25519_c                ClientHello
+ *   S -> C  plain         1100|2|nonce_s|x25519_s|server_spki     ServerHello
  *   C -> S  record(hs)    0101|client_spki|wrapped|signature     KeyExchange
  *   C -> S  record(c2s)   0102|mac_c                             ClientFinished
  *   S -> C  record(s2c)   1102|mac_s                             ServerFinished
@@ -37,7 +37,7 @@
 #include "keydist/keys.h"
 #include "keydist/record.h"
 
-#define KD_HS_VERSION "1"
+#define KD_HS_VERSION "2"
 #define KD_HS_NONCE_LEN 32
 #define KD_X25519_LEN 32
 #define KD_HS_MAC_LEN 32

@@ -251,7 +251,7 @@ if [ "$CAPTURE" -eq 1 ]; then
 		tr -d ':' >"$T/wire.hex"
 	hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 	expect_match "the capture holds the session (a ClientHello in clear)" \
-		"$(grep -c "^$(hex '0100|1|')" "$T/wire.hex" || true)" '^[1-9]'
+		"$(grep -c "^$(hex '0100|2|')" "$T/wire.hex" || true)" '^[1-9]'
 	for s in 111111 from-alice from-bob during-the-outage back-again Alice; do
 		if grep -q "$(hex "$s")" "$T/wire.hex"; then
 			not_ok "'$s' does not appear on the wire"

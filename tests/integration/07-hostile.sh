@@ -113,7 +113,7 @@ expect_match "... and logged" "$(new_log)" \
 
 mark
 hostile_script slowloris -s none <<'EOF'
-!raw 0100|1|AAAA
+!raw 0100|2|AAAA
 !close
 EOF
 expect_eq "a hello with no end, held open: closed" "$OUT" "closed"

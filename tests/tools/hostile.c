@@ -91,6 +91,8 @@
 
 #define MAX_PLAIN 65536
 #define LINE_MAX_IN 70000
+/* The start of a ClientHello, for the flood's half hellos. */
+#define HELLO_START "0100|" KD_HS_VERSION "|"
 
 enum stage { STAGE_NONE, STAGE_HELLO, STAGE_FULL };
 
@@ -800,7 +802,8 @@ cmd_flood(int n)
 		pfd[i].fd = tcp_connect(&cfg);
 		pfd[i].events = POLLIN;
 		/* Never sent in full: the server must time it out. */
-		if (send(pfd[i].fd, "0100|1|", 7, MSG_NOSIGNAL) < 0) {
+		if (send(pfd[i].fd, HELLO_START, sizeof(HELLO_START) - 1,
+		    MSG_NOSIGNAL) < 0) {
 			(void)close(pfd[i].fd);     /* refused at once */
 			pfd[i].fd = -1;
 			open_left--;
