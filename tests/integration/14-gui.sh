@@ -2,8 +2,9 @@
 # The GTK client (missive-gtk) as a user drives it: a real window on a
 # private X server (Xvfb), typed into with xdotool.  A wrong password gets
 # a clear error; logging in with only the client folder (typed into the
-# folder field) and the password opens the chat window; a line typed there
-# reaches a line-mode client, whose reply appears in the message view; a
+# folder field) and the password opens its encrypted key and the chat
+# window; a line typed there reaches a line-mode client, whose reply
+# appears in the message view; a
 # room joined from the input box works the same; the history is exported
 # through the file chooser (and imported by the line mode elsewhere), a
 # tampered export is refused through Import History… with nothing added,
@@ -204,6 +205,12 @@ login_error user3-key "The server presented a different key than the one pinned 
 	"a server with another key than the pinned one is refused, saying so"
 
 # ---- log in with only the folder: typed into the empty folder field ----
+# Its key encrypted with the password, as missive-keys client makes it by
+# default: the window opens it with the password typed for the login.
+"$BIN/missive-keys" passphrase --password-file "$PW_OK" "$T/c/user1" \
+	>"$T/passphrase.out" 2>&1
+expect_contains "user1's key is encrypted for the GUI's login" \
+	"$(head -n 1 "$T/c/user1/user.key")" "BEGIN ENCRYPTED PRIVATE KEY"
 start_gui gui
 wait_until 30 test -n "$(window 'Log In')" || true
 if [ -z "$(window 'Log In')" ]; then
