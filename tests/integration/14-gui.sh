@@ -4,11 +4,11 @@
 # a clear error; logging in with only the client folder (typed into the
 # folder field) and the password opens its encrypted key and the chat
 # window; a line typed there reaches a line-mode client, whose reply
-# appears in the message view; a
-# room joined from the input box works the same; the history is exported
-# through the file chooser (and imported by the line mode elsewhere), a
-# tampered export is refused through Import History… with nothing added,
-# and the next login shows the earlier lines; Ctrl+Q leaves cleanly.
+# appears in the message view; a room joined from the input box works the
+# same; the history is exported through the file chooser (and imported by
+# the line mode elsewhere), a tampered export is refused through Import
+# History… with nothing added, and the next login shows the earlier lines;
+# Ctrl+Q leaves cleanly.
 # Screenshots of the login and chat windows are kept in $T (artifacts).
 #
 # What the view shows is observed through MISSIVE_GTK_TRACE (every line the
