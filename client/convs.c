@@ -315,8 +315,7 @@ may_speak(const struct session *s, const struct e2e_conv *cv,
     const char *user, const char *fp)
 {
 	if (cv->name[0] == '@')
-		return strcmp(user, cv->name + 1) == 0 ||
-		    strcmp(user, s->user) == 0;
+		return belongs(s, cv, user);
 	return e2e_has_device(cv, user, fp);
 }
 
