@@ -422,6 +422,20 @@ kd_hs_client_finish(struct kd_hs *hs, const char *sf, size_t len)
 }
 
 int
+kd_hs_keyx_fingerprint(const char *kx, size_t len, char fp[KD_FP_SIZE])
+{
+	uint8_t spki[KD_SPKI_MAX];
+	struct frame f;
+	size_t n;
+
+	if (parse_line(kx, len, OP_KEY_EXCHANGE, &f) != 0 ||
+	    frame_field_b64_var(&f.field[0], spki, sizeof(spki), &n) != 0 ||
+	    n == 0)
+		return E_MALFORMED;
+	return kd_fingerprint_der(spki, n, fp);
+}
+
+int
 kd_hs_server_keyx(struct kd_hs *hs, const char *kx, size_t len)
 {
 	uint8_t signed_tr[32 + KD_SPKI_MAX];

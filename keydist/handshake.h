@@ -127,6 +127,14 @@ int kd_hs_server_hello(struct kd_hs *hs, const char *ch, size_t chlen,
     char *out, size_t cap, size_t *len) __attribute__((warn_unused_result));
 
 /*
+ * Server (loop): the fingerprint of the client key that a KeyExchange line
+ * presents, parsed as kd_hs_server_keyx() parses it but without any RSA
+ * work, for the enrolment check before a worker opens it.  E_MALFORMED.
+ */
+int kd_hs_keyx_fingerprint(const char *kx, size_t len, char fp[KD_FP_SIZE])
+    __attribute__((warn_unused_result));
+
+/*
  * Server (worker thread): take the KeyExchange line, verify the client's
  * signature, open the envelope, derive the traffic keys.  hs->peer_fp is
  * the client key's fingerprint, for the enrolment check.  Errors:

@@ -159,25 +159,6 @@ open_handshake_record(struct conn *c, size_t max, const char *what,
 	return 0;
 }
 
-/* The fingerprint of the client key a KeyExchange line presents. */
-static int
-keyx_fingerprint(const char *kx, size_t len, char fp[KD_FP_SIZE])
-{
-	const struct proto_op_spec *spec = proto_op_spec(OP_KEY_EXCHANGE);
-	uint8_t der[KD_SPKI_MAX];
-	struct frame f;
-	unsigned op;
-	long n;
-
-	if (spec == NULL || frame_opcode(kx, len, &op) != 0 ||
-	    op != OP_KEY_EXCHANGE ||
-	    frame_parse(kx, len, spec->min, spec->max, &f) != 0 ||
-	    (n = b64_decode(f.field[0].p, f.field[0].len, der,
-	    sizeof(der))) <= 0)
-		return E_MALFORMED;
-	return kd_fingerprint_der(der, (size_t)n, fp);
-}
-
 /* Hand the KeyExchange to a worker, unless too many handshakes wait. */
 static void
 hs_submit(struct conn *c, struct hs_job *j)
@@ -262,7 +243,7 @@ on_key_exchange(struct conn *c)
 		conn_fail(c, PROTO_CLOSE_ERROR, 0, "out of memory");
 		return 1;
 	}
-	if ((r = keyx_fingerprint(kx, len, j->fp)) != 0) {
+	if ((r = kd_hs_keyx_fingerprint(kx, len, j->fp)) != 0) {
 		free(j);
 		conn_fail(c, PROTO_CLOSE_HANDSHAKE, 0,
 		    "KeyExchange refused: %s", err_str(r));

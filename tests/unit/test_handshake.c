@@ -73,7 +73,7 @@ static void
 test_full_handshake(void **state)
 {
 	struct run r;
-	char fp[KD_FP_SIZE];
+	char fp[KD_FP_SIZE], kfp[KD_FP_SIZE];
 
 	(void)state;
 	hellos(&r, server_pub_only, server_key);
@@ -85,8 +85,13 @@ test_full_handshake(void **state)
 	assert_memory_equal(r.cf, "0102|", 5);
 	/* Both sides agree on the key that protects KeyExchange. */
 	assert_memory_equal(&r.c.hs_c2s, &r.s.hs_c2s, sizeof(r.c.hs_c2s));
-	assert_int_equal(kd_hs_server_keyx(&r.s, r.kx, r.kxlen), 0);
 	assert_int_equal(kd_fingerprint(client_key, fp), 0);
+	/* The loop's enrolment check reads the same key, without RSA. */
+	assert_int_equal(kd_hs_keyx_fingerprint(r.kx, r.kxlen, kfp), 0);
+	assert_string_equal(kfp, fp);
+	assert_int_equal(kd_hs_keyx_fingerprint(r.cf, r.cflen, kfp),
+	    E_MALFORMED);
+	assert_int_equal(kd_hs_server_keyx(&r.s, r.kx, r.kxlen), 0);
 	assert_string_equal(r.s.peer_fp, fp);
 	assert_int_equal(kd_hs_server_finish(&r.s, r.cf, r.cflen, r.sf,
 	    sizeof(r.sf), &r.sflen), 0);
