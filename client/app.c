@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "client/wording.h"
 #include "common/err.h"
 #include "common/secret.h"
 
@@ -71,9 +72,7 @@ app_key(struct app *a, int ask)
 		return 0;
 	if (r == E_KEY_LOCKED)
 		(void)fprintf(stderr, "missive: your key %s does not open with "
-		    "this password: the password is wrong, or it changed since "
-		    "this folder was made (then run: missive-keys passphrase "
-		    "FOLDER)\n", path);
+		    "this password: %s\n", path, wording_key_locked());
 	else
 		(void)fprintf(stderr, "missive: your key %s: %s\n", path,
 		    err_str(r));

@@ -30,6 +30,13 @@ wording_login_code(const char *code)
 	return l < 0 ? NULL : wording_login((enum proto_login)l);
 }
 
+const char *
+wording_key_locked(void)
+{
+	return "the password is wrong, or it changed since this folder was "
+	    "made (then run: missive-keys passphrase FOLDER)";
+}
+
 /*
  * What to do about a key: in the GUI gui, in a terminal the command
  * ("type /verify bob SHA256:..."), written into buf.

@@ -30,6 +30,13 @@ enum wording_ui {
  */
 const char *wording_login(enum proto_login l);
 
+/*
+ * Why the folder's key does not open with the password typed
+ * (E_KEY_LOCKED), as a clause to follow "... does not open with this
+ * password: ".
+ */
+const char *wording_key_locked(void);
+
 /* The same for the code of SESSION_EV_LOGIN_FAILED ("invalid", ...). */
 const char *wording_login_code(const char *code);
 

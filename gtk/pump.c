@@ -154,9 +154,7 @@ pump_start(struct gui *g, const char *password, char *err, size_t errlen)
 	    strlen(password), &key);
 	if (r == E_KEY_LOCKED) {
 		(void)snprintf(err, errlen, "This folder's key does not open "
-		    "with this password: the password is wrong, or it changed "
-		    "since the folder was made (then run: missive-keys "
-		    "passphrase FOLDER).");
+		    "with this password: %s.", wording_key_locked());
 		goto out;
 	}
 	if (r != 0) {
