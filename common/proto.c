@@ -7,7 +7,7 @@
 
 const struct proto_op_spec proto_ops[] = {
 	{ OP_LOGIN, 2, 2, "login" },
-	{ OP_CHAT, 2, 2, "chat" },
+	{ OP_CHAT, 3, 3, "chat" },
 	{ OP_QUIT, 0, 0, "quit" },
 	{ OP_WHO, 0, 1, "who" },
 	{ OP_PING, 1, 1, "ping" },
@@ -17,25 +17,29 @@ const struct proto_op_spec proto_ops[] = {
 	{ OP_ROOMS, 0, 0, "rooms" },
 	{ OP_DEVICES, 1, 1, "devices" },
 	{ OP_SENDER_KEY, 3, 3, "sender key" },
+	{ OP_ACK, 1, 1, "acknowledgement" },
 	{ OP_CLIENT_HELLO, 3, 3, "ClientHello" },
 	{ OP_KEY_EXCHANGE, 3, 3, "KeyExchange" },
 	{ OP_CLIENT_FINISHED, 1, 1, "ClientFinished" },
 
 	{ OP_LOGIN_RESULT, 2, 2, "login result" },
-	{ OP_DELIVERY, 6, 6, "chat delivery" },
+	{ OP_DELIVERY, 8, 8, "chat delivery" },
 	{ OP_PRESENCE, 6, 6, "presence" },
-	{ OP_WHO_ENTRY, 2, 2, "who entry" },
+	{ OP_WHO_ENTRY, 3, 3, "who entry" },
 	{ OP_SERVER_PONG, 1, 1, "pong" },
 	{ OP_SERVER_PING, 1, 1, "ping" },
 	{ OP_ERROR, 2, 2, "error" },
 	{ OP_CLOSING, 2, 2, "closing" },
 	{ OP_DEVICES_END, 2, 2, "end of devices" },
-	{ OP_DEVICE, 5, 5, "device" },
+	{ OP_DEVICE, 6, 6, "device" },
 	{ OP_LEFT, 1, 1, "left" },
 	{ OP_WHO_END, 1, 1, "end of who" },
-	{ OP_SENDER_KEY_DELIVERY, 6, 6, "sender key delivery" },
+	{ OP_SENDER_KEY_DELIVERY, 7, 7, "sender key delivery" },
 	{ OP_ROOM_ENTRY, 2, 2, "room entry" },
 	{ OP_ROOMS_END, 1, 1, "end of rooms" },
+	{ OP_STORED, 1, 1, "stored" },
+	{ OP_NOT_STORED, 3, 3, "not stored" },
+	{ OP_BACKLOG, 1, 1, "backlog" },
 	{ OP_SERVER_HELLO, 4, 4, "ServerHello" },
 	{ OP_SERVER_FINISHED, 1, 1, "ServerFinished" },
 	{ OP_REFUSED, 2, 2, "refused" },
@@ -91,6 +95,7 @@ static const struct {
 	[PROTO_CLOSE_NOT_ENROLLED] = { "not_enrolled", 0, 0 },
 	[PROTO_CLOSE_BUSY] = { "busy", 0, 0 },
 	[PROTO_CLOSE_REVOKED] = { "revoked", 0, 0 },
+	[PROTO_CLOSE_REPLACED] = { "replaced", 1, 1 },
 	[PROTO_CLOSE_ERROR] = { "error", 0, 1 },
 };
 
@@ -113,13 +118,22 @@ proto_close_leave_word(enum proto_close r)
 	    "error";
 }
 
+int
+proto_leave_stays(const char *reason)
+{
+	return strcmp(reason, PROTO_LEAVE_LEFT) != 0 &&
+	    strcmp(reason, PROTO_LEAVE_REVOKED) != 0;
+}
+
 static const char *const errors[] = {
 	[PROTO_ERR_MALFORMED] = "malformed",
 	[PROTO_ERR_OPCODE] = "opcode",
 	[PROTO_ERR_STATE] = "state",
 	[PROTO_ERR_TEXT] = "text",
 	[PROTO_ERR_ROOM] = "room",
-	[PROTO_ERR_OFFLINE] = "offline",
+	[PROTO_ERR_USER] = "user",
+	[PROTO_ERR_UNAVAILABLE] = "unavailable",
+	[PROTO_ERR_FULL] = "full",
 	[PROTO_ERR_BUSY] = "busy",
 };
 

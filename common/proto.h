@@ -29,6 +29,7 @@ enum proto_op {
 	OP_ROOMS = 13,
 	OP_DEVICES = 14,
 	OP_SENDER_KEY = 15,
+	OP_ACK = 20,                     /* cumulative: rows handled */
 	OP_CLIENT_HELLO = 100,           /* handshake (keydist/handshake.h) */
 	OP_KEY_EXCHANGE = 101,
 	OP_CLIENT_FINISHED = 102,
@@ -49,6 +50,9 @@ enum proto_op {
 	OP_SENDER_KEY_DELIVERY = 1015,
 	OP_ROOM_ENTRY = 1016,
 	OP_ROOMS_END = 1017,
+	OP_STORED = 1020,                /* a line is committed */
+	OP_NOT_STORED = 1021,            /* ... or refused */
+	OP_BACKLOG = 1022,               /* the rows stored while away */
 	OP_SERVER_HELLO = 1100,          /* handshake */
 	OP_SERVER_FINISHED = 1102,
 	OP_REFUSED = 1199,
@@ -89,6 +93,7 @@ enum proto_close {
 	PROTO_CLOSE_BUSY,                /* the server cannot take it now */
 	PROTO_CLOSE_REVOKED,             /* its key revoked, its account
 	                                    disabled: do not come back */
+	PROTO_CLOSE_REPLACED,            /* the same device logged in again */
 	PROTO_CLOSE_ERROR,               /* anything else on our side */
 };
 
@@ -103,14 +108,38 @@ int proto_close_normal(enum proto_close r);
    this way: quit, closed, timeout, slow, shutdown, or error. */
 const char *proto_close_leave_word(enum proto_close r);
 
-/* 1009's first field: why a frame was refused (the connection stays). */
+/* 1003's first field, and what its reason says (docs/PROTOCOL.md 5.2):
+   JOIN, a device is in the room and online; ADD, in the room and
+   offline; LEAVE, gone offline (it stays in the room) or, for the
+   reasons "left" and "revoked", out of the room. */
+#define PROTO_PRESENCE_JOIN "JOIN"
+#define PROTO_PRESENCE_ADD "ADD"
+#define PROTO_PRESENCE_LEAVE "LEAVE"
+#define PROTO_LEAVE_LEFT "left"          /* its user left the room */
+#define PROTO_LEAVE_REVOKED "revoked"    /* its key or account ended */
+
+/* 1 if a device that LEAVEs for reason stays in the room (offline). */
+int proto_leave_stays(const char *reason);
+
+/* 1012's and 1004's last field. */
+#define PROTO_STATE_ONLINE "online"
+#define PROTO_STATE_OFFLINE "offline"
+
+/* 0002's, 1002's, 1020's and 1021's mid: the 16-byte message id in
+   lowercase hex. */
+#define PROTO_MID_HEX 32
+
+/* 1009's first field, and 1021's second: why a frame (or the line of a
+   0002) was refused; the connection stays. */
 enum proto_error {
 	PROTO_ERR_MALFORMED,             /* bad frame or field */
 	PROTO_ERR_OPCODE,                /* unknown opcode */
 	PROTO_ERR_STATE,                 /* not allowed now */
 	PROTO_ERR_TEXT,                  /* a message or blob not plausible */
 	PROTO_ERR_ROOM,                  /* section 5.2 */
-	PROTO_ERR_OFFLINE,               /* section 5.4 */
+	PROTO_ERR_USER,                  /* no such user (or no device) */
+	PROTO_ERR_UNAVAILABLE,           /* the database is down */
+	PROTO_ERR_FULL,                  /* storage refused the rows */
 	PROTO_ERR_BUSY,
 };
 

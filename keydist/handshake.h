@@ -37,7 +37,7 @@
 #include "keydist/keys.h"
 #include "keydist/record.h"
 
-#define KD_HS_VERSION "2"
+#define KD_HS_VERSION "3"
 #define KD_HS_NONCE_LEN 32
 #define KD_X25519_LEN 32
 #define KD_HS_MAC_LEN 32

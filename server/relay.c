@@ -245,7 +245,7 @@ on_chat(struct conn *c, const struct frame *f)
 		return;
 	}
 	if (cv.room == NULL && !user_online(c->srv, cv.user)) {
-		send_error(c, PROTO_ERR_OFFLINE, "message not relayed: that user is "
+		send_error(c, PROTO_ERR_USER, "message not relayed: that user is "
 		    "not online");
 		return;
 	}

@@ -65,7 +65,10 @@ test_close_words(void **state)
 	    "error");
 	assert_string_equal(proto_close_leave_word(PROTO_CLOSE_LOGIN),
 	    "error");
-	assert_string_equal(proto_error_word(PROTO_ERR_OFFLINE), "offline");
+	assert_string_equal(proto_error_word(PROTO_ERR_USER), "user");
+	assert_true(proto_leave_stays("quit"));
+	assert_false(proto_leave_stays(PROTO_LEAVE_LEFT));
+	assert_false(proto_leave_stays(PROTO_LEAVE_REVOKED));
 }
 
 static void
