@@ -204,7 +204,7 @@ apply_migrations() {
 		cur=$((cur + 1))
 		say "schema at version $cur"
 	done
-	flock -u 9
+	exec 9>&-
 }
 
 apply_grants() {
