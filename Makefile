@@ -288,10 +288,11 @@ check-side-by-side:
 
 install: all
 	install -d $(DESTDIR)$(BINDIR_INST) $(DESTDIR)$(SYSCONFDIR) \
-		$(DESTDIR)$(PREFIX)/share/missive/sql
+		$(DESTDIR)$(PREFIX)/share/missive/sql/migrations
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR_INST)/
 	install -m 0644 conf/server.conf conf/client.conf $(DESTDIR)$(SYSCONFDIR)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/missive/sql/
+	install -m 0644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/missive/sql/migrations/
 
 clean:
 	rm -rf build bin

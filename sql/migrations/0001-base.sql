@@ -1,8 +1,10 @@
--- missive: database schema.
+-- missive: schema migration 1, the base schema (accounts and device keys).
 --
--- Loaded by scripts/db.sh into the database `missive` (already selected,
--- created with utf8mb4 / utf8mb4_bin) on the first start of a fresh datadir.
--- Safe to load again: every table is CREATE TABLE IF NOT EXISTS.
+-- Applied by scripts/db.sh (`migrate`, and at every `start`) into the
+-- database `missive` (already selected, created with utf8mb4 /
+-- utf8mb4_bin).  It was sql/schema.sql before schema versions existed: a
+-- database made then already has these tables, and this file is a no-op
+-- on it.  Safe to load again: every table is CREATE TABLE IF NOT EXISTS.
 -- Who may read or change what is in sql/grants.sql.
 
 -- One row per account.  The server reads it at login and updates only the
