@@ -163,8 +163,8 @@ fail:
 }
 
 int
-db_exec(struct db *db, const char *sql, const struct db_val *params,
-    size_t nparams, unsigned long long *affected)
+db_exec_id(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, unsigned long long *affected, unsigned long long *id)
 {
 	MYSQL_STMT *stmt;
 	int r;
@@ -173,8 +173,84 @@ db_exec(struct db *db, const char *sql, const struct db_val *params,
 		return r;
 	if (affected != NULL)
 		*affected = (unsigned long long)mysql_stmt_affected_rows(stmt);
+	if (id != NULL)
+		*id = (unsigned long long)mysql_stmt_insert_id(stmt);
 	mysql_stmt_close(stmt);
 	return 0;
+}
+
+int
+db_exec(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, unsigned long long *affected)
+{
+	return db_exec_id(db, sql, params, nparams, affected, NULL);
+}
+
+int
+db_exec_rows(struct db *db, const char *sql, long long *const *col,
+    size_t ncols, size_t nrows)
+{
+	MYSQL_BIND bind[DB_MAX_BINDS];
+	unsigned int rows = (unsigned int)nrows;
+	MYSQL_STMT *stmt;
+	size_t j;
+	int r = 0;
+
+	if (ncols == 0 || ncols > DB_MAX_BINDS || nrows > 0xFFFFFFFFu)
+		return E_INVALID;
+	if (nrows == 0)
+		return 0;
+	if ((stmt = mysql_stmt_init(db->conn)) == NULL)
+		return stmt_fail(db, NULL);
+	memset(bind, 0, sizeof(bind));
+	for (j = 0; j < ncols; j++) {
+		bind[j].buffer_type = MYSQL_TYPE_LONGLONG;
+		bind[j].buffer = col[j];
+	}
+	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0)
+		goto fail;
+	if (mysql_stmt_param_count(stmt) != ncols) {
+		(void)snprintf(db->error, sizeof(db->error), "parameter count");
+		r = E_INTERNAL;
+		goto out;
+	}
+	/* Column-wise arrays: the default bind type. */
+	if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
+	    mysql_stmt_bind_param(stmt, bind) != 0 ||
+	    mysql_stmt_execute(stmt) != 0)
+		goto fail;
+	goto out;
+fail:
+	r = stmt_fail(db, stmt);
+out:
+	mysql_stmt_close(stmt);
+	return r;
+}
+
+int
+db_begin(struct db *db)
+{
+	return mysql_autocommit(db->conn, 0) != 0 ? stmt_fail(db, NULL) : 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	int r = 0;
+
+	if (mysql_commit(db->conn) != 0)
+		r = stmt_fail(db, NULL);
+	if (mysql_autocommit(db->conn, 1) != 0 && r == 0)
+		r = stmt_fail(db, NULL);
+	return r;
+}
+
+void
+db_rollback(struct db *db)
+{
+	/* A connection lost meanwhile rolled back by itself. */
+	(void)mysql_rollback(db->conn);
+	(void)mysql_autocommit(db->conn, 1);
 }
 
 int

@@ -77,4 +77,30 @@ int db_query(struct db *db, const char *sql, const struct db_val *params,
     int (*row)(void *arg, const struct db_val *cols), void *arg)
     __attribute__((warn_unused_result));
 
+/*
+ * As db_exec(), and *id gets the statement's insert id: the new
+ * AUTO_INCREMENT value, or the value an UPDATE gave LAST_INSERT_ID(expr)
+ * (0 when it set none).
+ */
+int db_exec_id(struct db *db, const char *sql, const struct db_val *params,
+    size_t nparams, unsigned long long *affected, unsigned long long *id)
+    __attribute__((warn_unused_result));
+
+/*
+ * Run an INSERT (or UPDATE) whose ? are all integers once per row, in
+ * one round trip (MariaDB's array binding): col[j][i] is parameter j of
+ * row i, ncols <= 16.  Returns as db_exec().
+ */
+int db_exec_rows(struct db *db, const char *sql, long long *const *col,
+    size_t ncols, size_t nrows) __attribute__((warn_unused_result));
+
+/* Transactions: autocommit off until db_commit() or db_rollback(). */
+int db_begin(struct db *db) __attribute__((warn_unused_result));
+int db_commit(struct db *db) __attribute__((warn_unused_result));
+void db_rollback(struct db *db);
+
+/* The schema version this build needs (the highest migration in
+   sql/migrations, applied by scripts/db.sh). */
+#define MISSIVE_SCHEMA_VERSION 2
+
 #endif

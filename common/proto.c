@@ -94,7 +94,7 @@ static const struct {
 	[PROTO_CLOSE_HANDSHAKE] = { "handshake", 0, 0 },
 	[PROTO_CLOSE_NOT_ENROLLED] = { "not_enrolled", 0, 0 },
 	[PROTO_CLOSE_BUSY] = { "busy", 0, 0 },
-	[PROTO_CLOSE_REVOKED] = { "revoked", 0, 0 },
+	[PROTO_CLOSE_REVOKED] = { "revoked", 0, 1 },
 	[PROTO_CLOSE_REPLACED] = { "replaced", 1, 1 },
 	[PROTO_CLOSE_ERROR] = { "error", 0, 1 },
 };

@@ -227,7 +227,7 @@ accounts_key_owner(struct db *db, const char *fingerprint, char *name)
 }
 
 struct keys_ctx {
-	int (*fn)(void *, const char *, const char *, int);
+	int (*fn)(void *, const struct account_key *);
 	void *arg;
 };
 
@@ -235,22 +235,30 @@ static int
 keys_one(void *arg, const struct db_val *cols)
 {
 	struct keys_ctx *ctx = arg;
+	struct account_key row = {
+		.key_id = cols[0].i, .fp = cols[1].buf, .owner = cols[2].buf,
+		.nick = cols[3].buf, .disabled = cols[4].i != 0,
+		.pem = cols[5].buf, .pem_len = cols[5].len,
+	};
 
-	return ctx->fn(ctx->arg, cols[0].buf, cols[1].buf, cols[2].i != 0);
+	return ctx->fn(ctx->arg, &row);
 }
 
 int
 accounts_enrolled_keys(struct db *db, int (*fn)(void *arg,
-    const char *fingerprint, const char *owner, int disabled), void *arg)
+    const struct account_key *row), void *arg)
 {
 	char fp[KD_FP_SIZE + 16], owner[NAME_USER_MAX + 1];
-	struct db_val cols[] = { DB_OUT_STR(fp), DB_OUT_STR(owner),
-		DB_OUT_INT() };
+	char nick[NAME_NICK_MAX * 4 + 1], pem[KD_RSA_MAX_BYTES * 3 + 256];
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_STR(fp),
+		DB_OUT_STR(owner), DB_OUT_STR(nick), DB_OUT_INT(),
+		DB_OUT_STR(pem) };
 	struct keys_ctx ctx = { fn, arg };
 
-	return db_query(db, "SELECT k.fingerprint, u.user_name, u.disabled "
+	return db_query(db, "SELECT k.key_id, k.fingerprint, u.user_name, "
+	    "u.user_nickname, u.disabled, k.public_key_pem "
 	    "FROM client_keys k JOIN users u ON u.user_id = k.user_id "
-	    "WHERE k.revoked = 0", NULL, 0, cols, 3, keys_one, &ctx);
+	    "WHERE k.revoked = 0", NULL, 0, cols, 6, keys_one, &ctx);
 }
 
 static int

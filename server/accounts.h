@@ -58,13 +58,21 @@ int accounts_enroll_key(struct db *db, const char *name, const char *device,
 int accounts_key_owner(struct db *db, const char *fingerprint, char *name)
     __attribute__((warn_unused_result));
 
+/* One enrolled key with what the server's key directory needs. */
+struct account_key {
+	long long key_id;
+	const char *fp, *owner, *nick;
+	const char *pem;             /* public_key_pem */
+	size_t pem_len;
+	int disabled;                /* the owner's account */
+};
+
 /*
- * Call fn for every enrolled key that is not revoked: its fingerprint, its
- * owner and whether the owner's account is disabled.  fn's non-zero
+ * Call fn for every enrolled key that is not revoked.  fn's non-zero
  * return stops the query and is returned.
  */
 int accounts_enrolled_keys(struct db *db, int (*fn)(void *arg,
-    const char *fingerprint, const char *owner, int disabled), void *arg)
+    const struct account_key *row), void *arg)
     __attribute__((warn_unused_result));
 
 /*

@@ -66,6 +66,18 @@ auth_db_failed(struct auth_ctx *ctx)
 	return E_DB_UNAVAILABLE;
 }
 
+struct db *
+auth_thread_db(void *wctx)
+{
+	return auth_db(wctx);
+}
+
+int
+auth_thread_db_failed(void *wctx)
+{
+	return auth_db_failed(wctx);
+}
+
 int
 auth_handshake(void *wctx, struct kd_hs *hs, const char *kx, size_t len,
     int *owner_r, char owner[NAME_USER_MAX + 1])

@@ -28,6 +28,14 @@ struct auth_settings {
 void *auth_thread_init(void *arg);
 void auth_thread_fini(void *wctx);
 
+/* The worker's own MariaDB connection, (re)opened if it is time to try;
+   NULL while the database cannot be reached. */
+struct db *auth_thread_db(void *wctx);
+
+/* After a failed statement: drop the connection (the next job opens a
+   fresh one).  E_DB_UNAVAILABLE. */
+int auth_thread_db_failed(void *wctx);
+
 /*
  * Take the KeyExchange line (kd_hs_server_keyx()) and find the user the
  * client key is enrolled for: *owner_r is 0 with owner set, E_NOT_FOUND

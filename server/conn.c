@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "keydist/channel.h"
 #include "server/conn.h"
+#include "server/inbox.h"
 
 #define READ_CHUNK 16384
 #define READ_BUDGET ((size_t)256 * 1024) /* bytes per connection per pass */
@@ -70,17 +71,25 @@ conn_mark_dirty(struct conn *c)
 void
 conn_send(struct conn *c, const char *frame, size_t len)
 {
+	conn_send_parts(c, frame, len, NULL, 0);
+}
+
+void
+conn_send_parts(struct conn *c, const char *head, size_t hlen,
+    const char *rest, size_t rlen)
+{
 	const struct server_config *cfg = c->srv->cfg;
 
 	if (c->dead)
 		return;
-	if (buf_size(&c->out) + buf_size(&c->pend) + len + 1 >
+	if (buf_size(&c->out) + buf_size(&c->pend) + hlen + rlen + 1 >
 	    (size_t)cfg->output_queue_max) {
 		conn_fail(c, PROTO_CLOSE_SLOW, 0, "output queue over %lld bytes",
 		    cfg->output_queue_max);
 		return;
 	}
-	if (buf_append(&c->pend, frame, len) != 0 ||
+	if (buf_append(&c->pend, head, hlen) != 0 ||
+	    (rlen > 0 && buf_append(&c->pend, rest, rlen) != 0) ||
 	    buf_append(&c->pend, "\n", 1) != 0) {
 		conn_fail(c, PROTO_CLOSE_ERROR, 0, "out of memory");
 		return;
@@ -162,6 +171,8 @@ conn_flush(struct conn *c)
 		buf_consume(&c->out, (size_t)n);
 		budget -= (size_t)n;
 	}
+	if (c->read_waiting)
+		inbox_drained(c);
 	conn_update_events(c);
 }
 

@@ -21,7 +21,9 @@
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/enrolled.h"
+#include "server/members.h"
 #include "server/rooms.h"
+#include "server/store.h"
 #include "server/throttle.h"
 #include "server/users.h"
 
@@ -81,8 +83,22 @@ struct conn {
 	struct conn_delayed delayed;
 	char user[NAME_USER_MAX + 1];
 	char nick[NAME_NICK_MAX * 4 + 1];
-	struct room_client rooms;            /* the rooms it is in */
+	struct member *member;               /* its user's rooms */
 	struct user_link by_user;            /* logged in: its user's others */
+
+	/* Its device's inbox (server/inbox.c), once logged in. */
+	long long dev;                       /* its key's client_keys.key_id */
+	struct conn *dev_next;               /* online devices, same bucket */
+	long long delivered;                 /* the highest seq sent to it */
+	long long acked;                     /* ... and acknowledged by it */
+	struct storage_item *ack_item;       /* its 0020 in the open batch */
+	int live;                            /* backlog done: rows go out as
+	                                        they are committed */
+	int reading;                         /* a backlog page is read */
+	int read_waiting;                    /* ... once its output drains */
+	int missed;                          /* rows came while not live */
+	int backlog_told;                    /* 1022 sent */
+	uint64_t read_retry_ms;              /* a failed read: retry then */
 
 	/* Why it is being closed (set with dead). */
 	enum proto_close close_reason;
@@ -118,8 +134,11 @@ struct server {
 	struct conn *dirty;                  /* frames waiting to be sealed */
 	struct conn *dead;                   /* to close after this pass */
 	size_t nconns, nlogged;
-	struct rooms rooms;
+	struct rooms rooms;                  /* durable: their clients are */
+	struct members members;              /* ... the member users */
 	struct users users;                  /* logged-in connections by user */
+	struct conn **online;                /* devices by key id (inbox.c) */
+	struct store store;                  /* the writer (store.c) */
 	uint64_t next_id;
 	uint64_t now_ms;                     /* monotonic, once per pass */
 	int spare_fd;                        /* given up to refuse at EMFILE */
@@ -132,7 +151,8 @@ struct server {
 };
 
 /* epoll_event.data.ptr of the fds that are not connections (loop.c). */
-extern char server_tag_listen, server_tag_signal, server_tag_pool;
+extern char server_tag_listen, server_tag_signal, server_tag_pool,
+    server_tag_store;
 
 /* ---- conn.c ---- */
 
@@ -145,6 +165,10 @@ void conn_open(struct server *s, int fd, const char *ip, const char *addr);
  * client whose queue passes limits.output_queue_max is dropped (slow).
  */
 void conn_send(struct conn *c, const char *frame, size_t len);
+
+/* The same for a frame in two parts (a stored row and its seq). */
+void conn_send_parts(struct conn *c, const char *head, size_t hlen,
+    const char *rest, size_t rlen);
 
 /* Queue a plain handshake line (ServerHello) with its LF. */
 void conn_send_plain(struct conn *c, const char *line, size_t len);

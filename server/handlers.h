@@ -1,8 +1,9 @@
 /*
  * The protocol's families, for server/protocol.c's table and input loop:
  * the handshake (server/handshake.c) with the snapshot of enrolled keys it
- * checks first (server/refresh.c), login (server/login.c), and rooms,
- * private conversations, messages and sender keys (server/relay.c).
+ * checks first (server/refresh.c), login (server/login.c), rooms and
+ * private conversations (server/relay.c), messages and sender keys
+ * (server/messages.c); acknowledgements are server/inbox.h's.
  * Loop thread only.
  */
 #ifndef MISSIVE_HANDLERS_H
@@ -51,14 +52,29 @@ void on_part(struct conn *c, const struct frame *f);
 void on_list_rooms(struct conn *c, const struct frame *f);
 void on_who(struct conn *c, const struct frame *f);
 void on_devices(struct conn *c, const struct frame *f);
-void on_chat(struct conn *c, const struct frame *f);
-void on_sender_key(struct conn *c, const struct frame *f);
 
-/* c has logged in as c->user: index it (0), or E_NOMEM. */
+/* The room named by f that c's user is in, or NULL (*why says why). */
+struct room *relay_my_room(struct conn *c, const struct frame_field *f,
+    const char **why);
+
+/* c's user joins the room name[0..len) (0011): durable, its member list
+   to every connection of the user. */
+void relay_join(struct conn *c, const char *name, size_t len);
+
+/* A new account, already put in the lobby in the database (refresh.c):
+   there in memory too, told to the lobby and to its connections. */
+void relay_newcomer(struct server *s, const char *user);
+
+/* c has logged in as c->user (its device in the online index): index it
+   by user, tell its rooms and send their lists (0), or E_NOMEM. */
 int relay_online(struct conn *c) __attribute__((warn_unused_result));
 
-/* c, logged in, is going: out of every room (telling the members why)
-   and out of the index. */
+/* c, logged in, is going: offline in its user's rooms (telling the
+   members why), out of the indexes.  Its user stays a member. */
 void relay_offline(struct conn *c, enum proto_close why);
+
+/* ---- messages.c ---- */
+void on_chat(struct conn *c, const struct frame *f);
+void on_sender_key(struct conn *c, const struct frame *f);
 
 #endif

@@ -17,6 +17,7 @@
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/reply.h"
+#include "server/inbox.h"
 #include "server/throttle.h"
 #include "server/worker.h"
 
@@ -157,6 +158,41 @@ login_locked(struct conn *c, const char *user)
 	    s->now_ms) != 0;
 }
 
+/* The device's key id, from the key directory its handshake passed. */
+static long long
+device_of(const struct conn *c)
+{
+	const struct enrolled_key *k = enrolled_find(&c->srv->enrolled,
+	    c->key_fp);
+
+	return k != NULL ? k->key_id : 0;
+}
+
+/*
+ * 1001|OK, then (docs/PROTOCOL.md 5.2, 5.4) the device goes online, its
+ * user's rooms are listed, and its inbox is read: 1022 and the backlog
+ * follow from a worker.
+ */
+static void
+login_ok(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if ((c->dev = device_of(c)) == 0 || inbox_login(c) != 0) {
+		c->state = CONN_OPEN;
+		SEND(c, OP_LOGIN_RESULT, PROTO_LOGIN_REFUSED,
+		    proto_login_word(PROTO_LOGIN_BUSY));
+		return;
+	}
+	c->state = CONN_LOGGED_IN;
+	s->nlogged++;
+	SEND(c, OP_LOGIN_RESULT, proto_login_word(PROTO_LOGIN_OK), c->nick);
+	log_info("login ok user=%s addr=%s id=%llu key=%s", c->user,
+	    c->ip, (unsigned long long)c->id, c->key_fp);
+	if (relay_online(c) != 0)
+		conn_fail(c, PROTO_CLOSE_ERROR, 1, "out of memory");
+}
+
 static void
 login_job_done(struct worker_job *job)
 {
@@ -179,19 +215,7 @@ login_job_done(struct worker_job *job)
 		throttle_clear(s->login_fails, throttle_key(key, "k:", c->key_fp));
 		throttle_clear(s->login_fails, throttle_key(key, "a:", c->ip));
 		s->db_down = 0;
-		if (relay_online(c) != 0) {
-			c->state = CONN_OPEN;
-			SEND(c, OP_LOGIN_RESULT, PROTO_LOGIN_REFUSED,
-			    proto_login_word(PROTO_LOGIN_BUSY));
-			break;
-		}
-		c->state = CONN_LOGGED_IN;
-		s->nlogged++;
-		SEND(c, OP_LOGIN_RESULT, proto_login_word(PROTO_LOGIN_OK),
-		    c->nick);
-		log_info("login ok user=%s addr=%s id=%llu key=%s", c->user,
-		    c->ip, (unsigned long long)c->id, c->key_fp);
-		join_room(c, PROTO_LOBBY, strlen(PROTO_LOBBY));
+		login_ok(c);
 		break;
 	case PROTO_LOGIN_UNAVAILABLE:
 		if (!s->db_down)

@@ -32,6 +32,8 @@
 #include "common/log.h"
 #include "server/conn.h"
 #include "server/handlers.h"
+#include "server/inbox.h"
+#include "server/store.h"
 #include "server/throttle.h"
 #include "server/worker.h"
 
@@ -42,7 +44,7 @@
 #define SHUTDOWN_FLUSH_MS 2000
 
 /* Tags in epoll_event.data.ptr for the fds that are not connections. */
-char server_tag_listen, server_tag_signal, server_tag_pool;
+char server_tag_listen, server_tag_signal, server_tag_pool, server_tag_store;
 
 static int
 epoll_add(int epfd, int fd, unsigned events, void *ptr)
@@ -282,6 +284,8 @@ tick(struct server *s)
 			kd_record_park(&c->tx);
 		}
 		protocol_tick(c, s->now_ms);
+		if (c->state == CONN_LOGGED_IN)
+			inbox_tick(c);
 	}
 	throttle_prune(s->login_fails, s->now_ms,
 	    (uint64_t)s->cfg->login_lock_seconds * 1000);
@@ -354,6 +358,8 @@ server_run(struct server *s)
 				handle_signals(s);
 			else if (p == &server_tag_pool)
 				worker_pool_drain(s->pool);
+			else if (p == &server_tag_store)
+				store_drain(s);
 			else if (!c->dead) {
 				if (c->paused &&
 				    (ev[i].events & (EPOLLERR | EPOLLHUP)))
@@ -372,6 +378,8 @@ server_run(struct server *s)
 		}
 		if (s->next_delayed_ms != 0 && s->now_ms >= s->next_delayed_ms)
 			protocol_due(s);
+		/* What this pass asked to store: one commit for all of it. */
+		store_kick(s);
 		flush_dirty(s);
 		reap(s);
 		/* The leave notices of those closed: now, not next pass. */

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "keydist/channel.h"
 #include "server/handlers.h"
+#include "server/inbox.h"
 #include "server/reply.h"
 
 /* ---- quit, keepalive ---- */
@@ -65,6 +66,7 @@ static const struct {
 	{ OP_ROOMS, ST(CONN_LOGGED_IN), on_list_rooms },
 	{ OP_DEVICES, ST(CONN_LOGGED_IN), on_devices },
 	{ OP_SENDER_KEY, ST(CONN_LOGGED_IN), on_sender_key },
+	{ OP_ACK, ST(CONN_LOGGED_IN), on_ack },
 };
 
 /* Why a frame that is not allowed now is refused. */

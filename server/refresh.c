@@ -4,6 +4,7 @@
  * and the loop swaps it in.  Then every session whose key is no longer
  * in it (revoked, or removed), or whose account is disabled, is closed
  * with 1010|revoked, and the handshakes parked for this refresh go on.
+ * The same job puts accounts made since in the lobby (storage_newcomers).
  * The loop never waits for the database.
  */
 #include <stdlib.h>
@@ -13,10 +14,13 @@
 #include "common/log.h"
 #include "server/auth.h"
 #include "server/handlers.h"
+#include "server/storage.h"
 #include "server/worker.h"
 
 #define REFRESH_EVERY_MS 1000
 #define REFRESH_MIN_GAP_MS 200
+
+#define NEWCOMERS_MAX 1000       /* put in the lobby per refresh */
 
 struct refresh_job {
 	struct worker_job job;
@@ -24,13 +28,29 @@ struct refresh_job {
 	uint64_t gen;                /* its number: s->refresh_gen at start */
 	int r;
 	struct enrolled keys;
+	struct buf newcomers;        /* NUL-terminated names */
 };
+
+static int
+keep_newcomer(void *arg, const char *user)
+{
+	struct refresh_job *j = arg;
+
+	return buf_append(&j->newcomers, user, strlen(user) + 1);
+}
 
 static void
 refresh_run(struct worker_job *job, void *wctx)
 {
 	struct refresh_job *j = WORKER_JOB_OWNER(job, struct refresh_job, job);
+	struct db *db;
 
+	/* The new accounts' lobby first: their keys are then in the
+	   snapshot that makes them members in memory. */
+	if ((db = auth_thread_db(wctx)) != NULL &&
+	    storage_newcomers(db, PROTO_LOBBY, NEWCOMERS_MAX, keep_newcomer,
+	    j) != 0)
+		(void)auth_thread_db_failed(wctx);
 	j->r = auth_enrolled(wctx, &j->keys);
 }
 
@@ -57,6 +77,7 @@ refresh_done(struct worker_job *job)
 {
 	struct refresh_job *j = WORKER_JOB_OWNER(job, struct refresh_job, job);
 	struct server *s = j->srv;
+	const char *p, *end;
 	struct conn *c;
 	int ok = j->r == 0;
 
@@ -74,6 +95,10 @@ refresh_done(struct worker_job *job)
 		if (c->parked != NULL && !c->dead && c->parked_for <= j->gen)
 			handshake_resume(c, ok);
 	}
+	p = (const char *)buf_data(&j->newcomers);
+	for (end = p + buf_size(&j->newcomers); p < end; p += strlen(p) + 1)
+		relay_newcomer(s, p);
+	buf_free(&j->newcomers);
 	free(j);
 }
 

@@ -1,57 +1,252 @@
 /*
- * What the server relays for logged-in connections: rooms and their
- * members (docs/PROTOCOL.md 5.2), private conversations (5.3), messages
- * and sender keys (5.4).  The server checks only the shape of what it
- * cannot open; the recipients check the rest.
+ * Rooms and who is in them (docs/PROTOCOL.md 5.2), the devices of private
+ * conversations (5.3), and presence.  Membership is the user's and
+ * durable (server/members.h, saved through server/store.h); the devices
+ * of a conversation are the enrolled devices of its users (the key
+ * directory, server/enrolled.h), online or not.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/b64.h"
+#include "common/err.h"
 #include "common/log.h"
-#include "keydist/keys.h"
 #include "server/handlers.h"
+#include "server/inbox.h"
 #include "server/reply.h"
 #include "server/rooms.h"
 #include "server/users.h"
 
+static struct conn *
+conn_of_link(struct user_link *l)
+{
+	return (struct conn *)(void *)((char *)l -
+	    offsetof(struct conn, by_user));
+}
+
+/* ---- devices ---- */
+
+static const char *
+device_state(const struct server *s, const struct enrolled_key *k)
+{
+	return inbox_online(s, k->key_id) != NULL ? PROTO_STATE_ONLINE :
+	    PROTO_STATE_OFFLINE;
+}
+
+/* 1012 to c for every usable device of user but c's own: how many. */
+static size_t
+send_devices_of(struct conn *c, const char *conv, const char *user)
+{
+	const struct server *s = c->srv;
+	struct enrolled_key *const *d;
+	size_t i, n = enrolled_devices(&s->enrolled, user, &d), sent = 0;
+
+	for (i = 0; i < n; i++)
+		if (enrolled_usable(d[i]) && d[i]->key_id != c->dev) {
+			SEND(c, OP_DEVICE, conv, d[i]->owner, d[i]->nick,
+			    d[i]->fp, d[i]->spki, device_state(s, d[i]));
+			sent++;
+		}
+	return sent;
+}
+
+/* Room r's devices to c, then 1011. */
+static void
+send_room_list(struct conn *c, const struct room *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < room_size(r); i++)
+		n += send_devices_of(c, room_name(r),
+		    member_of(room_member(r, i))->name);
+	send_count(c, OP_DEVICES_END, room_name(r), n);
+}
+
+/* ---- presence ---- */
+
+/*
+ * A 1003 to the online connections of r's members: all but `except`, and
+ * none of user `skip_user` (NULL: none skipped).
+ */
+static void
+room_presence(struct server *s, const struct room *r,
+    const struct conn *except, const char *skip_user, const char *const *v,
+    size_t nv)
+{
+	struct user_link *l;
+	struct conn *o;
+	const char *name;
+	size_t i;
+
+	for (i = 0; i < room_size(r); i++) {
+		name = member_of(room_member(r, i))->name;
+		if (skip_user != NULL && strcmp(name, skip_user) == 0)
+			continue;
+		for (l = users_first(&s->users, name); l != NULL; l = l->next)
+			if ((o = conn_of_link(l)) != except && conn_present(o))
+				send_fields(o, OP_PRESENCE, v, nv);
+	}
+}
+
+/* Every usable device of user, as it is now in r, to the other members:
+   JOIN if online, ADD if not; or LEAVE for reason `leave`. */
+static void
+user_presence(struct server *s, const char *user, const struct room *r,
+    const char *leave)
+{
+	struct enrolled_key *const *d;
+	size_t i, n = enrolled_devices(&s->enrolled, user, &d);
+
+	for (i = 0; i < n; i++) {
+		if (!enrolled_usable(d[i]))
+			continue;
+		if (leave != NULL) {
+			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
+				user, d[i]->nick, d[i]->fp, leave };
+
+			room_presence(s, r, NULL, user, v, 6);
+		} else {
+			const char *v[] = { inbox_online(s, d[i]->key_id) !=
+				NULL ? PROTO_PRESENCE_JOIN : PROTO_PRESENCE_ADD,
+				room_name(r), user, d[i]->nick, d[i]->fp,
+				d[i]->spki };
+
+			room_presence(s, r, NULL, user, v, 6);
+		}
+	}
+}
+
+/* user is a new member of r: the others hear of its devices, and every
+   connection of user gets r's list. */
+static void
+user_joined(struct server *s, const char *user, const struct room *r)
+{
+	struct user_link *l;
+	struct conn *o;
+
+	user_presence(s, user, r, NULL);
+	for (l = users_first(&s->users, user); l != NULL; l = l->next)
+		if (conn_present(o = conn_of_link(l)))
+			send_room_list(o, r);
+}
+
+/* c's own device comes online in, or goes offline from, every room of
+   its user (its user's other devices hear it too). */
+static void
+device_presence(struct conn *c, const char *leave)
+{
+	const struct room_client *rc = &c->member->rooms;
+	size_t k;
+
+	for (k = 0; k < rc->nslot; k++) {
+		const struct room *r = rc->slot[k].room;
+
+		if (leave != NULL) {
+			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
+				c->user, c->nick, c->key_fp, leave };
+
+			room_presence(c->srv, r, c, NULL, v, 6);
+		} else {
+			const char *v[] = { PROTO_PRESENCE_JOIN, room_name(r),
+				c->user, c->nick, c->key_fp, c->spki };
+
+			room_presence(c->srv, r, c, NULL, v, 6);
+		}
+	}
+}
+
 /* ---- rooms (docs/PROTOCOL.md 5.2) ---- */
 
-/* The room named by f that c is in, or NULL with 1009|room sent. */
-static struct room *
-my_room(struct conn *c, const struct frame_field *f)
+/* The room named by f that c's user is in, or NULL (*why says why). */
+struct room *
+relay_my_room(struct conn *c, const struct frame_field *f, const char **why)
 {
 	struct room *r;
 
 	if (!room_name_valid(f->p, f->len)) {
-		send_error(c, PROTO_ERR_ROOM, "invalid room name");
+		*why = "invalid room name";
 		return NULL;
 	}
 	if ((r = rooms_find(&c->srv->rooms, f->p, f->len)) == NULL ||
-	    !room_has(&c->rooms, r)) {
-		send_error(c, PROTO_ERR_ROOM, "you are not in this room");
+	    !room_has(&c->member->rooms, r)) {
+		*why = "you are not in this room";
 		return NULL;
 	}
 	return r;
 }
 
 void
+relay_join(struct conn *c, const char *name, size_t len)
+{
+	const struct server_config *cfg = c->srv->cfg;
+	struct room *r;
+	char msg[96];
+
+	if (!room_name_valid(name, len)) {
+		send_error(c, PROTO_ERR_ROOM, "invalid room name");
+		return;
+	}
+	switch (room_join(&c->srv->rooms, &c->member->rooms, name, len, &r)) {
+	case ROOM_JOINED:
+		store_membership(c->srv, STORAGE_JOIN, c->user, room_name(r));
+		log_info("join id=%llu user=%s room=%s",
+		    (unsigned long long)c->id, c->user, room_name(r));
+		user_joined(c->srv, c->user, r);
+		return;
+	case ROOM_ALREADY:
+		send_room_list(c, r);
+		return;
+	case ROOM_FULL:
+		(void)snprintf(msg, sizeof(msg),
+		    "the room is full (%lld members)", cfg->max_room_members);
+		break;
+	case ROOM_CLIENT_LIMIT:
+		(void)snprintf(msg, sizeof(msg),
+		    "you are in too many rooms (at most %lld)",
+		    cfg->max_rooms_per_client);
+		break;
+	case ROOM_SERVER_LIMIT:
+		(void)snprintf(msg, sizeof(msg),
+		    "too many rooms on this server (at most %lld)",
+		    cfg->max_rooms);
+		break;
+	case ROOM_NOMEM:
+		send_error(c, PROTO_ERR_BUSY, "out of memory");
+		return;
+	}
+	send_error(c, PROTO_ERR_ROOM, msg);
+}
+
+void
 on_join(struct conn *c, const struct frame *f)
 {
-	join_room(c, f->field[0].p, f->field[0].len);
+	relay_join(c, f->field[0].p, f->field[0].len);
 }
 
 void
 on_part(struct conn *c, const struct frame *f)
 {
+	struct user_link *l;
+	const char *why;
 	struct room *r;
+	struct conn *o;
+	char name[ROOM_NAME_MAX + 1];
 
-	if ((r = my_room(c, &f->field[0])) == NULL)
+	if ((r = relay_my_room(c, &f->field[0], &why)) == NULL) {
+		send_error(c, PROTO_ERR_ROOM, why);
 		return;
-	SEND(c, OP_LEFT, room_name(r));
-	leave_room(c, r, "left");
+	}
+	(void)snprintf(name, sizeof(name), "%s", room_name(r));
+	log_info("leave id=%llu user=%s room=%s", (unsigned long long)c->id,
+	    c->user, name);
+	user_presence(c->srv, c->user, r, PROTO_LEAVE_LEFT);
+	/* c's user is a member: this cannot fail.  r stays (durable). */
+	(void)room_leave(&c->srv->rooms, &c->member->rooms, r);
+	store_membership(c->srv, STORAGE_PART, c->user, name);
+	for (l = users_first(&c->srv->users, c->user); l != NULL; l = l->next)
+		if ((o = conn_of_link(l)) == c || conn_present(o))
+			SEND(o, OP_LEFT, name);
 }
 
 struct room_list {
@@ -79,17 +274,32 @@ on_list_rooms(struct conn *c, const struct frame *f)
 	send_count(c, OP_ROOMS_END, NULL, l.n);
 }
 
+/* Whether user has a connection that is logged in and not going. */
+static int
+user_online(const struct server *s, const char *user)
+{
+	struct user_link *l;
+
+	for (l = users_first(&s->users, user); l != NULL; l = l->next)
+		if (conn_present(conn_of_link(l)))
+			return 1;
+	return 0;
+}
+
 void
 on_who(struct conn *c, const struct frame *f)
 {
 	const struct room *r;
+	const struct member *m;
+	struct enrolled_key *const *d;
 	struct conn *o;
 	size_t i, n = 0;
 
 	if (f->nfields == 0) {
 		for (o = c->srv->conns; o != NULL; o = o->next)
 			if (conn_present(o)) {
-				SEND(c, OP_WHO_ENTRY, o->user, o->nick);
+				SEND(c, OP_WHO_ENTRY, o->user, o->nick,
+				    PROTO_STATE_ONLINE);
 				n++;
 			}
 	} else if (!room_name_valid(f->field[0].p, f->field[0].len)) {
@@ -98,238 +308,77 @@ on_who(struct conn *c, const struct frame *f)
 	} else if ((r = rooms_find(&c->srv->rooms, f->field[0].p,
 	    f->field[0].len)) != NULL) {
 		for (i = 0; i < room_size(r); i++) {
-			o = conn_of_member(room_member(r, i));
-			SEND(c, OP_WHO_ENTRY, o->user, o->nick);
+			m = member_of(room_member(r, i));
+			/* The nickname of its first device, as 1012 has it. */
+			if (enrolled_devices(&c->srv->enrolled, m->name, &d) == 0)
+				continue;
+			SEND(c, OP_WHO_ENTRY, m->name, d[0]->nick,
+			    user_online(c->srv, m->name) ? PROTO_STATE_ONLINE :
+			    PROTO_STATE_OFFLINE);
+			n++;
 		}
-		n = room_size(r);
 	}
 	send_count(c, OP_WHO_END, NULL, n);
 }
 
 /* ---- private conversations (5.3) ---- */
 
-static struct conn *
-conn_of_link(struct user_link *l)
-{
-	return (struct conn *)(void *)((char *)l -
-	    offsetof(struct conn, by_user));
-}
-
-/*
- * The connection after o (NULL: the first) in c's private conversation
- * with user: every connection of user, then of c's own user, c and those
- * on their way out excepted.
- */
-static struct conn *
-pm_next(const struct conn *c, const char *user, const struct conn *o)
-{
-	const struct users *u = &c->srv->users;
-	struct user_link *l;
-	struct conn *n;
-	int own;                             /* in c's own user's list */
-
-	if (o == NULL) {
-		l = users_first(u, user);
-		own = 0;
-	} else {
-		l = o->by_user.next;
-		own = strcmp(o->user, user) != 0;
-	}
-	for (;;) {
-		for (; l != NULL; l = l->next)
-			if ((n = conn_of_link(l)) != c && !n->dead)
-				return n;
-		if (own || strcmp(user, c->user) == 0)
-			return NULL;
-		l = users_first(u, c->user);
-		own = 1;
-	}
-}
-
-/* Whether user has a connection that is not on its way out. */
-static int
-user_online(const struct server *s, const char *user)
-{
-	struct user_link *l;
-
-	for (l = users_first(&s->users, user); l != NULL; l = l->next)
-		if (!conn_of_link(l)->dead)
-			return 1;
-	return 0;
-}
-
 void
 on_devices(struct conn *c, const struct frame *f)
 {
 	char user[NAME_USER_MAX + 1], conv[NAME_USER_MAX + 2];
-	struct conn *o = NULL;
-	size_t n = 0;
+	size_t n;
 
 	if (!user_name(&f->field[0], user)) {
 		send_error(c, PROTO_ERR_MALFORMED, "invalid user name");
 		return;
 	}
 	(void)snprintf(conv, sizeof(conv), "@%s", user);
-	while ((o = pm_next(c, user, o)) != NULL) {
-		send_device(c, conv, o);
-		n++;
-	}
+	n = send_devices_of(c, conv, user);
+	if (strcmp(user, c->user) != 0)
+		n += send_devices_of(c, conv, c->user);
 	send_count(c, OP_DEVICES_END, conv, n);
 }
 
-/* ---- messages and sender keys (5.4) ---- */
-
-/* A conversation as c named it: a room c is in, or @user. */
-struct conv {
-	const struct frame_field *name;      /* as sent */
-	struct room *room;                   /* NULL for @user */
-	char user[NAME_USER_MAX + 1];
-};
-
-/* Resolve the conversation f for c: 0, or -1 with the 1009 sent. */
-static int
-conv_resolve(struct conn *c, const struct frame_field *f, struct conv *cv)
-{
-	struct frame_field u;
-
-	cv->name = f;
-	cv->room = NULL;
-	if (f->len > 0 && f->p[0] == '@') {
-		u = (struct frame_field){ f->p + 1, f->len - 1 };
-		if (!user_name(&u, cv->user)) {
-			send_error(c, PROTO_ERR_MALFORMED, "invalid user name");
-			return -1;
-		}
-		return 0;
-	}
-	return (cv->room = my_room(c, f)) == NULL ? -1 : 0;
-}
-
-/* Queue frame to everyone in cv but c (with fp: only that key's
-   connections); the number of them. */
-static size_t
-conv_send(struct conn *c, const struct conv *cv, const struct frame_field *fp,
-    const char *frame, size_t len)
-{
-	struct conn *o = NULL;
-	size_t n = 0;
-
-	if (cv->room != NULL)
-		return room_send(cv->room, c, fp, frame, len);
-	while ((o = pm_next(c, cv->user, o)) != NULL)
-		n += relay_to(c, o, fp, frame, len);
-	return n;
-}
-
-/* The longest message or blob: its delivery must fit in max_frame. */
-static size_t
-payload_max(const struct conn *c)
-{
-	return (size_t)c->srv->cfg->max_frame - FRAME_CHAT_OVERHEAD;
-}
-
 void
-on_chat(struct conn *c, const struct frame *f)
+relay_newcomer(struct server *s, const char *user)
 {
-	const struct frame_field *msg = &f->field[1];
-	struct frame_field v[6];
-	struct conv cv;
-	char ts[32], *line;
-	size_t len;
+	struct member *m;
+	struct room *r;
 
-	if (conv_resolve(c, &f->field[0], &cv) != 0)
-		return;
-	if (!b64_shaped(msg->p, msg->len, payload_max(c))) {
-		send_error(c, PROTO_ERR_TEXT, "message not relayed: not base64 of a "
-		    "plausible length");
-		return;
-	}
-	if (cv.room == NULL && !user_online(c->srv, cv.user)) {
-		send_error(c, PROTO_ERR_USER, "message not relayed: that user is "
-		    "not online");
+	if ((m = members_get(&s->members, user, 1)) == NULL ||
+	    room_join(&s->rooms, &m->rooms, PROTO_LOBBY, strlen(PROTO_LOBBY),
+	    &r) != ROOM_JOINED) {
+		log_warn("rooms: %s could not be put in #%s", user, PROTO_LOBBY);
 		return;
 	}
-	log_timestamp(ts);
-	v[0] = field(c->nick);
-	v[1] = field(c->user);
-	v[2] = field(c->key_fp);
-	v[3] = *cv.name;
-	v[4] = field(ts);
-	v[5] = *msg;
-	if ((line = build_alloc(&len, OP_DELIVERY, v, 6)) == NULL) {
-		send_error(c, PROTO_ERR_BUSY, "out of memory");
-		return;
-	}
-	(void)conv_send(c, &cv, NULL, line, len);
-	free(line);
-	/* The console sees that it passed, never more than its start. */
-	log_info("chat id=%llu user=%s conv=%.*s bytes=%zu e2e=%.*s...",
-	    (unsigned long long)c->id, c->user, (int)cv.name->len,
-	    cv.name->p, msg->len, (int)(msg->len < 16 ? msg->len : 16),
-	    msg->p);
+	log_info("join user=%s room=%s (a new account)", user, room_name(r));
+	user_joined(s, user, r);
 }
 
-void
-on_sender_key(struct conn *c, const struct frame *f)
-{
-	const struct frame_field *fp = &f->field[1], *blob = &f->field[2];
-	struct frame_field v[6];
-	struct conv cv;
-	char *line;
-	size_t len, n;
-
-	if (!kd_fp_valid(fp->p, fp->len)) {
-		send_error(c, PROTO_ERR_MALFORMED, "not a key fingerprint");
-		return;
-	}
-	if (conv_resolve(c, &f->field[0], &cv) != 0)
-		return;
-	if (!b64_shaped(blob->p, blob->len, payload_max(c))) {
-		send_error(c, PROTO_ERR_TEXT, "sender key not relayed: not base64 of "
-		    "a plausible length");
-		return;
-	}
-	v[0] = *cv.name;
-	v[1] = field(c->user);
-	v[2] = field(c->nick);
-	v[3] = field(c->key_fp);
-	v[4] = field(c->spki);
-	v[5] = *blob;
-	if ((line = build_alloc(&len, OP_SENDER_KEY_DELIVERY, v, 6)) == NULL) {
-		send_error(c, PROTO_ERR_BUSY, "out of memory");
-		return;
-	}
-	/* It carries the sender's key too: check the whole delivery. */
-	if (len + 1 > (size_t)c->srv->cfg->max_frame) {
-		free(line);
-		send_error(c, PROTO_ERR_TEXT, "sender key not relayed: too long with "
-		    "your key");
-		return;
-	}
-	n = conv_send(c, &cv, fp, line, len);
-	free(line);
-	log_debug("keys id=%llu user=%s conv=%.*s to=%.*s bytes=%zu sent=%zu",
-	    (unsigned long long)c->id, c->user, (int)cv.name->len, cv.name->p,
-	    (int)fp->len, fp->p,
-	    blob->len, n);
-}
-
-
-/* ---- the index of who is online ---- */
+/* ---- logging in and out ---- */
 
 int
 relay_online(struct conn *c)
 {
-	return users_add(&c->srv->users, &c->by_user, c->user);
+	const struct room_client *rc;
+	size_t k;
+
+	if ((c->member = members_get(&c->srv->members, c->user, 1)) == NULL ||
+	    users_add(&c->srv->users, &c->by_user, c->user) != 0)
+		return E_NOMEM;
+	device_presence(c, NULL);
+	rc = &c->member->rooms;
+	for (k = 0; k < rc->nslot; k++)
+		send_room_list(c, rc->slot[k].room);
+	return 0;
 }
 
 void
 relay_offline(struct conn *c, enum proto_close why)
 {
-	const char *reason = proto_close_leave_word(why);
-
-	while (c->rooms.nslot > 0)
-		leave_room(c, c->rooms.slot[c->rooms.nslot - 1].room, reason);
-	room_leave_all(&c->srv->rooms, &c->rooms);
+	if (c->member != NULL)
+		device_presence(c, proto_close_leave_word(why));
+	inbox_logout(c);
 	users_remove(&c->srv->users, &c->by_user);
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "server/rooms.h"
 
 /* Frames without a message or blob fit in the smallest max_frame. */
 #define SHORT_FRAME FRAME_MAX_FRAME_MIN
@@ -98,120 +97,6 @@ build_alloc(size_t *len, enum proto_op op, const struct frame_field *f,
 		return NULL;
 	}
 	return line;
-}
-
-struct conn *
-conn_of_member(struct room_client *cl)
-{
-	return (struct conn *)(void *)((char *)cl -
-	    offsetof(struct conn, rooms));
-}
-
-size_t
-relay_to(const struct conn *c, struct conn *o, const struct frame_field *fp,
-    const char *frame, size_t len)
-{
-	if (o == c || (fp != NULL && !frame_field_is(fp, o->key_fp)))
-		return 0;
-	conn_send(o, frame, len);
-	return 1;
-}
-
-size_t
-room_send(const struct room *r, const struct conn *c,
-    const struct frame_field *fp, const char *frame, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < room_size(r); i++)
-		n += relay_to(c, conn_of_member(room_member(r, i)), fp,
-		    frame, len);
-	return n;
-}
-
-static void
-room_send_fields(const struct room *r, const struct conn *c, enum proto_op op,
-    const char *const *v, size_t n)
-{
-	char line[SHORT_FRAME];
-	size_t len;
-
-	if (build_fields(line, &len, op, v, n) == 0)
-		(void)room_send(r, c, NULL, line, len);
-}
-
-/* Presence in a room: to every member but c. */
-#define ROOM_SEND(r, c, op, ...) do {                                     \
-	const char *const v_[] = { __VA_ARGS__ };                          \
-	room_send_fields((r), (c), (op), v_, sizeof(v_) / sizeof(v_[0]));  \
-} while (0)
-
-void
-send_device(struct conn *c, const char *conv, const struct conn *o)
-{
-	SEND(c, OP_DEVICE, conv, o->user, o->nick, o->key_fp, o->spki);
-}
-
-void
-join_room(struct conn *c, const char *name, size_t len)
-{
-	const struct server_config *cfg = c->srv->cfg;
-	struct room *r;
-	struct conn *o;
-	char msg[96];
-	size_t i, n = 0;
-
-	if (!room_name_valid(name, len)) {
-		send_error(c, PROTO_ERR_ROOM, "invalid room name");
-		return;
-	}
-	switch (room_join(&c->srv->rooms, &c->rooms, name, len, &r)) {
-	case ROOM_JOINED:
-		ROOM_SEND(r, c, OP_PRESENCE, "JOIN", room_name(r), c->user,
-		    c->nick, c->key_fp, c->spki);
-		log_info("join id=%llu user=%s room=%s",
-		    (unsigned long long)c->id, c->user, room_name(r));
-		break;
-	case ROOM_ALREADY:
-		break;
-	case ROOM_FULL:
-		(void)snprintf(msg, sizeof(msg),
-		    "the room is full (%lld members)", cfg->max_room_members);
-		send_error(c, PROTO_ERR_ROOM, msg);
-		return;
-	case ROOM_CLIENT_LIMIT:
-		(void)snprintf(msg, sizeof(msg),
-		    "you are in too many rooms (at most %lld)",
-		    cfg->max_rooms_per_client);
-		send_error(c, PROTO_ERR_ROOM, msg);
-		return;
-	case ROOM_SERVER_LIMIT:
-		(void)snprintf(msg, sizeof(msg),
-		    "too many rooms on this server (at most %lld)",
-		    cfg->max_rooms);
-		send_error(c, PROTO_ERR_ROOM, msg);
-		return;
-	case ROOM_NOMEM:
-		send_error(c, PROTO_ERR_BUSY, "out of memory");
-		return;
-	}
-	for (i = 0; i < room_size(r); i++)
-		if ((o = conn_of_member(room_member(r, i))) != c) {
-			send_device(c, room_name(r), o);
-			n++;
-		}
-	send_count(c, OP_DEVICES_END, room_name(r), n);
-}
-
-void
-leave_room(struct conn *c, struct room *r, const char *reason)
-{
-	log_info("leave id=%llu user=%s room=%s reason=%s",
-	    (unsigned long long)c->id, c->user, room_name(r), reason);
-	ROOM_SEND(r, c, OP_PRESENCE, "LEAVE", room_name(r), c->user,
-	    c->nick, c->key_fp, reason);
-	/* c is a member: this cannot fail.  r may be gone after it. */
-	(void)room_leave(&c->srv->rooms, &c->rooms, r);
 }
 
 int

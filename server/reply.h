@@ -1,8 +1,8 @@
 /*
  * Building and queueing the server's frames, shared by the protocol's
- * families (server/handshake.c, login.c, relay.c, protocol.c): one frame
- * to a connection, a presence frame to a room, a list's end, a 1009, and
- * joining and leaving rooms, which every family may do.  Loop thread only.
+ * families (server/handshake.c, login.c, relay.c, messages.c, inbox.c,
+ * store.c, protocol.c): one frame to a connection, a list's end, a 1009.
+ * Loop thread only.
  */
 #ifndef MISSIVE_REPLY_H
 #define MISSIVE_REPLY_H
@@ -34,8 +34,6 @@ void send_error(struct conn *c, enum proto_error code, const char *msg);
 /* `op|count` or, with conv, `op|conv|count`: the end of a list. */
 void send_count(struct conn *c, enum proto_op op, const char *conv, size_t n);
 
-/* One device of a room or a private conversation: a 1012 to c. */
-void send_device(struct conn *c, const char *conv, const struct conn *o);
 
 /* Build a frame whose fields may be as long as a frame into a new buffer
    (the caller frees it); NULL if out of memory. */
@@ -54,29 +52,6 @@ conn_present(const struct conn *o)
 {
 	return o->state == CONN_LOGGED_IN && !o->dead;
 }
-
-/* Queue frame to o unless it is the sender c or (with fp) its key is not
-   fp; 1 if queued. */
-size_t relay_to(const struct conn *c, struct conn *o,
-    const struct frame_field *fp, const char *frame, size_t len);
-
-/* Queue frame to the members of r but c (with fp: those whose key it is);
-   the number of them. */
-size_t room_send(const struct room *r, const struct conn *c,
-    const struct frame_field *fp, const char *frame, size_t len);
-
-/* The connection whose room_client cl is. */
-struct conn *conn_of_member(struct room_client *cl);
-
-/*
- * Join c to the room name[0..len) (0011, and the lobby at login): its
- * member list and 1011 to c, JOIN to the others unless c was in already.
- */
-void join_room(struct conn *c, const char *name, size_t len);
-
-/* Take c out of r, telling the members that stay why (a 1003 LEAVE
-   reason, docs/PROTOCOL.md 5.2). */
-void leave_room(struct conn *c, struct room *r, const char *reason);
 
 /* Copy the user name in f to out: 1 if it is a valid one. */
 int user_name(const struct frame_field *f, char out[NAME_USER_MAX + 1]);

@@ -157,6 +157,17 @@ room_has(const struct room_client *cl, const struct room *room)
 	return 0;
 }
 
+/* Put the new room r into its hash chain. */
+static void
+rooms_link(struct rooms *rs, struct room *r)
+{
+	size_t h = fnv1a64(r->name, r->namelen) & (rs->nbucket - 1);
+
+	r->next = rs->bucket[h];
+	rs->bucket[h] = r;
+	rs->nroom++;
+}
+
 enum room_join_result
 room_join(struct rooms *rs, struct room_client *cl, const char *name,
     size_t len, struct room **room)
@@ -164,13 +175,12 @@ room_join(struct rooms *rs, struct room_client *cl, const char *name,
 	struct room *r = rooms_find(rs, name, len), *fresh = NULL;
 	struct room_member *mem;
 	struct room_slot *slot;
-	size_t h;
 
-	if (r != NULL && room_has(cl, r)) {
+	if (r != NULL && cl != NULL && room_has(cl, r)) {
 		*room = r;
 		return ROOM_ALREADY;
 	}
-	if (cl->nslot >= rs->max_per_client)
+	if (cl != NULL && cl->nslot >= rs->max_per_client)
 		return ROOM_CLIENT_LIMIT;
 	if (r == NULL) {
 		if (rs->nroom >= rs->max_rooms)
@@ -180,6 +190,14 @@ room_join(struct rooms *rs, struct room_client *cl, const char *name,
 			return ROOM_NOMEM;
 		memcpy(r->name, name, len);
 		r->namelen = len;
+		if (cl == NULL) {
+			rooms_link(rs, r);
+			*room = r;
+			return ROOM_JOINED;
+		}
+	} else if (cl == NULL) {
+		*room = r;
+		return ROOM_ALREADY;
 	} else if (r->nmember >= rs->max_members)
 		return ROOM_FULL;
 	if ((slot = array_grow(cl->slot, &cl->cap, cl->nslot, sizeof(*slot),
@@ -196,12 +214,8 @@ room_join(struct rooms *rs, struct room_client *cl, const char *name,
 	cl->slot[cl->nslot] = (struct room_slot){ r, r->nmember };
 	r->nmember++;
 	cl->nslot++;
-	if (fresh != NULL) {
-		h = fnv1a64(name, len) & (rs->nbucket - 1);
-		r->next = rs->bucket[h];
-		rs->bucket[h] = r;
-		rs->nroom++;
-	}
+	if (fresh != NULL)
+		rooms_link(rs, r);
 	*room = r;
 	return ROOM_JOINED;
 }
@@ -238,7 +252,7 @@ leave_slot(struct rooms *rs, struct room_client *cl, size_t k)
 		*sv = cl->slot[cl->nslot];
 		sv->room->member[sv->member].slot = k;
 	}
-	if (r->nmember == 0)
+	if (r->nmember == 0 && !rs->keep_empty)
 		room_unlink(rs, r);
 }
 

@@ -1,7 +1,8 @@
 /*
  * Rooms (docs/PROTOCOL.md section 5.2): a table of rooms by name, each
  * with an array of its member clients, and for each client the rooms it
- * is in.  A room exists while it has members.  Both sides record the
+ * is in.  A room exists while it has members, or for good with
+ * keep_empty (the server's rooms are durable: its clients are users).  Both sides record the
  * other's index, so a client leaves a room in O(1): the last entry of
  * each array moves into the freed slot and its back reference follows.
  *
@@ -33,6 +34,7 @@ struct rooms {
 	struct room **bucket;        /* hash chains; nbucket is a power of 2 */
 	size_t nbucket, nroom;
 	size_t max_rooms, max_members, max_per_client;
+	int keep_empty;              /* rooms outlive their members */
 };
 
 enum room_join_result {
@@ -63,7 +65,8 @@ void rooms_foreach(const struct rooms *rs,
     void (*fn)(const struct room *, void *), void *arg);
 
 /* Join cl to the room name[0..len) (created if need be); *room gets it
-   for ROOM_JOINED and ROOM_ALREADY.  The name must be valid. */
+   for ROOM_JOINED and ROOM_ALREADY.  The name must be valid.  cl NULL:
+   only make the room (ROOM_JOINED if it is new). */
 enum room_join_result room_join(struct rooms *rs, struct room_client *cl,
     const char *name, size_t len, struct room **room);
 

@@ -21,6 +21,9 @@
 #include "keydist/keys.h"
 #include "server/admin.h"
 #include "server/conn.h"
+#include "server/inbox.h"
+#include "server/storage.h"
+#include "server/store.h"
 #include "server/throttle.h"
 #include "server/worker.h"
 
@@ -102,6 +105,88 @@ epoll_add(int epfd, int fd, void *tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* A room from the database, and a member of it (user NULL: none). */
+static int
+load_room(void *arg, const char *room, const char *user)
+{
+	struct server *s = arg;
+	struct member *m = NULL;
+	struct room *r;
+	enum room_join_result j;
+
+	if (!room_name_valid(room, strlen(room)) ||
+	    (user != NULL && name_check_user(user) != 0)) {
+		log_warn("rooms: skipping an invalid row (#%s)", room);
+		return 0;
+	}
+	if (user != NULL && (m = members_get(&s->members, user, 1)) == NULL)
+		return E_NOMEM;
+	j = room_join(&s->rooms, m != NULL ? &m->rooms : NULL, room,
+	    strlen(room), &r);
+	if (j == ROOM_NOMEM)
+		return E_NOMEM;
+	if (j != ROOM_JOINED && j != ROOM_ALREADY)
+		log_warn("rooms: %s not in #%s: over a limit of server.conf",
+		    user != NULL ? user : "(the room itself)", room);
+	return 0;
+}
+
+#define NEWCOMERS_BATCH 1000
+
+static int
+count_name(void *arg, const char *user)
+{
+	(void)user;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * The durable rooms and their members, before the first client: the
+ * database must be there, at the schema version this build needs.
+ */
+static int
+load_rooms(struct server *s)
+{
+	long long version = 0;
+	struct db *db;
+	char err[256];
+	size_t n;
+	int r;
+
+	if ((r = db_open(&s->auth.db, &db, err, sizeof(err))) != 0) {
+		log_error("%s", err);
+		return r;
+	}
+	if ((r = storage_schema_version(db, &version)) != 0)
+		log_error("cannot read the schema version (%s): run "
+		    "scripts/db.sh migrate", db_error(db));
+	else if (version < MISSIVE_SCHEMA_VERSION)
+		log_error("the database schema is at version %lld, this server "
+		    "needs %d: run scripts/db.sh migrate", version,
+		    MISSIVE_SCHEMA_VERSION);
+	if (r != 0 || version < MISSIVE_SCHEMA_VERSION) {
+		db_close(db);
+		return E_DB;
+	}
+	/* Accounts made while the server was down are in the lobby first. */
+	do {
+		n = 0;
+		r = storage_newcomers(db, PROTO_LOBBY, NEWCOMERS_BATCH,
+		    count_name, &n);
+	} while (r == 0 && n == NEWCOMERS_BATCH);
+	if (r == 0)
+		r = storage_rooms(db, load_room, s);
+	if (r != 0)
+		log_error("loading the rooms: %s", r == E_NOMEM ?
+		    "out of memory" : db_error(db));
+	else
+		log_info("rooms: %zu, member users: %zu", s->rooms.nroom,
+		    s->members.n);
+	db_close(db);
+	return r;
+}
+
 int
 server_new(const struct server_config *cfg, EVP_PKEY *key,
     struct server **out)
@@ -126,7 +211,11 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;
 	rooms_init(&s->rooms, (size_t)cfg->max_rooms,
 	    (size_t)cfg->max_room_members, (size_t)cfg->max_rooms_per_client);
+	s->rooms.keep_empty = 1;
 	users_init(&s->users);
+	if ((r = load_rooms(s)) != 0)
+		goto fail;
+	r = E_IO;
 
 	/* The loop takes these signals from a signalfd; workers block all. */
 	sigemptyset(&set);
@@ -159,7 +248,8 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	    (s->conn_rate = throttle_new(THROTTLE_MAX)) == NULL)
 		goto fail;
 	if ((r = worker_pool_start(&s->pool, (unsigned)cfg->workers,
-	    auth_thread_init, auth_thread_fini, &s->auth)) != 0) {
+	    auth_thread_init, auth_thread_fini, &s->auth)) != 0 ||
+	    (r = store_start(s)) != 0) {
 		log_error("worker threads: %s", err_str(r));
 		goto fail;
 	}
@@ -167,7 +257,8 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 	r = E_IO;
 	if (epoll_add(s->epfd, s->lfd, &server_tag_listen) != 0 ||
 	    epoll_add(s->epfd, s->sigfd, &server_tag_signal) != 0 ||
-	    epoll_add(s->epfd, worker_pool_fd(s->pool), &server_tag_pool) != 0) {
+	    epoll_add(s->epfd, worker_pool_fd(s->pool), &server_tag_pool) != 0 ||
+	    epoll_add(s->epfd, store_fd(s), &server_tag_store) != 0) {
 		log_error("epoll: %s", strerror(errno));
 		goto fail;
 	}
@@ -186,13 +277,18 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	/* Jobs still running refer to closed connections: done() frees them. */
+	/* Jobs still running refer to closed connections: done() frees them.
+	   The writer first: what it commits last may start reads. */
+	if (s->store.pool != NULL)
+		store_stop(s);
 	worker_pool_stop(s->pool);
 	throttle_free(s->login_fails);
 	throttle_free(s->conn_rate);
 	enrolled_free(&s->enrolled);
+	members_free(&s->members, &s->rooms);
 	rooms_free(&s->rooms);
 	users_free(&s->users);
+	inbox_free(s);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	if (s->sigfd >= 0)

@@ -1,0 +1,425 @@
+/* Durable delivery's statements (server/storage.h). */
+#include "server/storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+/* ---- sequence numbers: one statement per device and batch ---- */
+
+/* The devices a batch writes to, with how many rows each gets. */
+struct seq_slot {
+	long long dev;                   /* 0 = free */
+	long long n;                     /* rows in this batch */
+	long long next;                  /* the next seq to give in it */
+};
+
+struct seq_map {
+	struct seq_slot *slot;
+	size_t cap;                      /* a power of 2, > twice the used */
+};
+
+static struct seq_slot *
+seq_slot(struct seq_map *m, long long dev)
+{
+	size_t i = ((unsigned long long)dev * 0x9E3779B97F4A7C15ull) &
+	    (m->cap - 1);
+
+	while (m->slot[i].dev != 0 && m->slot[i].dev != dev)
+		i = (i + 1) & (m->cap - 1);
+	return &m->slot[i];
+}
+
+static int
+seq_map_init(struct seq_map *m, const struct storage_item *items)
+{
+	const struct storage_item *it;
+	size_t rows = 0;
+
+	for (it = items; it != NULL; it = it->next)
+		if (it->kind == STORAGE_LINE || it->kind == STORAGE_KEY)
+			rows += it->ndev;
+	for (m->cap = 16; m->cap < 2 * rows + 2; m->cap *= 2)
+		;
+	return (m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL ?
+	    E_NOMEM : 0;
+}
+
+/*
+ * Take n seqs for dev: the row lock on its device_inbox row makes a second
+ * writer (another node) wait until this transaction ends, so seqs are
+ * handed out and committed in the same order.  *first gets the first.
+ */
+static int
+seq_take(struct db *db, long long dev, long long n, long long *first)
+{
+	struct db_val p[] = { DB_IN_INT(dev), DB_IN_INT(n + 1), DB_IN_INT(n) };
+	unsigned long long affected = 0, id = 0;
+	int r;
+
+	if ((r = db_exec_id(db, "INSERT INTO device_inbox (key_id, next_seq) "
+	    "VALUES (?, ?) ON DUPLICATE KEY UPDATE "
+	    "next_seq = LAST_INSERT_ID(next_seq + ?)", p, 3, &affected,
+	    &id)) != 0)
+		return r;
+	/* 1: a new row, seqs from 1; 2: updated, id is the new next_seq. */
+	*first = affected == 1 ? 1 : (long long)id - n;
+	return *first >= 1 ? 0 : E_DB;
+}
+
+static int
+seq_assign(struct db *db, struct storage_item *items, size_t *rows)
+{
+	struct storage_item *it;
+	struct seq_slot *sl;
+	struct seq_map m;
+	size_t i;
+	int r = 0;
+
+	*rows = 0;
+	if ((r = seq_map_init(&m, items)) != 0)
+		return r;
+	for (it = items; it != NULL; it = it->next)
+		if ((it->kind == STORAGE_LINE || it->kind == STORAGE_KEY) &&
+		    it->r == 0)
+			for (i = 0; i < it->ndev; i++) {
+				sl = seq_slot(&m, it->dev[i]);
+				sl->dev = it->dev[i];
+				sl->n++;
+			}
+	for (i = 0; i < m.cap && r == 0; i++)
+		if (m.slot[i].dev != 0)
+			r = seq_take(db, m.slot[i].dev, m.slot[i].n,
+			    &m.slot[i].next);
+	for (it = items; it != NULL && r == 0; it = it->next)
+		if ((it->kind == STORAGE_LINE || it->kind == STORAGE_KEY) &&
+		    it->r == 0)
+			for (i = 0; i < it->ndev; i++) {
+				it->seq[i] = seq_slot(&m, it->dev[i])->next++;
+				(*rows)++;
+			}
+	free(m.slot);
+	return r;
+}
+
+/* ---- the statements of each kind ---- */
+
+/* The stored payload; *msg gets its id.  E_EXISTS: a retry of a line. */
+static int
+store_message(struct db *db, const struct storage_item *it, long long *msg)
+{
+	struct db_val p[] = {
+		DB_IN_INT(it->sender),
+		{ .type = DB_STR, .str = it->kind == STORAGE_LINE ?
+		    (const char *)it->mid : NULL, .len = STORAGE_MID_LEN },
+		{ .type = DB_STR, .str = it->frame, .len = it->len },
+		DB_IN_INT((long long)it->ndev),
+	};
+	unsigned long long id = 0;
+	int r;
+
+	if ((r = db_exec_id(db, "INSERT INTO messages "
+	    "(sender_key_id, mid, frame, pending) VALUES (?, ?, ?, ?)",
+	    p, 4, NULL, &id)) != 0)
+		return r;
+	*msg = (long long)id;
+	return 0;
+}
+
+static int
+store_membership(struct db *db, const struct storage_item *it)
+{
+	struct db_val p[] = { DB_IN_STR(it->room), DB_IN_STR(it->user) };
+
+	if (it->kind == STORAGE_PART)
+		return db_exec(db, "DELETE m FROM room_members m "
+		    "JOIN rooms r ON r.room_id = m.room_id "
+		    "JOIN users u ON u.user_id = m.user_id "
+		    "WHERE r.room_name = ? AND u.user_name = ?", p, 2, NULL);
+	return db_exec(db, "INSERT IGNORE INTO rooms (room_name, created_by) "
+	    "SELECT ?, user_id FROM users WHERE user_name = ?", p, 2, NULL) ||
+	    db_exec(db, "INSERT IGNORE INTO room_members (room_id, user_id) "
+	    "SELECT r.room_id, u.user_id FROM rooms r JOIN users u "
+	    "WHERE r.room_name = ? AND u.user_name = ?", p, 2, NULL) ?
+	    E_DB : 0;
+}
+
+/*
+ * The rows up to it->ack are handled: each message they name has one
+ * device fewer to wait for (its frame is emptied when none is left: the
+ * message row stays as the key that makes a late retry idempotent), and
+ * the rows go.
+ */
+static int
+store_ack(struct db *db, const struct storage_item *it)
+{
+	struct db_val p[] = { DB_IN_INT(it->ack), DB_IN_INT(it->dev[0]) };
+	struct db_val q[] = { DB_IN_INT(it->dev[0]), DB_IN_INT(it->ack) };
+
+	if (db_exec(db, "UPDATE device_inbox SET acked_seq = "
+	    "GREATEST(acked_seq, ?) WHERE key_id = ?", p, 2, NULL) != 0 ||
+	    db_exec(db, "UPDATE messages m JOIN inbox i ON i.msg_id = m.msg_id "
+	    "SET m.pending = m.pending - 1 "
+	    "WHERE i.key_id = ? AND i.seq <= ? AND m.pending > 0",
+	    q, 2, NULL) != 0 ||
+	    db_exec(db, "UPDATE messages m JOIN inbox i ON i.msg_id = m.msg_id "
+	    "SET m.frame = '' WHERE i.key_id = ? AND i.seq <= ? "
+	    "AND m.pending = 0", q, 2, NULL) != 0 ||
+	    db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND seq <= ?",
+	    q, 2, NULL) != 0)
+		return E_DB;
+	return 0;
+}
+
+/* The inbox rows of every stored item, in one statement. */
+static int
+store_rows(struct db *db, const struct storage_item *items,
+    const long long *msg, size_t rows)
+{
+	const struct storage_item *it;
+	long long *col[3];
+	size_t i, k = 0, m = 0;
+	int r;
+
+	if (rows == 0)
+		return 0;
+	for (i = 0; i < 3; i++)
+		if ((col[i] = calloc(rows, sizeof(long long))) == NULL) {
+			while (i-- > 0)
+				free(col[i]);
+			return E_NOMEM;
+		}
+	for (it = items; it != NULL; it = it->next) {
+		if (it->kind != STORAGE_LINE && it->kind != STORAGE_KEY)
+			continue;
+		if (it->r == 0)
+			for (i = 0; i < it->ndev; i++, k++) {
+				col[0][k] = it->dev[i];
+				col[1][k] = it->seq[i];
+				col[2][k] = msg[m];
+			}
+		m++;
+	}
+	r = db_exec_rows(db, "INSERT INTO inbox (key_id, seq, msg_id) "
+	    "VALUES (?, ?, ?)", col, 3, rows);
+	for (i = 0; i < 3; i++)
+		free(col[i]);
+	return r;
+}
+
+static void
+items_fail(struct storage_item *items, int r)
+{
+	for (; items != NULL; items = items->next)
+		items->r = r;
+}
+
+int
+storage_commit(struct db *db, struct storage_item *items)
+{
+	struct storage_item *it;
+	long long *msg;
+	size_t n = 0, m = 0, rows;
+	int r;
+
+	for (it = items; it != NULL; it = it->next) {
+		it->r = 0;
+		n += it->kind == STORAGE_LINE || it->kind == STORAGE_KEY;
+	}
+	if ((msg = calloc(n + 1, sizeof(*msg))) == NULL) {
+		items_fail(items, E_NOMEM);
+		return E_NOMEM;
+	}
+	if ((r = db_begin(db)) != 0)
+		goto fail;
+	for (it = items; it != NULL; it = it->next) {
+		switch (it->kind) {
+		case STORAGE_LINE:
+		case STORAGE_KEY:
+			/* A line stored before: E_EXISTS, nothing more. */
+			r = store_message(db, it, &msg[m++]);
+			if (r == E_EXISTS)
+				it->r = r;
+			else if (r != 0)
+				goto fail;
+			break;
+		case STORAGE_JOIN:
+		case STORAGE_PART:
+			if ((r = store_membership(db, it)) != 0)
+				goto fail;
+			break;
+		case STORAGE_ACK:
+			if ((r = store_ack(db, it)) != 0)
+				goto fail;
+			break;
+		}
+	}
+	if ((r = seq_assign(db, items, &rows)) != 0 ||
+	    (r = store_rows(db, items, msg, rows)) != 0 ||
+	    (r = db_commit(db)) != 0)
+		goto fail;
+	free(msg);
+	return 0;
+fail:
+	db_rollback(db);
+	items_fail(items, r);
+	free(msg);
+	return r;
+}
+
+/* ---- reading ---- */
+
+struct read_ctx {
+	int (*fn)(void *, long long, const char *, size_t);
+	void *arg;
+};
+
+static int
+read_one(void *arg, const struct db_val *cols)
+{
+	struct read_ctx *ctx = arg;
+
+	return ctx->fn(ctx->arg, cols[0].i, cols[1].buf, cols[1].len);
+}
+
+static int
+last_one(void *arg, const struct db_val *cols)
+{
+	*(long long *)arg = cols[0].i;
+	return 0;
+}
+
+int
+storage_read(struct db *db, long long dev, long long after, size_t limit,
+    size_t frame_max, long long *last, int (*fn)(void *arg, long long seq,
+    const char *frame, size_t len), void *arg)
+{
+	struct db_val p[] = { DB_IN_INT(dev) };
+	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(after),
+		DB_IN_INT((long long)limit) };
+	struct db_val cols[2] = { DB_OUT_INT(), { .type = DB_STR } };
+	struct read_ctx ctx = { fn, arg };
+	int r;
+
+	*last = 0;
+	if ((r = db_query(db, "SELECT next_seq - 1 FROM device_inbox "
+	    "WHERE key_id = ?", p, 1, cols, 1, last_one, last)) != 0)
+		return r;
+	if ((cols[1].buf = malloc(frame_max + 1)) == NULL)
+		return E_NOMEM;
+	cols[1].cap = frame_max + 1;
+	r = db_query(db, "SELECT i.seq, m.frame FROM inbox i "
+	    "JOIN messages m ON m.msg_id = i.msg_id "
+	    "WHERE i.key_id = ? AND i.seq > ? ORDER BY i.seq LIMIT ?",
+	    q, 3, cols, 2, read_one, &ctx);
+	free(cols[1].buf);
+	return r;
+}
+
+struct rooms_ctx {
+	int (*fn)(void *, const char *, const char *);
+	void *arg;
+};
+
+static int
+room_one(void *arg, const struct db_val *cols)
+{
+	struct rooms_ctx *ctx = arg;
+
+	return ctx->fn(ctx->arg, cols[0].buf, cols[1].is_null ? NULL :
+	    cols[1].buf);
+}
+
+int
+storage_rooms(struct db *db, int (*fn)(void *arg, const char *room,
+    const char *user), void *arg)
+{
+	char room[STORAGE_ROOM_MAX + 1], user[NAME_USER_MAX + 1];
+	struct db_val cols[] = { DB_OUT_STR(room), DB_OUT_STR(user) };
+	struct rooms_ctx ctx = { fn, arg };
+
+	return db_query(db, "SELECT r.room_name, u.user_name FROM rooms r "
+	    "LEFT JOIN room_members m ON m.room_id = r.room_id "
+	    "LEFT JOIN users u ON u.user_id = m.user_id "
+	    "ORDER BY r.room_name, u.user_name", NULL, 0, cols, 2, room_one,
+	    &ctx);
+}
+
+struct newcomer {
+	long long id;
+	char name[NAME_USER_MAX + 1];
+};
+
+struct newcomers {
+	struct newcomer *v;
+	size_t n, max;
+};
+
+static int
+newcomer_one(void *arg, const struct db_val *cols)
+{
+	struct newcomers *nc = arg;
+
+	if (nc->n == nc->max)
+		return 0;
+	nc->v[nc->n].id = cols[0].i;
+	memcpy(nc->v[nc->n].name, cols[1].buf, cols[1].len + 1);
+	nc->n++;
+	return 0;
+}
+
+int
+storage_newcomers(struct db *db, const char *lobby, size_t max,
+    int (*fn)(void *arg, const char *user), void *arg)
+{
+	char name[NAME_USER_MAX + 1];
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_STR(name) };
+	struct db_val lim[] = { DB_IN_INT((long long)max) };
+	struct newcomers nc = { NULL, 0, max };
+	size_t i;
+	int r;
+
+	if ((nc.v = calloc(max + 1, sizeof(*nc.v))) == NULL)
+		return E_NOMEM;
+	if ((r = db_query(db, "SELECT u.user_id, u.user_name FROM users u "
+	    "LEFT JOIN user_state s ON s.user_id = u.user_id "
+	    "WHERE s.user_id IS NULL ORDER BY u.user_id LIMIT ?", lim, 1,
+	    cols, 2, newcomer_one, &nc)) != 0 || nc.n == 0) {
+		free(nc.v);
+		return r;
+	}
+	if ((r = db_begin(db)) != 0)
+		goto out;
+	for (i = 0; i < nc.n && r == 0; i++) {
+		struct db_val p[] = { DB_IN_INT(nc.v[i].id), DB_IN_STR(lobby) };
+		struct db_val q[] = { DB_IN_INT(nc.v[i].id) };
+
+		if ((r = db_exec(db, "INSERT IGNORE INTO room_members "
+		    "(room_id, user_id) SELECT room_id, ? FROM rooms "
+		    "WHERE room_name = ?", p, 2, NULL)) == 0)
+			r = db_exec(db, "INSERT IGNORE INTO user_state (user_id) "
+			    "VALUES (?)", q, 1, NULL);
+	}
+	if (r == 0)
+		r = db_commit(db);
+	if (r != 0) {
+		db_rollback(db);
+		goto out;
+	}
+	for (i = 0; i < nc.n && r == 0; i++)
+		r = fn(arg, nc.v[i].name);
+out:
+	free(nc.v);
+	return r;
+}
+
+int
+storage_schema_version(struct db *db, long long *version)
+{
+	struct db_val cols[] = { DB_OUT_INT() };
+
+	*version = 0;
+	return db_query(db, "SELECT COALESCE(MAX(version), 0) "
+	    "FROM schema_version", NULL, 0, cols, 1, last_one, version);
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Durable delivery at the protocol level (docs/PROTOCOL.md 5.2, 5.4),
+# against the real server and MariaDB, with tests/tools/hostile as a
+# scripted client: rows stored for devices that are offline and sent at
+# their next login in seq order (1022, then the backlog), 1020 only after
+# the commit, an idempotent retry of a mid, acknowledgements that remove
+# rows, a sender key queued ahead of the line it opens, rows and rooms
+# that survive a SIGKILL of the server, durable joins and leaves, a second
+# device of a user that was offline, one connection per device, and the
+# refusals (1021, 1009).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session-lib.sh"
+
+PORT=$(test_port 20)
+server_setup "$PORT" "limits: { idle_timeout = 0; keepalive_interval = 0; };"
+device_folder user2 "$T/c/user2b" laptop
+server_start
+H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
+C1=$T/c/user1/client.conf
+C2=$T/c/user2/client.conf
+C2B=$T/c/user2b/client.conf
+C3=$T/c/user3/client.conf
+L1="0001|user1|$(H "$C1" secret 111111)"
+L2="0001|user2|$(H "$C2" secret 111111)"
+L2B="0001|user2|$(H "$C2B" secret 111111)"
+L3="0001|user3|$(H "$C3" secret 111111)"
+FP2=$(fp_of "$T/c/user2")
+FP2B=$(fp_of "$T/c/user2b")
+# A payload the server takes as a message (it cannot open it).
+PAY=$(printf 'QUFB%.0s' $(seq 1 60))
+mid() { printf '%032x' "$1"; }
+
+# session NAME CONF: run stdin as a hostile script; OUT is its output.
+session() {
+	H "$2" script >"$T/$1.hout" 2>&1 || true
+	OUT=$(cat "$T/$1.hout")
+}
+# rows OUT OPCODE: the seqs of OPCODE frames in OUT, in order, one line.
+rows() { printf '%s\n' "$1" | sed -n "s/^< $2|\([0-9]*\)|.*/\1/p" | tr '\n' ' '; }
+db_count() { db_sql "SELECT COUNT(*) FROM $1" | tail -n 1; }
+
+# ---- a line for users who are offline ----
+session send1 "$C1" <<EOF
+$L1
+!await 1022|
+0002|lobby|$(mid 1)|$PAY
+!await 1020|$(mid 1)
+!sync
+EOF
+expect_contains "a new account is in the lobby: its list comes after login" \
+	"$OUT" "< 1011|lobby|"
+expect_match "the lobby lists user2's devices as offline" \
+	"$(printf '%s\n' "$OUT" | grep -F "< 1012|lobby|user2|" | grep -F "|$FP2|")" \
+	"\|offline$"
+expect_contains "nothing was stored for user1 yet: 1022|0" "$OUT" "< 1022|0"
+expect_contains "the line is stored: 1020 with its mid" "$OUT" "< 1020|$(mid 1)"
+expect_eq "one stored message" "$(db_count messages)" 1
+expect_eq "... with a row for each device of user2 and user3 (3)" \
+	"$(db_count inbox)" 3
+
+session recv1 "$C2" <<EOF
+$L2
+!await 1002|
+!sync
+EOF
+expect_contains "user2 logs in later: 1022 says one row waits" "$OUT" "< 1022|1"
+expect_match "... and the line comes, seq 1, with its mid and sender" \
+	"$OUT" "^< 1002\|1\|$(mid 1)\|[^|]*\|user1\|SHA256:[^|]*\|lobby\|20[0-9-]*T[0-9:.]*Z\|$PAY$"
+
+session recv2 "$C2" <<EOF
+$L2
+!await 1002|
+0020|1
+!sync
+EOF
+expect_eq "not acknowledged: it comes again at the next login" \
+	"$(rows "$OUT" 1002)" "1 "
+session recv3 "$C2" <<EOF
+$L2
+!await 1022|
+!sync
+EOF
+expect_contains "acknowledged: 1022 still says 1 ..." "$OUT" "< 1022|1"
+expect_eq "... and no row is sent again" "$(rows "$OUT" 1002)" ""
+expect_eq "... and its row is gone from the inbox" \
+	"$(db_sql "SELECT COUNT(*) FROM inbox i JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$FP2'" | tail -n 1)" 0
+
+# ---- a retry of the same mid is stored once ----
+session retry "$C1" <<EOF
+$L1
+!await 1022|
+0002|lobby|$(mid 1)|$PAY
+!await 1020|$(mid 1)
+!sync
+EOF
+expect_contains "a line sent again with its mid: 1020 again" "$OUT" \
+	"< 1020|$(mid 1)"
+expect_eq "... and still one stored message" "$(db_count messages)" 1
+session recv4 "$C2" <<EOF
+$L2
+!await 1022|
+!sync
+EOF
+expect_eq "... and the receiver gets nothing new" "$(rows "$OUT" 1002)" ""
+
+# ---- a sender key goes ahead of the line it opens ----
+session key "$C1" <<EOF
+$L1
+!await 1022|
+0015|lobby|$FP2|$PAY
+0002|lobby|$(mid 2)|$PAY
+!await 1020|$(mid 2)
+!sync
+EOF
+session recv5 "$C2" <<EOF
+$L2
+!await 1002|
+!sync
+EOF
+expect_eq "a sender key for an offline device is stored: seq 2" \
+	"$(rows "$OUT" 1015)" "2 "
+expect_eq "... ahead of the line after it: seq 3" "$(rows "$OUT" 1002)" "3 "
+expect_match "... and the key names its sender and conversation" "$OUT" \
+	"^< 1015\|2\|lobby\|user1\|[^|]*\|SHA256:[^|]*\|[A-Za-z0-9+/=]*\|$PAY$"
+
+# ---- the second device of user2, offline all along ----
+session laptop "$C2B" <<EOF
+$L2B
+!await 1002|
+!sync
+EOF
+expect_eq "user2's other device gets every line sent while it was away" \
+	"$(rows "$OUT" 1002)" "1 2 "
+expect_eq "... but not the sender key that was for the first device" \
+	"$(rows "$OUT" 1015)" ""
+
+# ---- a SIGKILL of the server loses nothing acknowledged ----
+session beforekill "$C1" <<EOF
+$L1
+!await 1022|
+0002|lobby|$(mid 3)|$PAY
+!await 1020|$(mid 3)
+EOF
+expect_contains "a line stored just before the kill" "$OUT" "< 1020|$(mid 3)"
+kill -KILL "$SRV_PID"
+wait "$SRV_PID" 2>/dev/null || true
+server_start "$T/server2.log"
+session afterkill "$C2" <<EOF
+$L2
+!await 1002|
+!sync
+EOF
+expect_eq "after the restart the line is there, next in seq" \
+	"$(rows "$OUT" 1002)" "3 4 "
+
+# ---- durable joins and leaves ----
+session join "$C1" <<EOF
+$L1
+!await 1022|
+0011|dev
+!await 1011|dev|
+!sync
+EOF
+expect_contains "user1 joins #dev" "$OUT" "< 1011|dev|"
+session join3 "$C3" <<EOF
+$L3
+!await 1022|
+0011|dev
+!await 1011|dev|
+!sync
+EOF
+expect_match "user3 joins #dev: user1's device is listed, offline" "$OUT" \
+	"< 1012\|dev\|user1\|.*\|offline"
+kill -TERM "$SRV_PID"
+wait "$SRV_PID" 2>/dev/null || true
+server_start "$T/server3.log"
+session rejoin "$C1" <<EOF
+$L1
+!await 1022|
+!sync
+EOF
+expect_contains "after a restart user1's login lists #dev again" "$OUT" \
+	"< 1011|dev|"
+session part "$C1" <<EOF
+$L1
+!await 1022|
+0012|dev
+!await 1013|dev
+!sync
+EOF
+expect_contains "user1 leaves #dev" "$OUT" "< 1013|dev"
+kill -TERM "$SRV_PID"
+wait "$SRV_PID" 2>/dev/null || true
+server_start "$T/server4.log"
+session gone "$C1" <<EOF
+$L1
+!await 1022|
+!sync
+EOF
+check_fails "after a restart user1 is no longer in #dev" \
+	grep -qF "< 1011|dev|" "$T/gone.hout"
+expect_contains "... and still in the lobby" "$OUT" "< 1011|lobby|"
+session who "$C3" <<EOF
+$L3
+!await 1022|
+0004|dev
+!await 1014|
+EOF
+expect_match "who in #dev: user3 only, online" "$OUT" \
+	"< 1004\|user3\|[^|]*\|online"
+
+# ---- live delivery, and one connection per device ----
+H "$C2" script >"$T/live.hout" 2>&1 <<EOF &
+$L2
+!await 1002|5|
+EOF
+LIVE=$!
+register_pid "$LIVE"
+wait_until 20 grep -q "^< 1022|" "$T/live.hout" || true
+session live-send "$C1" <<EOF
+$L1
+!await 1022|
+0002|lobby|$(mid 4)|$PAY
+!await 1020|$(mid 4)
+!sync
+EOF
+wait_until 20 _gone "$LIVE" || true
+expect_match "a device online gets a line as it is stored" \
+	"$(cat "$T/live.hout")" "^< 1002\|5\|$(mid 4)\|"
+H "$C2" script >"$T/old.hout" 2>&1 <<EOF &
+$L2
+!await 1022|
+!close
+EOF
+OLD=$!
+register_pid "$OLD"
+wait_until 20 grep -q "^< 1022|" "$T/old.hout" || true
+session new "$C2" <<EOF
+$L2
+!await 1022|
+!sync
+EOF
+wait_until 20 _gone "$OLD" || true
+expect_match "the same device logging in again replaces the older session" \
+	"$(cat "$T/old.hout")" "^< 1010\|replaced\|"
+
+# ---- refusals ----
+session refusals "$C1" <<EOF
+$L1
+!await 1022|
+0002|lobby|nothex|$PAY
+0002|@nosuchuser|$(mid 5)|$PAY
+0002|nowhere|$(mid 6)|$PAY
+0002|lobby|$(mid 7)|not base64!
+0020|999
+!sync
+EOF
+expect_contains "a mid that is not hex: 1009|malformed" "$OUT" "< 1009|malformed|"
+expect_contains "a line to no such user: 1021|mid|user" "$OUT" \
+	"< 1021|$(mid 5)|user|"
+expect_contains "a line to a room one is not in: 1021|mid|room" "$OUT" \
+	"< 1021|$(mid 6)|room|"
+expect_contains "a line that is not base64: 1021|mid|text" "$OUT" \
+	"< 1021|$(mid 7)|text|"
+expect_contains "acknowledging rows never sent: 1009|state" "$OUT" \
+	"< 1009|state|"
+
+done_testing
