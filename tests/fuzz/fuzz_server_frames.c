@@ -1,10 +1,12 @@
 /*
  * Fuzz the server's frame handlers after login (server/protocol.c: the
- * dispatch table, rooms, who, private conversations, chat and sender-key
- * relay), without sockets: a struct server with three logged-in
- * connections whose fds are -1, so that server/loop.c only queues what
- * they are sent.  alice (the fuzzed one), bob, and alice's second device;
- * bob is in lobby and dev, the second device in lobby.
+ * dispatch table, rooms, who, private conversations, chat, sender keys and
+ * acknowledgements), without sockets or a database: a struct server with
+ * three logged-in connections whose fds are -1, so that server/loop.c only
+ * queues what they are sent, and no writer thread, so that every line
+ * queued for storage is refused (1021) when the batch is handed over.
+ * alice (the fuzzed one), bob, and alice's second device; bob is in lobby
+ * and dev.
  *
  * Input: byte 0 is a set of flags (F_* below), the rest is frames from
  * alice, one per line, sealed into records with her receiving key and
@@ -27,6 +29,8 @@
 #include "common/text.h"
 #include "keydist/channel.h"
 #include "server/conn.h"
+#include "server/inbox.h"
+#include "server/store.h"
 #include "tests/fuzz/util.h"
 
 #define F_LOBBY     0x01  /* alice is in the lobby, as after a login */
@@ -109,7 +113,13 @@ conn_new(struct server *s, size_t i, struct kd_record_dir *ctx)
 	s->conns = c;
 	s->nconns++;
 	s->nlogged++;
+	c->dev = (long long)i + 1;
+	FUZZ_CHECK((c->member = members_get(&s->members, c->user, 1)) != NULL);
 	FUZZ_CHECK(users_add(&s->users, &c->by_user, c->user) == 0);
+	FUZZ_CHECK(inbox_login(c) == 0);
+	/* Held until the end: with fd -1 it is "closed", and the store's
+	   last reference would free it. */
+	c->jobs++;
 	return c;
 }
 
@@ -221,28 +231,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.now_ms = 1000000;
 	rooms_init(&s.rooms, (size_t)cfg.max_rooms,
 	    (size_t)cfg.max_room_members, (size_t)cfg.max_rooms_per_client);
+	s.rooms.keep_empty = 1;
 	users_init(&s.users);
+	for (i = 0; i < NCONN; i++) {
+		struct enrolled_key k = { .key_id = (long long)i + 1,
+			.spki = spki[i] };
+
+		memcpy(k.fp, fp[i], sizeof(k.fp));
+		(void)snprintf(k.owner, sizeof(k.owner), "%s", users[i]);
+		(void)snprintf(k.nick, sizeof(k.nick), "%s", nicks[i]);
+		FUZZ_CHECK(enrolled_add(&s.enrolled, &k) == 0);
+	}
+	FUZZ_CHECK(enrolled_seal(&s.enrolled) == 0);
 	for (i = NCONN; i > 0; i--)
 		c[i - 1] = conn_new(&s, i - 1, &ctx[i - 1]);
 	send_text(c[1], &ctx[1], "0011|" PROTO_LOBBY "\n0011|dev\n");
-	send_text(c[2], &ctx[2], "0011|" PROTO_LOBBY "\n");
 	if (flags & F_LOBBY)
 		send_text(c[0], &ctx[0], "0011|" PROTO_LOBBY "\n");
 	alice_sends(c[0], &ctx[0], (flags & F_ONE) != 0, in.p, in.left);
-	/* The reap: the failed ones leave their rooms, telling the others. */
+	/* The end of the pass: the batch goes (and is refused). */
+	store_kick(&s);
+	/* The reap: the failed ones go offline, telling the others. */
 	for (o = s.dead; o != NULL; o = o->dead_next)
 		protocol_leave(o);
 	for (i = 0; i < NCONN; i++)
 		check_output(c[i]);
-	for (i = 0; i < NCONN; i++) {
+	for (i = 0; i < NCONN; i++)
 		protocol_leave(c[i]);
-		room_leave_all(&s.rooms, &c[i]->rooms);
-	}
+	store_stop(&s);
 	for (i = 0; i < NCONN; i++) {
+		c[i]->jobs--;
 		conn_release(c[i]);
 		kd_record_clear(&ctx[i]);
 	}
+	members_free(&s.members, &s.rooms);
 	rooms_free(&s.rooms);
 	users_free(&s.users);
+	enrolled_free(&s.enrolled);
+	inbox_free(&s);
 	return 0;
 }

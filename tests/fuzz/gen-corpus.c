@@ -32,6 +32,9 @@
 
 #define SEED_LINE_MAX 16384
 #define TS "2026-11-21T09:15:02.123Z"
+/* Message ids (0002, 1002, 1020, 1021). */
+#define MID "00112233445566778899aabbccddeeff"
+#define MID2 "ffeeddccbbaa99887766554433221100"
 
 /* The flags of fuzz_client_frames.c. */
 #define F_LOGIN     0x01
@@ -134,9 +137,9 @@ gen_frame(void)
 		{ "login", 2, 2, "0001|alice|pa|ss word" },
 		{ "quit", 0, 0, "0003" },
 		{ "who", 1, 0, "0004|dev" },
-		{ "chat", 2, 2, "0002|lobby|AQIDBAUGBwgJCgsMDQ4PEA==" },
-		{ "delivery", 6, 6, "1002|Bob|bob|SHA256:47DEQpj8HBSa+/TImW+5JCeu"
-		    "QeRkm5NMpJWZG3hSuFU|lobby|" TS "|AQID" },
+		{ "chat", 3, 3, "0002|lobby|" MID "|AQIDBAUGBwgJCgsMDQ4PEA==" },
+		{ "delivery", 8, 8, "1002|7|" MID "|Bob|bob|SHA256:47DEQpj8HBSa"
+		    "+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU|lobby|" TS "|AQID" },
 		{ "error", 2, 2, "1009|state|log in first|really" },
 		{ "bad-range", 17, 3, "0005|k1" },
 	};
@@ -195,7 +198,7 @@ gen_record(void)
 	add_byte(&b, 0);
 	add_byte(&b, 2);
 	add_record(&b, &d, "1006|k1\n");
-	add_record(&b, &d, "1004|bob|Bob\n1014|1\n");
+	add_record(&b, &d, "1004|bob|Bob|online\n1014|1\n");
 	add_record(&b, &d, "1001|OK|Alice\n");
 	seed_buf("record", "open-rekey", &b);
 	kd_record_clear(&d);
@@ -211,7 +214,7 @@ gen_record(void)
 	seed_buf("record", "open-empty-line", &b);
 	kd_record_clear(&d);
 	/* Mode 1: frames cut into records of at most 16 bytes. */
-	frames = "0005|k1\n1004|bob|Bob\n1014|1\n";
+	frames = "0005|k1\n1004|bob|Bob|online\n1014|1\n";
 	add_byte(&b, 1);
 	add_byte(&b, 0);
 	add_byte(&b, 0);
@@ -398,13 +401,13 @@ gen_client_frames(void)
 	/* Logging in, with requests and a chat line waiting. */
 	add_byte(&b, F_LOGIN | F_REQUESTS | F_PEND_ROOM);
 	line(&b, "1001|OK|Alice");
-	line(&b, "1012|lobby|bob|Bob|%s|%s", bob_fp, bob_spki);
+	line(&b, "1012|lobby|bob|Bob|%s|%s|online", bob_fp, bob_spki);
 	line(&b, "1011|lobby|1");
 	line(&b, "1016|lobby|2");
 	line(&b, "1017|1");
-	line(&b, "1004|bob|Bob");
+	line(&b, "1004|bob|Bob|online");
 	line(&b, "1014|1");
-	line(&b, "1012|dev|bob|Bob|%s|%s", bob_fp, bob_spki);
+	line(&b, "1012|dev|bob|Bob|%s|%s|offline", bob_fp, bob_spki);
 	line(&b, "1011|dev|1");
 	seed_buf("client_frames", "login", &b);
 	add_byte(&b, F_LOGIN);
@@ -417,13 +420,16 @@ gen_client_frames(void)
 	/* The lobby: bob's device, sender key and two messages. */
 	bob_sender_key(&sk, "lobby", blob, sizeof(blob));
 	add_byte(&b, F_PEND_ROOM);
-	line(&b, "1012|lobby|bob|Bob|%s|%s", bob_fp, bob_spki);
+	line(&b, "1012|lobby|bob|Bob|%s|%s|online", bob_fp, bob_spki);
 	line(&b, "1011|lobby|1");
-	line(&b, "1015|lobby|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
-	line(&b, "1002|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
+	line(&b, "1022|3");
+	line(&b, "1015|1|lobby|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
+	line(&b, "1002|2|" MID "|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
 	    bob_message(&sk, "lobby", "hello alice"));
-	line(&b, "1002|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
+	line(&b, "1002|3|" MID2 "|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
 	    bob_message(&sk, "lobby", "how are you?\tfine"));
+	line(&b, "1020|" MID);
+	line(&b, "1021|" MID2 "|unavailable|the database is down");
 	line(&b, "1003|LEAVE|lobby|bob|Bob|%s|quit", bob_fp);
 	seed_buf("client_frames", "lobby-e2e", &b);
 	kd_sk_clear(&sk);
@@ -431,20 +437,22 @@ gen_client_frames(void)
 	/* A private conversation from bob ("@alice" is "@bob" to us). */
 	bob_sender_key(&sk, "@alice,bob", blob, sizeof(blob));
 	add_byte(&b, F_PEND_BOB);
-	line(&b, "1012|@bob|bob|Bob|%s|%s", bob_fp, bob_spki);
+	line(&b, "1012|@bob|bob|Bob|%s|%s|online", bob_fp, bob_spki);
 	line(&b, "1011|@bob|1");
-	line(&b, "1015|@alice|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
-	line(&b, "1002|Bob|bob|%s|@alice|" TS "|%s", bob_fp,
+	line(&b, "1015|4|@alice|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
+	line(&b, "1002|5|" MID "|Bob|bob|%s|@alice|" TS "|%s", bob_fp,
 	    bob_message(&sk, "@alice,bob", "psst"));
 	seed_buf("client_frames", "private-e2e", &b);
 	kd_sk_clear(&sk);
 
 	/* Keys: carol shows bob's key (changed), dave is new (pinned). */
 	add_byte(&b, F_REENTER | F_PEND_ROOM);
-	line(&b, "1012|lobby|carol|Carol|%s|%s", bob_fp, bob_spki);
-	line(&b, "1012|lobby|dave|Dave|%s|%s", bob_fp, bob_spki);
+	line(&b, "1012|lobby|carol|Carol|%s|%s|online", bob_fp, bob_spki);
+	line(&b, "1012|lobby|dave|Dave|%s|%s|offline", bob_fp, bob_spki);
 	line(&b, "1011|lobby|2");
 	line(&b, "1003|JOIN|lobby|erin|Erin|%s|%s", bob_fp, bob_spki);
+	line(&b, "1003|ADD|lobby|erin|Erin|%s|%s", bob_fp, bob_spki);
+	line(&b, "1003|LEAVE|lobby|dave|Dave|%s|left", bob_fp);
 	line(&b, "1013|lobby");
 	seed_buf("client_frames", "keys", &b);
 
@@ -469,7 +477,7 @@ gen_client_frames(void)
 	line(&b, "1001|OK|Alice");
 	line(&b, "%s", "");
 	line(&b, "1006|k1");
-	line(&b, "1004|bob|Bob");
+	line(&b, "1004|bob|Bob|online");
 	line(&b, "%s", "");
 	add(&b, "1014|1", 6);
 	seed_buf("client_frames", "records", &b);
@@ -495,8 +503,11 @@ gen_server_frames(void)
 	line(&b, "0004|dev");
 	line(&b, "0013");
 	line(&b, "0014|bob");
-	line(&b, "0002|dev|AQIDBA==");
-	line(&b, "0002|@bob|AQIDBA==");
+	line(&b, "0002|dev|" MID "|AQIDBA==");
+	line(&b, "0002|@bob|" MID2 "|AQIDBA==");
+	line(&b, "0002|dev|" MID "|AQIDBA==");
+	line(&b, "0020|0");
+	line(&b, "0020|1");
 	line(&b, "0015|lobby|%s|AQIDBAUG", bob_fp);
 	line(&b, "0015|@bob|%s|AQIDBAUG", bob_fp);
 	line(&b, "0015|@alice|%s|AQIDBAUG", alice_fp);
@@ -507,16 +518,18 @@ gen_server_frames(void)
 	/* The same in one record, then a goodbye. */
 	add_byte(&b, S_LOBBY | S_ONE);
 	line(&b, "0011|dev");
-	line(&b, "0002|dev|AQIDBA==");
+	line(&b, "0002|dev|" MID "|AQIDBA==");
 	line(&b, "0003");
-	line(&b, "0002|lobby|AQIDBA==");
+	line(&b, "0002|lobby|" MID2 "|AQIDBA==");
 	seed_buf("server_frames", "quit", &b);
 	/* Refusals. */
 	add_byte(&b, 0);
 	line(&b, "0001|alice|secret");
 	line(&b, "9999|what");
-	line(&b, "0002|nowhere|AAAA");
-	line(&b, "0002|@carol|AAAA");
+	line(&b, "0002|nowhere|" MID "|AAAA");
+	line(&b, "0002|@carol|" MID "|AAAA");
+	line(&b, "0002|lobby|NOTHEX|AAAA");
+	line(&b, "0020|x");
 	line(&b, "0011|Not A Room");
 	line(&b, "0012|dev");
 	line(&b, "0015|lobby|SHA256:x|AAAA");
