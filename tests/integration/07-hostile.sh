@@ -28,6 +28,8 @@ H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
 C1=$T/c/user1/client.conf
 # What the client sends for the password 111111 (never the password).
 LOGIN="0001|user1|$(H "$C1" secret 111111)"
+# A message id (0002, version 3).
+MIDA=0123456789abcdef0123456789abcdef
 
 # Two ordinary users who must not notice any of it.
 client_start b "$T/c/user2"
@@ -103,7 +105,7 @@ big=$(head -c 9000 /dev/zero | tr '\0' 'A')
 hostile_script oversize <<EOF
 $LOGIN
 !await 1001|
-0002|lobby|$big
+0002|lobby|$MIDA|$big
 !close
 EOF
 expect_match "a frame over max_frame (8192): closed" "$OUT" '^closed$'
@@ -139,15 +141,15 @@ $LOGIN
 !await 1001|
 0099|x
 !sync
-0002|lobby|abc
+0002|lobby|$MIDA|abc
 !sync
-0002|lobby|!!!!
+0002|lobby|$MIDA|!!!!
 !sync
 0002
 !sync
 0011|a|b
 !sync
-0002|lob\0by|QUJD
+0002|lob\0by|$MIDA|QUJD
 !sync
 0011|dev\nnot-a-frame
 !sync
@@ -157,13 +159,13 @@ $LOGIN
 !sync
 0014|\xc3\x28
 !sync
-0002|@nobody|QUJD
+0002|@nobody|$MIDA|QUJD
 !sync
 0001|user2|111111
 !sync
 EOF
-# Every error, in the order of the frames above.
-grep '^< 1009|' <<<"$OUT" >"$T/frames.got" || true
+# Every error (1009, and 1021 for a line), in the order of the frames.
+grep -E '^< 10(09|21)\|' <<<"$OUT" >"$T/frames.got" || true
 cat >"$T/frames.want" <<'EOF'
 < 1009|opcode|unknown opcode
 < 1009|text|message not relayed: not base64 of a plausible length

@@ -51,7 +51,8 @@
  *   hostile [-t SECS] CLIENT_CONF integrity LISTENER_CONF PASSWORD PAYLOAD
  *       As OpenSSH's integrity test: log in as the listener (password
  *       PASSWORD), then for every byte offset of the sender's stream after
- *       the handshake (login, one chat line "0002|lobby|PAYLOAD", a ping)
+ *       the handshake (login, one chat line "0002|lobby|MID|PAYLOAD", a
+ *       ping)
  *       run a fresh session with that byte flipped.  Every run must end
  *       with the server closing before the pong, and the listener must
  *       never receive anything but PAYLOAD.  Prints a summary; exit 0 only
@@ -600,30 +601,37 @@ cmd_replay(const char *file)
 
 struct listener {
 	struct peer p;
+	const char *user;
 	const char *payload;
 	unsigned nsync, intact, altered;
 };
 
-/* Sync the listener and check every delivery that came meanwhile. */
+/*
+ * Sync the listener with the server's writer and check every delivery
+ * that came meanwhile: a line of its own to itself is stored after every
+ * line the sender's run stored, so its 1020 comes after their 1002s.
+ */
 static void
 listener_collect(struct listener *l)
 {
 	struct frame fr;
-	char ping[32], *f;
+	char line[1024], stored[64], *f;
 	size_t flen;
 
-	(void)snprintf(ping, sizeof(ping), "0005|sync%u", ++l->nsync);
-	send_record(&l->p, &l->p.tx, ping, strlen(ping), 0);
-	ping[0] = '1';
+	l->nsync++;
+	(void)snprintf(line, sizeof(line), "0002|@%s|%032x|%s", l->user,
+	    l->nsync, l->payload);
+	send_record(&l->p, &l->p.tx, line, strlen(line), 0);
+	(void)snprintf(stored, sizeof(stored), "1020|%032x", l->nsync);
 	for (;;) {
 		if (next_frame(&l->p, &f, &flen) != 1)
 			die("the listener lost its connection");
-		if (strcmp(f, ping) == 0)
+		if (strcmp(f, stored) == 0)
 			break;
 		if (strncmp(f, "1002|", 5) != 0)
 			continue;
-		if (frame_parse(f, flen, 6, 6, &fr) == 0 &&
-		    frame_field_is(&fr.field[5], l->payload))
+		if (frame_parse(f, flen, 8, 8, &fr) == 0 &&
+		    frame_field_is(&fr.field[7], l->payload))
 			l->intact++;
 		else {
 			print_escaped("altered: ", f, flen);
@@ -651,7 +659,7 @@ login_secret(const char *password, const char *user)
  */
 static void
 sender_stream(struct peer *p, const char *password, const char *payload,
-    struct buf *out, size_t *login_len)
+    unsigned run, struct buf *out, size_t *login_len)
 {
 	struct buf rec = BUF_INIT;
 	char text[3][1024];
@@ -659,7 +667,9 @@ sender_stream(struct peer *p, const char *password, const char *payload,
 
 	n[0] = snprintf(text[0], sizeof(text[0]), "0001|%s|%s", cfg.user,
 	    login_secret(password, cfg.user));
-	n[1] = snprintf(text[1], sizeof(text[1]), "0002|lobby|%s", payload);
+	/* A mid of its own per run: a stored one would not be again. */
+	n[1] = snprintf(text[1], sizeof(text[1]), "0002|lobby|%032x|%s", run,
+	    payload);
 	n[2] = snprintf(text[2], sizeof(text[2]), "0005|end");
 	for (i = 0; i < 3; i++) {
 		seal(&p->tx, text[i], (size_t)n[i], &rec);
@@ -696,6 +706,7 @@ static int
 integrity_run(const char *password, const char *payload, size_t offset,
     size_t *stream_len)
 {
+	static unsigned run;
 	struct buf wire = BUF_INIT;
 	struct peer p;
 	size_t login_len = 0;
@@ -703,7 +714,7 @@ integrity_run(const char *password, const char *payload, size_t offset,
 
 	peer_open(&p, &cfg, own_key);
 	handshake(&p);
-	sender_stream(&p, password, payload, &wire, &login_len);
+	sender_stream(&p, password, payload, ++run, &wire, &login_len);
 	*stream_len = buf_size(&wire);
 	if (offset < buf_size(&wire)) {
 		uint8_t *bytes = buf_data(&wire);
@@ -740,6 +751,7 @@ cmd_integrity(const char *lconf, const char *password, const char *payload)
 
 	memset(&lcfg, 0, sizeof(lcfg));
 	load_client(lconf, &lcfg, &lkey, NULL);
+	l.user = lcfg.user;
 	peer_open(&l.p, &lcfg, lkey);
 	handshake(&l.p);
 	n = snprintf(login, sizeof(login), "0001|%s|%s", lcfg.user,
