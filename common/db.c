@@ -25,6 +25,9 @@ db_code(unsigned int errnum)
 	switch (errnum) {
 	case ER_DUP_ENTRY:
 		return E_EXISTS;
+	case ER_RECORD_FILE_FULL:
+	case ER_DISK_FULL:
+		return E_DB_FULL;
 	case CR_CONNECTION_ERROR:
 	case CR_CONN_HOST_ERROR:
 	case CR_SERVER_GONE_ERROR:

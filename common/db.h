@@ -61,7 +61,8 @@ const char *db_error(struct db *db);
 /*
  * Run a statement that returns no rows.  *affected (if not NULL) gets the
  * number of rows changed.  Returns 0, E_EXISTS for a duplicate key,
- * E_DB_UNAVAILABLE if the connection is lost, or E_DB.
+ * E_DB_UNAVAILABLE if the connection is lost, E_DB_FULL when the server
+ * has no space left (a table or its disk is full), or E_DB.
  */
 int db_exec(struct db *db, const char *sql, const struct db_val *params,
     size_t nparams, unsigned long long *affected)

@@ -45,9 +45,15 @@ struct server_config {
 					   per minute; 0 = unlimited */
 	long long output_queue_max;	/* bytes queued to one slow client
 					   before it is dropped */
-	long long max_rooms_per_client;	/* rooms one connection may be in */
-	long long max_room_members;	/* connections in one room */
-	long long max_rooms;		/* rooms on the server at once */
+	long long max_rooms_per_client;	/* rooms one user may be in */
+	long long max_room_members;	/* users in one room */
+	long long max_rooms;		/* rooms on the server */
+
+	long long retention_days;	/* a stored row older than this is
+					   removed (the device is told) */
+	long long max_rows_per_device;	/* a device's oldest rows go beyond
+					   this many */
+	long long purge_interval;	/* seconds between purges */
 
 	long long login_fail_delay_ms;	/* delay before a "login failed"
 					   answer, milliseconds */

@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/enrolled.h"
 #include "server/members.h"
+#include "server/retention.h"
 #include "server/rooms.h"
 #include "server/store.h"
 #include "server/throttle.h"
@@ -139,6 +140,7 @@ struct server {
 	struct users users;                  /* logged-in connections by user */
 	struct conn **online;                /* devices by key id (inbox.c) */
 	struct store store;                  /* the writer (store.c) */
+	struct retention retention;          /* purges (retention.c) */
 	uint64_t next_id;
 	uint64_t now_ms;                     /* monotonic, once per pass */
 	int spare_fd;                        /* given up to refuse at EMFILE */

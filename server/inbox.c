@@ -106,8 +106,9 @@ send_row(struct conn *c, long long seq, const char *frame, size_t len)
 struct read_job {
 	struct worker_job job;
 	struct conn *c;
-	long long dev, after, last;
+	long long dev, after, last, missed;
 	size_t frame_max;
+	int first;                       /* the login's: 1022, 1023 */
 	struct buf rows;                 /* (u64 seq, u32 len, frame)... */
 	size_t n;
 	int r;
@@ -139,7 +140,8 @@ read_run(struct worker_job *job, void *wctx)
 		return;
 	}
 	if ((j->r = storage_read(db, j->dev, j->after, PAGE_ROWS, j->frame_max,
-	    &j->last, keep_row, j)) != 0 && j->r != E_NOMEM)
+	    &j->last, j->first ? &j->missed : NULL, keep_row, j)) != 0 &&
+	    j->r != E_NOMEM)
 		(void)auth_thread_db_failed(wctx);
 }
 
@@ -171,10 +173,14 @@ read_done(struct worker_job *job)
 		free(j);
 		return;
 	}
-	if (!c->backlog_told) {
-		/* The first page: tell where the backlog ends. */
+	if (j->first) {
+		/* Where the backlog ends, and what was removed unread. */
 		(void)snprintf(count, sizeof(count), "%lld", j->last);
 		SEND(c, OP_BACKLOG, count);
+		if (j->missed > 0) {
+			(void)snprintf(count, sizeof(count), "%lld", j->missed);
+			SEND(c, OP_MISSED, count);
+		}
 		c->backlog_told = 1;
 	}
 	for (i = 0; i < j->n; i++) {
@@ -218,6 +224,7 @@ read_next(struct conn *c)
 	j->dev = c->dev;
 	j->after = c->delivered;
 	j->frame_max = (size_t)c->srv->cfg->max_frame;
+	j->first = !c->backlog_told;
 	j->job.run = read_run;
 	j->job.done = read_done;
 	if (worker_pool_submit(c->srv->pool, &j->job) != 0) {

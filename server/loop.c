@@ -292,6 +292,8 @@ tick(struct server *s)
 	throttle_prune(s->conn_rate, s->now_ms, 60000);
 	accept_resume(s);
 	refresh_start(s, 0);
+	retention_tick(s);
+	store_kick(s);
 }
 
 /*

@@ -290,22 +290,42 @@ last_one(void *arg, const struct db_val *cols)
 	return 0;
 }
 
+static int
+two_ints(void *arg, const struct db_val *cols)
+{
+	((long long *)arg)[0] = cols[0].i;
+	((long long *)arg)[1] = cols[1].i;
+	return 0;
+}
+
 int
 storage_read(struct db *db, long long dev, long long after, size_t limit,
-    size_t frame_max, long long *last, int (*fn)(void *arg, long long seq,
-    const char *frame, size_t len), void *arg)
+    size_t frame_max, long long *last, long long *missed,
+    int (*fn)(void *arg, long long seq, const char *frame, size_t len),
+    void *arg)
 {
 	struct db_val p[] = { DB_IN_INT(dev) };
 	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(after),
 		DB_IN_INT((long long)limit) };
 	struct db_val cols[2] = { DB_OUT_INT(), { .type = DB_STR } };
+	struct db_val state[2] = { DB_OUT_INT(), DB_OUT_INT() };
 	struct read_ctx ctx = { fn, arg };
+	long long got[2] = { 0, 0 };
 	int r;
 
-	*last = 0;
-	if ((r = db_query(db, "SELECT next_seq - 1 FROM device_inbox "
-	    "WHERE key_id = ?", p, 1, cols, 1, last_one, last)) != 0)
+	if ((r = db_query(db, "SELECT next_seq - 1, missed FROM device_inbox "
+	    "WHERE key_id = ?", p, 1, state, 2, two_ints, got)) != 0)
 		return r;
+	*last = got[0];
+	if (missed != NULL) {
+		struct db_val m[] = { DB_IN_INT(got[1]), DB_IN_INT(dev) };
+
+		/* What it is told is taken off; later removals stay. */
+		*missed = got[1];
+		if (got[1] > 0 && (r = db_exec(db, "UPDATE device_inbox SET "
+		    "missed = missed - ? WHERE key_id = ?", m, 2, NULL)) != 0)
+			return r;
+	}
 	if ((cols[1].buf = malloc(frame_max + 1)) == NULL)
 		return E_NOMEM;
 	cols[1].cap = frame_max + 1;
@@ -411,6 +431,120 @@ storage_newcomers(struct db *db, const char *lobby, size_t max,
 		r = fn(arg, nc.v[i].name);
 out:
 	free(nc.v);
+	return r;
+}
+
+/* The messages older than days: the highest msg_id of the oldest step. */
+static int
+expired_upto(struct db *db, long long days, long long *upto)
+{
+	struct db_val p[] = { DB_IN_INT(days), DB_IN_INT(STORAGE_PURGE_STEP) };
+	struct db_val cols[] = { DB_OUT_INT() };
+
+	*upto = 0;
+	return db_query(db, "SELECT COALESCE(MAX(msg_id), 0) FROM "
+	    "(SELECT msg_id FROM messages WHERE created_at < "
+	    "NOW(3) - INTERVAL ? DAY ORDER BY msg_id LIMIT ?) x", p, 2, cols,
+	    1, last_one, upto);
+}
+
+/* Remove the rows of messages up to msg_id upto, and the messages. */
+static int
+purge_expired(struct db *db, long long upto, long long *removed)
+{
+	struct db_val p[] = { DB_IN_INT(upto) };
+	unsigned long long n = 0;
+
+	if (db_exec(db, "UPDATE device_inbox d JOIN (SELECT key_id, "
+	    "COUNT(*) AS n FROM inbox WHERE msg_id <= ? GROUP BY key_id) x "
+	    "ON x.key_id = d.key_id SET d.missed = d.missed + x.n", p, 1,
+	    NULL) != 0 ||
+	    db_exec(db, "DELETE FROM inbox WHERE msg_id <= ?", p, 1, &n) != 0 ||
+	    db_exec(db, "DELETE FROM messages WHERE msg_id <= ?", p, 1,
+	    NULL) != 0)
+		return E_DB;
+	*removed += (long long)n;
+	return 0;
+}
+
+struct over_cap {
+	long long dev[STORAGE_PURGE_STEP], upto[STORAGE_PURGE_STEP];
+	size_t n;
+};
+
+static int
+over_one(void *arg, const struct db_val *cols)
+{
+	struct over_cap *o = arg;
+
+	if (o->n < STORAGE_PURGE_STEP) {
+		o->dev[o->n] = cols[0].i;
+		o->upto[o->n] = cols[1].i;
+		o->n++;
+	}
+	return 0;
+}
+
+/* Drop the oldest rows of the devices over the cap: missed, and one
+   device fewer for their messages to wait for. */
+static int
+purge_over_cap(struct db *db, long long max_rows, long long *removed)
+{
+	struct db_val p[] = { DB_IN_INT(max_rows), DB_IN_INT(max_rows),
+		DB_IN_INT(STORAGE_PURGE_STEP) };
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT() };
+	struct over_cap *o;
+	unsigned long long n;
+	size_t i;
+	int r;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return E_NOMEM;
+	/* next_seq - 1 - acked_seq bounds the rows a device holds. */
+	r = db_query(db, "SELECT key_id, next_seq - 1 - ? FROM device_inbox "
+	    "WHERE next_seq - 1 - acked_seq > ? LIMIT ?", p, 3, cols, 2,
+	    over_one, o);
+	for (i = 0; i < o->n && r == 0; i++) {
+		struct db_val q[] = { DB_IN_INT(o->dev[i]),
+			DB_IN_INT(o->upto[i]) };
+		struct db_val m[] = { DB_IN_INT(0), DB_IN_INT(o->dev[i]) };
+
+		n = 0;
+		if ((r = db_exec(db, "UPDATE messages m JOIN inbox i ON "
+		    "i.msg_id = m.msg_id SET m.pending = m.pending - 1 "
+		    "WHERE i.key_id = ? AND i.seq <= ? AND m.pending > 0", q, 2,
+		    NULL)) != 0 ||
+		    (r = db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND "
+		    "seq <= ?", q, 2, &n)) != 0)
+			break;
+		m[0].i = (long long)n;
+		if (n > 0 && (r = db_exec(db, "UPDATE device_inbox SET "
+		    "missed = missed + ? WHERE key_id = ?", m, 2, NULL)) != 0)
+			break;
+		*removed += (long long)n;
+	}
+	free(o);
+	return r;
+}
+
+int
+storage_purge(struct db *db, long long days, long long max_rows,
+    long long *removed)
+{
+	long long upto;
+	int r;
+
+	*removed = 0;
+	if ((r = expired_upto(db, days, &upto)) != 0)
+		return r;
+	if ((r = db_begin(db)) != 0)
+		return r;
+	if ((upto > 0 && (r = purge_expired(db, upto, removed)) != 0) ||
+	    (r = purge_over_cap(db, max_rows, removed)) != 0 ||
+	    (r = db_commit(db)) != 0) {
+		db_rollback(db);
+		*removed = 0;
+	}
 	return r;
 }
 

@@ -58,9 +58,11 @@ int storage_commit(struct db *db, struct storage_item *items)
 /* The rows of a device after seq `after`, at most `limit`, in order: fn
    gets each frame as stored (at most frame_max bytes; a longer one is an
    error).  *last gets the highest seq handed out to the device (0: none).
-   fn's non-zero return stops and is returned. */
+   With missed not NULL, *missed gets (and the database forgets) how many
+   rows were removed before the device fetched them.  fn's non-zero
+   return stops and is returned. */
 int storage_read(struct db *db, long long dev, long long after, size_t limit,
-    size_t frame_max, long long *last, int (*fn)(void *arg, long long seq, const char *frame,
+    size_t frame_max, long long *last, long long *missed, int (*fn)(void *arg, long long seq, const char *frame,
     size_t len), void *arg) __attribute__((warn_unused_result));
 
 /* Every room, and for each of its members a call with user set; a room
@@ -77,6 +79,17 @@ int storage_rooms(struct db *db, int (*fn)(void *arg, const char *room,
 int storage_newcomers(struct db *db, const char *lobby, size_t max,
     int (*fn)(void *arg, const char *user), void *arg)
     __attribute__((warn_unused_result));
+
+/*
+ * Remove what retention and the caps allow no longer, a bounded step at a
+ * time: the messages stored more than `days` ago (at most PURGE_STEP of
+ * them, with their rows), and the oldest rows of devices holding more than
+ * max_rows.  Each removed row counts as missed for its device.  *removed
+ * gets the rows removed; 0 or an error (nothing removed by that step).
+ */
+#define STORAGE_PURGE_STEP 1000
+int storage_purge(struct db *db, long long days, long long max_rows,
+    long long *removed) __attribute__((warn_unused_result));
 
 /* The schema version of the database (0 before migrations). */
 int storage_schema_version(struct db *db, long long *version)

@@ -107,12 +107,19 @@ conn_alive(const struct conn *c)
 static void
 line_refused(struct conn *c, const char *midhex, int r)
 {
-	enum proto_error code = r == E_NOMEM ? PROTO_ERR_BUSY :
-	    PROTO_ERR_UNAVAILABLE;
-
-	if (conn_alive(c))
-		SEND(c, OP_NOT_STORED, midhex, proto_error_word(code),
-		    r == E_NOMEM ? "the server is out of memory" :
+	if (!conn_alive(c))
+		return;
+	if (r == E_NOMEM)
+		SEND(c, OP_NOT_STORED, midhex,
+		    proto_error_word(PROTO_ERR_BUSY),
+		    "the server is out of memory");
+	else if (r == E_DB_FULL)
+		SEND(c, OP_NOT_STORED, midhex,
+		    proto_error_word(PROTO_ERR_FULL),
+		    "the server's storage is full; send it again later");
+	else
+		SEND(c, OP_NOT_STORED, midhex,
+		    proto_error_word(PROTO_ERR_UNAVAILABLE),
 		    "the server cannot store messages now (database "
 		    "unavailable); send it again later");
 }

@@ -6,13 +6,15 @@
 # the commit, an idempotent retry of a mid, acknowledgements that remove
 # rows, a sender key queued ahead of the line it opens, rows and rooms
 # that survive a SIGKILL of the server, durable joins and leaves, a second
-# device of a user that was offline, one connection per device, and the
-# refusals (1021, 1009).
+# device of a user that was offline, one connection per device, the
+# refusals (1021, 1009), and retention: rows past their age or past the
+# device's cap are removed and the device is told how many (1023).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
 PORT=$(test_port 20)
-server_setup "$PORT" "limits: { idle_timeout = 0; keepalive_interval = 0; };"
+server_setup "$PORT" "limits: { idle_timeout = 0; keepalive_interval = 0; };
+delivery: { retention_days = 1; max_rows_per_device = 20; purge_interval = 1; };"
 device_folder user2 "$T/c/user2b" laptop
 server_start
 H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
@@ -264,5 +266,46 @@ expect_contains "a line that is not base64: 1021|mid|text" "$OUT" \
 	"< 1021|$(mid 7)|text|"
 expect_contains "acknowledging rows never sent: 1009|state" "$OUT" \
 	"< 1009|state|"
+
+# ---- retention: too old, and over a device's cap ----
+FP3=$(fp_of "$T/c/user3")
+rows_of() {
+	db_sql "SELECT COUNT(*) FROM inbox i JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$1'" | tail -n 1
+}
+held3=$(rows_of "$FP3")
+expect_match "user3 never acknowledged: it holds rows" "$held3" '^[1-9][0-9]*$'
+last3=$(db_sql "SELECT d.next_seq - 1 FROM device_inbox d JOIN client_keys k ON k.key_id = d.key_id WHERE k.fingerprint = '$FP3'" | tail -n 1)
+db_sql "UPDATE messages SET created_at = created_at - INTERVAL 2 DAY" >/dev/null
+wait_until 20 test "$(rows_of "$FP3")" = 0 || true
+expect_eq "rows older than retention_days are purged" "$(rows_of "$FP3")" 0
+session expired "$C3" <<EOF
+$L3
+!await 1022|
+!sync
+EOF
+expect_contains "... and the device is told how many it missed" "$OUT" \
+	"< 1023|$held3"
+expect_eq "... and gets none of them" "$(rows "$OUT" 1002)" ""
+{
+	echo "$L1"
+	echo "!await 1022|"
+	for i in $(seq 100 124); do echo "0002|lobby|$(mid "$i")|$PAY"; done
+	echo "!await 1020|$(mid 124)"
+} >"$T/flood.in"
+session flood "$C1" <"$T/flood.in"
+expect_contains "25 lines stored" "$OUT" "< 1020|$(mid 124)"
+wait_until 20 test "$(rows_of "$FP3")" -le 20 || true
+expect_eq "a device over max_rows_per_device keeps its newest 20" \
+	"$(rows_of "$FP3")" 20
+session capped "$C3" <<EOF
+$L3
+!await 1022|
+!await 1002|$((last3 + 25))|
+EOF
+expect_contains "... is told 5 were removed" "$OUT" "< 1023|5"
+expect_eq "... and gets the 20 newest, in order" \
+	"$(rows "$OUT" 1002 | wc -w)" 20
+expect_match "... the last being the last line sent" "$OUT" \
+	"^< 1002\|$((last3 + 25))\|$(mid 124)\|"
 
 done_testing
