@@ -61,6 +61,11 @@ struct room *relay_my_room(struct conn *c, const struct frame_field *f,
    to every connection of the user. */
 void relay_join(struct conn *c, const char *name, size_t len);
 
+/* The key directory was refreshed (s->enrolled is the new one): devices
+   enrolled since are ADDed to their users' rooms, those revoked or of
+   accounts disabled LEAVE them (revoked), for the members online. */
+void relay_directory_changed(struct server *s, const struct enrolled *old);
+
 /* A new account, already put in the lobby in the database (refresh.c):
    there in memory too, told to the lobby and to its connections. */
 void relay_newcomer(struct server *s, const char *user);

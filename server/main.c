@@ -3,15 +3,15 @@
  *
  *   missived [-c server.conf] [--log FILE] [--quiet] [--check]
  *
- * Loads and validates the configuration, the server key pair and the
- * database account, and reports each step.  --check stops there with
- * status 0 when everything is usable, so an admin can validate a change
- * before restarting the server.  Otherwise it serves until SIGTERM or
- * SIGINT (exit 0); SIGHUP reopens the log file.
+ * Loads and validates the configuration, the server key pair, the
+ * database account and the schema version, and reports each step.
+ * --check stops there with status 0 when everything is usable, so an
+ * admin can validate a change before restarting the server.  Otherwise it
+ * serves until SIGTERM or SIGINT (exit 0); SIGHUP reopens the log file.
  *
- * A database that cannot be reached at start is reported and waited for
- * (logins answer "unavailable" meanwhile); one that refuses the account
- * is a configuration error and stops the server.
+ * The database must be there at start: the rooms and their members are
+ * loaded from it.  Once the server runs, an outage is waited out (logins
+ * answer "unavailable", lines are refused with 1021|unavailable).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include "server/admin.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/storage.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -91,15 +92,17 @@ main(int argc, char **argv)
 	}
 	log_info("server key %s (RSA-%d)", fp, EVP_PKEY_get_bits(key));
 	admin_db_params(&cfg, cfg.db_user, cfg.db_password_file, &dbp);
+	/* Rooms and their members are loaded from it: needed at start. */
 	if ((r = db_open(&dbp, &db, err, sizeof(err))) != 0) {
 		log_error("%s", err);
-		if (check || r != E_DB_UNAVAILABLE)
-			goto out;
-		log_warn("starting without the database; logins answer "
-		    "'unavailable' until it is back");
-	} else
-		log_info("database '%s' reachable as '%s'", cfg.db_name,
-		    cfg.db_user);
+		goto out;
+	}
+	log_info("database '%s' reachable as '%s'", cfg.db_name, cfg.db_user);
+	if (storage_schema_check(db, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_info("database schema at version %d", MISSIVE_SCHEMA_VERSION);
 	db_close(db);
 	db = NULL;
 	if (check) {

@@ -83,10 +83,14 @@ refresh_done(struct worker_job *job)
 
 	s->refresh_busy = 0;
 	if (ok) {
+		struct enrolled old = s->enrolled;
+
 		if (!s->enrolled_loaded)
 			log_info("enrolled keys: %zu in memory", j->keys.n);
-		enrolled_free(&s->enrolled);
 		s->enrolled = j->keys;
+		if (s->enrolled_loaded)
+			relay_directory_changed(s, &old);
+		enrolled_free(&old);
 		s->enrolled_loaded = 1;
 	}
 	for (c = s->conns; c != NULL; c = c->next) {

@@ -356,6 +356,67 @@ relay_newcomer(struct server *s, const char *user)
 	user_joined(s, user, r);
 }
 
+/* Device k of a member is now in (ADD) or out of (LEAVE, revoked) every
+   room of its user: the members online hear it. */
+static void
+device_changed(struct server *s, const struct enrolled_key *k, int added)
+{
+	const struct member *m = members_get(&s->members, k->owner, 0);
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->rooms.nslot; i++) {
+		const struct room *r = m->rooms.slot[i].room;
+
+		if (added) {
+			const char *v[] = { PROTO_PRESENCE_ADD, room_name(r),
+				k->owner, k->nick, k->fp, k->spki };
+
+			room_presence(s, r, NULL, NULL, v, 6);
+		} else {
+			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
+				k->owner, k->nick, k->fp, PROTO_LEAVE_REVOKED };
+
+			room_presence(s, r, NULL, NULL, v, 6);
+		}
+	}
+}
+
+void
+relay_directory_changed(struct server *s, const struct enrolled *old)
+{
+	const struct enrolled *now = &s->enrolled;
+	const struct enrolled_key *a, *b;
+	size_t i = 0, j = 0;
+	int d;
+
+	/* Both are sorted by fingerprint: one walk. */
+	while (i < old->n || j < now->n) {
+		a = i < old->n ? &old->keys[i] : NULL;
+		b = j < now->n ? &now->keys[j] : NULL;
+		d = a == NULL ? 1 : b == NULL ? -1 : strcmp(a->fp, b->fp);
+		if (d < 0) {
+			/* Gone: an online one is closed, and says so itself. */
+			if (enrolled_usable(a) &&
+			    inbox_online(s, a->key_id) == NULL)
+				device_changed(s, a, 0);
+			i++;
+		} else if (d > 0) {
+			if (enrolled_usable(b))
+				device_changed(s, b, 1);
+			j++;
+		} else {
+			if (enrolled_usable(a) != enrolled_usable(b) &&
+			    inbox_online(s, a->key_id) == NULL)
+				device_changed(s, enrolled_usable(b) ? b : a,
+				    enrolled_usable(b));
+			i++;
+			j++;
+		}
+	}
+}
+
 /* ---- logging in and out ---- */
 
 int

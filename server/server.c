@@ -148,7 +148,6 @@ count_name(void *arg, const char *user)
 static int
 load_rooms(struct server *s)
 {
-	long long version = 0;
 	struct db *db;
 	char err[256];
 	size_t n;
@@ -158,16 +157,10 @@ load_rooms(struct server *s)
 		log_error("%s", err);
 		return r;
 	}
-	if ((r = storage_schema_version(db, &version)) != 0)
-		log_error("cannot read the schema version (%s): run "
-		    "scripts/db.sh migrate", db_error(db));
-	else if (version < MISSIVE_SCHEMA_VERSION)
-		log_error("the database schema is at version %lld, this server "
-		    "needs %d: run scripts/db.sh migrate", version,
-		    MISSIVE_SCHEMA_VERSION);
-	if (r != 0 || version < MISSIVE_SCHEMA_VERSION) {
+	if ((r = storage_schema_check(db, err, sizeof(err))) != 0) {
+		log_error("%s", err);
 		db_close(db);
-		return E_DB;
+		return r;
 	}
 	/* Accounts made while the server was down are in the lobby first. */
 	do {

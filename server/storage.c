@@ -1,6 +1,7 @@
 /* Durable delivery's statements (server/storage.h). */
 #include "server/storage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -549,11 +550,23 @@ storage_purge(struct db *db, long long days, long long max_rows,
 }
 
 int
-storage_schema_version(struct db *db, long long *version)
+storage_schema_check(struct db *db, char *err, size_t errlen)
 {
 	struct db_val cols[] = { DB_OUT_INT() };
+	long long version = 0;
 
-	*version = 0;
-	return db_query(db, "SELECT COALESCE(MAX(version), 0) "
-	    "FROM schema_version", NULL, 0, cols, 1, last_one, version);
+	if (db_query(db, "SELECT COALESCE(MAX(version), 0) "
+	    "FROM schema_version", NULL, 0, cols, 1, last_one, &version) != 0) {
+		(void)snprintf(err, errlen, "cannot read the schema version "
+		    "(%s): run scripts/db.sh migrate", db_error(db));
+		return E_DB;
+	}
+	if (version != MISSIVE_SCHEMA_VERSION) {
+		(void)snprintf(err, errlen, "the database schema is at version "
+		    "%lld, this server needs %d: %s", version,
+		    MISSIVE_SCHEMA_VERSION, version < MISSIVE_SCHEMA_VERSION ?
+		    "run scripts/db.sh migrate" : "run a newer missived");
+		return E_DB;
+	}
+	return 0;
 }

@@ -91,8 +91,9 @@ int storage_newcomers(struct db *db, const char *lobby, size_t max,
 int storage_purge(struct db *db, long long days, long long max_rows,
     long long *removed) __attribute__((warn_unused_result));
 
-/* The schema version of the database (0 before migrations). */
-int storage_schema_version(struct db *db, long long *version)
+/* 0 if the database's schema is the version this build needs
+   (MISSIVE_SCHEMA_VERSION), else E_DB with what to do in err. */
+int storage_schema_check(struct db *db, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 #endif

@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS messages (
   msg_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT
                  COMMENT 'Surrogate key; referenced by inbox.msg_id',
   sender_key_id  INT UNSIGNED NOT NULL
-                 COMMENT 'The sending device (client_keys.key_id)',
+                 COMMENT 'The sending device (client_keys.key_id; no foreign key: what a device sent before it was removed still reaches its recipients)',
   mid            BINARY(16) NULL
                  COMMENT 'The 16-byte message id the sender chose (0002); NULL for a sender-key distribution (0015)',
   frame          MEDIUMBLOB NOT NULL
@@ -97,9 +97,7 @@ CREATE TABLE IF NOT EXISTS messages (
                  COMMENT 'Recipient devices that have not acknowledged it yet',
   PRIMARY KEY (msg_id),
   UNIQUE KEY uq_messages_sender_mid (sender_key_id, mid),
-  KEY ix_messages_created (created_at),
-  CONSTRAINT fk_messages_sender_key FOREIGN KEY (sender_key_id)
-    REFERENCES client_keys (key_id) ON DELETE CASCADE
+  KEY ix_messages_created (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
   COMMENT='Stored end-to-end payloads (ciphertext), one per line or distribution; (sender device, mid) makes a retry idempotent';
 

@@ -7,8 +7,9 @@
 # rows, a sender key queued ahead of the line it opens, rows and rooms
 # that survive a SIGKILL of the server, durable joins and leaves, a second
 # device of a user that was offline, one connection per device, the
-# refusals (1021, 1009), and retention: rows past their age or past the
-# device's cap are removed and the device is told how many (1023).
+# refusals (1021, 1009), retention (rows past their age or past the
+# device's cap are removed and the device is told how many: 1023), the
+# key directory's changes (ADD, LEAVE revoked), and the schema check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
@@ -16,6 +17,14 @@ PORT=$(test_port 20)
 server_setup "$PORT" "limits: { idle_timeout = 0; keepalive_interval = 0; };
 delivery: { retention_days = 1; max_rows_per_device = 20; purge_interval = 1; };"
 device_folder user2 "$T/c/user2b" laptop
+db_sql "DELETE FROM schema_version WHERE version = 2" >/dev/null
+check_fails "missived --check refuses a database not migrated" \
+	"$BIN/missived" -c "$SERVER_CONF" --check
+"$BIN/missived" -c "$SERVER_CONF" --check >"$T/check.out" 2>&1 || true
+expect_contains "... and says what to do" "$(cat "$T/check.out")" \
+	"run scripts/db.sh migrate"
+"$REPO/scripts/db.sh" migrate >/dev/null
+check "... and takes it once migrated" "$BIN/missived" -c "$SERVER_CONF" --check
 server_start
 H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
 C1=$T/c/user1/client.conf
@@ -266,6 +275,25 @@ expect_contains "a line that is not base64: 1021|mid|text" "$OUT" \
 	"< 1021|$(mid 7)|text|"
 expect_contains "acknowledging rows never sent: 1009|state" "$OUT" \
 	"< 1009|state|"
+
+# ---- the key directory: a device enrolled, a device revoked ----
+H "$C1" script >"$T/watch.hout" 2>&1 <<EOF &
+$L1
+!await 1022|
+!await 1003|LEAVE|lobby|user3|
+EOF
+WATCH=$!
+register_pid "$WATCH"
+wait_until 20 grep -q "^< 1022|" "$T/watch.hout" || true
+device_folder user3 "$T/c/user3b" phone
+FP3B=$(fp_of "$T/c/user3b")
+wait_until 20 grep -qF "< 1003|ADD|lobby|user3|Carol|$FP3B|" "$T/watch.hout" || true
+expect_contains "a device enrolled for a member is ADDed to its rooms" \
+	"$(cat "$T/watch.hout")" "< 1003|ADD|lobby|user3|Carol|$FP3B|"
+"$BIN/missive-admin" revoke "$FP3B" >/dev/null 2>&1
+wait_until 20 _gone "$WATCH" || true
+expect_contains "a device revoked while offline LEAVEs them (revoked)" \
+	"$(cat "$T/watch.hout")" "< 1003|LEAVE|lobby|user3|Carol|$FP3B|revoked"
 
 # ---- retention: too old, and over a device's cap ----
 FP3=$(fp_of "$T/c/user3")
