@@ -239,7 +239,7 @@ on_chat(struct conn *c, const struct frame *f)
 
 	if (conv_resolve(c, &f->field[0], &cv) != 0)
 		return;
-	if (!b64_shaped(msg->p, msg->len, payload_max(c))) {
+	if (!b64_canonical(msg->p, msg->len, PROTO_MSG_MIN, payload_max(c))) {
 		send_error(c, PROTO_ERR_TEXT, "message not relayed: not base64 of a "
 		    "plausible length");
 		return;
@@ -284,7 +284,7 @@ on_sender_key(struct conn *c, const struct frame *f)
 	}
 	if (conv_resolve(c, &f->field[0], &cv) != 0)
 		return;
-	if (!b64_shaped(blob->p, blob->len, payload_max(c))) {
+	if (!b64_canonical(blob->p, blob->len, PROTO_BLOB_MIN, payload_max(c))) {
 		send_error(c, PROTO_ERR_TEXT, "sender key not relayed: not base64 of "
 		    "a plausible length");
 		return;
