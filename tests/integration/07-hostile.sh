@@ -2,7 +2,8 @@
 # Hostile input against a running server, with tests/tools/hostile (a
 # client that speaks the handshake and records itself, so it can break the
 # rules): garbage before, during and after the handshake, oversize and
-# unterminated frames, malformed frames of every kind, SQL injection,
+# unterminated frames, malformed frames of every kind, payloads the relay
+# must refuse (non-canonical base64, shorter than any real one), SQL injection,
 # replayed, foreign and truncated records, a replayed handshake, one
 # flipped byte at every offset of a session, 1,000 connections that never
 # finish a handshake, and a login flood.  Each case checks the answer (the
@@ -28,6 +29,11 @@ H() { "$MISSIVE_TOOLS/hostile" -t "$(scaled 10)" "$@"; }
 C1=$T/c/user1/client.conf
 # What the client sends for the password 111111 (never the password).
 LOGIN="0001|user1|$(H "$C1" secret 111111)"
+
+# The shortest message and sender-key blob the relay takes (PROTO_MSG_MIN,
+# PROTO_BLOB_MIN): base64 of 124 and 860 bytes.
+MSG=$(printf 'QUJD%.0s' $(seq 42))
+BLOB=$(printf 'QUJD%.0s' $(seq 287))
 
 # Two ordinary users who must not notice any of it.
 client_start b "$T/c/user2"
@@ -157,7 +163,7 @@ $LOGIN
 !sync
 0014|\xc3\x28
 !sync
-0002|@nobody|QUJD
+0002|@nobody|$MSG
 !sync
 0001|user2|111111
 !sync
@@ -192,6 +198,66 @@ else
 	ok "the log holds none of the frames' content"
 fi
 others_chat "malformed frames"
+
+# ---- payloads the relay refuses (issue 22), never delivered ----
+# Non-canonical base64 (non-zero trailing bits) and payloads shorter than
+# the shortest real message or blob get 1009|text; a listener of user2 in
+# the lobby gets only the two that are fine, sent last.
+mark
+C2=$T/c/user2/client.conf
+printf '%s\n' "0001|user2|$(H "$C2" secret 111111)" '!await 1001|' '!sync' \
+	'!await 1002|' | H "$C2" script >"$T/listener.hout" 2>&1 &
+LISTENER=$!
+register_pid "$LISTENER"
+wait_until 30 grep -q '^< 1005|sync' "$T/listener.hout" || true
+FP2=$(fp_of "$T/c/user2")
+hostile_script payloads <<EOF
+$LOGIN
+!await 1001|
+0002|lobby|QR==
+!sync
+0002|lobby|QUJ=
+!sync
+0002|lobby|QUJD
+!sync
+0002|lobby|${MSG:4}
+!sync
+0002|lobby|${MSG%????}QR==
+!sync
+0015|lobby|$FP2|${BLOB:4}
+!sync
+0015|lobby|$FP2|${BLOB%????}QUJ=
+!sync
+0015|lobby|$FP2|$BLOB
+!sync
+0002|lobby|$MSG
+!sync
+EOF
+grep '^< 1009|' <<<"$OUT" >"$T/payloads.got" || true
+{
+	for _ in 1 2 3 4 5; do
+		echo '< 1009|text|message not relayed: not base64 of a plausible length'
+	done
+	for _ in 1 2; do
+		echo '< 1009|text|sender key not relayed: not base64 of a plausible length'
+	done
+} >"$T/payloads.want"
+check "QR==, QUJ=, 3 bytes, 164 characters, 168 with trailing bits, a blob of 1144 and one with trailing bits: each 1009|text" \
+	diff "$T/payloads.want" "$T/payloads.got"
+expect_eq "... the connection stayed open" \
+	"$(grep -c '^< 1005|sync' <<<"$OUT")" 9
+wait "$LISTENER" || true
+LOUT=$(cat "$T/listener.hout")
+expect_eq "the listener got one sender key from user1: the 1148-character blob" \
+	"$(grep '^< 1015|lobby|user1|' <<<"$LOUT" | grep -c "|$BLOB\$")" 1
+expect_eq "... and, of the rest, only the 168-character message" \
+	"$(grep -cE '^< 10(02|15)\|' <<<"$LOUT")" 2
+expect_match "... as its first 1002" "$(grep '^< 1002|' <<<"$LOUT")" \
+	"\\|user1\\|.*\\|lobby\\|.*\\|$MSG\$"
+wait_log 'error=text'
+expect_match "refused payloads are logged" "$(new_log)" \
+	'refused frame id=[0-9]+ user=user1 error=text: message not relayed'
+others_chat "refused payloads"
 
 # ---- SQL injection as user names and passwords ----
 mark
@@ -301,7 +367,7 @@ expect_eq "the replay logs in nobody" \
 
 # ---- one flipped byte at every offset after the handshake ----
 mark
-H "$C1" integrity "$T/c/user2/client.conf" 111111 SU5URUdSSVRZLUNIRUNL \
+H "$C1" integrity "$T/c/user2/client.conf" 111111 "$MSG" \
 	>"$T/integrity.out" 2>&1 || true
 IRES=$(tail -n 1 "$T/integrity.out")
 printf '# %s\n' "$IRES"
