@@ -345,6 +345,24 @@ expect_match "a truncated record, then the end: closed" "$OUT" '^closed$'
 wait_log 'inside a record'
 expect_match "... and logged as such" "$(new_log)" \
 	'user=user1 reason=closed: peer closed inside a record or line \([0-9]+ bytes unused\)'
+
+# An empty line inside a record (section 4): the frames before it are
+# handled and answered, the ones after it are not, and the server closes
+# without a 1010 (a broken record is never announced).
+mark
+hostile_script emptyline <<EOF
+$LOGIN
+!await 1001|
+0005|before\n\n0005|after
+!close
+EOF
+expect_contains "an empty line inside a record: the frame before it is answered" \
+	"$OUT" '< 1005|before'
+expect_match "... then closed" "$OUT" '^closed$'
+expect_eq "... without a 1010, the frame after it not handled" \
+	"$(grep -cE '^< (1010\||1005\|after)' <<<"$OUT")" 0
+wait_log 'empty frame'
+expect_match "... logged" "$(new_log)" 'user=user1 reason=protocol: empty frame'
 others_chat "records"
 
 # ---- a handshake replayed from a capture ----
@@ -412,7 +430,7 @@ others_chat "flood"
 # connection may try): the fifth failure locks user1 and the address.
 mark
 for i in 1 2 3 4; do
-	printf '0001|user1|wrong%s\n!await 1001|\n' 1 2 3 |
+	{ printf '0001|user1|wrong%s\n!await 1001|\n' 1 2 3; echo '!close'; } |
 		H "$C1" script >"$T/lf$i.hout" 2>&1
 done
 cat "$T"/lf*.hout >"$T/lf.all"
@@ -421,6 +439,21 @@ expect_eq "a login flood: five wrong passwords refused as such" \
 expect_eq "... then the account is locked: every later attempt refused so" \
 	"$(grep -c '^< 1001|ERR|locked' "$T/lf.all")" 7
 expect_eq "... and none logged in" "$(grep -c '1001|OK' "$T/lf.all" || true)" 0
+# The answers' order (section 5): the fifth failure, the one that locks,
+# is still "invalid"; each connection's third refusal, then 1010|login.
+grep -hE '^< 10(01|10)\|' "$T/lf1.hout" "$T/lf2.hout" >"$T/lf.order.got"
+cat >"$T/lf.order.want" <<'EOF'
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1010|login|too many failed logins
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1001|ERR|locked
+< 1010|login|too many failed logins
+EOF
+check "... in order: the locking failure is invalid, a third refusal comes before 1010|login" \
+	diff "$T/lf.order.want" "$T/lf.order.got"
 expect_match "... the log shows the lock" "$(new_log)" \
 	"login locked user=user1 addr=127\\.0\\.0\\.1 for $LOCK s after 5 failures"
 hostile_script locked <<EOF
