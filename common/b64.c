@@ -89,11 +89,12 @@ b64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen)
 }
 
 int
-b64_shaped(const char *s, size_t len, size_t max)
+b64_canonical(const char *s, size_t len, size_t min, size_t max)
 {
 	size_t i, pad = 0;
+	int last;
 
-	if (len == 0 || len > max || len % 4 != 0)
+	if (len < min || len > max || len % 4 != 0)
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '=')
@@ -101,5 +102,11 @@ b64_shaped(const char *s, size_t len, size_t max)
 		else if (pad > 0 || b64_value(s[i]) < 0)
 			return 0;
 	}
-	return pad <= 2;
+	if (pad == 0)
+		return 1;
+	if (pad > 2)
+		return 0;
+	/* The bits of the last character that no byte uses must be 0. */
+	last = b64_value(s[len - pad - 1]);
+	return (last & (pad == 1 ? 0x03 : 0x0f)) == 0;
 }

@@ -34,10 +34,12 @@ long b64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen)
 int b64_value(char c);
 
 /*
- * 1 if s[0..len) has the shape of padded base64 of 1 to max characters:
- * the alphabet, at most two '=' at the end, a multiple of 4 long.  A
- * relay's check of what it cannot decode; b64_decode() checks the rest.
+ * 1 if s[0..len) is canonical padded base64 of min to max characters,
+ * exactly what b64_decode() accepts: the alphabet, at most two '=' at the
+ * end, a multiple of 4 long, and zero in the bits of the last character
+ * that no byte uses ("QQ==", never "QR==").  A relay's check of what it
+ * cannot open, without decoding it.
  */
-int b64_shaped(const char *s, size_t len, size_t max);
+int b64_canonical(const char *s, size_t len, size_t min, size_t max);
 
 #endif

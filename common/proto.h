@@ -75,6 +75,19 @@ const struct proto_op_spec *proto_op_spec(unsigned op);
 /* 1 if op goes from server to client, 0 if from client to server. */
 int proto_op_from_server(unsigned op);
 
+/*
+ * The shortest message (0002) and sender-key blob (0015) there are, in
+ * base64 characters (docs/PROTOCOL.md 5.4); the server relays neither
+ * shorter (1009|text).  A message (8.2) is id 8, counter 8, a chat line
+ * (kind 1, mid 16, time 8, nickname length 1, nickname of at least 1
+ * byte, text of at least 1: 28) with its tag 16, and the signature 64:
+ * 124 bytes.  A blob (8.1) is 2, wrapped, 2, sig, id 8, Ed25519 key 32,
+ * sealed 48, where wrapped and sig are as long as the recipient's and the
+ * sender's RSA modulus, at least 384 bytes (KD_RSA_MIN_BITS, 3072): 860.
+ */
+#define PROTO_MSG_MIN 168                /* b64 of 124 bytes */
+#define PROTO_BLOB_MIN 1148              /* b64 of 860 bytes */
+
 /* A ping token (0005, 0006, 1005, 1006): 1 to PROTO_TOKEN_MAX bytes of
    A-Z a-z 0-9. */
 #define PROTO_TOKEN_MAX 32

@@ -170,7 +170,7 @@ on_chat(struct conn *c, const struct frame *f)
 		not_stored(c, midhex, code, why);
 		return;
 	}
-	if (!b64_shaped(msg->p, msg->len, payload_max(c))) {
+	if (!b64_canonical(msg->p, msg->len, PROTO_MSG_MIN, payload_max(c))) {
 		not_stored(c, midhex, PROTO_ERR_TEXT, "not base64 of a "
 		    "plausible length");
 		return;
@@ -226,7 +226,7 @@ on_sender_key(struct conn *c, const struct frame *f)
 		send_error(c, code, why);
 		return;
 	}
-	if (!b64_shaped(blob->p, blob->len, payload_max(c))) {
+	if (!b64_canonical(blob->p, blob->len, PROTO_BLOB_MIN, payload_max(c))) {
 		send_error(c, PROTO_ERR_TEXT, "sender key not relayed: not base64 of "
 		    "a plausible length");
 		return;

@@ -2,7 +2,8 @@
  * Fuzz common/b64.c.  The input is used twice:
  *   - as text for b64_decode(): what decodes must be canonical (encoding
  *     the bytes gives the text back), within B64_DECODED_MAX, and decoding
- *     into a buffer one byte too small must say E_TOO_LONG;
+ *     into a buffer one byte too small must say E_TOO_LONG, and the
+ *     relay's check b64_canonical() must agree with it on every input;
  *   - as bytes for b64_encode(), padded and unpadded: exactly the length
  *     B64_ENCODED_SIZE promises (one byte less is E_TOO_LONG), and decoding
  *     gives the bytes back.
@@ -26,6 +27,7 @@ check_decode(const char *text, size_t len)
 
 	n = b64_decode(text, len, bin, cap);
 	FUZZ_CHECK(n == E_MALFORMED || (n >= 0 && (size_t)n <= cap));
+	FUZZ_CHECK(b64_canonical(text, len, 0, len) == (n >= 0));
 	if (n < 0) {
 		free(bin);
 		return;

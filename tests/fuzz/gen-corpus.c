@@ -23,6 +23,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/proto.h"
 #include "keydist/handshake.h"
 #include "keydist/keys.h"
 #include "keydist/random.h"
@@ -494,8 +495,12 @@ gen_client_frames(void)
 static void
 gen_server_frames(void)
 {
+	/* The shortest message and blob the relay takes (zero bytes). */
+	static char msg[PROTO_MSG_MIN + 1], blob[PROTO_BLOB_MIN + 1];
 	struct buf b = BUF_INIT;
 
+	memset(msg, 'A', PROTO_MSG_MIN);
+	memset(blob, 'A', PROTO_BLOB_MIN);
 	/* Rooms, lists, chat and sender keys to a room and to bob. */
 	add_byte(&b, S_LOBBY);
 	line(&b, "0011|dev");
@@ -503,14 +508,14 @@ gen_server_frames(void)
 	line(&b, "0004|dev");
 	line(&b, "0013");
 	line(&b, "0014|bob");
-	line(&b, "0002|dev|" MID "|AQIDBA==");
-	line(&b, "0002|@bob|" MID2 "|AQIDBA==");
-	line(&b, "0002|dev|" MID "|AQIDBA==");
+	line(&b, "0002|dev|" MID "|%s", msg);
+	line(&b, "0002|@bob|" MID2 "|%s", msg);
+	line(&b, "0002|dev|" MID "|%s", msg);
 	line(&b, "0020|0");
 	line(&b, "0020|1");
-	line(&b, "0015|lobby|%s|AQIDBAUG", bob_fp);
-	line(&b, "0015|@bob|%s|AQIDBAUG", bob_fp);
-	line(&b, "0015|@alice|%s|AQIDBAUG", alice_fp);
+	line(&b, "0015|lobby|%s|%s", bob_fp, blob);
+	line(&b, "0015|@bob|%s|%s", bob_fp, blob);
+	line(&b, "0015|@alice|%s|%s", alice_fp, blob);
 	line(&b, "0012|dev");
 	line(&b, "0005|k1");
 	line(&b, "0006|k2");
@@ -518,17 +523,18 @@ gen_server_frames(void)
 	/* The same in one record, then a goodbye. */
 	add_byte(&b, S_LOBBY | S_ONE);
 	line(&b, "0011|dev");
-	line(&b, "0002|dev|" MID "|AQIDBA==");
+	line(&b, "0002|dev|" MID "|%s", msg);
 	line(&b, "0003");
-	line(&b, "0002|lobby|" MID2 "|AQIDBA==");
+	line(&b, "0002|lobby|" MID2 "|%s", msg);
 	seed_buf("server_frames", "quit", &b);
 	/* Refusals. */
 	add_byte(&b, 0);
 	line(&b, "0001|alice|secret");
 	line(&b, "9999|what");
 	line(&b, "0002|nowhere|" MID "|AAAA");
-	line(&b, "0002|@carol|" MID "|AAAA");
-	line(&b, "0002|lobby|NOTHEX|AAAA");
+	line(&b, "0002|@bob|" MID "|QR==");
+	line(&b, "0002|@carol|" MID "|%s", msg);
+	line(&b, "0002|lobby|NOTHEX|%s", msg);
 	line(&b, "0020|x");
 	line(&b, "0011|Not A Room");
 	line(&b, "0012|dev");

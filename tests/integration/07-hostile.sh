@@ -2,7 +2,8 @@
 # Hostile input against a running server, with tests/tools/hostile (a
 # client that speaks the handshake and records itself, so it can break the
 # rules): garbage before, during and after the handshake, oversize and
-# unterminated frames, malformed frames of every kind, SQL injection,
+# unterminated frames, malformed frames of every kind, payloads the relay
+# must refuse (non-canonical base64, shorter than any real one), SQL injection,
 # replayed, foreign and truncated records, a replayed handshake, one
 # flipped byte at every offset of a session, 1,000 connections that never
 # finish a handshake, and a login flood.  Each case checks the answer (the
@@ -30,6 +31,12 @@ C1=$T/c/user1/client.conf
 LOGIN="0001|user1|$(H "$C1" secret 111111)"
 # A message id (0002, version 3).
 MIDA=0123456789abcdef0123456789abcdef
+MIDB=fedcba9876543210fedcba9876543210
+
+# The shortest message and sender-key blob the relay takes (PROTO_MSG_MIN,
+# PROTO_BLOB_MIN): base64 of 124 and 860 bytes.
+MSG=$(printf 'QUJD%.0s' $(seq 42))
+BLOB=$(printf 'QUJD%.0s' $(seq 287))
 
 # Two ordinary users who must not notice any of it.
 client_start b "$T/c/user2"
@@ -159,7 +166,7 @@ $LOGIN
 !sync
 0014|\xc3\x28
 !sync
-0002|@nobody|$MIDA|QUJD
+0002|@nobody|$MIDA|$MSG
 !sync
 0001|user2|111111
 !sync
@@ -194,6 +201,68 @@ else
 	ok "the log holds none of the frames' content"
 fi
 others_chat "malformed frames"
+
+# ---- payloads the relay refuses (issue 22), never delivered ----
+# Non-canonical base64 (non-zero trailing bits) and payloads shorter than
+# the shortest real message or blob are refused (1021|mid|text for a line,
+# 1009|text for a sender key); a listener, a device of user2 of its own
+# in the lobby, gets only the two that are fine, sent last.
+mark
+device_folder user2 "$T/c/user2-listener" listener
+C2=$T/c/user2-listener/client.conf
+printf '%s\n' "0001|user2|$(H "$C2" secret 111111)" '!await 1022|' '!sync' \
+	'!await 1002|' | H "$C2" script >"$T/listener.hout" 2>&1 &
+LISTENER=$!
+register_pid "$LISTENER"
+wait_until 30 grep -q '^< 1005|sync' "$T/listener.hout" || true
+FP2=$(fp_of "$T/c/user2-listener")
+hostile_script payloads <<EOF
+$LOGIN
+!await 1001|
+0002|lobby|$MIDA|QR==
+!sync
+0002|lobby|$MIDA|QUJ=
+!sync
+0002|lobby|$MIDA|QUJD
+!sync
+0002|lobby|$MIDA|${MSG:4}
+!sync
+0002|lobby|$MIDA|${MSG%????}QR==
+!sync
+0015|lobby|$FP2|${BLOB:4}
+!sync
+0015|lobby|$FP2|${BLOB%????}QUJ=
+!sync
+0015|lobby|$FP2|$BLOB
+!sync
+0002|lobby|$MIDB|$MSG
+!sync
+EOF
+grep -E '^< 10(09|21)\|' <<<"$OUT" >"$T/payloads.got" || true
+{
+	for _ in 1 2 3 4 5; do
+		echo "< 1021|$MIDA|text|not base64 of a plausible length"
+	done
+	for _ in 1 2; do
+		echo '< 1009|text|sender key not relayed: not base64 of a plausible length'
+	done
+} >"$T/payloads.want"
+check "QR==, QUJ=, 3 bytes, 164 characters, 168 with trailing bits, a blob of 1144 and one with trailing bits: each 1009|text" \
+	diff "$T/payloads.want" "$T/payloads.got"
+expect_eq "... the connection stayed open" \
+	"$(grep -c '^< 1005|sync' <<<"$OUT")" 9
+wait "$LISTENER" || true
+LOUT=$(cat "$T/listener.hout")
+expect_eq "the listener got one sender key from user1: the 1148-character blob" \
+	"$(grep -E '^< 1015\|[0-9]+\|lobby\|user1\|' <<<"$LOUT" | grep -c "|$BLOB\$")" 1
+expect_eq "... and, of the rest, only the 168-character message" \
+	"$(grep -cE '^< 10(02|15)\|' <<<"$LOUT")" 2
+expect_match "... as its first 1002" "$(grep '^< 1002|' <<<"$LOUT")" \
+	"\\|user1\\|.*\\|lobby\\|.*\\|$MSG\$"
+wait_log 'error=text'
+expect_match "refused payloads are logged" "$(new_log)" \
+	'refused line id=[0-9]+ user=user1 error=text: not base64 of a plausible length'
+others_chat "refused payloads"
 
 # ---- SQL injection as user names and passwords ----
 mark
@@ -281,6 +350,24 @@ expect_match "a truncated record, then the end: closed" "$OUT" '^closed$'
 wait_log 'inside a record'
 expect_match "... and logged as such" "$(new_log)" \
 	'user=user1 reason=closed: peer closed inside a record or line \([0-9]+ bytes unused\)'
+
+# An empty line inside a record (section 4): the frames before it are
+# handled and answered, the ones after it are not, and the server closes
+# without a 1010 (a broken record is never announced).
+mark
+hostile_script emptyline <<EOF
+$LOGIN
+!await 1001|
+0005|before\n\n0005|after
+!close
+EOF
+expect_contains "an empty line inside a record: the frame before it is answered" \
+	"$OUT" '< 1005|before'
+expect_match "... then closed" "$OUT" '^closed$'
+expect_eq "... without a 1010, the frame after it not handled" \
+	"$(grep -cE '^< (1010\||1005\|after)' <<<"$OUT")" 0
+wait_log 'empty frame'
+expect_match "... logged" "$(new_log)" 'user=user1 reason=protocol: empty frame'
 others_chat "records"
 
 # ---- a handshake replayed from a capture ----
@@ -303,7 +390,7 @@ expect_eq "the replay logs in nobody" \
 
 # ---- one flipped byte at every offset after the handshake ----
 mark
-H "$C1" integrity "$T/c/user2/client.conf" 111111 SU5URUdSSVRZLUNIRUNL \
+H "$C1" integrity "$T/c/user2-listener/client.conf" 111111 "$MSG" \
 	>"$T/integrity.out" 2>&1 || true
 IRES=$(tail -n 1 "$T/integrity.out")
 printf '# %s\n' "$IRES"
@@ -348,7 +435,7 @@ others_chat "flood"
 # connection may try): the fifth failure locks user1 and the address.
 mark
 for i in 1 2 3 4; do
-	printf '0001|user1|wrong%s\n!await 1001|\n' 1 2 3 |
+	{ printf '0001|user1|wrong%s\n!await 1001|\n' 1 2 3; echo '!close'; } |
 		H "$C1" script >"$T/lf$i.hout" 2>&1
 done
 cat "$T"/lf*.hout >"$T/lf.all"
@@ -357,6 +444,21 @@ expect_eq "a login flood: five wrong passwords refused as such" \
 expect_eq "... then the account is locked: every later attempt refused so" \
 	"$(grep -c '^< 1001|ERR|locked' "$T/lf.all")" 7
 expect_eq "... and none logged in" "$(grep -c '1001|OK' "$T/lf.all" || true)" 0
+# The answers' order (section 5): the fifth failure, the one that locks,
+# is still "invalid"; each connection's third refusal, then 1010|login.
+grep -hE '^< 10(01|10)\|' "$T/lf1.hout" "$T/lf2.hout" >"$T/lf.order.got"
+cat >"$T/lf.order.want" <<'EOF'
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1010|login|too many failed logins
+< 1001|ERR|invalid
+< 1001|ERR|invalid
+< 1001|ERR|locked
+< 1010|login|too many failed logins
+EOF
+check "... in order: the locking failure is invalid, a third refusal comes before 1010|login" \
+	diff "$T/lf.order.want" "$T/lf.order.got"
 expect_match "... the log shows the lock" "$(new_log)" \
 	"login locked user=user1 addr=127\\.0\\.0\\.1 for $LOCK s after 5 failures"
 hostile_script locked <<EOF

@@ -39,6 +39,7 @@ FP2=$(fp_of "$T/c/user2")
 FP2B=$(fp_of "$T/c/user2b")
 # A payload the server takes as a message (it cannot open it).
 PAY=$(printf 'QUFB%.0s' $(seq 1 60))
+KEYBLOB=$(printf 'QUFB%.0s' $(seq 1 300))
 mid() { printf '%032x' "$1"; }
 
 # session NAME CONF: run stdin as a hostile script; OUT is its output.
@@ -118,7 +119,7 @@ expect_eq "... and the receiver gets nothing new" "$(rows "$OUT" 1002)" ""
 session key "$C1" <<EOF
 $L1
 !await 1022|
-0015|lobby|$FP2|$PAY
+0015|lobby|$FP2|$KEYBLOB
 0002|lobby|$(mid 2)|$PAY
 !await 1020|$(mid 2)
 !sync
@@ -132,7 +133,7 @@ expect_eq "a sender key for an offline device is stored: seq 2" \
 	"$(rows "$OUT" 1015)" "2 "
 expect_eq "... ahead of the line after it: seq 3" "$(rows "$OUT" 1002)" "3 "
 expect_match "... and the key names its sender and conversation" "$OUT" \
-	"^< 1015\|2\|lobby\|user1\|[^|]*\|SHA256:[^|]*\|[A-Za-z0-9+/=]*\|$PAY$"
+	"^< 1015\|2\|lobby\|user1\|[^|]*\|SHA256:[^|]*\|[A-Za-z0-9+/=]*\|$KEYBLOB$"
 
 # ---- the second device of user2, offline all along ----
 session laptop "$C2B" <<EOF

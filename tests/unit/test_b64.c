@@ -1,4 +1,5 @@
-/* Unit tests: strict base64 (common/b64.c), RFC 4648 section 10 vectors. */
+/* Unit tests: strict base64 (common/b64.c), RFC 4648 section 10 vectors,
+   and the relay's check b64_canonical(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,46 @@ test_bounds(void **state)
 	    sizeof(enc), 1), E_TOO_LONG);
 }
 
+/* What the relay lets through is exactly what b64_decode() accepts. */
+static void
+test_canonical(void **state)
+{
+	static const char *bad[] = {
+		"QR==", "QUJ=",  /* non-zero trailing bits (issue 22) */
+		"Zh==", "Zm9=", "QUJ", "Q===", "====", "Q=JD", "QU-D", "QUJD\n",
+		"QU D", "QUI=QUJD",
+	};
+	static const char *good[] = { "QUJD", "QUI=", "QQ==", "Zm9vYg==" };
+	uint8_t out[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(b64_canonical(bad[i], strlen(bad[i]), 1, 16));
+		assert_true(b64_decode(bad[i], strlen(bad[i]), out,
+		    sizeof(out)) < 0);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_true(b64_canonical(good[i], strlen(good[i]), 1, 16));
+		assert_true(b64_decode(good[i], strlen(good[i]), out,
+		    sizeof(out)) > 0);
+	}
+	/* Every last character after one and two bytes: 4 and 16 pass. */
+	for (i = 0; i < 64; i++) {
+		char two[5] = { 'Q', 'U', "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+		    "ghijklmnopqrstuvwxyz0123456789+/"[i], '=', '\0' };
+		char one[5] = { 'Q', two[2], '=', '=', '\0' };
+
+		assert_int_equal(b64_canonical(two, 4, 4, 4), i % 4 == 0);
+		assert_int_equal(b64_canonical(one, 4, 4, 4), i % 16 == 0);
+	}
+	/* The bounds, in characters. */
+	assert_true(b64_canonical("QUJDQUJD", 8, 8, 8));
+	assert_false(b64_canonical("QUJDQUJD", 8, 9, 16));
+	assert_false(b64_canonical("QUJDQUJD", 8, 1, 7));
+	assert_false(b64_canonical("", 0, 1, 4));
+}
+
 int
 main(void)
 {
@@ -103,6 +144,7 @@ main(void)
 		cmocka_unit_test(test_all_bytes_round_trip),
 		cmocka_unit_test(test_malformed_refused),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_canonical),
 	};
 
 	return cmocka_run_group_tests_name("b64", tests, NULL, NULL);

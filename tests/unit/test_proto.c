@@ -1,17 +1,22 @@
 /* common/proto.c: the opcode table, the word tables, the validators of
-   common/proto.h, common/b64.h (b64_shaped) and keydist (kd_fp_valid). */
+   common/proto.h and keydist (kd_fp_valid), and the shortest payloads
+   (PROTO_MSG_MIN, PROTO_BLOB_MIN) measured on the real formats. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "client/e2e.h"
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/err.h"
 #include "common/frame.h"
 #include "common/proto.h"
 #include "keydist/keys.h"
+#include "keydist/senderkey.h"
 
 /* Every opcode once, four digits, in the direction its number says. */
 static void
@@ -103,19 +108,65 @@ test_token(void **state)
 	assert_false(proto_token_valid("a|b", 3));
 }
 
+/*
+ * bytes[0..n) in base64 are exactly min characters long, pass the relay's
+ * check with that lower bound, and one quantum less does not.
+ */
 static void
-test_b64_shaped(void **state)
+assert_shortest(const uint8_t *bytes, size_t n, size_t min)
 {
+	char *t = malloc(B64_ENCODED_SIZE(n));
+	long len;
+
+	assert_non_null(t);
+	len = b64_encode(bytes, n, t, B64_ENCODED_SIZE(n), 1);
+	assert_int_equal(len, min);
+	assert_true(b64_canonical(t, min, min, min));
+	assert_false(b64_canonical(t + 4, min - 4, min, min));
+	free(t);
+}
+
+/*
+ * PROTO_MSG_MIN and PROTO_BLOB_MIN are what the formats make: the
+ * shortest chat line a client opens, sealed, and a distribution between
+ * keys of the smallest size.
+ */
+static void
+test_payload_min(void **state)
+{
+	struct kd_sender_key sk;
+	struct e2e_line line;
+	EVP_PKEY *key = NULL;
+	char fp[KD_FP_SIZE], text[8];
+	uint8_t plain[E2E_HEAD_LEN + 2] = { E2E_KIND_TEXT }, *msg, *blob;
+	size_t n;
+
 	(void)state;
-	assert_true(b64_shaped("QUJD", 4, 4));
-	assert_true(b64_shaped("QUI=", 4, 4));
-	assert_true(b64_shaped("QQ==", 4, 4));
-	assert_false(b64_shaped("QUJD", 4, 3));
-	assert_false(b64_shaped("", 0, 4));
-	assert_false(b64_shaped("QUJ", 3, 4));
-	assert_false(b64_shaped("Q===", 4, 4));
-	assert_false(b64_shaped("Q=JD", 4, 4));
-	assert_false(b64_shaped("QU-D", 4, 4));
+	/* The shortest line: a 1-byte nickname and a 1-byte text. */
+	plain[E2E_HEAD_LEN - 1] = 1;
+	plain[E2E_HEAD_LEN] = 'a';
+	plain[E2E_HEAD_LEN + 1] = 'b';
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain), text,
+	    sizeof(text), &line), 0);
+	assert_int_equal(e2e_parse_line(plain, sizeof(plain) - 1, text,
+	    sizeof(text), &line), E_MALFORMED);
+	/* A distribution first: only a key that sealed nothing goes out. */
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_key_generate(KD_RSA_MIN_BITS, &key), 0);
+	assert_int_equal(kd_fingerprint(key, fp), 0);
+	assert_non_null(blob = malloc(KD_SKD_MAX));
+	assert_int_equal(kd_sk_distribute(&sk, key, key, "lobby", "alice", fp,
+	    blob, KD_SKD_MAX, &n), 0);
+	assert_shortest(blob, n, PROTO_BLOB_MIN);
+	free(blob);
+
+	assert_non_null(msg = malloc(sizeof(plain) + KD_SK_OVERHEAD));
+	assert_int_equal(kd_sk_seal(&sk, "lobby", "alice", plain,
+	    sizeof(plain), msg, sizeof(plain) + KD_SK_OVERHEAD, &n), 0);
+	assert_shortest(msg, n, PROTO_MSG_MIN);
+	free(msg);
+	EVP_PKEY_free(key);
+	kd_sk_clear(&sk);
 }
 
 static void
@@ -165,7 +216,7 @@ main(void)
 		cmocka_unit_test(test_close_words),
 		cmocka_unit_test(test_login_words),
 		cmocka_unit_test(test_token),
-		cmocka_unit_test(test_b64_shaped),
+		cmocka_unit_test(test_payload_min),
 		cmocka_unit_test(test_fp_valid),
 		cmocka_unit_test(test_frame_put),
 	};
