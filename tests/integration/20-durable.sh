@@ -301,11 +301,13 @@ FP3=$(fp_of "$T/c/user3")
 rows_of() {
 	db_sql "SELECT COUNT(*) FROM inbox i JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$1'" | tail -n 1
 }
+# rows_are FP OP N: its row count compares so (for wait_until).
+rows_are() { test "$(rows_of "$1")" "$2" "$3"; }
 held3=$(rows_of "$FP3")
 expect_match "user3 never acknowledged: it holds rows" "$held3" '^[1-9][0-9]*$'
 last3=$(db_sql "SELECT d.next_seq - 1 FROM device_inbox d JOIN client_keys k ON k.key_id = d.key_id WHERE k.fingerprint = '$FP3'" | tail -n 1)
 db_sql "UPDATE messages SET created_at = created_at - INTERVAL 2 DAY" >/dev/null
-wait_until 20 test "$(rows_of "$FP3")" = 0 || true
+wait_until 20 rows_are "$FP3" = 0 || true
 expect_eq "rows older than retention_days are purged" "$(rows_of "$FP3")" 0
 session expired "$C3" <<EOF
 $L3
@@ -323,7 +325,7 @@ expect_eq "... and gets none of them" "$(rows "$OUT" 1002)" ""
 } >"$T/flood.in"
 session flood "$C1" <"$T/flood.in"
 expect_contains "25 lines stored" "$OUT" "< 1020|$(mid 124)"
-wait_until 20 test "$(rows_of "$FP3")" -le 20 || true
+wait_until 20 rows_are "$FP3" -le 20 || true
 expect_eq "a device over max_rows_per_device keeps its newest 20" \
 	"$(rows_of "$FP3")" 20
 session capped "$C3" <<EOF
