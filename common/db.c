@@ -28,6 +28,9 @@ db_code(unsigned int errnum)
 	case ER_RECORD_FILE_FULL:
 	case ER_DISK_FULL:
 		return E_DB_FULL;
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+		return E_DB_CONFLICT;
 	case CR_CONNECTION_ERROR:
 	case CR_CONN_HOST_ERROR:
 	case CR_SERVER_GONE_ERROR:

@@ -62,7 +62,9 @@ const char *db_error(struct db *db);
  * Run a statement that returns no rows.  *affected (if not NULL) gets the
  * number of rows changed.  Returns 0, E_EXISTS for a duplicate key,
  * E_DB_UNAVAILABLE if the connection is lost, E_DB_FULL when the server
- * has no space left (a table or its disk is full), or E_DB.
+ * has no space left (a table or its disk is full), E_DB_CONFLICT when
+ * InnoDB rolled the transaction back for a deadlock or a lock wait (run
+ * it again), or E_DB.
  */
 int db_exec(struct db *db, const char *sql, const struct db_val *params,
     size_t nparams, unsigned long long *affected)

@@ -39,7 +39,8 @@
 	X(E_UNTRUSTED, -29, "a peer key changed and is not accepted")      \
 	X(E_DUPLICATE, -30, "message already received")                    \
 	X(E_KEY_LOCKED, -41, "private key does not open with this passphrase") \
-	X(E_DB_FULL, -42, "the database is out of space")
+	X(E_DB_FULL, -42, "the database is out of space")                   \
+	X(E_DB_CONFLICT, -43, "the transaction met another; try it again")
 
 enum err_code {
 #define ERR_ENUM(name, value, text) name = (value),

@@ -70,6 +70,34 @@ seq_take(struct db *db, long long dev, long long n, long long *first)
 }
 
 static int
+by_dev(const void *a, const void *b)
+{
+	long long x = ((const struct seq_slot *)a)->dev;
+	long long y = ((const struct seq_slot *)b)->dev;
+
+	return (x > y) - (x < y);
+}
+
+/* Put the slots back where seq_slot() finds them (after the sort). */
+static void
+seq_rehash(struct seq_map *m)
+{
+	struct seq_slot *old = m->slot, *sl;
+	size_t i;
+
+	if ((m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
+		m->slot = old;
+		return;
+	}
+	for (i = 0; i < m->cap; i++)
+		if (old[i].dev != 0) {
+			sl = seq_slot(m, old[i].dev);
+			*sl = old[i];
+		}
+	free(old);
+}
+
+static int
 seq_assign(struct db *db, struct storage_item *items, size_t *rows)
 {
 	struct storage_item *it;
@@ -89,10 +117,14 @@ seq_assign(struct db *db, struct storage_item *items, size_t *rows)
 				sl->dev = it->dev[i];
 				sl->n++;
 			}
+	/* Rows locked in one order (by device), so that two writers wait
+	   for each other instead of deadlocking. */
+	qsort(m.slot, m.cap, sizeof(*m.slot), by_dev);
 	for (i = 0; i < m.cap && r == 0; i++)
 		if (m.slot[i].dev != 0)
 			r = seq_take(db, m.slot[i].dev, m.slot[i].n,
 			    &m.slot[i].next);
+	seq_rehash(&m);
 	for (it = items; it != NULL && r == 0; it = it->next)
 		if ((it->kind == STORAGE_LINE || it->kind == STORAGE_KEY) &&
 		    it->r == 0)

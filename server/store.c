@@ -14,6 +14,7 @@
 #include "server/worker.h"
 
 #define STORE_RETRY_MS 1000          /* after a failed commit */
+#define STORE_TRIES 3                /* runs of a batch rolled back */
 
 /* An item with what the loop does once it is committed. */
 struct store_entry {
@@ -62,6 +63,7 @@ store_run(struct worker_job *job, void *wctx)
 	struct store_batch *b = WORKER_JOB_OWNER(job, struct store_batch, job);
 	struct storage_item *it;
 	struct db *db;
+	int tries;
 
 	if ((db = auth_thread_db(wctx)) == NULL) {
 		b->r = E_DB_UNAVAILABLE;
@@ -69,7 +71,12 @@ store_run(struct worker_job *job, void *wctx)
 			it->r = b->r;
 		return;
 	}
-	if ((b->r = storage_commit(db, b->head)) != 0 && b->r != E_NOMEM)
+	/* A purge (or another node) that locked the same devices made
+	   InnoDB roll one of us back: the batch is whole, run it again. */
+	for (tries = 0; tries < STORE_TRIES; tries++)
+		if ((b->r = storage_commit(db, b->head)) != E_DB_CONFLICT)
+			break;
+	if (b->r != 0 && b->r != E_NOMEM && b->r != E_DB_CONFLICT)
 		(void)auth_thread_db_failed(wctx);
 }
 
