@@ -37,6 +37,7 @@
 #include "client/e2e.h"
 #include "client/history.h"
 #include "client/session.h"
+#include "client/wording.h"
 #include "common/b64.h"
 #include "common/be.h"
 #include "common/buf.h"
@@ -2756,6 +2757,365 @@ test_held_private(void **state)
 	fx_end(&x);
 }
 
+/* ---- issue 16: durable delivery (version 3, wt-client16) */
+
+/* Drive the client (pinging it) until the fake server has seen 0020|seq
+   or more. */
+static void
+wait_ack(struct fx *x, long long seq)
+{
+	int64_t end = session_clock_ms() + WAIT_MS;
+	char token[16];
+	unsigned i = 0;
+
+	while (x->acked < seq) {
+		assert_true(session_clock_ms() < end);
+		(void)snprintf(token, sizeof(token), "w%u", ++i);
+		srv_expect_nothing(x, token);
+		pump(x, 10);
+	}
+}
+
+/*
+ * With a history, a row is acknowledged only once the history holds it
+ * on disk: the fake server opens the file when the 0020 comes.  (A client
+ * that acknowledged at once would lose the line if it died before its
+ * save: the server deletes acknowledged rows.)
+ */
+static void
+test_ack_after_history_saved(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+
+	(void)state;
+	keep_history = 1;
+	fx_login(&x, 1);
+	assert_int_equal(history_on_disk(&x), 0);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	bob_say(&x, &sk, "keep me");
+	wait_event(&x, SESSION_EV_CHAT);
+	wait_ack(&x, 2);
+	assert_int_equal(x.acked, 2);
+	assert_int_equal(x.saved_at_ack, 1);
+	/* One acknowledgement for both rows. */
+	assert_int_equal(x.nacks, 1);
+	assert_int_equal(session_unsaved(x.s), 0);
+	/* A row refused is acknowledged too: nothing to write for it. */
+	bob_deliver(&x, PROTO_LOBBY, "AAAA");
+	wait_event(&x, SESSION_EV_UNREADABLE);
+	wait_ack(&x, 3);
+	assert_int_equal(x.saved_at_ack, 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * Without a history, rows are acknowledged SESSION_ACK_MS after they are
+ * handled, or at once when SESSION_ACK_ROWS wait.
+ */
+static void
+test_ack_batched(void **state)
+{
+	struct kd_sender_key sk;
+	char f[MAX_FRAME], *msg;
+	const char *mid;
+	size_t i, len;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "once");
+	mid = outer_mid(msg);
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	wait_event(&x, SESSION_EV_CHAT);
+	/* The clock stands still for the client: only the count can send. */
+	skew -= 60000;
+	for (i = 0; i < SESSION_ACK_ROWS + 44; ) {
+		/* Rows of a line seen: dropped unopened, handled. */
+		for (len = 0; i < SESSION_ACK_ROWS + 44 &&
+		    len + 200 < sizeof(f); i++) {
+			chat_frame_mid(&x, f + len, sizeof(f) - len, mid, "Bob",
+			    "bob", bob_fp, PROTO_LOBBY, "AAAA");
+			len += strlen(f + len);
+		}
+		srv_send(&x, f);
+	}
+	srv_expect_nothing(&x, "p1");
+	assert_int_equal(x.nacks, 1);
+	assert_int_equal(x.acked, SESSION_ACK_ROWS);
+	/* The rest once SESSION_ACK_MS have passed. */
+	skew += 60000 + SESSION_ACK_MS;
+	wait_ack(&x, x.seq);
+	assert_int_equal(x.nacks, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	free(msg);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * The connection breaks before the client acknowledged: after the login
+ * the server sends the rows again (the backlog, 1022) with one stored
+ * meanwhile.  Each line is shown once; the end of the backlog is
+ * acknowledged at once and reported with how many lines were new.
+ */
+static void
+test_rows_again_after_reconnect(void **state)
+{
+	char key[MAX_FRAME], a[MAX_FRAME], b[MAX_FRAME], d[MAX_FRAME];
+	char f[4 * MAX_FRAME], *msg;
+	struct kd_sender_key sk;
+	const struct rec *e;
+	struct fx x;
+	int n;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp,
+	    bob_spki, bob_key, key, sizeof(key));
+	msg = bob_seal(&sk, PROTO_LOBBY, "one");
+	chat_frame(&x, a, sizeof(a), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	msg = bob_seal(&sk, PROTO_LOBBY, "two");
+	chat_frame(&x, b, sizeof(b), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	/* No acknowledgement before the break. */
+	skew -= 60000;
+	srv_send(&x, key);
+	srv_send(&x, a);
+	srv_send(&x, b);
+	wait_events(&x, SESSION_EV_CHAT, 2);
+	srv_drop(&x);
+	assert_int_equal(x.nacks, 0);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	skew += 60000;
+	msg = bob_seal(&sk, PROTO_LOBBY, "while you were away");
+	chat_frame(&x, d, sizeof(d), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	srv_handshake(&x, HS_DONE);
+	n = snprintf(f, sizeof(f), "1001|OK|Alice A.\n1012|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s|online\n1011|" PROTO_LOBBY "|1\n1022|%lld\n",
+	    bob_fp, bob_spki, x.seq);
+	assert_true(n > 0 && n < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_send(&x, key);
+	srv_send(&x, a);
+	srv_send(&x, b);
+	srv_send(&x, d);
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 1);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 3);
+	e = find_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "while you were away");
+	assert_true(e->backlog);
+	assert_false(x.ev[first_event(&x, SESSION_EV_CHAT)].backlog);
+	/* At the end of the backlog, without waiting. */
+	skew -= 60000;
+	wait_ack(&x, x.seq);
+	assert_int_equal(x.nacks, 1);
+	skew += 60000;
+	/* A live row after it: not of the backlog. */
+	bob_say(&x, &sk, "live");
+	e = wait_events(&x, SESSION_EV_CHAT, 4);
+	assert_false(e->backlog);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_BACKLOG_END), 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* 1022|0: nothing stored; the backlog is over at once, with no line. */
+static void
+test_empty_backlog(void **state)
+{
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 0);
+	srv_send(&x, "1022|0\n");
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 0);
+	/* Once per login. */
+	srv_send(&x, "1022|0\n");
+	e = wait_event(&x, SESSION_EV_DISCONNECTED);
+	assert_int_equal(e->err, E_MALFORMED);
+	fx_end(&x);
+}
+
+/*
+ * Rows of the backlog: carol's device is no longer in the lobby, but her
+ * key is accepted in known_keys, so what she said (two days ago) before
+ * she left is shown; zed's key was never accepted: refused.  The same
+ * from carol live is refused: she is not a member now.
+ */
+static void
+test_backlog_from_former_member(void **state)
+{
+	struct kd_sender_key sk, zk;
+	char key[MAX_FRAME], preset[128], f[64], spki[SPKI_B64_MAX];
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "carol %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_sk_generate(&zk), 0);
+	(void)snprintf(f, sizeof(f), "1022|%lld\n", x.seq + 4);
+	srv_send(&x, f);
+	bob_key_frame(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    other_spki, other_key, key, sizeof(key));
+	srv_send(&x, key);
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    clock_wall_ms() - 2LL * 24 * 3600 * 1000, "see you");
+	assert_int_equal(spki_b64(server_key, spki, sizeof(spki)), 0);
+	bob_key_frame(&x, &zk, PROTO_LOBBY, PROTO_LOBBY, "zed", server_fp,
+	    spki, server_key, key, sizeof(key));
+	srv_send(&x, key);
+	deliver_line(&x, &zk, PROTO_LOBBY, PROTO_LOBBY, "zed", server_fp,
+	    clock_wall_ms(), "trust me");
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 1);
+	e = find_event(&x, SESSION_EV_CHAT);
+	assert_non_null(e);
+	assert_string_equal(e->user, "carol");
+	assert_string_equal(e->text, "see you");
+	assert_true(e->backlog);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 2);
+	/* Live, carol may not speak in the lobby. */
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    clock_wall_ms(), "still here");
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	kd_sk_clear(&zk);
+	fx_end(&x);
+}
+
+/*
+ * A hostile server labels a genuine line of bob with another mid than
+ * the one he signed (to have it stored and shown as a new line after its
+ * first copy was acknowledged): refused, reported, not shown.
+ */
+static void
+test_outer_mid_differs(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	struct fx x;
+	char *msg;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "pay 10");
+	bob_deliver_mid(&x, PROTO_LOBBY, msg, outer_mid("not sealed"));
+	free(msg);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_INVALID);
+	assert_non_null(strstr(e->text, "another message id"));
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	/* The connection stays; the next line reads. */
+	bob_say(&x, &sk, "hello");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "hello");
+	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * A row whose outer mid was seen is dropped before it is opened: even a
+ * body that would not open is not reported (a row sent again after the
+ * client went before its 0020), and it is acknowledged.
+ */
+static void
+test_seen_mid_dropped_unopened(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	char *msg, mid[E2E_MID_HEX_SIZE];
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "once");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	e2e_mid_hex(e->mid, mid);
+	assert_string_equal(mid, outer_mid(msg));
+	free(msg);
+	bob_deliver_mid(&x, PROTO_LOBBY, "AAAA", mid);
+	wait_ack(&x, x.seq);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * 1021: the server did not store a line.  It is reported (with the
+ * conversation, the code and what it means), not confirmed, and not sent
+ * again after a reconnect.
+ */
+static void
+test_not_stored(void **state)
+{
+	char f[128], msg[WORDING_MAX];
+	struct session_event ev;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	x.hold_confirms = 1;
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "hello", 5), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "hello");
+	(void)snprintf(f, sizeof(f), "1021|%s|full|disk full\n", x.last_outer);
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_NOT_STORED);
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_string_equal(e->code, "full");
+	assert_string_equal(e->reason, "disk full");
+	assert_string_equal(e->text, "hello");
+	assert_true(e->has_mid);
+	assert_memory_equal(e->mid, x.last_mid, E2E_MID_LEN);
+	memset(&ev, 0, sizeof(ev));
+	ev.room = e->room;
+	ev.code = e->code;
+	ev.reason = e->reason;
+	ev.text = e->text;
+	wording_not_stored(msg, sizeof(msg), &ev);
+	assert_non_null(strstr(msg, "#lobby"));
+	assert_non_null(strstr(msg, "storage is full"));
+	assert_non_null(strstr(msg, "hello"));
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 0);
+	/* Not among the lines sent again after a reconnect. */
+	srv_drop(&x);
+	e = wait_event(&x, SESSION_EV_DISCONNECTED);
+	assert_null(strstr(e->text, "sent again"));
+	srv_handshake(&x, HS_DONE);
+	srv_send(&x, "1001|OK|Alice A.\n");
+	srv_lobby(&x, 1);
+	wait_events(&x, SESSION_EV_JOINED, 2);
+	srv_expect_nothing(&x, "p1");
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -2803,6 +3163,14 @@ main(void)
 		T(test_devices_listed),
 		T(test_private_devices_changed),
 		T(test_held_private),
+		T(test_ack_after_history_saved),
+		T(test_ack_batched),
+		T(test_rows_again_after_reconnect),
+		T(test_empty_backlog),
+		T(test_backlog_from_former_member),
+		T(test_outer_mid_differs),
+		T(test_seen_mid_dropped_unopened),
+		T(test_not_stored),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
