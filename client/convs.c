@@ -233,17 +233,17 @@ cs_on_presence(struct session *s, char **f, size_t n)
 	    .nickname = f[3], .fingerprint = f[4] };
 	char diff[CS_MSG_MAX];
 	struct e2e_conv *cv;
-	int r, join = strcmp(f[0], PROTO_PRESENCE_JOIN) == 0;
+	int r, online = strcmp(f[0], PROTO_PRESENCE_JOIN) == 0;
 
 	(void)n;
 	/* A room we have just left: its news is not ours any more. */
 	if ((cv = e2e_conv(&s->e2e, f[1], 0)) == NULL || f[1][0] == '@')
 		return;
-	if (join || strcmp(f[0], PROTO_PRESENCE_ADD) == 0) {
+	if (online || strcmp(f[0], PROTO_PRESENCE_ADD) == 0) {
 		ev.kind = SESSION_EV_JOIN;
-		ev.online = join;
-		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5], join)) !=
-		    0) {
+		ev.online = online;
+		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5],
+		    online)) != 0) {
 			(void)cs_refuse(s, r, "the server sent a bad key for "
 			    "%s in %s: %s", f[2], f[1], err_str(r));
 			return;
@@ -326,7 +326,7 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 		    "minutes (%lld days if stored while we were away) behind "
 		    "it (replayed, or a clock set wrong)", what, user, room,
 		    E2E_AHEAD_MS / 60000, E2E_BEHIND_MS / 60000,
-		    E2E_BACKLOG_MS / (24 * 3600 * 1000));
+		    E2E_BACKLOG_MS / (24LL * 3600 * 1000));
 		break;
 	case E_INVALID:
 		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "

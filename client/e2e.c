@@ -624,7 +624,7 @@ e2e_mid_hex(const uint8_t mid[E2E_MID_LEN], char out[E2E_MID_HEX_SIZE])
 		out[2 * i] = digits[mid[i] >> 4];
 		out[2 * i + 1] = digits[mid[i] & 0x0f];
 	}
-	out[2 * E2E_MID_LEN] = '\0';
+	out[PROTO_MID_HEX] = '\0';
 }
 
 /* A lowercase hex digit's value, or -1. */
@@ -644,7 +644,7 @@ e2e_mid_parse(const char *hex, uint8_t mid[E2E_MID_LEN])
 	size_t i;
 	int hi, lo;
 
-	if (strlen(hex) != 2 * E2E_MID_LEN)
+	if (strlen(hex) != PROTO_MID_HEX)
 		return E_MALFORMED;
 	for (i = 0; i < E2E_MID_LEN; i++) {
 		if ((hi = hex_digit(hex[2 * i])) < 0 ||

@@ -186,13 +186,11 @@ void
 cs_on_sender_key(struct session *s, char **f, size_t n)
 {
 	int64_t seq;
-	int r;
 
 	(void)n;
 	if (row_begin(s, OP_SENDER_KEY_DELIVERY, f[0], &seq) != 0)
 		return;
-	if ((r = cs_sender_key_row(s, f + 1, s->backlog == CS_BACKLOG_ON)) >=
-	    0)
+	if (cs_sender_key_row(s, f + 1, s->backlog == CS_BACKLOG_ON) >= 0)
 		row_done(s, seq, 0);
 }
 
