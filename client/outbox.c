@@ -245,50 +245,49 @@ settle_line(struct session *s, struct e2e_conv *cv, size_t off,
 		OPENSSL_clear_free(copy, (size_t)len + 1);
 }
 
-/* The line 1020 or 1021 is about (f[0]), or NULL: none (a retry's answer
-   after the line was given up), or a bad mid (the connection is lost). */
-static struct e2e_conv *
-answered(struct session *s, unsigned op, const char *hex, size_t *off)
+/*
+ * 1020 or 1021 (op) about the line whose mid is hex: report it with ev.
+ * None such is a retry's answer after the line was given up; a bad mid
+ * loses the connection.
+ */
+static void
+answered(struct session *s, unsigned op, const char *hex,
+    struct session_event *ev)
 {
 	uint8_t mid[E2E_MID_LEN];
+	struct e2e_conv *cv;
+	size_t off;
 
 	if (e2e_mid_parse(hex, mid) != 0) {
 		cs_lost(s, E_MALFORMED, "the server sent a %04u frame with a "
 		    "bad message id", op);
-		return NULL;
+		return;
 	}
-	return unconfirmed_line(s, mid, off);
+	if ((cv = unconfirmed_line(s, mid, &off)) == NULL)
+		return;
+	ev->user = s->user;
+	ev->nickname = s->nick;
+	ev->time_ms = clock_wall_ms();
+	settle_line(s, cv, off, ev);
 }
 
 void
 cs_on_stored(struct session *s, char **f, size_t n)
 {
-	struct session_event ev = { .kind = SESSION_EV_SENT,
-	    .user = s->user, .nickname = s->nick };
-	struct e2e_conv *cv;
-	size_t off;
+	struct session_event ev = { .kind = SESSION_EV_SENT };
 
 	(void)n;
-	if ((cv = answered(s, OP_STORED, f[0], &off)) == NULL)
-		return;
-	ev.time_ms = clock_wall_ms();
-	settle_line(s, cv, off, &ev);
+	answered(s, OP_STORED, f[0], &ev);
 }
 
 void
 cs_on_not_stored(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_NOT_STORED,
-	    .user = s->user, .nickname = s->nick, .code = f[1],
-	    .reason = f[2], .err = E_CLOSED };
-	struct e2e_conv *cv;
-	size_t off;
+	    .code = f[1], .reason = f[2], .err = E_CLOSED };
 
 	(void)n;
-	if ((cv = answered(s, OP_NOT_STORED, f[0], &off)) == NULL)
-		return;
-	ev.time_ms = clock_wall_ms();
-	settle_line(s, cv, off, &ev);
+	answered(s, OP_NOT_STORED, f[0], &ev);
 }
 
 /* cs_requeue_unconfirmed() for one conversation: its unconfirmed lines
