@@ -141,13 +141,16 @@ static void
 on_who(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *w = who_target(t);
+	char who[NAME_USER_MAX + 16];
 
 	if (ev->kind == SESSION_EV_WHO) {
 		if (w != NULL) {
 			tui_member_add(w, ev->user, ev->nickname);
 			note_trust(t, ev->user);
 		}
-		list_add(t, ev->nickname, ev->user);
+		(void)snprintf(who, sizeof(who), "%s%s", ev->user, ev->online ?
+		    "" : ", " PROTO_STATE_OFFLINE);
+		list_add(t, ev->nickname, who);
 		return;
 	}
 	list_end(t, w != NULL ? w : cur_win(t), "online", ev->count);
