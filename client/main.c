@@ -21,7 +21,7 @@
  *   /join ROOM        join a room (with or without '#'); it becomes current
  *   /leave [ROOM]     leave a room (default: the current one)
  *   /rooms            list the rooms
- *   /who [ROOM]       who is online, or in a room
+ *   /who [ROOM]       who is online, or in a room (offline members marked)
  *   /msg USER text    a private message
  *   /fingerprint [USER]  your key's fingerprint, or USER's keys
  *   /accept USER [FP] accept USER's key FP (a unique prefix will do) after
@@ -39,10 +39,12 @@
  *
  * Standard output gets one line per event, flushed at once (it works in a
  * pipe): chat as "[HH:MM:SS] #room <nickname> text" or "[HH:MM:SS] @user
- * <nickname> text" for a private conversation (the server's time, shown in
- * local time; "[key not accepted]" after the nickname when the sender's key
- * changed and was not accepted), notices starting with "*** ", errors and
- * warnings with "!!! ".  Control
+ * <nickname> text" for a private conversation (the time the sender signed,
+ * in local time, with the date before it when it is not today, as for
+ * lines stored while we were away; "[key not accepted]" after the nickname
+ * when the sender's key changed and was not accepted), notices starting
+ * with "*** " (after the lines stored while we were away: "*** N new lines
+ * while you were away"), errors and warnings with "!!! ".  Control
  * characters from the network are shown as '?'.  When standard output is
  * not a terminal, the reason for an exit other than 0 also goes to
  * standard error.
