@@ -592,7 +592,7 @@ test_device_states(void **state)
 /*
  * A stored row may be up to E2E_BACKLOG_MS old; a live one E2E_BEHIND_MS.
  * An outer mid that is not the inner one is refused, and the line's id
- * is not taken as seen: the genuine row can still come.
+ * is not taken as seen.
  */
 static void
 test_backlog_bounds_and_outer_mid(void **state)
