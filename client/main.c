@@ -195,6 +195,34 @@ print_not_enrolled(FILE *f, const struct session_event *ev)
 	(void)fputc('\n', f);
 }
 
+/*
+ * "*** Bob (bob) joined #dev, device SHA256:.." or "left #dev (quit),
+ * device ..", with ", offline" after a device added offline (1003 ADD)
+ * and ", still a member" after one that went offline.
+ */
+static void
+print_presence(const struct session_event *ev)
+{
+	int join = ev->kind == SESSION_EV_JOIN;
+
+	(void)fputs("*** ", stdout);
+	put_str(stdout, ev->nickname);
+	(void)fputs(" (", stdout);
+	put_str(stdout, ev->user);
+	(void)fputs(join ? ") joined " : ") left ", stdout);
+	put_conv(stdout, ev->room);
+	if (!join) {
+		(void)fputs(" (", stdout);
+		put_str(stdout, ev->code);
+		(void)fputs(")", stdout);
+	}
+	(void)fputs(", device ", stdout);
+	put_str(stdout, ev->fingerprint);
+	if (ev->online == 0)
+		(void)fputs(join ? ", offline" : ", still a member", stdout);
+	putchar('\n');
+}
+
 /* A list ("a (b), c (d, note)"), printed at its end. */
 static void
 list_add(struct ui *ui, const char *a, const char *b, const char *note)
@@ -292,22 +320,7 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
-		(void)fputs("*** ", stdout);
-		put_str(stdout, ev->nickname);
-		(void)fputs(" (", stdout);
-		put_str(stdout, ev->user);
-		(void)fputs(ev->kind == SESSION_EV_JOIN ? ev->online ?
-		    ") joined " : ") joined (offline) " : ev->online == 0 ?
-		    ") went offline in " : ") left ", stdout);
-		put_conv(stdout, ev->room);
-		if (ev->kind == SESSION_EV_LEAVE) {
-			(void)fputs(" (", stdout);
-			put_str(stdout, ev->code);
-			(void)fputs(")", stdout);
-		}
-		(void)fputs(", device ", stdout);
-		put_str(stdout, ev->fingerprint);
-		putchar('\n');
+		print_presence(ev);
 		break;
 	case SESSION_EV_WHO:
 		list_add(ui, ev->nickname, ev->user, ev->online ? NULL :

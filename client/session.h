@@ -43,8 +43,10 @@
  * known, and only if they are the devices known before: else they are
  * held, SESSION_EV_HELD, until session_resend() or session_drop()).  Every chat line is end-to-end encrypted: the core keeps the
  * conversations' devices and sender keys (client/e2e.h) and the pinned peer
- * keys (client/trust.h, the folder's known_keys).  Nothing is dropped silently: a refused line is an
- * error event, and so are lines still queued when the session ends.
+ * keys (client/trust.h, the folder's known_keys).  Nothing is dropped
+ * silently: a refused line is an error event (SESSION_EV_NOT_STORED when
+ * the server would not store it), and so are lines still queued when the
+ * session ends.
  */
 #ifndef MISSIVE_CLIENT_SESSION_H
 #define MISSIVE_CLIENT_SESSION_H

@@ -187,16 +187,16 @@ on_presence(struct tui *t, const struct session_event *ev)
 	if (ev->kind == SESSION_EV_JOIN) {
 		tui_member_add(w, ev->user, ev->nickname);
 		note_trust(t, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s%s, device %s",
-		    ev->nickname, ev->user, ev->room, ev->online ? "" :
-		    " (offline)", ev->fingerprint);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s, device %s%s",
+		    ev->nickname, ev->user, ev->room, ev->fingerprint,
+		    ev->online ? "" : ", offline");
 	} else {
 		/* Gone offline, still a member: the list keeps the user. */
 		if (ev->online < 0)
 			tui_member_remove(w, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) %s #%s (%s), device %s",
-		    ev->nickname, ev->user, ev->online < 0 ? "left" :
-		    "went offline in", ev->room, ev->code, ev->fingerprint);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device "
+		    "%s%s", ev->nickname, ev->user, ev->room, ev->code,
+		    ev->fingerprint, ev->online < 0 ? "" : ", still a member");
 	}
 }
 
