@@ -155,7 +155,7 @@ app_record(struct app *a, const struct session_event *ev)
 
 /*
  * How long a new record waits before the next save (app.h): less while
- * rows of s wait for it to be acknowledged.
+ * rows of s wait for it to be acknowledged (unless saving fails).
  */
 static int64_t
 save_wait_ms(const struct app *a, const struct session *s)
@@ -163,7 +163,7 @@ save_wait_ms(const struct app *a, const struct session *s)
 	size_t rows = s != NULL ? session_unsaved(s) : 0;
 	int64_t w = a->save_cost_ms * APP_SAVE_SLOWER, least = APP_SAVE_MS;
 
-	if (rows > 0)
+	if (rows > 0 && !a->save_failed)
 		least = rows >= SESSION_ACK_ROWS ? 0 : SESSION_ACK_MS;
 	if (w > APP_SAVE_MAX_MS)
 		w = APP_SAVE_MAX_MS;
@@ -194,6 +194,7 @@ app_save(struct app *a, struct session *s, int64_t now_ms, int force,
 	t0 = session_clock_ms();
 	r = history_save(a->history, err, errlen);
 	a->save_cost_ms = session_clock_ms() - t0;
+	a->save_failed = r != 0;
 	if (r == 0 && s != NULL)
 		session_history_saved(s);
 	return r;

@@ -44,6 +44,8 @@ struct app {
 	int64_t dirty_since;          /* session_clock_ms() of the first
 	                                 unsaved record, or -1 */
 	int64_t save_cost_ms;         /* what the last save took */
+	int save_failed;              /* the last save failed: retry at the
+	                                 slow pace, rows waiting or not */
 };
 
 #define APP_INIT { .dirty_since = -1 }
