@@ -200,10 +200,11 @@ int e2e_has_device(const struct e2e_conv *cv, const char *user,
  * time now_ms, and append the frames to out: first, if devices came or
  * went since our sender key went out, or it has sealed E2E_KEY_MESSAGES
  * messages or is E2E_KEY_AGE_MS old (or we have none), a new sender key
- * and one 0015 per device (online or not), then the 0002 with mid.  max_frame bounds every frame.
- * A new key is used at once but kept only by e2e_commit(), once the
- * caller has queued the frames: a send that fails later leaves no key
- * counted as given to devices that never got it.  E_TOO_LONG, E_CRYPTO,
+ * and one 0015 per device (online or not), then the 0002 with mid.
+ * max_frame bounds every frame.  A new key is used at once but kept only
+ * by e2e_commit(), once the caller has queued the frames: a send that
+ * fails later leaves no key counted as given to devices that never got
+ * it.  E_TOO_LONG, E_CRYPTO,
  * E_NOMEM; on error nothing is appended.
  */
 int e2e_seal(struct e2e *e, struct e2e_conv *cv,
@@ -231,8 +232,9 @@ int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
  * gets the rest.  behind_ms is how old its signed time may be
  * (E2E_BEHIND_MS, or E2E_BACKLOG_MS for a stored row); outer_mid, if not
  * NULL, is the id the server labelled it with, which must be the one
- * inside (else E_INVALID, and the line's id is not remembered).  E_NOT_FOUND (no sender key with its id: sent before we
- * joined, or never given to us), E_SIG_INVALID (forged), E_REPLAY (a
+ * inside (else E_INVALID, and the line's id is not remembered).
+ * E_NOT_FOUND (no sender key with its id: sent before we joined, or
+ * never given to us), E_SIG_INVALID (forged), E_REPLAY (a
  * counter opened before, or a key dropped before), E_MAC_INVALID,
  * E_MALFORMED (bad encoding, text or nickname, or a kind we do not
  * know), E_TOO_LONG, E_DUPLICATE (a line whose message id came before:

@@ -300,8 +300,9 @@ int64_t session_timeout(const struct session *s, int64_t now_ms);
  * E_TOO_LONG (too long, or too many lines waiting), E_STATE (not in that
  * room, quitting or ended), E_UNTRUSTED (a device in the conversation has a
  * changed key not yet accepted), E_NOT_FOUND (the user of a private
- * conversation does not exist or has no device), E_NOMEM.  A waiting line that is refused
- * later is reported by an SESSION_EV_ERROR event.
+ * conversation does not exist or has no device), E_NOMEM.  A waiting line
+ * that is refused later is reported by an SESSION_EV_ERROR event (one the
+ * server does not store by SESSION_EV_NOT_STORED).
  */
 int session_send_chat(struct session *s, const char *conv, const char *text,
     size_t len) __attribute__((warn_unused_result));
