@@ -124,13 +124,20 @@ app_session(struct app *a, session_event_fn *on_event, void *arg,
 	a->password = NULL;
 	if (r == 0) {
 		if (a->history != NULL)
-			history_seen(a->history, *s);
+			app_history_session(a, *s);
 		return 0;
 	}
 	(void)fprintf(stderr, "missive: %s\n", r == E_PASSWORD ?
 	    "the password must be 1 to 1024 bytes of UTF-8, one line" :
 	    err[0] != '\0' ? err : err_str(r));
 	return 1;
+}
+
+void
+app_history_session(struct app *a, struct session *s)
+{
+	history_seen(a->history, s);
+	session_ack_after_save(s);
 }
 
 int
@@ -146,34 +153,50 @@ app_record(struct app *a, const struct session_event *ev)
 	return r < 0 ? r : 0;
 }
 
-/* How long a new record waits before the next save (app.h). */
+/*
+ * How long a new record waits before the next save (app.h): less while
+ * rows of s wait for it to be acknowledged (unless saving fails).
+ */
 static int64_t
-save_wait_ms(const struct app *a)
+save_wait_ms(const struct app *a, const struct session *s)
 {
-	int64_t w = a->save_cost_ms * APP_SAVE_SLOWER;
+	size_t rows = s != NULL ? session_unsaved(s) : 0;
+	int64_t w = a->save_cost_ms * APP_SAVE_SLOWER, least = APP_SAVE_MS;
 
+	if (rows > 0 && !a->save_failed)
+		least = rows >= SESSION_ACK_ROWS ? 0 : SESSION_ACK_MS;
 	if (w > APP_SAVE_MAX_MS)
 		w = APP_SAVE_MAX_MS;
-	return w > APP_SAVE_MS ? w : APP_SAVE_MS;
+	return w > least ? w : least;
 }
 
 int
-app_save(struct app *a, int64_t now_ms, int force, char *err,
-    size_t errlen)
+app_save(struct app *a, struct session *s, int64_t now_ms, int force,
+    char *err, size_t errlen)
 {
 	int64_t t0;
 	int r;
 
-	if (a->history == NULL || !history_dirty(a->history))
+	if (a->history == NULL)
 		return 0;
+	if (!history_dirty(a->history)) {
+		/* Rows handled without a record (refused, dropped), or saved
+		   by an export: on disk as far as they go. */
+		if (s != NULL && session_unsaved(s) > 0)
+			session_history_saved(s);
+		return 0;
+	}
 	if (!force && (a->dirty_since < 0 ||
-	    now_ms - a->dirty_since < save_wait_ms(a)))
+	    now_ms - a->dirty_since < save_wait_ms(a, s)))
 		return 0;
 	/* A failed save is tried again after another wait. */
 	a->dirty_since = now_ms;
 	t0 = session_clock_ms();
 	r = history_save(a->history, err, errlen);
 	a->save_cost_ms = session_clock_ms() - t0;
+	a->save_failed = r != 0;
+	if (r == 0 && s != NULL)
+		session_history_saved(s);
 	return r;
 }
 
@@ -189,7 +212,7 @@ app_file(struct app *a, int op, const char *file, size_t *added, char *err,
 		    "not open)");
 		return E_STATE;
 	}
-	if ((r = app_save(a, 0, 1, err, errlen)) != 0)
+	if ((r = app_save(a, NULL, 0, 1, err, errlen)) != 0)
 		return r;
 	if (op == 'i')
 		return history_import(a->history, file, added, err, errlen);
@@ -199,14 +222,18 @@ app_file(struct app *a, int op, const char *file, size_t *added, char *err,
 }
 
 int64_t
-app_save_timeout(const struct app *a, int64_t now_ms)
+app_save_timeout(const struct app *a, const struct session *s,
+    int64_t now_ms)
 {
 	int64_t left;
 
-	if (a->history == NULL || !history_dirty(a->history) ||
-	    a->dirty_since < 0)
+	if (a->history == NULL)
 		return -1;
-	left = a->dirty_since + save_wait_ms(a) - now_ms;
+	if (!history_dirty(a->history))
+		return s != NULL && session_unsaved(s) > 0 ? 0 : -1;
+	if (a->dirty_since < 0)
+		return -1;
+	left = a->dirty_since + save_wait_ms(a, s) - now_ms;
 	return left > 0 ? left : 0;
 }
 

@@ -2,7 +2,9 @@
  * What the terminal front ends (line mode and terminal UI, client/main.c)
  * share to start and to keep their history: load the client folder, ask
  * the password, open the history, make the session, save the history now
- * and then.  Errors go to standard error as "missive: ..." lines.
+ * and then, and tell the session when it is saved (its rows are then
+ * acknowledged to the server; the GUI goes through the same calls).
+ * Errors go to standard error as "missive: ..." lines.
  */
 #ifndef MISSIVE_CLIENT_APP_H
 #define MISSIVE_CLIENT_APP_H
@@ -18,9 +20,10 @@
 #include "keydist/keys.h"
 
 /*
- * How long a new record waits before the history is written: APP_SAVE_MS,
- * or APP_SAVE_SLOWER times what the last save took (at most
- * APP_SAVE_MAX_MS).  A save rewrites the whole file: with a history of
+ * How long a new record waits before the history is written: APP_SAVE_MS
+ * (SESSION_ACK_MS while rows wait for it to be acknowledged, none when
+ * SESSION_ACK_ROWS do), or APP_SAVE_SLOWER times what the last save took
+ * (at most APP_SAVE_MAX_MS).  A save rewrites the whole file: with a history of
  * many megabytes in a busy chat (or under valgrind) a fixed 2 s would
  * spend most of the client's time saving; this keeps saving under ~5%.
  */
@@ -41,6 +44,8 @@ struct app {
 	int64_t dirty_since;          /* session_clock_ms() of the first
 	                                 unsaved record, or -1 */
 	int64_t save_cost_ms;         /* what the last save took */
+	int save_failed;              /* the last save failed: retry at the
+	                                 slow pace, rows waiting or not */
 };
 
 #define APP_INIT { .dirty_since = -1 }
@@ -74,6 +79,12 @@ int app_session(struct app *a, session_event_fn *on_event, void *arg,
     struct session **s) __attribute__((warn_unused_result));
 
 /*
+ * The history (open) is kept for session s: s drops the lines it holds
+ * when they come again, and acknowledges rows once app_save() saved them.
+ */
+void app_history_session(struct app *a, struct session *s);
+
+/*
  * Record a session event in the history (chat and our sent lines; others
  * are ignored).  0, or a negative E_* code.
  */
@@ -81,12 +92,12 @@ int app_record(struct app *a, const struct session_event *ev)
     __attribute__((warn_unused_result));
 
 /*
- * Save the history if a record has waited long enough (APP_SAVE_MS,
- * longer when saving is slow; at once with force).  0, or E_* with a
- * message in err.
+ * Save the history if a record has waited long enough (see APP_SAVE_MS;
+ * at once with force), then tell s (NULL: no session) that it is saved.
+ * 0, or E_* with a message in err.
  */
-int app_save(struct app *a, int64_t now_ms, int force, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
+int app_save(struct app *a, struct session *s, int64_t now_ms, int force,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * A history file operation of every front end: op 'e' exports JSON to
@@ -98,8 +109,9 @@ int app_save(struct app *a, int64_t now_ms, int force, char *err,
 int app_file(struct app *a, int op, const char *file, size_t *added,
     char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Milliseconds until app_save() has work, or -1. */
-int64_t app_save_timeout(const struct app *a, int64_t now_ms);
+/* Milliseconds until app_save() has work (for s, or NULL), or -1. */
+int64_t app_save_timeout(const struct app *a, const struct session *s,
+    int64_t now_ms);
 
 /* Free everything (the history is not saved). */
 void app_free(struct app *a);

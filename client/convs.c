@@ -90,17 +90,26 @@ belongs(const struct session *s, const struct e2e_conv *cv,
 	    strcmp(user, s->user) == 0;
 }
 
-/* A device list entry (1012): conv, user, nickname, fp, spki. */
+/* 1012's and 1004's state: 1 online, 0 offline, -1 neither. */
+static int
+state_of(const char *word)
+{
+	if (strcmp(word, PROTO_STATE_ONLINE) == 0)
+		return 1;
+	return strcmp(word, PROTO_STATE_OFFLINE) == 0 ? 0 : -1;
+}
+
+/* A device list entry (1012): conv, user, nickname, fp, spki, state. */
 void
 cs_on_device(struct session *s, char **f, size_t n)
 {
 	struct session_event ev = { .kind = SESSION_EV_DEVICE_DROPPED,
 	    .room = f[0], .user = f[1], .fingerprint = f[3] };
 	struct e2e_conv *cv;
-	int r;
+	int r, online = state_of(f[5]);
 
 	(void)n;
-	if ((cv = e2e_conv(&s->e2e, f[0], 1)) == NULL) {
+	if (online < 0 || (cv = e2e_conv(&s->e2e, f[0], 1)) == NULL) {
 		server_broke(s, OP_DEVICE);
 		return;
 	}
@@ -113,12 +122,27 @@ cs_on_device(struct session *s, char **f, size_t n)
 		cs_emit(s, &ev);
 		return;
 	}
-	if ((r = e2e_device_add(cv, f[1], f[2], f[3], f[4])) != 0) {
+	if ((r = e2e_device_add(cv, f[1], f[2], f[3], f[4], online)) != 0) {
 		(void)cs_refuse(s, r, "the server sent a bad key for %s in %s: "
 		    "%s", f[1], f[0], err_str(r));
 		return;
 	}
 	cs_check_peer(s, f[1], f[3]);
+}
+
+/* A who entry (1004): user, nickname, state. */
+void
+cs_on_who(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_WHO, .user = f[0],
+	    .nickname = f[1], .online = state_of(f[2]) };
+
+	(void)n;
+	if (ev.online < 0) {
+		server_broke(s, OP_WHO_ENTRY);
+		return;
+	}
+	cs_emit(s, &ev);
 }
 
 /*
@@ -189,15 +213,19 @@ cs_on_devices_end(struct session *s, char **f, size_t n)
 		/* Ask again next time: the other side's devices may change. */
 		cv->ready = 0;
 		if (!e2e_has_user(cv, cv->name + 1))
-			(void)cs_drop_pending(s, cv, "that user is not online");
+			(void)cs_drop_pending(s, cv, "no such user, or that "
+			    "user has no device");
 		else
 			devices_listed(s, f[0]);
 	}
 	cs_quit_if_drained(s);
 }
 
-/* 1003: JOIN|room|user|nickname|fp|spki or LEAVE|room|user|nickname|fp|
-   reason. */
+/*
+ * 1003: JOIN|room|user|nickname|fp|spki (online), ADD|... (offline) or
+ * LEAVE|room|user|nickname|fp|reason (offline, or out of the room).  Any
+ * of them gives the room a new sender key before our next line.
+ */
 void
 cs_on_presence(struct session *s, char **f, size_t n)
 {
@@ -205,23 +233,30 @@ cs_on_presence(struct session *s, char **f, size_t n)
 	    .nickname = f[3], .fingerprint = f[4] };
 	char diff[CS_MSG_MAX];
 	struct e2e_conv *cv;
-	int r;
+	int r, online = strcmp(f[0], PROTO_PRESENCE_JOIN) == 0;
 
 	(void)n;
 	/* A room we have just left: its news is not ours any more. */
 	if ((cv = e2e_conv(&s->e2e, f[1], 0)) == NULL || f[1][0] == '@')
 		return;
-	if (strcmp(f[0], "JOIN") == 0) {
+	if (online || strcmp(f[0], PROTO_PRESENCE_ADD) == 0) {
 		ev.kind = SESSION_EV_JOIN;
-		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5])) != 0) {
+		ev.online = online;
+		if ((r = e2e_device_add(cv, f[2], f[3], f[4], f[5],
+		    online)) != 0) {
 			(void)cs_refuse(s, r, "the server sent a bad key for "
 			    "%s in %s: %s", f[2], f[1], err_str(r));
 			return;
 		}
-	} else if (strcmp(f[0], "LEAVE") == 0) {
+	} else if (strcmp(f[0], PROTO_PRESENCE_LEAVE) == 0) {
 		ev.kind = SESSION_EV_LEAVE;
 		ev.code = f[5];
-		e2e_device_remove(cv, f[2], f[4]);
+		if (proto_leave_stays(f[5])) {
+			e2e_device_offline(cv, f[2], f[4]);
+		} else {
+			ev.online = -1;
+			e2e_device_remove(cv, f[2], f[4]);
+		}
 	} else {
 		server_broke(s, OP_PRESENCE);
 		return;
@@ -288,8 +323,16 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 	case E_STATE:
 		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
 		    "dated more than %lld minutes ahead of our clock or %lld "
-		    "behind it (replayed, or a clock set wrong)", what, user,
-		    room, E2E_AHEAD_MS / 60000, E2E_BEHIND_MS / 60000);
+		    "minutes (%lld days if stored while we were away) behind "
+		    "it (replayed, or a clock set wrong)", what, user, room,
+		    E2E_AHEAD_MS / 60000, E2E_BEHIND_MS / 60000,
+		    E2E_BACKLOG_MS / (24LL * 3600 * 1000));
+		break;
+	case E_INVALID:
+		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
+		    "the server labelled it with another message id than the "
+		    "one its sender signed (passing an old line off as new?)",
+		    what, user, room);
 		break;
 	case E_UNTRUSTED:
 		(void)snprintf(msg, sizeof(msg), "%s from %s in %s refused: "
@@ -308,15 +351,18 @@ unreadable(struct session *s, const char *room, const char *user, int err,
 
 /*
  * May user's device fp speak in cv?  In "@x" only x and we may; in a room
- * only a device of its member list (as far as the server told us).
+ * only a device of its member list (as far as the server told us), or,
+ * for a row stored while we were away (backlog), a device whose key we
+ * accepted for user: it may have left since it spoke.
  */
 static int
 may_speak(const struct session *s, const struct e2e_conv *cv,
-    const char *user, const char *fp)
+    const char *user, const char *fp, int backlog)
 {
 	if (cv->name[0] == '@')
 		return belongs(s, cv, user);
-	return e2e_has_device(cv, user, fp);
+	return e2e_has_device(cv, user, fp) || (backlog &&
+	    cs_trust_of(s, user, fp) != SESSION_KEY_UNACCEPTED);
 }
 
 /* "Nick (user)" when the nickname alone could mislead, else "Nick". */
@@ -346,84 +392,91 @@ report_gap(struct session *s, const char *conv, const char *user,
 }
 
 /*
- * 1002: nickname, user, fp, conv, timestamp, message.  The nickname and
- * time shown are the ones the sender signed, not the server's.
+ * A 1002 row: mid, nickname, user, fp, conv, timestamp, message.  The
+ * nickname and time shown are the ones the sender signed, not the
+ * server's.  A line whose mid we have seen is dropped unopened: a row
+ * sent again (we went before acknowledging it).
  */
-void
-cs_on_chat(struct session *s, char **f, size_t n)
+int
+cs_chat_row(struct session *s, char **f, int backlog)
 {
-	struct session_event ev = { .kind = SESSION_EV_CHAT, .user = f[1],
-	    .timestamp = f[4] };
+	struct session_event ev = { .kind = SESSION_EV_CHAT, .user = f[2],
+	    .timestamp = f[5], .backlog = backlog };
 	char buf[E2E_CONV_MAX + 1], *text;
 	char display[NAME_NICK_MAX + NAME_USER_MAX + 4];
+	uint8_t mid[E2E_MID_LEN];
 	struct e2e_line line;
-	size_t cap = strlen(f[5]) + 1;
+	size_t cap = strlen(f[6]) + 1;
 	struct e2e_conv *cv;
 	const char *conv;
 	int r;
 
-	(void)n;
-	conv = conv_for_us(s, f[3], f[1], buf);
-	if (clock_parse_iso(f[4]) < 0 || !e2e_conv_name_ok(conv)) {
+	conv = conv_for_us(s, f[4], f[2], buf);
+	if (e2e_mid_parse(f[0], mid) != 0 || clock_parse_iso(f[5]) < 0 ||
+	    !e2e_conv_name_ok(conv)) {
 		server_broke(s, OP_DELIVERY);
-		return;
+		return -1;
 	}
-	/* A room we have left: what was on its way is not ours any more. */
-	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
-		return;
+	/* Seen: dropped unopened.  A room we have left: what was on its way
+	   is not ours any more. */
+	if (e2e_seen_has(&s->e2e, mid) ||
+	    (cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
+		return 0;
 	if ((text = malloc(cap)) == NULL) {
-		unreadable(s, conv, f[1], E_NOMEM, "message");
-		return;
+		unreadable(s, conv, f[2], E_NOMEM, "message");
+		return 0;
 	}
-	r = e2e_open(cv, f[1], f[5], clock_wall_ms(), text, cap, &line);
-	if (r == 0 && !may_speak(s, cv, f[1], line.fp))
+	r = e2e_open(cv, f[2], f[6], clock_wall_ms(), backlog ?
+	    E2E_BACKLOG_MS : E2E_BEHIND_MS, mid, text, cap, &line);
+	if (r == 0 && !may_speak(s, cv, f[2], line.fp, backlog))
 		r = E_UNTRUSTED;
 	if (r == E_DUPLICATE) {
 		/* Sent again after the sender's reconnect, or replayed by the
 		   server: shown already. */
 	} else if (r != 0) {
-		unreadable(s, conv, f[1], r, "message");
+		unreadable(s, conv, f[2], r, "message");
 	} else {
 		if (line.gap > 0)
-			report_gap(s, conv, f[1], line.gap);
-		display_name(s, line.nick, f[1], display, sizeof(display));
+			report_gap(s, conv, f[2], line.gap);
+		display_name(s, line.nick, f[2], display, sizeof(display));
 		ev.room = conv;
 		ev.nickname = line.nick;
 		ev.display = display;
 		ev.time_ms = line.time_ms;
 		ev.fingerprint = line.fp;
-		ev.trust = cs_trust_of(s, f[1], line.fp);
+		ev.trust = cs_trust_of(s, f[2], line.fp);
 		ev.text = text;
 		ev.mid = line.mid;
 		cs_emit(s, &ev);
 	}
 	OPENSSL_clear_free(text, cap);
+	return r == 0;
 }
 
-/* 1015: conv, user, nickname, fp, spki, blob. */
-void
-cs_on_sender_key(struct session *s, char **f, size_t n)
+/* A 1015 row: conv, user, nickname, fp, spki, blob. */
+int
+cs_sender_key_row(struct session *s, char **f, int backlog)
 {
 	char buf[E2E_CONV_MAX + 1];
 	struct e2e_conv *cv;
 	const char *conv;
 	int r;
 
-	(void)n;
 	conv = conv_for_us(s, f[0], f[1], buf);
 	if (!e2e_conv_name_ok(conv)) {
 		server_broke(s, OP_SENDER_KEY_DELIVERY);
-		return;
+		return -1;
 	}
 	if ((cv = e2e_conv(&s->e2e, conv, conv[0] == '@')) == NULL)
-		return;
+		return 0;
 	/* Pin or check the key last: its event's callback may drop cv. */
-	if (!may_speak(s, cv, f[1], f[3]))
+	if (!may_speak(s, cv, f[1], f[3], backlog))
 		unreadable(s, conv, f[1], E_UNTRUSTED, "sender key");
 	else if ((r = e2e_accept(&s->e2e, cv, f[1], f[3], f[4], f[5])) != 0)
 		unreadable(s, conv, f[1], r, "sender key");
 	else
 		cs_check_peer(s, f[1], f[3]);
+	return 0;
 }
 
 /* 1016: room, members. */

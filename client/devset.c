@@ -54,6 +54,7 @@ current(const struct e2e_conv *cv, struct cs_dev **out, size_t *n)
 		(void)snprintf(v[i].user, sizeof(v[i].user), "%s",
 		    cv->dev[i].user);
 		(void)snprintf(v[i].fp, sizeof(v[i].fp), "%s", cv->dev[i].fp);
+		v[i].online = cv->dev[i].online;
 	}
 	qsort(v, cv->ndev, sizeof(*v), dev_cmp);
 	for (i = 0; i < cv->ndev; i++)
@@ -159,7 +160,7 @@ cs_devset_held(struct session *s, const char *conv)
 size_t
 session_devices(const struct session *s, const char *conv,
     void (*fn)(void *arg, const char *user, const char *fingerprint,
-    enum session_trust trust), void *arg)
+    enum session_trust trust, int online), void *arg)
 {
 	const struct cs_devset *d;
 	size_t i;
@@ -169,9 +170,10 @@ session_devices(const struct session *s, const char *conv,
 			break;
 	if (d == NULL || !d->known)
 		return 0;
-	fn(arg, s->user, s->own_fp, SESSION_KEY_OWN);
+	fn(arg, s->user, s->own_fp, SESSION_KEY_OWN, 1);
 	for (i = 0; i < d->ndev; i++)
 		fn(arg, d->dev[i].user, d->dev[i].fp,
-		    cs_trust_of(s, d->dev[i].user, d->dev[i].fp));
+		    cs_trust_of(s, d->dev[i].user, d->dev[i].fp),
+		    d->dev[i].online);
 	return d->ndev + 1;
 }

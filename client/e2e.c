@@ -16,6 +16,8 @@
 #include "common/err.h"
 #include "common/frame.h"
 
+_Static_assert(PROTO_MID_HEX == 2 * E2E_MID_LEN, "a mid in hex");
+
 int
 e2e_init(struct e2e *e, EVP_PKEY *key, const char *user)
 {
@@ -83,12 +85,11 @@ e2e_devices_clear(struct e2e_conv *cv)
 	cv->changed = 1;
 }
 
-/* Forget the devices and every key of cv. */
+/* Forget the devices of cv and our sender keys in it. */
 static void
-conv_forget(struct e2e_conv *cv)
+conv_disconnect(struct e2e_conv *cv)
 {
 	e2e_devices_clear(cv);
-	peer_keys_clear(cv);
 	kd_sk_clear(&cv->own);
 	kd_sk_clear(&cv->fresh);
 	cv->have_own = cv->have_fresh = 0;
@@ -106,7 +107,8 @@ e2e_conv_drop(struct e2e *e, struct e2e_conv *cv)
 			break;
 		}
 	}
-	conv_forget(cv);
+	conv_disconnect(cv);
+	peer_keys_clear(cv);
 	buf_free(&cv->pending);
 	buf_free(&cv->unconfirmed);
 	OPENSSL_cleanse(cv, sizeof(*cv));
@@ -128,7 +130,7 @@ e2e_reset(struct e2e *e)
 	struct e2e_conv *cv;
 
 	for (cv = e->convs; cv != NULL; cv = cv->next)
-		conv_forget(cv);
+		conv_disconnect(cv);
 }
 
 int
@@ -207,9 +209,27 @@ key_from_spki(const char *spki, const char *fp, EVP_PKEY **key)
 	return 0;
 }
 
+static int
+is_device(const struct e2e_device *d, const char *user, const char *fp)
+{
+	return strcmp(d->user, user) == 0 && strcmp(d->fp, fp) == 0;
+}
+
+/* The entry of device (user, fp) in cv, or NULL. */
+static struct e2e_device *
+device_of(const struct e2e_conv *cv, const char *user, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < cv->ndev; i++)
+		if (is_device(&cv->dev[i], user, fp))
+			return &cv->dev[i];
+	return NULL;
+}
+
 int
 e2e_device_add(struct e2e_conv *cv, const char *user, const char *nick,
-    const char *fp, const char *spki)
+    const char *fp, const char *spki, int online)
 {
 	struct e2e_device *d;
 	EVP_PKEY *key;
@@ -221,6 +241,14 @@ e2e_device_add(struct e2e_conv *cv, const char *user, const char *nick,
 		return E_MALFORMED;
 	if ((r = key_from_spki(spki, fp, &key)) != 0)
 		return r;
+	cv->changed = 1;
+	/* One device, one entry: its key is its fingerprint's. */
+	if ((d = device_of(cv, user, fp)) != NULL) {
+		EVP_PKEY_free(key);
+		(void)snprintf(d->nick, sizeof(d->nick), "%s", nick);
+		d->online = online;
+		return 0;
+	}
 	if (cv->ndev == cv->capdev) {
 		cap = cv->capdev ? 2 * cv->capdev : 8;
 		if ((d = reallocarray(cv->dev, cap, sizeof(*d))) == NULL) {
@@ -235,31 +263,31 @@ e2e_device_add(struct e2e_conv *cv, const char *user, const char *nick,
 	(void)snprintf(d->nick, sizeof(d->nick), "%s", nick);
 	(void)snprintf(d->fp, sizeof(d->fp), "%s", fp);
 	d->key = key;
-	cv->changed = 1;
+	d->online = online;
 	return 0;
 }
 
-static int
-is_device(const struct e2e_device *d, const char *user, const char *fp)
+void
+e2e_device_offline(struct e2e_conv *cv, const char *user, const char *fp)
 {
-	return strcmp(d->user, user) == 0 && strcmp(d->fp, fp) == 0;
+	struct e2e_device *d = device_of(cv, user, fp);
+
+	if (d != NULL)
+		d->online = 0;
+	cv->changed = 1;
 }
 
 void
 e2e_device_remove(struct e2e_conv *cv, const char *user, const char *fp)
 {
+	struct e2e_device *d = device_of(cv, user, fp);
 	size_t i, j;
 
-	for (i = 0; i < cv->ndev && !is_device(&cv->dev[i], user, fp); i++)
-		;
-	if (i == cv->ndev)
-		return;
-	EVP_PKEY_free(cv->dev[i].key);
-	cv->dev[i] = cv->dev[--cv->ndev];
 	cv->changed = 1;
-	for (i = 0; i < cv->ndev; i++)
-		if (is_device(&cv->dev[i], user, fp))
-			return;
+	if (d == NULL)
+		return;
+	EVP_PKEY_free(d->key);
+	*d = cv->dev[--cv->ndev];
 	/* That device has gone: its sender keys are of no more use. */
 	for (i = j = 0; i < cv->npeer; i++) {
 		if (strcmp(cv->peer[i].user, user) == 0 &&
@@ -285,12 +313,7 @@ e2e_has_user(const struct e2e_conv *cv, const char *user)
 int
 e2e_has_device(const struct e2e_conv *cv, const char *user, const char *fp)
 {
-	size_t i;
-
-	for (i = 0; i < cv->ndev; i++)
-		if (is_device(&cv->dev[i], user, fp))
-			return 1;
-	return 0;
+	return device_of(cv, user, fp) != NULL;
 }
 
 size_t
@@ -300,9 +323,10 @@ e2e_text_max(size_t max_frame)
 	    NAME_NICK_MAX - KD_SK_OVERHEAD;
 }
 
-/* Append "op|conv|[fp|]b64(bin)" LF to out, if it fits in max_frame. */
+/* Append "op|conv|[id|]b64(bin)" LF to out, if it fits in max_frame: id
+   is a device's fingerprint (0015) or a message id in hex (0002). */
 static int
-put_b64(struct buf *out, unsigned op, const char *conv, const char *fp,
+put_b64(struct buf *out, unsigned op, const char *conv, const char *id,
     const uint8_t *bin, size_t len, size_t max_frame)
 {
 	struct frame_field f[3];
@@ -318,8 +342,8 @@ put_b64(struct buf *out, unsigned op, const char *conv, const char *fp,
 		return E_INTERNAL;
 	}
 	f[n++] = (struct frame_field){ conv, strlen(conv) };
-	if (fp != NULL)
-		f[n++] = (struct frame_field){ fp, strlen(fp) };
+	if (id != NULL)
+		f[n++] = (struct frame_field){ id, strlen(id) };
 	f[n++] = (struct frame_field){ text, (size_t)tlen };
 	r = frame_build_size(f, n) + 1 > max_frame ? E_TOO_LONG :
 	    frame_put(out, op, f, n);
@@ -407,6 +431,7 @@ e2e_seal(struct e2e *e, struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN],
 	const size_t nlen = strlen(nick), plen = E2E_HEAD_LEN + nlen + len;
 	size_t mark = buf_size(out), cap, n;
 	uint8_t *plain = NULL, *msg = NULL;
+	char hex[E2E_MID_HEX_SIZE];
 	struct kd_sender_key *sk = &cv->own;
 	int r;
 
@@ -424,8 +449,10 @@ e2e_seal(struct e2e *e, struct e2e_conv *cv, const uint8_t mid[E2E_MID_LEN],
 		sk = &cv->fresh;
 	}
 	if ((r = kd_sk_seal(sk, cv->bound, e->user, plain, plen,
-	    msg, cap, &n)) == 0)
-		r = put_b64(out, OP_CHAT, cv->name, NULL, msg, n, max_frame);
+	    msg, cap, &n)) == 0) {
+		e2e_mid_hex(mid, hex);
+		r = put_b64(out, OP_CHAT, cv->name, hex, msg, n, max_frame);
+	}
 out:
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, plen);
@@ -562,6 +589,17 @@ e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 	e->seen_next = (e->seen_next + 1) % E2E_SEEN_MAX;
 }
 
+int
+e2e_seen_has(const struct e2e *e, const uint8_t mid[E2E_MID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < E2E_SEEN_MAX; i++)
+		if (memcmp(e->seen[i].mid, mid, E2E_MID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * E_DUPLICATE if a line with this message id was received lately (a
  * sender resends the lines the server had not confirmed when its
@@ -570,12 +608,50 @@ e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 static int
 remember_mid(struct e2e *e, const uint8_t mid[E2E_MID_LEN], int64_t time_ms)
 {
+	if (e2e_seen_has(e, mid))
+		return E_DUPLICATE;
+	e2e_seen_add(e, mid, time_ms);
+	return 0;
+}
+
+void
+e2e_mid_hex(const uint8_t mid[E2E_MID_LEN], char out[E2E_MID_HEX_SIZE])
+{
+	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
-	for (i = 0; i < E2E_SEEN_MAX; i++)
-		if (memcmp(e->seen[i].mid, mid, E2E_MID_LEN) == 0)
-			return E_DUPLICATE;
-	e2e_seen_add(e, mid, time_ms);
+	for (i = 0; i < E2E_MID_LEN; i++) {
+		out[2 * i] = digits[mid[i] >> 4];
+		out[2 * i + 1] = digits[mid[i] & 0x0f];
+	}
+	out[PROTO_MID_HEX] = '\0';
+}
+
+/* A lowercase hex digit's value, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+e2e_mid_parse(const char *hex, uint8_t mid[E2E_MID_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(hex) != PROTO_MID_HEX)
+		return E_MALFORMED;
+	for (i = 0; i < E2E_MID_LEN; i++) {
+		if ((hi = hex_digit(hex[2 * i])) < 0 ||
+		    (lo = hex_digit(hex[2 * i + 1])) < 0)
+			return E_MALFORMED;
+		mid[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
 }
 
@@ -607,7 +683,8 @@ e2e_parse_line(const uint8_t *plain, size_t n, char *out, size_t cap,
 
 int
 e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
-    int64_t now_ms, char *out, size_t cap, struct e2e_line *line)
+    int64_t now_ms, int64_t behind_ms, const uint8_t *outer_mid, char *out,
+    size_t cap, struct e2e_line *line)
 {
 	uint8_t id[KD_SK_ID_LEN], *bin, *plain = NULL;
 	const struct e2e_retired *t;
@@ -638,8 +715,11 @@ e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
 		goto out;
 	line->fp = p->fp;
 	if (line->time_ms > now_ms + E2E_AHEAD_MS ||
-	    line->time_ms < now_ms - E2E_BEHIND_MS)
+	    line->time_ms < now_ms - behind_ms)
 		r = E_STATE;
+	else if (outer_mid != NULL &&
+	    memcmp(outer_mid, line->mid, E2E_MID_LEN) != 0)
+		r = E_INVALID;
 	else
 		r = remember_mid(cv->owner, line->mid, line->time_ms);
 out:

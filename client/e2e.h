@@ -36,15 +36,20 @@
                                    after our clock is refused */
 #define E2E_BEHIND_MS (60LL * 60 * 1000) /* so is one dated this long
                                    before it */
+#define E2E_BACKLOG_MS (30LL * 24 * 3600 * 1000) /* ... or this long, for a
+                                   line of the backlog (stored while we were
+                                   away) */
 /* The plaintext's head: kind, mid, uint64 time, uint8 len(nickname). */
 #define E2E_HEAD_LEN (1 + E2E_MID_LEN + 8 + 1)
 
-/* One device (logged-in connection) in a conversation, not ours. */
+/* One device (an enrolled key) in a conversation, not ours. */
 struct e2e_device {
 	char user[NAME_USER_MAX + 1];
 	char nick[NAME_NICK_MAX * 4 + 1];
 	char fp[KD_FP_SIZE];
 	EVP_PKEY *key;
+	int online;                   /* logged in now (else its rows are
+	                                 stored for it) */
 };
 
 /* A sender key of a peer device. */
@@ -86,8 +91,7 @@ struct e2e_conv {
 	                                 order */
 	size_t npending;
 	struct buf unconfirmed;       /* lines sent, not yet confirmed by the
-	                                 server: uint64 mark || mid || uint32
-	                                 length || text, in order */
+	                                 server (1020): as pending, in order */
 	size_t nunconfirmed;
 };
 
@@ -156,21 +160,28 @@ int e2e_conv_name_ok(const char *name);
 void e2e_conv_drop(struct e2e *e, struct e2e_conv *cv);
 
 /*
- * The connection is gone: every conversation forgets its devices and
- * every key (a new connection starts with new keys).  Memberships and
- * pending lines stay.
+ * The connection is gone: every conversation forgets its devices and our
+ * sender keys (a new connection starts with new ones).  The peers' sender
+ * keys stay: rows stored under them may come after the next login.
+ * Memberships and pending lines stay.
  */
 void e2e_reset(struct e2e *e);
 
 /*
- * Add a device from the directory: spki is b64 DER and must have the
- * fingerprint fp (E_MALFORMED, E_KEY_MISMATCH, E_NOMEM).
+ * Add a device from the directory, online or not: spki is b64 DER and
+ * must have the fingerprint fp (E_MALFORMED, E_KEY_MISMATCH, E_NOMEM).
+ * A device already there gets the nickname and state.
  */
 int e2e_device_add(struct e2e_conv *cv, const char *user, const char *nick,
-    const char *fp, const char *spki) __attribute__((warn_unused_result));
+    const char *fp, const char *spki, int online)
+    __attribute__((warn_unused_result));
 
-/* A device left: remove one entry for (user, fp); when none is left, also
-   forget that device's sender keys. */
+/* A device went offline: it stays in cv. */
+void e2e_device_offline(struct e2e_conv *cv, const char *user,
+    const char *fp);
+
+/* A device is out of cv (its user left, its key was revoked): remove it
+   and forget its sender keys. */
 void e2e_device_remove(struct e2e_conv *cv, const char *user,
     const char *fp);
 
@@ -189,10 +200,11 @@ int e2e_has_device(const struct e2e_conv *cv, const char *user,
  * time now_ms, and append the frames to out: first, if devices came or
  * went since our sender key went out, or it has sealed E2E_KEY_MESSAGES
  * messages or is E2E_KEY_AGE_MS old (or we have none), a new sender key
- * and one 0015 per device, then the 0002.  max_frame bounds every frame.
- * A new key is used at once but kept only by e2e_commit(), once the
- * caller has queued the frames: a send that fails later leaves no key
- * counted as given to devices that never got it.  E_TOO_LONG, E_CRYPTO,
+ * and one 0015 per device (online or not), then the 0002 with mid.
+ * max_frame bounds every frame.  A new key is used at once but kept only
+ * by e2e_commit(), once the caller has queued the frames: a send that
+ * fails later leaves no key counted as given to devices that never got
+ * it.  E_TOO_LONG, E_CRYPTO,
  * E_NOMEM; on error nothing is appended.
  */
 int e2e_seal(struct e2e *e, struct e2e_conv *cv,
@@ -217,17 +229,21 @@ int e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 /*
  * Open a message (b64) from user in cv, received at wall-clock time
  * now_ms, into out (cap bytes, NUL-ended): the text of a chat line; line
- * gets the rest.  E_NOT_FOUND (no sender key with its id: sent before we
- * joined, or never given to us), E_SIG_INVALID (forged), E_REPLAY (a
+ * gets the rest.  behind_ms is how old its signed time may be
+ * (E2E_BEHIND_MS, or E2E_BACKLOG_MS for a stored row); outer_mid, if not
+ * NULL, is the id the server labelled it with, which must be the one
+ * inside (else E_INVALID, and the line's id is not remembered).
+ * E_NOT_FOUND (no sender key with its id: sent before we joined, or
+ * never given to us), E_SIG_INVALID (forged), E_REPLAY (a
  * counter opened before, or a key dropped before), E_MAC_INVALID,
  * E_MALFORMED (bad encoding, text or nickname, or a kind we do not
  * know), E_TOO_LONG, E_DUPLICATE (a line whose message id came before:
  * sent again after a reconnect, or replayed), E_STATE (dated more than
- * E2E_AHEAD_MS after now_ms or E2E_BEHIND_MS before it).
+ * E2E_AHEAD_MS after now_ms or behind_ms before it).
  */
 int e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
-    int64_t now_ms, char *out, size_t cap, struct e2e_line *line)
-    __attribute__((warn_unused_result));
+    int64_t now_ms, int64_t behind_ms, const uint8_t *outer_mid, char *out,
+    size_t cap, struct e2e_line *line) __attribute__((warn_unused_result));
 
 /*
  * 1 if user's signed nickname nick could mislead: another user signed it
@@ -240,6 +256,21 @@ int e2e_nick_misleads(struct e2e *e, const char *user, const char *nick);
 /* Remember a message id seen elsewhere (the history), sent at time_ms. */
 void e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN],
     int64_t time_ms);
+
+/* 1 if a line with this message id was received lately (or seen in the
+   history). */
+int e2e_seen_has(const struct e2e *e, const uint8_t mid[E2E_MID_LEN]);
+
+/* A message id as 0002's and 1002's field: PROTO_MID_HEX lowercase hex
+   digits and a NUL. */
+#define E2E_MID_HEX_SIZE (2 * E2E_MID_LEN + 1)
+void e2e_mid_hex(const uint8_t mid[E2E_MID_LEN],
+    char out[E2E_MID_HEX_SIZE]);
+
+/* The message id written as hex (exactly PROTO_MID_HEX lowercase hex
+   digits): 0, or E_MALFORMED. */
+int e2e_mid_parse(const char *hex, uint8_t mid[E2E_MID_LEN])
+    __attribute__((warn_unused_result));
 
 /*
  * The plaintext of a chat line (plain, n bytes: kind || mid || uint64

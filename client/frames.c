@@ -55,6 +55,7 @@ on_login(struct session *s, char **f, size_t n)
 	s->state = ST_OPEN;
 	s->deadline = 0;
 	s->backoff_ms = s->reconnect_min_ms;
+	cs_inbox_login(s);
 	/* Back into our rooms first, so that requests typed meanwhile see
 	   them. */
 	cs_rooms_login(s);
@@ -84,15 +85,6 @@ on_login(struct session *s, char **f, size_t n)
 		s->deadline = s->now + SESSION_CONNECT_TIMEOUT_MS;
 	cs_flush(s);
 	cs_quit_if_drained(s);
-}
-
-static void
-on_who(struct session *s, char **f, size_t n)
-{
-	struct session_event ev = { .kind = SESSION_EV_WHO, .user = f[0],
-	    .nickname = f[1] };
-
-	cs_emit(s, &ev);
 }
 
 int
@@ -144,8 +136,7 @@ static void
 on_pong(struct session *s, char **f, size_t n)
 {
 	/* Any record counts as a sign of life; process_input() noted it. */
-	if (!proto_token_valid(f[0], strlen(f[0])) ||
-	    (f[0][0] == 'c' && cs_confirm(s, f[0]) != 0))
+	if (!proto_token_valid(f[0], strlen(f[0])))
 		malformed(s, OP_SERVER_PONG);
 }
 
@@ -188,7 +179,10 @@ static const struct handler handlers[] = {
 	{ OP_SENDER_KEY_DELIVERY, CS_LOGGED_IN, cs_on_sender_key },
 	{ OP_ROOM_ENTRY, CS_LOGGED_IN, cs_on_room },
 	{ OP_ROOMS_END, CS_LOGGED_IN, cs_on_rooms_end },
-	{ OP_WHO_ENTRY, CS_LOGGED_IN, on_who },
+	{ OP_WHO_ENTRY, CS_LOGGED_IN, cs_on_who },
+	{ OP_STORED, CS_LOGGED_IN, cs_on_stored },
+	{ OP_NOT_STORED, CS_LOGGED_IN, cs_on_not_stored },
+	{ OP_BACKLOG, CS_LOGGED_IN, cs_on_backlog },
 	{ OP_WHO_END, CS_LOGGED_IN, on_who_end },
 	{ OP_SERVER_PONG, CS_SECURED, on_pong },
 	{ OP_SERVER_PING, CS_SECURED, on_ping },

@@ -21,7 +21,7 @@
  *   /join ROOM        join a room (with or without '#'); it becomes current
  *   /leave [ROOM]     leave a room (default: the current one)
  *   /rooms            list the rooms
- *   /who [ROOM]       who is online, or in a room
+ *   /who [ROOM]       who is online, or in a room (offline members marked)
  *   /msg USER text    a private message
  *   /fingerprint [USER]  your key's fingerprint, or USER's keys
  *   /accept USER [FP] accept USER's key FP (a unique prefix will do) after
@@ -39,10 +39,12 @@
  *
  * Standard output gets one line per event, flushed at once (it works in a
  * pipe): chat as "[HH:MM:SS] #room <nickname> text" or "[HH:MM:SS] @user
- * <nickname> text" for a private conversation (the server's time, shown in
- * local time; "[key not accepted]" after the nickname when the sender's key
- * changed and was not accepted), notices starting with "*** ", errors and
- * warnings with "!!! ".  Control
+ * <nickname> text" for a private conversation (the time the sender signed,
+ * in local time, with the date before it when it is not today, as for
+ * lines stored while we were away; "[key not accepted]" after the nickname
+ * when the sender's key changed and was not accepted), notices starting
+ * with "*** " (after the lines stored while we were away: "*** N new lines
+ * while you were away"), errors and warnings with "!!! ".  Control
  * characters from the network are shown as '?'.  When standard output is
  * not a terminal, the reason for an exit other than 0 also goes to
  * standard error.
@@ -141,17 +143,29 @@ put_conv(FILE *f, const char *conv)
 	put_str(f, conv);
 }
 
+/*
+ * The sender's signed time as "HH:MM:SS", or "YYYY-MM-DD HH:MM:SS" when
+ * it is not today (a line stored while we were away).
+ */
+static void
+print_when(int64_t time_ms)
+{
+	char when[32];
+	time_t t = (time_t)(time_ms / 1000), today = time(NULL);
+	struct tm tm, now;
+
+	if (localtime_r(&t, &tm) == NULL || localtime_r(&today, &now) == NULL ||
+	    strftime(when, sizeof(when), tm.tm_year == now.tm_year &&
+	    tm.tm_yday == now.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
+	    &tm) == 0)
+		(void)snprintf(when, sizeof(when), "??:??:??");
+	printf("[%s] ", when);
+}
+
 static void
 print_chat(const struct session_event *ev)
 {
-	char hms[16];
-	time_t t = (time_t)(ev->time_ms / 1000);
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
-		(void)snprintf(hms, sizeof(hms), "??:??:??");
-	printf("[%s] ", hms);
+	print_when(ev->time_ms);
 	put_conv(stdout, ev->room);
 	(void)fputs(" <", stdout);
 	put_str(stdout, ev->display);
@@ -181,9 +195,37 @@ print_not_enrolled(FILE *f, const struct session_event *ev)
 	(void)fputc('\n', f);
 }
 
-/* A list ("a (b), c (d)"), printed at its end. */
+/*
+ * "*** Bob (bob) joined #dev, device SHA256:.." or "left #dev (quit),
+ * device ..", with ", offline" after a device added offline (1003 ADD)
+ * and ", still a member" after one that went offline.
+ */
 static void
-list_add(struct ui *ui, const char *a, const char *b)
+print_presence(const struct session_event *ev)
+{
+	int join = ev->kind == SESSION_EV_JOIN;
+
+	(void)fputs("*** ", stdout);
+	put_str(stdout, ev->nickname);
+	(void)fputs(" (", stdout);
+	put_str(stdout, ev->user);
+	(void)fputs(join ? ") joined " : ") left ", stdout);
+	put_conv(stdout, ev->room);
+	if (!join) {
+		(void)fputs(" (", stdout);
+		put_str(stdout, ev->code);
+		(void)fputs(")", stdout);
+	}
+	(void)fputs(", device ", stdout);
+	put_str(stdout, ev->fingerprint);
+	if (ev->online == 0)
+		(void)fputs(join ? ", offline" : ", still a member", stdout);
+	putchar('\n');
+}
+
+/* A list ("a (b), c (d, note)"), printed at its end. */
+static void
+list_add(struct ui *ui, const char *a, const char *b, const char *note)
 {
 	const char *sep = buf_size(&ui->who) > 0 ? ", " : "";
 
@@ -191,6 +233,8 @@ list_add(struct ui *ui, const char *a, const char *b)
 	    buf_append(&ui->who, a, strlen(a)) != 0 ||
 	    buf_append(&ui->who, " (", 2) != 0 ||
 	    buf_append(&ui->who, b, strlen(b)) != 0 ||
+	    (note != NULL && (buf_append(&ui->who, ", ", 2) != 0 ||
+	    buf_append(&ui->who, note, strlen(note)) != 0)) ||
 	    buf_append(&ui->who, ")", 1) != 0)
 		printf("!!! out of memory: the list is incomplete\n");
 }
@@ -276,24 +320,11 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
-		(void)fputs("*** ", stdout);
-		put_str(stdout, ev->nickname);
-		(void)fputs(" (", stdout);
-		put_str(stdout, ev->user);
-		(void)fputs(ev->kind == SESSION_EV_JOIN ? ") joined " :
-		    ") left ", stdout);
-		put_conv(stdout, ev->room);
-		if (ev->kind == SESSION_EV_LEAVE) {
-			(void)fputs(" (", stdout);
-			put_str(stdout, ev->code);
-			(void)fputs(")", stdout);
-		}
-		(void)fputs(", device ", stdout);
-		put_str(stdout, ev->fingerprint);
-		putchar('\n');
+		print_presence(ev);
 		break;
 	case SESSION_EV_WHO:
-		list_add(ui, ev->nickname, ev->user);
+		list_add(ui, ev->nickname, ev->user, ev->online ? NULL :
+		    PROTO_STATE_OFFLINE);
 		break;
 	case SESSION_EV_WHO_END:
 		list_print(ui, "online", ev->count);
@@ -302,7 +333,7 @@ on_event(void *arg, const struct session_event *ev)
 		char members[24];
 
 		(void)snprintf(members, sizeof(members), "%lld", ev->count);
-		list_add(ui, ev->room, members);
+		list_add(ui, ev->room, members, NULL);
 		break;
 	}
 	case SESSION_EV_ROOMS_END:
@@ -363,6 +394,18 @@ on_event(void *arg, const struct session_event *ev)
 		(void)fputs("!!! ", stdout);
 		put_str(stdout, ev->text);
 		putchar('\n');
+		break;
+	case SESSION_EV_NOT_STORED:
+		wording_not_stored(msg, sizeof(msg), ev);
+		(void)fputs("!!! ", stdout);
+		put_str(stdout, msg);
+		putchar('\n');
+		break;
+	case SESSION_EV_BACKLOG_END:
+		if (ev->count > 0) {
+			wording_backlog(msg, sizeof(msg), ev);
+			printf("*** %s\n", msg);
+		}
 		break;
 	case SESSION_EV_SENT:
 	case SESSION_EV_DONE:
@@ -430,10 +473,11 @@ cmd_accept(struct ui *ui, char *rest, int verified)
 
 static void
 print_device(void *arg, const char *user, const char *fp,
-    enum session_trust t)
+    enum session_trust t, int online)
 {
 	(void)arg;
-	printf("***   %s %s  %s\n", user, fp, cmd_trust_word(t));
+	printf("***   %s %s  %s%s\n", user, fp, cmd_trust_word(t),
+	    online ? "" : ", offline");
 }
 
 static int
@@ -602,7 +646,7 @@ poll_timeout(const struct ui *ui)
 	int64_t now = session_clock_ms(), t, h;
 
 	t = session_timeout(ui->s, now);
-	h = app_save_timeout(ui->app, now);
+	h = app_save_timeout(ui->app, ui->s, now);
 	return t < 0 || (h >= 0 && h < t) ? h : t;
 }
 
@@ -611,7 +655,8 @@ save_history(struct ui *ui)
 {
 	char err[512];
 
-	if (app_save(ui->app, session_clock_ms(), 0, err, sizeof(err)) != 0)
+	if (app_save(ui->app, ui->s, session_clock_ms(), 0, err,
+	    sizeof(err)) != 0)
 		printf("!!! %s\n", err);
 }
 
@@ -772,7 +817,7 @@ main(int argc, char **argv)
 		status = tui_main(&a);
 	else
 		status = line_mode(&a);
-	if (app_save(&a, 0, 1, err, sizeof(err)) != 0) {
+	if (app_save(&a, NULL, 0, 1, err, sizeof(err)) != 0) {
 		(void)fprintf(stderr, "missive: %s\n", err);
 		if (status == 0)
 			status = 1;

@@ -1,15 +1,14 @@
 /*
  * The client core's outbox (docs/PROTOCOL.md section 5.4, delivery): the
  * chat lines of each conversation waiting for its device list, the lines
- * sent but not yet confirmed by the server (a "c<mark>" ping after each,
- * whose pong confirms it), and what happens to both when the connection
+ * sent but not yet confirmed by the server (1020|mid: stored; 1021: refused,
+ * reported and dropped), and what happens to both when the connection
  * is lost (they go out again, with the same message ids, after the next
  * login) or the session ends (reported as not sent).  Lines queued
  * while disconnected go out only if the conversation's devices are the
  * same after the login (client/convs.c holds them otherwise), and the
  * commands that then send or drop them.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +20,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 
-/*
- * A queued line: mid || uint32 length || text.  Unconfirmed lines have a
- * uint64 mark in front (the "c<mark>" ping that confirms them).
- */
+/* A queued or unconfirmed line: mid || uint32 length || text. */
 static int
 put_line(struct buf *b, const uint8_t mid[E2E_MID_LEN], const char *text,
     size_t len)
@@ -51,33 +47,6 @@ get_line(const uint8_t *p, const uint8_t **mid, const char **text,
 	return E2E_MID_LEN + sizeof(*len) + *len;
 }
 
-/*
- * Ping after a chat line: the server handles frames in order, so its pong
- * confirms the line (docs/PROTOCOL.md 5.4, delivery).
- */
-static int
-track_unconfirmed(struct session *s, struct e2e_conv *cv,
-    const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
-{
-	char token[24];
-	struct frame_field f = { token, 0 };
-	uint64_t mark = s->confirm_mark + 1;
-	size_t size = buf_size(&cv->unconfirmed);
-	int r;
-
-	f.len = (size_t)snprintf(token, sizeof(token), "c%llu",
-	    (unsigned long long)mark);
-	if ((r = buf_append(&cv->unconfirmed, &mark, sizeof(mark))) != 0 ||
-	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0 ||
-	    (r = frame_put(&s->txplain, OP_PING, &f, 1)) != 0) {
-		buf_truncate(&cv->unconfirmed, size);
-		return r;
-	}
-	s->confirm_mark = mark;
-	cv->nunconfirmed++;
-	return 0;
-}
-
 int
 cs_send_line(struct session *s, struct e2e_conv *cv,
     const uint8_t mid[E2E_MID_LEN], const char *text, size_t len)
@@ -86,8 +55,8 @@ cs_send_line(struct session *s, struct e2e_conv *cv,
 	int r;
 
 	if (cv->name[0] == '@' && !e2e_has_user(cv, cv->name + 1))
-		return cs_refuse(s, E_NOT_FOUND, "not sent to %s: %s is not "
-		    "online", cv->name, cv->name + 1);
+		return cs_refuse(s, E_NOT_FOUND, "not sent to %s: no such "
+		    "user, or %s has no device", cv->name, cv->name + 1);
 	if ((r = cs_check_devices(s, cv)) != 0)
 		return r;
 	if (buf_size(&s->out) > SESSION_OUT_MAX)
@@ -95,12 +64,13 @@ cs_send_line(struct session *s, struct e2e_conv *cv,
 		    "reading (%zu bytes waiting)", buf_size(&s->out));
 	if ((r = e2e_seal(&s->e2e, cv, mid, s->nick, clock_wall_ms(), text,
 	    len, s->max_frame, &s->txplain)) != 0 ||
-	    (r = track_unconfirmed(s, cv, mid, text, len)) != 0) {
+	    (r = put_line(&cv->unconfirmed, mid, text, len)) != 0) {
 		buf_truncate(&s->txplain, mark);
 		return cs_refuse(s, r, "not sent to %s: %s", cv->name,
 		    err_str(r));
 	}
 	/* Queued: only now is a new sender key counted as given out. */
+	cv->nunconfirmed++;
 	e2e_commit(cv);
 	cs_flush(s);
 	return 0;
@@ -212,41 +182,47 @@ cs_pending_count(const struct session *s)
 	return n;
 }
 
-/* A conversation whose first unconfirmed line is confirmed by upto. */
+/* The unconfirmed line whose id is mid: its conversation and where it is
+   in cv->unconfirmed, or NULL. */
 static struct e2e_conv *
-confirmed(struct session *s, uint64_t upto)
+unconfirmed_line(struct session *s, const uint8_t mid[E2E_MID_LEN],
+    size_t *off)
 {
 	struct e2e_conv *cv;
-	uint64_t mark;
+	const uint8_t *m;
+	const char *text;
+	uint32_t len;
+	size_t i, at;
 
 	for (cv = s->e2e.convs; cv != NULL; cv = cv->next) {
-		if (cv->nunconfirmed == 0)
-			continue;
-		memcpy(&mark, buf_data(&cv->unconfirmed), sizeof(mark));
-		if (mark <= upto)
-			return cv;
+		for (i = at = 0; i < cv->nunconfirmed; i++) {
+			*off = at;
+			at += get_line(buf_data(&cv->unconfirmed) + at, &m,
+			    &text, &len);
+			if (memcmp(m, mid, E2E_MID_LEN) == 0)
+				return cv;
+		}
 	}
 	return NULL;
 }
 
 /*
- * Take the first unconfirmed line off cv and report it (SESSION_EV_SENT).
- * The event gets copies: the callback may send, join or leave.
+ * Take the line at off out of cv's unconfirmed ones and report it with
+ * ev (SENT or NOT_STORED).  The event gets copies: the callback may send,
+ * join or leave.
  */
 static void
-confirm_first(struct session *s, struct e2e_conv *cv)
+settle_line(struct session *s, struct e2e_conv *cv, size_t off,
+    struct session_event *ev)
 {
-	struct session_event ev = { .kind = SESSION_EV_SENT,
-	    .user = s->user, .nickname = s->nick };
-	uint8_t mid[E2E_MID_LEN];
+	uint8_t mid[E2E_MID_LEN], *p = buf_data(&cv->unconfirmed);
 	char conv[E2E_CONV_MAX + 1], *copy;
 	const uint8_t *m;
 	const char *text;
 	uint32_t len;
-	size_t size;
+	size_t size, total = buf_size(&cv->unconfirmed);
 
-	size = sizeof(uint64_t) + get_line(buf_data(&cv->unconfirmed) +
-	    sizeof(uint64_t), &m, &text, &len);
+	size = get_line(p + off, &m, &text, &len);
 	memcpy(mid, m, sizeof(mid));
 	(void)snprintf(conv, sizeof(conv), "%s", cv->name);
 	copy = malloc((size_t)len + 1);
@@ -254,67 +230,81 @@ confirm_first(struct session *s, struct e2e_conv *cv)
 		memcpy(copy, text, len);
 		copy[len] = '\0';
 	}
-	buf_consume(&cv->unconfirmed, size);
+	memmove(p + off, p + off + size, total - off - size);
+	buf_truncate(&cv->unconfirmed, total - size);
 	if (--cv->nunconfirmed == 0)
 		buf_free(&cv->unconfirmed);
-	if (copy == NULL)
+	/* A refusal is reported even without its text. */
+	if (copy == NULL && ev->kind == SESSION_EV_SENT)
 		return;
-	ev.room = conv;
-	ev.text = copy;
-	ev.mid = mid;
-	ev.time_ms = clock_wall_ms();
-	cs_emit(s, &ev);
-	OPENSSL_clear_free(copy, (size_t)len + 1);
+	ev->room = conv;
+	ev->text = copy != NULL ? copy : "";
+	ev->mid = mid;
+	cs_emit(s, ev);
+	if (copy != NULL)
+		OPENSSL_clear_free(copy, (size_t)len + 1);
 }
 
-int
-cs_confirm(struct session *s, const char *token)
+/*
+ * 1020 or 1021 (op) about the line whose mid is hex: report it with ev.
+ * None such is a retry's answer after the line was given up; a bad mid
+ * loses the connection.
+ */
+static void
+answered(struct session *s, unsigned op, const char *hex,
+    struct session_event *ev)
 {
-	unsigned long long upto;
+	uint8_t mid[E2E_MID_LEN];
 	struct e2e_conv *cv;
-	char *end;
+	size_t off;
 
-	if (token[0] != 'c' || token[1] < '0' || token[1] > '9')
-		return -1;
-	errno = 0;
-	upto = strtoull(token + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || upto > s->confirm_mark)
-		return -1;
-	/* SENT's callback may send more: those have later marks. */
-	while ((cv = confirmed(s, upto)) != NULL)
-		confirm_first(s, cv);
-	return 0;
+	if (e2e_mid_parse(hex, mid) != 0) {
+		cs_lost(s, E_MALFORMED, "the server sent a %04u frame with a "
+		    "bad message id", op);
+		return;
+	}
+	if ((cv = unconfirmed_line(s, mid, &off)) == NULL)
+		return;
+	ev->user = s->user;
+	ev->nickname = s->nick;
+	ev->time_ms = clock_wall_ms();
+	settle_line(s, cv, off, ev);
 }
 
-/* cs_requeue_unconfirmed() for one conversation. */
+void
+cs_on_stored(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_SENT };
+
+	(void)n;
+	answered(s, OP_STORED, f[0], &ev);
+}
+
+void
+cs_on_not_stored(struct session *s, char **f, size_t n)
+{
+	struct session_event ev = { .kind = SESSION_EV_NOT_STORED,
+	    .code = f[1], .reason = f[2], .err = E_CLOSED };
+
+	(void)n;
+	answered(s, OP_NOT_STORED, f[0], &ev);
+}
+
+/* cs_requeue_unconfirmed() for one conversation: its unconfirmed lines
+   go in front of those waiting. */
 static int
 requeue(struct e2e_conv *cv)
 {
-	struct buf both = BUF_INIT;
-	const uint8_t *mid;
-	const char *text;
-	uint32_t len;
-	size_t size, n = cv->nunconfirmed;
-	int r = 0;
+	int r;
 
-	while (r == 0 && cv->nunconfirmed > 0) {
-		size = get_line(buf_data(&cv->unconfirmed) + sizeof(uint64_t),
-		    &mid, &text, &len);
-		r = put_line(&both, mid, text, len);
-		buf_consume(&cv->unconfirmed, sizeof(uint64_t) + size);
-		cv->nunconfirmed--;
-	}
-	if (r == 0 && buf_size(&cv->pending) > 0)
-		r = buf_append(&both, buf_data(&cv->pending),
-		    buf_size(&cv->pending));
-	buf_free(&cv->unconfirmed);
-	if (r != 0) {
-		buf_free(&both);
+	if (buf_size(&cv->pending) > 0 && (r = buf_append(&cv->unconfirmed,
+	    buf_data(&cv->pending), buf_size(&cv->pending))) != 0)
 		return r;
-	}
 	buf_free(&cv->pending);
-	cv->pending = both;
-	cv->npending += n;
+	cv->pending = cv->unconfirmed;
+	cv->unconfirmed = (struct buf)BUF_INIT;
+	cv->npending += cv->nunconfirmed;
+	cv->nunconfirmed = 0;
 	return 0;
 }
 

@@ -363,6 +363,10 @@ cs_leave(struct session *s, int r)
 void
 cs_send_quit(struct session *s)
 {
+	/* What is handled goes with the goodbye, not again next time. */
+	cs_ack_tick(s, 1);
+	if (s->state != ST_OPEN)
+		return;
 	s->state = ST_QUIT;
 	s->deadline = s->now + SESSION_QUIT_TIMEOUT_MS;
 	/* Out of memory for four bytes: leave without the goodbye. */
@@ -479,6 +483,7 @@ session_tick(struct session *s, int64_t now_ms)
 			(void)cs_pending_drop_all(s);
 			cs_send_quit(s);
 		} else {
+			cs_ack_tick(s, 0);
 			keepalive(s);
 		}
 	} else if (s->state == ST_QUIT) {
@@ -494,7 +499,7 @@ session_tick(struct session *s, int64_t now_ms)
 int64_t
 session_timeout(const struct session *s, int64_t now_ms)
 {
-	int64_t due;
+	int64_t due, ack = cs_ack_due(s);
 
 	if (cs_in(s, CS_ATTEMPT | CS_IN(ST_QUIT)) ||
 	    (s->state == ST_OPEN && s->quit_wanted))
@@ -504,6 +509,10 @@ session_timeout(const struct session *s, int64_t now_ms)
 	else if (s->state == ST_WAIT)
 		due = s->reconnect_at;
 	else
+		due = -1;
+	if (ack >= 0 && (due < 0 || ack < due))
+		due = ack;
+	if (due < 0)
 		return -1;
 	return due <= now_ms ? 0 : due - now_ms;
 }

@@ -30,14 +30,23 @@
  * counts as lost; a frame with an unknown opcode is ignored with an error
  * event.
  *
+ * Rows (chat lines and sender keys the server stored for this device,
+ * docs/PROTOCOL.md 5.4) are acknowledged (0020) once handled: shown or
+ * refused, and, when the front end keeps a history
+ * (session_ack_after_save()), saved there (session_history_saved()).
+ * Rows not acknowledged come again after the next login; a line seen
+ * before is dropped.
+ *
  * Chat lines and requests made while not logged in are queued (at most
  * SESSION_QUEUE_LINES lines or SESSION_QUEUE_BYTES bytes) and sent in order
  * after the next login (chat lines per conversation, once its devices are
  * known, and only if they are the devices known before: else they are
  * held, SESSION_EV_HELD, until session_resend() or session_drop()).  Every chat line is end-to-end encrypted: the core keeps the
  * conversations' devices and sender keys (client/e2e.h) and the pinned peer
- * keys (client/trust.h, the folder's known_keys).  Nothing is dropped silently: a refused line is an
- * error event, and so are lines still queued when the session ends.
+ * keys (client/trust.h, the folder's known_keys).  Nothing is dropped
+ * silently: a refused line is an error event (SESSION_EV_NOT_STORED when
+ * the server would not store it), and so are lines still queued when the
+ * session ends.
  */
 #ifndef MISSIVE_CLIENT_SESSION_H
 #define MISSIVE_CLIENT_SESSION_H
@@ -57,6 +66,9 @@
 #define SESSION_MID_LEN 16      /* an E2E message id (= E2E_MID_LEN) */
 #define SESSION_SEEN_MAX 4096   /* message ids remembered (= E2E_SEEN_MAX) */
 #define SESSION_OUT_MAX ((size_t)1024 * 1024) /* unsent bytes while connected */
+#define SESSION_ACK_MS 200      /* rows handled wait at most this long for
+                                   their acknowledgement (0020) ... */
+#define SESSION_ACK_ROWS 256    /* ... or until this many are waiting */
 
 /* How a session ended (SESSION_RUNNING until then). */
 enum session_end {
@@ -105,11 +117,21 @@ enum session_event_kind {
 	                                 sending device), trust, timestamp
 	                                 (the server's), time_ms (the
 	                                 sender's, signed), text (decrypted),
-	                                 mid (the E2E message id) */
+	                                 mid (the E2E message id), backlog
+	                                 (stored while we were away) */
 	SESSION_EV_SENT,              /* room, user and nickname (ours), text,
 	                                 time_ms (our clock), mid: a line of
-	                                 ours the server has taken (before
-	                                 the peers read it) */
+	                                 ours the server has stored for every
+	                                 device of the conversation (1020;
+	                                 before the peers read it) */
+	SESSION_EV_NOT_STORED,        /* room, code (net), reason (net: the
+	                                 server's words), text, mid: a line of
+	                                 ours the server refused to store
+	                                 (1021); it is dropped, never sent
+	                                 again */
+	SESSION_EV_BACKLOG_END,       /* count: the rows stored while we were
+	                                 away have come, with count lines
+	                                 shown */
 	SESSION_EV_UNREADABLE,        /* room, user, err, text: a message or
 	                                 sender key that was refused (forged,
 	                                 replayed, from a device that may not
@@ -120,10 +142,14 @@ enum session_event_kind {
 	                                 count other member connections */
 	SESSION_EV_LEFT,              /* room: we left it */
 	SESSION_EV_JOIN,              /* room, user, nickname, fingerprint
-	                                 (net): a device joined a room */
+	                                 (net), online: a device is in a room,
+	                                 online (1003 JOIN) or not (ADD) */
 	SESSION_EV_LEAVE,             /* room, user, nickname, fingerprint,
-	                                 code (net): the reason */
-	SESSION_EV_WHO,               /* user, nickname (net): one entry */
+	                                 code (net): the reason; online 0 if
+	                                 the device stays in the room
+	                                 (offline), -1 if it is out of it */
+	SESSION_EV_WHO,               /* user, nickname (net), online: one
+	                                 entry */
 	SESSION_EV_WHO_END,           /* count */
 	SESSION_EV_ROOM,              /* room, count: one room of the list */
 	SESSION_EV_ROOMS_END,         /* count */
@@ -194,6 +220,9 @@ struct session_event {
 	int err;                      /* E_* code (common/err.h) */
 	enum session_end end;
 	const uint8_t *mid;           /* SESSION_MID_LEN bytes */
+	const char *reason;           /* NOT_STORED: the server's words */
+	int online;                   /* 1 online, 0 offline (see above) */
+	int backlog;                  /* CHAT: a row of the backlog */
 };
 
 /*
@@ -271,8 +300,9 @@ int64_t session_timeout(const struct session *s, int64_t now_ms);
  * E_TOO_LONG (too long, or too many lines waiting), E_STATE (not in that
  * room, quitting or ended), E_UNTRUSTED (a device in the conversation has a
  * changed key not yet accepted), E_NOT_FOUND (the user of a private
- * conversation is not online), E_NOMEM.  A waiting line that is refused
- * later is reported by an SESSION_EV_ERROR event.
+ * conversation does not exist or has no device), E_NOMEM.  A waiting line
+ * that is refused later is reported by an SESSION_EV_ERROR event (one the
+ * server does not store by SESSION_EV_NOT_STORED).
  */
 int session_send_chat(struct session *s, const char *conv, const char *text,
     size_t len) __attribute__((warn_unused_result));
@@ -322,12 +352,12 @@ int session_accept_key(struct session *s, const char *user, const char *fp,
 /*
  * Call fn for each device of conversation conv ("room" or "@user") as
  * last listed (kept across reconnects): this device first, then one call
- * per other (user, key).  Returns how many, 0 for a conversation whose
- * devices were never listed.
+ * per other (user, key), online (1) or not (0; its rows are stored).
+ * Returns how many, 0 for a conversation whose devices were never listed.
  */
 size_t session_devices(const struct session *s, const char *conv,
     void (*fn)(void *arg, const char *user, const char *fingerprint,
-    enum session_trust trust), void *arg);
+    enum session_trust trust, int online), void *arg);
 
 /*
  * The lines of conv held by SESSION_EV_HELD: send them (to the devices
@@ -355,6 +385,24 @@ size_t session_keys(const struct session *s, const char *user,
  */
 void session_seen(struct session *s, const uint8_t mid[SESSION_MID_LEN],
     int64_t time_ms);
+
+/*
+ * The front end keeps a history: rows are acknowledged only once it has
+ * saved what their events gave it.  Call once, before session_start().
+ */
+void session_ack_after_save(struct session *s);
+
+/*
+ * The history now holds, on disk, every event reported so far: the rows
+ * handled up to now are acknowledged (0020).
+ */
+void session_history_saved(struct session *s);
+
+/*
+ * How many rows are handled but wait for session_history_saved(): the
+ * front end saves soon (SESSION_ACK_MS, at once when SESSION_ACK_ROWS).
+ */
+size_t session_unsaved(const struct session *s);
 
 /* This device's key fingerprint. */
 const char *session_fingerprint(const struct session *s);

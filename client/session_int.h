@@ -8,6 +8,8 @@
  *   client/frames.c   frames from the server once the handshake is done
  *   client/convs.c    rooms and private conversations: commands, frames
  *   client/outbox.c   chat lines waiting, unconfirmed, sent again
+ *   client/inbox.c    rows received: their seq, acknowledgements, the
+ *                     backlog
  *   client/peers.c    trust checks on peer keys, the key commands
  *   client/devset.c   each conversation's device set as last shown
  *
@@ -73,6 +75,13 @@ enum cs_state {
 #define CS_ATTEMPT (CS_CONNECTION & ~CS_LOGGED_IN)
 /* Quitting or over: nothing new is sent or queued. */
 #define CS_CLOSING (CS_IN(ST_QUIT) | CS_IN(ST_END))
+
+/* Where this connection is in the rows stored for us (1022). */
+enum cs_backlog {
+	CS_BACKLOG_NONE,              /* no 1022 yet: rows are live */
+	CS_BACKLOG_ON,                /* rows up to backlog_last are stored */
+	CS_BACKLOG_DONE,              /* all of them came: rows are live */
+};
 
 struct session {
 	session_event_fn *on_event;
@@ -142,8 +151,19 @@ struct session {
 	int64_t last_rx;              /* last authenticated record */
 	int ping_sent;                /* pinged since last_rx */
 	unsigned ping_count;          /* makes the tokens */
-	uint64_t confirm_mark;        /* the last "c<mark>" ping sent after a
-	                                 chat line (client/outbox.c) */
+
+	/* Rows received (client/inbox.c); seqs are the server's, per
+	   device, kept across connections. */
+	int ack_after_save;           /* the front end keeps a history: a row
+	                                 is handled once it is saved */
+	int64_t handled_seq;          /* every row up to it shown or refused */
+	int64_t saved_seq;            /* ... and saved in the history */
+	int64_t acked_seq;            /* the last 0020 sent */
+	int64_t conn_seq;             /* the highest seq of this connection */
+	int64_t ack_at;               /* when an 0020 is due, or 0 */
+	enum cs_backlog backlog;
+	int64_t backlog_last;         /* 1022's: rows up to it are stored */
+	long long backlog_lines;      /* lines of the backlog shown */
 };
 
 /* A changed peer key reported once per session. */
@@ -156,6 +176,7 @@ struct cs_warned {
 struct cs_dev {
 	char user[NAME_USER_MAX + 1];
 	char fp[KD_FP_SIZE];
+	int online;                   /* not part of what makes a change */
 };
 
 /* A conversation's device set as the user was last shown it. */
@@ -279,18 +300,47 @@ int cs_parse_count(const char *t, long long *v);
    conversations with lines waiting. */
 void cs_rooms_login(struct session *s);
 
-/* Frames about rooms and end-to-end messages. */
+/* Frames about rooms and end-to-end messages (1002 and 1015 are rows:
+   client/inbox.c). */
 void cs_on_devices_end(struct session *s, char **f, size_t n);
 void cs_on_device(struct session *s, char **f, size_t n);
+void cs_on_who(struct session *s, char **f, size_t n);
 void cs_on_presence(struct session *s, char **f, size_t n);
 void cs_on_left(struct session *s, char **f, size_t n);
-void cs_on_chat(struct session *s, char **f, size_t n);
-void cs_on_sender_key(struct session *s, char **f, size_t n);
 void cs_on_room(struct session *s, char **f, size_t n);
 void cs_on_rooms_end(struct session *s, char **f, size_t n);
 
 /* Ask the server for the devices of a private conversation (0014). */
 void cs_ask_devices(struct session *s, struct e2e_conv *cv);
+
+/*
+ * One row without its seq: 1002's mid, nickname, user, fp, conv,
+ * timestamp, message; 1015's conv, user, nickname, fp, spki, blob.
+ * backlog: stored while we were away (docs/PROTOCOL.md 8, backlog
+ * rows).  Returns 1 if a line was shown, 0 if the row was handled
+ * otherwise (refused, dropped), -1 if it broke the protocol (the
+ * connection is lost).
+ */
+int cs_chat_row(struct session *s, char **f, int backlog);
+int cs_sender_key_row(struct session *s, char **f, int backlog);
+
+/* ---- client/inbox.c ---- */
+
+/* 1002 and 1015: the row's seq, then the row. */
+void cs_on_chat(struct session *s, char **f, size_t n);
+void cs_on_sender_key(struct session *s, char **f, size_t n);
+
+/* 1022|last: the backlog follows. */
+void cs_on_backlog(struct session *s, char **f, size_t n);
+
+/* Logged in: a new connection, no backlog yet. */
+void cs_inbox_login(struct session *s);
+
+/* OPEN: send the acknowledgement if it is due (or, with now, at once). */
+void cs_ack_tick(struct session *s, int now);
+
+/* When the acknowledgement is due, or -1. */
+int64_t cs_ack_due(const struct session *s);
 
 /* ---- client/outbox.c ---- */
 
@@ -323,11 +373,10 @@ size_t cs_pending_drop_all(struct session *s);
 /* Chat lines waiting in conversations. */
 size_t cs_pending_count(const struct session *s);
 
-/*
- * 1005|c<mark>: the server has handled every chat line sent before that
- * ping; they are confirmed.  Returns 0, or -1 if token is not ours.
- */
-int cs_confirm(struct session *s, const char *token);
+/* 1020|mid: the line is stored, confirmed.  1021|mid|code|message: it is
+   not, and dropped (reported). */
+void cs_on_stored(struct session *s, char **f, size_t n);
+void cs_on_not_stored(struct session *s, char **f, size_t n);
 
 /*
  * The connection is gone: put the lines the server has not confirmed back

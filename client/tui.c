@@ -442,7 +442,7 @@ poll_ms(struct tui *t)
 	int64_t now = session_clock_ms(), a, b;
 
 	a = session_timeout(t->s, now);
-	b = app_save_timeout(t->a, now);
+	b = app_save_timeout(t->a, t->s, now);
 	if (a < 0 || (b >= 0 && b < a))
 		a = b;
 	return a < 0 || a > INT_MAX ? -1 : (int)a;
@@ -453,7 +453,8 @@ save(struct tui *t, int force)
 {
 	char err[512];
 
-	if (app_save(t->a, session_clock_ms(), force, err, sizeof(err)) != 0)
+	if (app_save(t->a, t->s, session_clock_ms(), force, err,
+	    sizeof(err)) != 0)
 		tui_say(t, t->win[0], TA_ERROR, "!!! %s", err);
 }
 

@@ -141,13 +141,16 @@ static void
 on_who(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *w = who_target(t);
+	char who[NAME_USER_MAX + 16];
 
 	if (ev->kind == SESSION_EV_WHO) {
 		if (w != NULL) {
 			tui_member_add(w, ev->user, ev->nickname);
 			note_trust(t, ev->user);
 		}
-		list_add(t, ev->nickname, ev->user);
+		(void)snprintf(who, sizeof(who), "%s%s", ev->user, ev->online ?
+		    "" : ", " PROTO_STATE_OFFLINE);
+		list_add(t, ev->nickname, who);
 		return;
 	}
 	list_end(t, w != NULL ? w : cur_win(t), "online", ev->count);
@@ -184,13 +187,16 @@ on_presence(struct tui *t, const struct session_event *ev)
 	if (ev->kind == SESSION_EV_JOIN) {
 		tui_member_add(w, ev->user, ev->nickname);
 		note_trust(t, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s, device %s",
-		    ev->nickname, ev->user, ev->room, ev->fingerprint);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) joined #%s, device %s%s",
+		    ev->nickname, ev->user, ev->room, ev->fingerprint,
+		    ev->online ? "" : ", offline");
 	} else {
-		tui_member_remove(w, ev->user);
-		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device %s",
-		    ev->nickname, ev->user, ev->room, ev->code,
-		    ev->fingerprint);
+		/* Gone offline, still a member: the list keeps the user. */
+		if (ev->online < 0)
+			tui_member_remove(w, ev->user);
+		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device "
+		    "%s%s", ev->nickname, ev->user, ev->room, ev->code,
+		    ev->fingerprint, ev->online < 0 ? "" : ", still a member");
 	}
 }
 
@@ -326,6 +332,7 @@ void
 tui_on_event(void *arg, const struct session_event *ev)
 {
 	struct tui *t = arg;
+	char msg[WORDING_MAX];
 
 	if (app_record(t->a, ev) != 0)
 		tui_say(t, status_win(t), TA_ERROR, "!!! out of memory: a "
@@ -338,6 +345,16 @@ tui_on_event(void *arg, const struct session_event *ev)
 	case SESSION_EV_UNREADABLE:
 		tui_say(t, conv_win(t, ev->room), TA_ERROR, "!!! %s",
 		    ev->text);
+		break;
+	case SESSION_EV_NOT_STORED:
+		wording_not_stored(msg, sizeof(msg), ev);
+		tui_say(t, conv_win(t, ev->room), TA_ERROR, "!!! %s", msg);
+		break;
+	case SESSION_EV_BACKLOG_END:
+		if (ev->count > 0) {
+			wording_backlog(msg, sizeof(msg), ev);
+			tui_say(t, status_win(t), TA_NOTICE, "*** %s", msg);
+		}
 		break;
 	case SESSION_EV_JOINED:
 		on_joined(t, ev);
@@ -444,12 +461,12 @@ cmd_accept(struct tui *t, char *rest, int verified)
 
 static void
 print_device(void *arg, const char *user, const char *fp,
-    enum session_trust trust)
+    enum session_trust trust, int online)
 {
 	struct tui *t = arg;
 
-	tui_say(t, cur_win(t), TA_NOTICE, "***   %s %s  %s", user, fp,
-	    cmd_trust_word(trust));
+	tui_say(t, cur_win(t), TA_NOTICE, "***   %s %s  %s%s", user, fp,
+	    cmd_trust_word(trust), online ? "" : ", offline");
 }
 
 static int

@@ -1,7 +1,9 @@
-/* The front ends' words for logins, keys and devices (client/wording.h). */
+/* The front ends' words for logins, keys, devices and delivery
+   (client/wording.h). */
 #include "client/wording.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const login_reasons[] = {
 	[PROTO_LOGIN_INVALID] = "the user name or password is wrong, or "
@@ -163,4 +165,39 @@ wording_not_enrolled(char *out, size_t cap, const struct session_event *ev,
 	(void)snprintf(out, cap, "The server does not accept this folder's key "
 	    "(%s): %s. Ask the admin to enroll this key for your account.",
 	    ev->fingerprint, why);
+}
+
+/* What 1021's code says about a line the server did not store. */
+static const char *const not_stored[] = {
+	[PROTO_ERR_TEXT] = "the server found the message implausible",
+	[PROTO_ERR_ROOM] = "you are not in that room",
+	[PROTO_ERR_USER] = "no such user, or that user has no device",
+	[PROTO_ERR_UNAVAILABLE] = "the server's database is down",
+	[PROTO_ERR_FULL] = "the server's storage is full",
+	[PROTO_ERR_BUSY] = "the server is busy",
+};
+
+void
+wording_not_stored(char *out, size_t cap, const struct session_event *ev)
+{
+	const char *why = NULL;
+	char conv[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(not_stored) / sizeof(not_stored[0]); i++)
+		if (not_stored[i] != NULL &&
+		    strcmp(ev->code, proto_error_word((enum proto_error)i)) == 0)
+			why = not_stored[i];
+	(void)snprintf(out, cap, "Your line to %s was not stored, so nobody "
+	    "gets it (%s: %s; the server says: %s). Send it again later: \"%s\"",
+	    conv_name(conv, sizeof(conv), ev->room), ev->code,
+	    why != NULL ? why : "the server refused it", ev->reason,
+	    ev->text);
+}
+
+void
+wording_backlog(char *out, size_t cap, const struct session_event *ev)
+{
+	(void)snprintf(out, cap, "%lld new line%s while you were away",
+	    ev->count, ev->count == 1 ? "" : "s");
 }

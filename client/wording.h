@@ -1,8 +1,9 @@
 /*
  * The words every front end (line mode, terminal UI, GUI) shows for what
- * the core reports about logins, keys and devices, written once so that they say
- * the same thing.  The terminal front ends name commands ("type /accept
- * bob"), the GUI what to click: enum wording_ui picks which.
+ * the core reports about logins, keys, devices and delivery, written once
+ * so that they say the same thing.  The terminal front ends name
+ * commands ("type /accept bob"), the GUI what to click: enum wording_ui
+ * picks which.
  *
  * The texts are sentences without a prefix ("!!! ", "*** "): each front
  * end adds its own.  Strings from the network are put in as they are: a
@@ -68,6 +69,16 @@ void wording_device_dropped(char *out, size_t cap,
 /* SESSION_EV_HELD (room, count, text): lines waiting for the user. */
 void wording_held(char *out, size_t cap, enum wording_ui ui,
     const struct session_event *ev);
+
+/*
+ * SESSION_EV_NOT_STORED (room, code, reason, text): a line of ours the
+ * server refused to store, what the code means, and the line.
+ */
+void wording_not_stored(char *out, size_t cap,
+    const struct session_event *ev);
+
+/* SESSION_EV_BACKLOG_END (count > 0): "N new lines while you were away". */
+void wording_backlog(char *out, size_t cap, const struct session_event *ev);
 
 /*
  * SESSION_EV_KEY_MISMATCH (pinned, fingerprint): the server presented

@@ -385,6 +385,12 @@ chat_event(struct gui *g, const struct session_event *ev)
 		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", msg);
 		dialog_held(g, ev);
 		break;
+	case SESSION_EV_NOT_STORED:
+		wording_not_stored(msg, sizeof(msg), ev);
+		t = gui_clean(msg);
+		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", t);
+		g_free(t);
+		break;
 	case SESSION_EV_SERVER_ERROR:
 		warn(g, ev, "server: ");
 		break;

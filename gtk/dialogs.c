@@ -314,10 +314,10 @@ dialog_key_changed(struct gui *g, const struct session_event *ev)
 
 static void
 device_line(void *arg, const char *user, const char *fp,
-    enum session_trust t)
+    enum session_trust t, int online)
 {
-	g_string_append_printf(arg, "%s  %s\n    %s\n", user, fp,
-	    trust_word(t));
+	g_string_append_printf(arg, "%s  %s\n    %s%s\n", user, fp,
+	    trust_word(t), online ? "" : ", offline");
 }
 
 void

@@ -95,7 +95,8 @@ history_tick(struct gui *g, int force)
 {
 	char err[512];
 
-	if (app_save(&g->a, session_clock_ms(), force, err, sizeof(err)) == 0)
+	if (app_save(&g->a, g->s, session_clock_ms(), force, err,
+	    sizeof(err)) == 0)
 		return;
 	if (g->win != NULL)
 		chat_info(g, 1, "The history was not saved: %s", err);
@@ -118,7 +119,7 @@ history_start(struct gui *g, const char *password)
 		g->history_err = g_strdup_printf("The history did not open: %s. "
 		    "This session's messages are not kept.", err);
 	else
-		history_seen(g->a.history, g->s);
+		app_history_session(&g->a, g->s);
 }
 
 static void
@@ -235,7 +236,7 @@ pump_arm(struct gui *g)
 
 	/* The sooner of the session's timers and the history's. */
 	t = session_timeout(g->s, now);
-	h = app_save_timeout(&g->a, now);
+	h = app_save_timeout(&g->a, g->s, now);
 	if (t < 0 || (h >= 0 && h < t))
 		t = h;
 	if (fd >= 0)

@@ -366,13 +366,18 @@ chat_line(uint8_t plain[256], const char *nick, const char *text)
 	return E2E_HEAD_LEN + nlen + len;
 }
 
+/* The message id of bob_message()'s last line, in hex (1002's mid). */
+static char bob_mid[E2E_MID_HEX_SIZE];
+
 /* A message from bob under sk, in a static buffer (base64). */
 static const char *
 bob_message(struct kd_sender_key *sk, const char *bound, const char *text)
 {
 	uint8_t plain[256], msg[256 + KD_SK_OVERHEAD];
-	size_t len = chat_line(plain, "Bob", text), n;
+	size_t len = chat_line(plain, "Bob", text), n, i;
 
+	for (i = 0; i < E2E_MID_LEN; i++)
+		(void)snprintf(bob_mid + 2 * i, 3, "%02x", plain[1 + i]);
 	if (kd_sk_seal(sk, bound, "bob", plain, len, msg, sizeof(msg),
 	    &n) != 0)
 		die("kd_sk_seal");
@@ -398,15 +403,17 @@ gen_client_frames(void)
 	static char blob[B64_ENCODED_SIZE(KD_SKD_MAX)];
 	struct kd_sender_key sk;
 	struct buf b = BUF_INIT;
+	const char *msg;
 
 	/* Logging in, with requests and a chat line waiting. */
 	add_byte(&b, F_LOGIN | F_REQUESTS | F_PEND_ROOM);
 	line(&b, "1001|OK|Alice");
 	line(&b, "1012|lobby|bob|Bob|%s|%s|online", bob_fp, bob_spki);
 	line(&b, "1011|lobby|1");
+	line(&b, "1022|0");
 	line(&b, "1016|lobby|2");
 	line(&b, "1017|1");
-	line(&b, "1004|bob|Bob|online");
+	line(&b, "1004|bob|Bob|offline");
 	line(&b, "1014|1");
 	line(&b, "1012|dev|bob|Bob|%s|%s|offline", bob_fp, bob_spki);
 	line(&b, "1011|dev|1");
@@ -418,31 +425,39 @@ gen_client_frames(void)
 	line(&b, "1001|ERR|busy");
 	seed_buf("client_frames", "login-busy", &b);
 
-	/* The lobby: bob's device, sender key and two messages. */
+	/* The lobby: bob's device, a backlog of his sender key and a line,
+	   a line live, the line again (seen), acknowledgements of ours. */
 	bob_sender_key(&sk, "lobby", blob, sizeof(blob));
 	add_byte(&b, F_PEND_ROOM);
 	line(&b, "1012|lobby|bob|Bob|%s|%s|online", bob_fp, bob_spki);
 	line(&b, "1011|lobby|1");
-	line(&b, "1022|3");
+	line(&b, "1022|2");
 	line(&b, "1015|1|lobby|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
-	line(&b, "1002|2|" MID "|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
-	    bob_message(&sk, "lobby", "hello alice"));
-	line(&b, "1002|3|" MID2 "|Bob|bob|%s|lobby|" TS "|%s", bob_fp,
-	    bob_message(&sk, "lobby", "how are you?\tfine"));
-	line(&b, "1020|" MID);
-	line(&b, "1021|" MID2 "|unavailable|the database is down");
+	msg = bob_message(&sk, "lobby", "hello alice");
+	line(&b, "1002|2|%s|Bob|bob|%s|lobby|" TS "|%s", bob_mid, bob_fp,
+	    msg);
+	line(&b, "1002|2|%s|Bob|bob|%s|lobby|" TS "|%s", bob_mid, bob_fp,
+	    msg);
+	msg = bob_message(&sk, "lobby", "how are you?\tfine");
+	line(&b, "1002|3|%s|Bob|bob|%s|lobby|" TS "|%s", bob_mid, bob_fp,
+	    msg);
+	line(&b, "1020|%s", bob_mid);
+	line(&b, "1021|%s|full|disk full", bob_mid);
 	line(&b, "1003|LEAVE|lobby|bob|Bob|%s|quit", bob_fp);
+	line(&b, "1003|ADD|lobby|bob|Bob|%s|%s", bob_fp, bob_spki);
+	line(&b, "1003|LEAVE|lobby|bob|Bob|%s|left", bob_fp);
 	seed_buf("client_frames", "lobby-e2e", &b);
 	kd_sk_clear(&sk);
 
 	/* A private conversation from bob ("@alice" is "@bob" to us). */
 	bob_sender_key(&sk, "@alice,bob", blob, sizeof(blob));
 	add_byte(&b, F_PEND_BOB);
-	line(&b, "1012|@bob|bob|Bob|%s|%s|online", bob_fp, bob_spki);
+	line(&b, "1012|@bob|bob|Bob|%s|%s|offline", bob_fp, bob_spki);
 	line(&b, "1011|@bob|1");
-	line(&b, "1015|4|@alice|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
-	line(&b, "1002|5|" MID "|Bob|bob|%s|@alice|" TS "|%s", bob_fp,
-	    bob_message(&sk, "@alice,bob", "psst"));
+	line(&b, "1015|1|@alice|bob|Bob|%s|%s|%s", bob_fp, bob_spki, blob);
+	msg = bob_message(&sk, "@alice,bob", "psst");
+	line(&b, "1002|2|%s|Bob|bob|%s|@alice|" TS "|%s", bob_mid, bob_fp,
+	    msg);
 	seed_buf("client_frames", "private-e2e", &b);
 	kd_sk_clear(&sk);
 

@@ -17,6 +17,7 @@
 #include "client/e2e.h"
 #include "common/b64.h"
 #include "common/clock.h"
+#include "common/proto.h"
 #include "common/err.h"
 #include "keydist/keys.h"
 #include "keydist/random.h"
@@ -100,16 +101,18 @@ conv_with(struct party *p, const char *name, struct party *const *others,
 	assert_non_null(cv);
 	for (i = 0; i < n; i++)
 		assert_int_equal(e2e_device_add(cv, others[i]->user,
-		    others[i]->user, others[i]->fp, others[i]->spki), 0);
+		    others[i]->user, others[i]->fp, others[i]->spki, 1), 0);
 	return cv;
 }
 
-/* The frames p sealed: how many 0015s (all), and the last 0002's message. */
+/* The frames p sealed: how many 0015s (all), and the last 0002's message
+   and message id. */
 struct sealed {
 	char keys[4][KD_FP_SIZE];
 	char *blob[4];
 	size_t nkeys;
 	char *msg;
+	uint8_t mid[E2E_MID_LEN];
 };
 
 static void
@@ -123,17 +126,18 @@ sealed_free(struct sealed *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Seal text from p in cv with message id mid and split the frames. */
+/* Seal text from p in cv with message id mid, signed at time_ms, and split
+   the frames. */
 static void
-seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
-    const char *text, struct sealed *out)
+seal_at(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
+    int64_t time_ms, const char *text, struct sealed *out)
 {
 	struct buf b = BUF_INIT;
-	char *all_frames, *line, *save = NULL, *f[4];
+	char *all_frames, *line, *save = NULL, *f[4], hex[E2E_MID_HEX_SIZE];
 	size_t k, n, prefix = strlen(cv->name) + 6;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(e2e_seal(&p->e2e, cv, mid, p->user, clock_wall_ms(),
+	assert_int_equal(e2e_seal(&p->e2e, cv, mid, p->user, time_ms,
 	    text, strlen(text), MAX_FRAME, &b), 0);
 	e2e_commit(cv);
 	n = buf_size(&b);
@@ -155,14 +159,27 @@ seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
 			assert_non_null(out->blob[k]);
 			out->nkeys = k + 1;
 		} else {
+			/* 0002|conv|mid|message: the mid in hex. */
 			assert_memory_equal(line, "0002|", 5);
+			e2e_mid_hex(mid, hex);
+			assert_memory_equal(line + prefix, hex, PROTO_MID_HEX);
+			assert_int_equal(line[prefix + PROTO_MID_HEX], '|');
+			assert_int_equal(e2e_mid_parse(hex, out->mid), 0);
+			assert_memory_equal(out->mid, mid, E2E_MID_LEN);
 			free(out->msg);
-			out->msg = strdup(line + prefix);
+			out->msg = strdup(line + prefix + PROTO_MID_HEX + 1);
 		}
 	}
 	assert_non_null(out->msg);
 	free(all_frames);
 	buf_free(&b);
+}
+
+static void
+seal_mid(struct party *p, struct e2e_conv *cv, const uint8_t *mid,
+    const char *text, struct sealed *out)
+{
+	seal_at(p, cv, mid, clock_wall_ms(), text, out);
 }
 
 /* The same with a new message id, as the client core does. */
@@ -190,19 +207,28 @@ accept_for(struct party *to, struct e2e_conv *cv, struct party *from,
 	return E_NOT_FOUND;
 }
 
+/* Open msg as a live row (or, with behind_ms, a stored one) labelled
+   outer_mid (NULL: none). */
 static int
-open_text(struct e2e_conv *cv, struct party *from, const char *msg,
-    char *out, size_t cap)
+open_row(struct e2e_conv *cv, struct party *from, const char *msg,
+    int64_t behind_ms, const uint8_t *outer_mid, char *out, size_t cap)
 {
 	struct e2e_line line;
-	int r = e2e_open(cv, from->user, msg, clock_wall_ms(), out, cap,
-	    &line);
+	int r = e2e_open(cv, from->user, msg, clock_wall_ms(), behind_ms,
+	    outer_mid, out, cap, &line);
 
 	if (r == 0) {
 		assert_string_equal(line.fp, from->fp);
 		assert_string_equal(line.nick, from->user);
 	}
 	return r;
+}
+
+static int
+open_text(struct e2e_conv *cv, struct party *from, const char *msg,
+    char *out, size_t cap)
+{
+	return open_row(cv, from, msg, E2E_BEHIND_MS, NULL, out, cap);
 }
 
 static void
@@ -263,8 +289,8 @@ test_resent_line_is_dropped(void **state)
 
 	/* A reconnect: Alice's device list changes, so a new sender key. */
 	e2e_devices_clear(a);
-	assert_int_equal(e2e_device_add(a, bob.user, "Bob", bob.fp, bob.spki),
-	    0);
+	assert_int_equal(e2e_device_add(a, bob.user, "Bob", bob.fp, bob.spki,
+	    1), 0);
 	seal_mid(&alice, a, mid, "once", &s);
 	assert_int_equal(s.nkeys, 1);
 	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
@@ -413,9 +439,9 @@ test_device_key_must_match(void **state)
 
 	(void)state;
 	assert_non_null(a);
-	assert_int_equal(e2e_device_add(a, "bob", "Bob", carol.fp, bob.spki),
-	    E_KEY_MISMATCH);
-	assert_int_equal(e2e_device_add(a, "bob", "Bob", bob.fp, "!!"),
+	assert_int_equal(e2e_device_add(a, "bob", "Bob", carol.fp, bob.spki,
+	    1), E_KEY_MISMATCH);
+	assert_int_equal(e2e_device_add(a, "bob", "Bob", bob.fp, "!!", 1),
 	    E_MALFORMED);
 	assert_int_equal(a->ndev, 0);
 	assert_null(e2e_conv(&alice.e2e, "@Bad|name", 1));
@@ -526,6 +552,110 @@ test_parse_line(void **state)
 	    E_MALFORMED);
 }
 
+/*
+ * Version 3: a device is one entry, online or not; going offline keeps it
+ * (and its sender keys), leaving the room removes it.
+ */
+static void
+test_device_states(void **state)
+{
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = e2e_conv(&alice.e2e, "dev", 1);
+	struct e2e_conv *b = conv_with(&bob, "dev", to_alice, 1);
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(e2e_device_add(a, "bob", "Bob", bob.fp, bob.spki, 0),
+	    0);
+	assert_int_equal(e2e_device_add(a, "bob", "Bobby", bob.fp, bob.spki,
+	    1), 0);
+	assert_int_equal(a->ndev, 1);
+	assert_int_equal(a->dev[0].online, 1);
+	assert_string_equal(a->dev[0].nick, "Bobby");
+	/* Offline devices get the sender key too. */
+	e2e_device_offline(a, "bob", bob.fp);
+	assert_int_equal(a->ndev, 1);
+	assert_int_equal(a->dev[0].online, 0);
+	assert_true(a->changed);
+	seal(&alice, a, "while you sleep", &s);
+	assert_int_equal(s.nkeys, 1);
+	assert_string_equal(s.keys[0], bob.fp);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_text(b, &alice, s.msg, text, sizeof(text)), 0);
+	sealed_free(&s);
+	e2e_device_remove(a, "bob", bob.fp);
+	assert_int_equal(a->ndev, 0);
+}
+
+/*
+ * A stored row may be up to E2E_BACKLOG_MS old; a live one E2E_BEHIND_MS.
+ * An outer mid that is not the inner one is refused, and the line's id
+ * is not taken as seen.
+ */
+static void
+test_backlog_bounds_and_outer_mid(void **state)
+{
+	struct party *const others[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "dev", others, 1);
+	struct e2e_conv *b = conv_with(&bob, "dev", to_alice, 1);
+	uint8_t mid[E2E_MID_LEN], other[E2E_MID_LEN];
+	struct sealed s;
+	char text[128];
+
+	(void)state;
+	memset(mid, 0x11, sizeof(mid));
+	memset(other, 0x22, sizeof(other));
+	seal_at(&alice, a, mid, clock_wall_ms() - 2 * E2E_BEHIND_MS, "old",
+	    &s);
+	assert_int_equal(accept_for(&bob, b, &alice, &s), 0);
+	assert_int_equal(open_row(b, &alice, s.msg, E2E_BEHIND_MS, NULL, text,
+	    sizeof(text)), E_STATE);
+	sealed_free(&s);
+	seal_at(&alice, a, mid, clock_wall_ms() - 2 * E2E_BEHIND_MS, "old",
+	    &s);
+	assert_int_equal(open_row(b, &alice, s.msg, E2E_BACKLOG_MS, other,
+	    text, sizeof(text)), E_INVALID);
+	assert_false(e2e_seen_has(&bob.e2e, mid));
+	sealed_free(&s);
+	seal_at(&alice, a, mid, clock_wall_ms() - 2 * E2E_BEHIND_MS, "old",
+	    &s);
+	assert_int_equal(open_row(b, &alice, s.msg, E2E_BACKLOG_MS, mid, text,
+	    sizeof(text)), 0);
+	assert_string_equal(text, "old");
+	assert_true(e2e_seen_has(&bob.e2e, mid));
+	sealed_free(&s);
+	seal_at(&alice, a, other, clock_wall_ms() - E2E_BACKLOG_MS - 60000,
+	    "too old", &s);
+	assert_int_equal(open_row(b, &alice, s.msg, E2E_BACKLOG_MS, other,
+	    text, sizeof(text)), E_STATE);
+	sealed_free(&s);
+}
+
+/* A mid in hex: 32 lowercase digits, nothing else. */
+static void
+test_mid_hex(void **state)
+{
+	uint8_t mid[E2E_MID_LEN], back[E2E_MID_LEN];
+	char hex[E2E_MID_HEX_SIZE];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(mid); i++)
+		mid[i] = (uint8_t)(i * 17 + 3);
+	e2e_mid_hex(mid, hex);
+	assert_string_equal(hex, "031425364758697a8b9cadbecfe0f102");
+	assert_int_equal(e2e_mid_parse(hex, back), 0);
+	assert_memory_equal(back, mid, sizeof(mid));
+	assert_int_equal(e2e_mid_parse("031425364758697A8B9CADBECFE0F102",
+	    back), E_MALFORMED);
+	assert_int_equal(e2e_mid_parse("0314", back), E_MALFORMED);
+	assert_int_equal(e2e_mid_parse("031425364758697a8b9cadbecfe0f10g",
+	    back), E_MALFORMED);
+}
+
 /* When a nickname alone could mislead, the user name goes with it. */
 static void
 test_nick_misleads(void **state)
@@ -567,6 +697,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nick_misleads, start,
 		    stop),
 		cmocka_unit_test_setup_teardown(test_parse_line, start, stop),
+		cmocka_unit_test_setup_teardown(test_device_states, start,
+		    stop),
+		cmocka_unit_test_setup_teardown(
+		    test_backlog_bounds_and_outer_mid, start, stop),
+		cmocka_unit_test(test_mid_hex),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -200,6 +200,7 @@ test_event(void **state)
 	struct history *h = open_ok(fx, fx->file, "alice", "pw");
 	static const uint8_t mid[SESSION_MID_LEN] = { 1, 2, 3 };
 	static const uint8_t mid2[SESSION_MID_LEN] = { 9, 2, 3 };
+	static const uint8_t mid3[SESSION_MID_LEN] = { 7, 2, 3 };
 	struct session_event ev = { .kind = SESSION_EV_CHAT, .room = "dev",
 	    .user = "bob", .nickname = "Bob", .text = "hi", .time_ms = 5,
 	    .trust = SESSION_KEY_VERIFIED, .mid = mid };
@@ -213,7 +214,18 @@ test_event(void **state)
 	assert_int_equal(history_add_event(h, &ev), 1);
 	ev.kind = SESSION_EV_JOIN;
 	assert_int_equal(history_add_event(h, &ev), 0);
-	assert_int_equal(history_count(h), 2);
+	/* A line of ours the server did not store is not kept as sent. */
+	ev.kind = SESSION_EV_NOT_STORED;
+	ev.mid = mid3;
+	ev.code = "full";
+	assert_int_equal(history_add_event(h, &ev), 0);
+	/* A line of the backlog is kept like any other. */
+	ev.kind = SESSION_EV_CHAT;
+	ev.user = "bob";
+	ev.backlog = 1;
+	ev.time_ms = 6;
+	assert_int_equal(history_add_event(h, &ev), 1);
+	assert_int_equal(history_count(h), 3);
 	assert_true(history_get(h, 0)->verified);
 	assert_false(history_get(h, 0)->outgoing);
 	assert_string_equal(history_get(h, 1)->nickname, "alice");

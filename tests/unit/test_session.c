@@ -9,7 +9,10 @@
  * The fake server also plays "bob", a peer device in the lobby whose
  * private key the test holds: it opens the sender keys the client hands
  * him (0015), decrypts the client's messages (0002) and seals messages of
- * its own (1015, 1002), as docs/PROTOCOL.md section 8 says.
+ * its own (1015, 1002), as docs/PROTOCOL.md section 8 says.  As a server
+ * of version 3 it numbers the rows it sends (seq), stores every chat line
+ * at once (1020, unless a test holds that back) and takes the client's
+ * acknowledgements (0020) aside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,8 +33,11 @@
 
 #include <openssl/crypto.h>
 
+#include "client/app.h"
 #include "client/e2e.h"
+#include "client/history.h"
 #include "client/session.h"
+#include "client/wording.h"
 #include "common/b64.h"
 #include "common/be.h"
 #include "common/buf.h"
@@ -62,7 +68,19 @@ static char login_frame[128];          /* the 0001 alice must send */
 static int64_t skew;                   /* added to the client's clock */
 static long long reconnect_max_ms = 40; /* for the next fx_start() */
 static const char *known_keys_preset;  /* for the next fx_start() */
+static int keep_history;               /* for the next fx_start() */
 static char cur_dir[64];               /* the running test's folder */
+
+/*
+ * The lines seal_line() made, so that a delivery can carry each line's
+ * own message id as its outer mid (a ring; copies).
+ */
+#define SEALED_MAX 64
+static struct {
+	char *msg;
+	char mid[E2E_MID_HEX_SIZE];
+} sealed[SEALED_MAX];
+static size_t sealed_next;
 
 static int64_t
 now(void)
@@ -83,6 +101,8 @@ struct rec {
 	enum session_end end;
 	uint8_t mid[SESSION_MID_LEN];
 	int has_mid;
+	int online, backlog;
+	char *reason;
 };
 
 struct fx {
@@ -104,8 +124,16 @@ struct fx {
 	                                  opened it from the last 0015 */
 	size_t nkeys;                  /* 0015 frames bob has opened */
 	uint8_t last_mid[E2E_MID_LEN]; /* the last chat line's message id */
-	size_t confirm_pings;          /* 0005|c<N> after chat lines */
+	char last_outer[E2E_MID_HEX_SIZE]; /* ... as its 0002 labelled it */
+	size_t stored;                 /* 1020 sent for 0002 frames */
 	int hold_confirms;             /* do not answer them */
+	long long seq;                 /* the last row's seq */
+	long long acked;               /* the last 0020's seq */
+	size_t nacks;                  /* 0020 frames */
+	char history[96];              /* with keep_history: the folder's */
+	struct app app;                /* ... kept as the front ends do */
+	size_t saved_at_ack;           /* records in the history file when
+	                                  the last 0020 came */
 };
 
 static char *
@@ -148,6 +176,12 @@ on_event(void *arg, const struct session_event *ev)
 	r->end = ev->end;
 	if ((r->has_mid = ev->mid != NULL))
 		memcpy(r->mid, ev->mid, sizeof(r->mid));
+	r->online = ev->online;
+	r->backlog = ev->backlog;
+	r->reason = dup_or_null(ev->reason);
+	/* As a front end: into the history while the event is reported. */
+	if (x->app.history != NULL)
+		assert_int_equal(app_record(&x->app, ev), 0);
 	if (ev->kind == SESSION_EV_LOGGED_IN && x->chat_on_login != NULL)
 		assert_int_equal(session_send_chat(x->s, PROTO_LOBBY,
 		    x->chat_on_login, strlen(x->chat_on_login)), 0);
@@ -190,13 +224,21 @@ first_event(const struct fx *x, enum session_event_kind kind)
 	return 0;
 }
 
-/* One round of the client's event loop, waiting at most wait_ms. */
+/*
+ * One round of the client's event loop, waiting at most wait_ms; with a
+ * history, saved as the front ends save it (client/app.h).
+ */
 static void
 pump(struct fx *x, int wait_ms)
 {
 	struct pollfd p = { .fd = -1 };
-	int64_t t = session_timeout(x->s, now());
+	int64_t t = session_timeout(x->s, now()), h = -1;
+	char err[256];
 
+	if (x->app.history != NULL)
+		h = app_save_timeout(&x->app, x->s, session_clock_ms());
+	if (h >= 0 && (t < 0 || h < t))
+		t = h;
 	if (t >= 0 && t < wait_ms)
 		wait_ms = (int)t;
 	if ((p.fd = session_fd(x->s)) >= 0)
@@ -205,6 +247,9 @@ pump(struct fx *x, int wait_ms)
 	if (p.fd >= 0 && p.revents != 0)
 		session_handle(x->s, p.revents, now());
 	session_tick(x->s, now());
+	if (x->app.history != NULL)
+		assert_int_equal(app_save(&x->app, x->s, session_clock_ms(), 0,
+		    err, sizeof(err)), 0);
 }
 
 /* Drive the client until there have been n events of kind; the last one. */
@@ -370,25 +415,56 @@ srv_record(struct fx *x, struct kd_record_dir *d)
 /* The next frame from the client (opened with d), without its LF. */
 static void srv_send(struct fx *, const char *);
 
+/* How many records the history file holds now (0 if there is none). */
+static size_t
+history_on_disk(const struct fx *x)
+{
+	struct history *h;
+	char err[256];
+	size_t n;
+
+	assert_int_equal(history_open(x->history, "alice", PASSWORD, &h, err,
+	    sizeof(err)), 0);
+	n = history_count(h);
+	history_close(h);
+	return n;
+}
+
 /*
- * The ping a chat line is followed by (0005|c<N>): count it and, unless
- * the test holds confirmations back, answer it as the server does.  1 if
- * frame was one.
+ * What the fake server does with a frame from the client before the test
+ * sees it: a chat line (0002|conv|mid|message) is stored at once, 1020,
+ * unless the test holds that back; an acknowledgement (0020|seq) is noted
+ * (with what the history file holds at that moment) and taken aside: 1.
  */
 static int
-confirm_ping(struct fx *x, const char *frame)
+srv_takes(struct fx *x, const char *frame)
 {
-	char pong[64];
+	char answer[64];
+	const char *mid;
+	long long seq;
 
-	if (strncmp(frame, "0005|c", 6) != 0)
-		return 0;
-	x->confirm_pings++;
-	if (!x->hold_confirms) {
-		assert_true(snprintf(pong, sizeof(pong), "1005|%s\n",
-		    frame + 5) < (int)sizeof(pong));
-		srv_send(x, pong);
+	if (strncmp(frame, "0020|", 5) == 0) {
+		seq = strtoll(frame + 5, NULL, 10);
+		/* Cumulative, and never above what was sent. */
+		assert_true(seq > x->acked);
+		assert_true(seq <= x->seq);
+		x->acked = seq;
+		x->nacks++;
+		if (x->history[0] != '\0')
+			x->saved_at_ack = history_on_disk(x);
+		return 1;
 	}
-	return 1;
+	if (strncmp(frame, "0002|", 5) != 0 ||
+	    (mid = strchr(frame + 5, '|')) == NULL)
+		return 0;
+	(void)snprintf(x->last_outer, sizeof(x->last_outer), "%.32s", mid + 1);
+	if (!x->hold_confirms) {
+		assert_true(snprintf(answer, sizeof(answer), "1020|%s\n",
+		    x->last_outer) < (int)sizeof(answer));
+		srv_send(x, answer);
+		x->stored++;
+	}
+	return 0;
 }
 
 static size_t
@@ -407,7 +483,7 @@ srv_frame_with(struct fx *x, struct kd_record_dir *d, char *out, size_t cap)
 		memcpy(out, buf_data(&x->frames), len);
 		out[len] = '\0';
 		buf_consume(&x->frames, len + 1);
-	} while (d == &x->rx && confirm_ping(x, out));
+	} while (d == &x->rx && srv_takes(x, out));
 	return len;
 }
 
@@ -419,6 +495,18 @@ srv_expect(struct fx *x, const char *want)
 
 	srv_frame_with(x, &x->rx, got, sizeof(got));
 	assert_string_equal(got, want);
+}
+
+/* Nothing more went out: the next frame is the answer to a ping. */
+static void
+srv_expect_nothing(struct fx *x, const char *token)
+{
+	char f[64];
+
+	(void)snprintf(f, sizeof(f), "1006|%s\n", token);
+	srv_send(x, f);
+	(void)snprintf(f, sizeof(f), "0006|%s", token);
+	srv_expect(x, f);
 }
 
 /*
@@ -542,7 +630,7 @@ lobby_frames(char *out, size_t cap, int with_bob)
 {
 	if (with_bob)
 		assert_true(snprintf(out, cap, "1012|" PROTO_LOBBY
-		    "|bob|Bob|%s|%s\n1011|" PROTO_LOBBY "|1\n", bob_fp,
+		    "|bob|Bob|%s|%s|online\n1011|" PROTO_LOBBY "|1\n", bob_fp,
 		    bob_spki) < (int)cap);
 	else
 		assert_true(snprintf(out, cap, "1011|" PROTO_LOBBY "|0\n") <
@@ -588,17 +676,22 @@ srv_expect_key(struct fx *x)
 	srv_expect_key_in(x, PROTO_LOBBY, PROTO_LOBBY);
 }
 
-/* The next frame is a message to conv (0002|conv|b64): its bytes. */
+/* The next frame is a message to conv (0002|conv|mid|b64): its bytes. */
 static uint8_t *
 srv_expect_msg_in(struct fx *x, const char *conv, size_t *len)
 {
 	char f[MAX_FRAME + 1], want[64];
+	uint8_t mid[E2E_MID_LEN];
 	size_t plen;
 
 	srv_frame(x, f, sizeof(f));
 	plen = (size_t)snprintf(want, sizeof(want), "0002|%s|", conv);
 	if (strncmp(f, want, plen) != 0)
 		fail_msg("expected \"%s...\", got \"%.60s\"", want, f);
+	/* The mid in hex (version 3), then the message. */
+	assert_int_equal(e2e_mid_parse(x->last_outer, mid), 0);
+	assert_int_equal(f[plen + PROTO_MID_HEX], '|');
+	plen += PROTO_MID_HEX + 1;
 	/* Short enough for its delivery to fit (PROTOCOL.md 5.4). */
 	assert_true(strlen(f + plen) <= MAX_FRAME - FRAME_CHAT_OVERHEAD);
 	return unb64(f + plen, len);
@@ -612,7 +705,7 @@ static void
 srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
     const char *text, size_t tlen)
 {
-	uint8_t *msg, *plain;
+	uint8_t *msg, *plain, mid[E2E_MID_LEN];
 	size_t len, n;
 
 	msg = srv_expect_msg_in(x, conv, &len);
@@ -624,6 +717,9 @@ srv_expect_text_in(struct fx *x, const char *conv, const char *bound,
 	assert_int_equal(n, E2E_HEAD_LEN + 8 + tlen);
 	assert_int_equal(plain[0], 0x01);
 	memcpy(x->last_mid, plain + 1, E2E_MID_LEN);
+	/* The outer mid is the one inside: the server's key for a retry. */
+	assert_int_equal(e2e_mid_parse(x->last_outer, mid), 0);
+	assert_memory_equal(mid, x->last_mid, E2E_MID_LEN);
 	assert_true(llabs((long long)be64_load(plain + 1 + E2E_MID_LEN) -
 	    clock_wall_ms()) < 60000);
 	assert_int_equal(plain[E2E_HEAD_LEN - 1], 8);
@@ -651,8 +747,8 @@ bob_send_key_in(struct fx *x, const char *conv, const char *bound,
 	assert_int_equal(kd_sk_distribute(sk, bob_key, client_key, bound,
 	    "bob", client_fp, blob, sizeof(blob), &n), 0);
 	t = b64_of(blob, n);
-	assert_true(snprintf(f, sizeof(f), "1015|%s|bob|Bob|%s|%s|%s\n", conv,
-	    bob_fp, bob_spki, t) < (int)sizeof(f));
+	assert_true(snprintf(f, sizeof(f), "1015|%lld|%s|bob|Bob|%s|%s|%s\n",
+	    ++x->seq, conv, bob_fp, bob_spki, t) < (int)sizeof(f));
 	free(t);
 	srv_send(x, f);
 }
@@ -661,6 +757,53 @@ static void
 bob_send_key(struct fx *x, const struct kd_sender_key *sk)
 {
 	bob_send_key_in(x, PROTO_LOBBY, PROTO_LOBBY, sk);
+}
+
+/* Remember msg's message id for its delivery; returns msg. */
+static char *
+note_sealed(char *msg, const uint8_t mid[E2E_MID_LEN])
+{
+	free(sealed[sealed_next].msg);
+	sealed[sealed_next].msg = strdup(msg);
+	assert_non_null(sealed[sealed_next].msg);
+	e2e_mid_hex(mid, sealed[sealed_next].mid);
+	sealed_next = (sealed_next + 1) % SEALED_MAX;
+	return msg;
+}
+
+/* The outer mid of a delivery of msg: its own, or (not sealed here) a
+   random one. */
+static const char *
+outer_mid(const char *msg)
+{
+	static char hex[E2E_MID_HEX_SIZE];
+	uint8_t mid[E2E_MID_LEN];
+	size_t i;
+
+	for (i = 0; i < SEALED_MAX; i++)
+		if (sealed[i].msg != NULL && strcmp(sealed[i].msg, msg) == 0)
+			return sealed[i].mid;
+	assert_int_equal(kd_random(mid, sizeof(mid)), 0);
+	e2e_mid_hex(mid, hex);
+	return hex;
+}
+
+/* A 1002 row into out: the next seq, mid, then the fields as given. */
+static void
+chat_frame_mid(struct fx *x, char *out, size_t cap, const char *mid,
+    const char *nick, const char *user, const char *fp, const char *conv,
+    const char *msg)
+{
+	assert_true(snprintf(out, cap, "1002|%lld|%s|%s|%s|%s|%s|" TS "|%s\n",
+	    ++x->seq, mid, nick, user, fp, conv, msg) < (int)cap);
+}
+
+/* The same with the message's own mid as the outer one. */
+static void
+chat_frame(struct fx *x, char *out, size_t cap, const char *nick,
+    const char *user, const char *fp, const char *conv, const char *msg)
+{
+	chat_frame_mid(x, out, cap, outer_mid(msg), nick, user, fp, conv, msg);
 }
 
 /*
@@ -684,7 +827,7 @@ seal_line(struct kd_sender_key *sk, const char *bound, const char *sender,
 	memcpy(plain + E2E_HEAD_LEN + nlen, text, len);
 	assert_int_equal(kd_sk_seal(sk, bound, sender, plain,
 	    E2E_HEAD_LEN + nlen + len, msg, sizeof(msg), &n), 0);
-	return b64_of(msg, n);
+	return note_sealed(b64_of(msg, n), plain + 1);
 }
 
 /* Bob's chat line text sealed with sk, now, b64, for free(). */
@@ -694,15 +837,23 @@ bob_seal(struct kd_sender_key *sk, const char *bound, const char *text)
 	return seal_line(sk, bound, "bob", "Bob", clock_wall_ms(), text);
 }
 
-/* The server delivers a message (b64) from bob in conv (1002). */
+/* The server delivers a message (b64) from bob in conv (1002), labelled
+   mid. */
 static void
-bob_deliver(struct fx *x, const char *conv, const char *msg)
+bob_deliver_mid(struct fx *x, const char *conv, const char *msg,
+    const char *mid)
 {
 	char f[MAX_FRAME];
 
-	assert_true(snprintf(f, sizeof(f), "1002|Bob|bob|%s|%s|" TS "|%s\n",
-	    bob_fp, conv, msg) < (int)sizeof(f));
+	chat_frame_mid(x, f, sizeof(f), mid, "Bob", "bob", bob_fp, conv, msg);
 	srv_send(x, f);
+}
+
+/* The same with its own mid. */
+static void
+bob_deliver(struct fx *x, const char *conv, const char *msg)
+{
+	bob_deliver_mid(x, conv, msg, outer_mid(msg));
 }
 
 /* Bob says text in the lobby with sk. */
@@ -726,6 +877,10 @@ remove_dir(void)
 	(void)snprintf(path, sizeof(path), "%s/known_keys", cur_dir);
 	(void)unlink(path);
 	(void)snprintf(path, sizeof(path), "%s/known_keys.tmp", cur_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/history", cur_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/history.tmp", cur_dir);
 	(void)unlink(path);
 	(void)rmdir(cur_dir);
 	cur_dir[0] = '\0';
@@ -786,6 +941,15 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	assert_int_equal(session_new(&x->cfg, client_key, pinned, secret,
 	    on_event, x, &x->s, err, sizeof(err)), 0);
 	OPENSSL_cleanse(secret, sizeof(secret));
+	x->app.dirty_since = -1;
+	if (keep_history) {
+		(void)snprintf(x->history, sizeof(x->history), "%s/history",
+		    x->dir);
+		assert_int_equal(history_open(x->history, "alice", PASSWORD,
+		    &x->app.history, err, sizeof(err)), 0);
+		app_history_session(&x->app, x->s);
+		keep_history = 0;
+	}
 	session_start(x->s, now());
 }
 
@@ -827,6 +991,7 @@ fx_end(struct fx *x)
 	size_t i;
 
 	session_free(x->s);
+	history_close(x->app.history);
 	if (x->cfd >= 0)
 		srv_drop(x);
 	if (x->lfd >= 0)
@@ -844,6 +1009,7 @@ fx_end(struct fx *x)
 		free(x->ev[i].text);
 		free(x->ev[i].timestamp);
 		free(x->ev[i].room);
+		free(x->ev[i].reason);
 	}
 	remove_dir();
 }
@@ -877,6 +1043,7 @@ setup(void **state)
 	    spki_b64(bob_key, bob_spki, sizeof(bob_spki)) != 0 ||
 	    spki_b64(other_key, other_spki, sizeof(other_spki)) != 0)
 		return -1;
+	history_set_kdf(1, 64, 1);
 	memcpy(login_frame, "0001|alice|", 11);
 	if (kd_login_secret(PASSWORD, strlen(PASSWORD), server_fp, "alice",
 	    login_frame + 11) != 0)
@@ -887,7 +1054,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	size_t i;
+
 	(void)state;
+	for (i = 0; i < SEALED_MAX; i++)
+		free(sealed[i].msg);
 	EVP_PKEY_free(server_key);
 	EVP_PKEY_free(client_key);
 	EVP_PKEY_free(other_key);
@@ -902,6 +1073,7 @@ test_teardown(void **state)
 	(void)state;
 	remove_dir();
 	known_keys_preset = NULL;
+	keep_history = 0;
 	reconnect_max_ms = 40;
 	return 0;
 }
@@ -939,7 +1111,7 @@ test_login_chat_quit(void **state)
 	/* Who, answered with several frames in one record. */
 	assert_int_equal(session_who(x.s, NULL), 0);
 	srv_expect(&x, "0004");
-	srv_send(&x, "1004|alice|Alice A.\n1004|bob|Bob\n1014|2\n");
+	srv_send(&x, "1004|alice|Alice A.|online\n1004|bob|Bob|offline\n1014|2\n");
 	e = wait_event(&x, SESSION_EV_WHO_END);
 	assert_int_equal(e->count, 2);
 	assert_int_equal(count_events(&x, SESSION_EV_WHO), 2);
@@ -948,7 +1120,7 @@ test_login_chat_quit(void **state)
 	/* Who is in a room. */
 	assert_int_equal(session_who(x.s, PROTO_LOBBY), 0);
 	srv_expect(&x, "0004|" PROTO_LOBBY);
-	srv_send(&x, "1004|bob|Bob\n1014|1\n");
+	srv_send(&x, "1004|bob|Bob|online\n1014|1\n");
 	e = wait_events(&x, SESSION_EV_WHO_END, 2);
 	assert_int_equal(e->count, 1);
 	assert_int_equal(session_who(x.s, "No Room"), E_MALFORMED);
@@ -1080,8 +1252,12 @@ test_forged_message(void **state)
 	bob_deliver(&x, PROTO_LOBBY, genuine);
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->text, "genuine");
-	/* Again: a replay. */
+	/* Again: its mid is seen, dropped unopened; under another: a
+	   replay. */
 	bob_deliver(&x, PROTO_LOBBY, genuine);
+	srv_expect_nothing(&x, "p1");
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 2);
+	bob_deliver_mid(&x, PROTO_LOBBY, genuine, outer_mid("not sealed"));
 	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
 	assert_int_equal(e->err, E_REPLAY);
 	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
@@ -1176,11 +1352,25 @@ test_sender_key_rotation(void **state)
 	srv_expect_text(&x, "second");
 	assert_int_equal(x.nkeys, 1);
 
-	/* Bob leaves: the next line goes under a key he is not given. */
+	/* Bob goes offline: he stays, and gets the new key (stored). */
 	(void)snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY
 	    "|bob|Bob|%s|quit\n", bob_fp);
 	srv_send(&x, f);
 	wait_event(&x, SESSION_EV_LEAVE);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "sleep well", 10),
+	    0);
+	srv_expect_key(&x);
+	assert_int_equal(x.nkeys, 2);
+	assert_memory_not_equal(x.alice_sk.id, id1, sizeof(id1));
+	memcpy(id1, x.alice_sk.id, sizeof(id1));
+	srv_expect_text(&x, "sleep well");
+
+	/* Bob leaves the room: the next line goes under a key he is not
+	   given. */
+	(void)snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|" PROTO_LEAVE_LEFT "\n", bob_fp);
+	srv_send(&x, f);
+	wait_events(&x, SESSION_EV_LEAVE, 2);
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "bob has gone",
 	    12), 0);
 	msg = srv_expect_msg_in(&x, PROTO_LOBBY, &len);
@@ -1200,7 +1390,7 @@ test_sender_key_rotation(void **state)
 	old = x.alice_sk;
 	memset(&x.alice_sk, 0, sizeof(x.alice_sk));
 	srv_expect_key(&x);
-	assert_int_equal(x.nkeys, 2);
+	assert_int_equal(x.nkeys, 3);
 	assert_memory_not_equal(x.alice_sk.id, id1, sizeof(id1));
 	assert_memory_not_equal(x.alice_sk.id, id2, sizeof(id2));
 	msg = srv_expect_msg_in(&x, PROTO_LOBBY, &len);
@@ -1249,7 +1439,7 @@ test_private_conversation(void **state)
 	/* We answer: first the devices of @bob, then key and message. */
 	assert_int_equal(session_send_chat(x.s, "@bob", "hi bob", 6), 0);
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
 	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	srv_expect_key_in(&x, "@bob", BOB_BOUND);
@@ -1420,8 +1610,7 @@ test_tampered_record_closes(void **state)
 	assert_int_equal(kd_sk_generate(&sk), 0);
 	bob_send_key(&x, &sk);
 	msg = bob_seal(&sk, PROTO_LOBBY, "forged");
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY "|" TS
-	    "|%s\n", bob_fp, msg);
+	chat_frame(&x, f, sizeof(f), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
 	free(msg);
 	srv_send_raw(&x, f, 1);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
@@ -1452,8 +1641,8 @@ test_malformed_and_unknown(void **state)
 	assert_non_null(strstr(e->text, "1234"));
 	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
 	/* A malformed known frame closes the connection. */
-	(void)snprintf(f, sizeof(f), "1002|Bob|bob|%s|" PROTO_LOBBY
-	    "|yesterday|AAAA\n", bob_fp);
+	(void)snprintf(f, sizeof(f), "1002|1|%032d|Bob|bob|%s|" PROTO_LOBBY
+	    "|yesterday|AAAA\n", 0, bob_fp);
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_DISCONNECTED);
 	assert_int_equal(e->err, E_MALFORMED);
@@ -1520,25 +1709,35 @@ test_invalid_text_refused(void **state)
 	fx_end(&x);
 }
 
-/* A line the server has confirmed comes back as SESSION_EV_SENT, with
-   its message id, for the history. */
+/* A line the server has stored (1020|mid) comes back as SESSION_EV_SENT,
+   with its message id, for the history; a ping confirms nothing. */
 static void
 test_sent_event(void **state)
 {
 	uint8_t mid[E2E_MID_LEN];
+	char f[64];
 	struct fx x;
 	const struct rec *e;
 
 	(void)state;
 	fx_login(&x, 1);
+	x.hold_confirms = 1;
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "zero", 4), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "zero");
 	memcpy(mid, x.last_mid, sizeof(mid));
-	/* Reading on to our ping's answer answers the confirming ping. */
-	srv_send(&x, "1006|p0\n");
-	srv_expect(&x, "0006|p0");
-	assert_int_equal(x.confirm_pings, 1);
+	/* No ping after the line (version 2 confirmed by its pong). */
+	srv_expect_nothing(&x, "p0");
+	srv_send(&x, "1005|c1\n1005|k1\n");
+	srv_expect_nothing(&x, "p1");
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
+	/* A 1020 for a line we do not have is nothing to confirm. */
+	srv_send(&x, "1020|0123456789abcdef0123456789abcdef\n");
+	srv_expect_nothing(&x, "p2");
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 0);
+	(void)snprintf(f, sizeof(f), "1020|%s\n", x.last_outer);
+	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_SENT);
 	assert_string_equal(e->room, PROTO_LOBBY);
 	assert_string_equal(e->text, "zero");
@@ -1564,13 +1763,13 @@ test_queue_across_reconnect(void **state)
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "held", 4), 0);
 	srv_expect_key(&x);
 	srv_expect_text(&x, "zero");
-	/* "zero" is confirmed (its ping answered), "held" is not. */
+	/* "zero" is stored (1020), "held" is not. */
+	x.hold_confirms = 1;
 	srv_expect_text(&x, "held");
 	memcpy(held_mid, x.last_mid, sizeof(held_mid));
-	x.hold_confirms = 1;
-	srv_send(&x, "1006|p0\n");
-	srv_expect(&x, "0006|p0");
-	assert_int_equal(x.confirm_pings, 2);
+	srv_expect_nothing(&x, "p0");
+	assert_int_equal(x.stored, 1);
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 1);
 	memcpy(first_id, x.alice_sk.id, sizeof(first_id));
 	srv_drop(&x);
 	x.hold_confirms = 0;
@@ -1834,17 +2033,17 @@ srv_join_with_bob(struct fx *x, const char *room, size_t joined)
 
 	(void)snprintf(want, sizeof(want), "0011|%s", room);
 	srv_expect(x, want);
-	assert_true(snprintf(f, sizeof(f), "1012|%s|bob|Bob|%s|%s\n1011|%s|1\n",
-	    room, bob_fp, bob_spki, room) < (int)sizeof(f));
+	assert_true(snprintf(f, sizeof(f), "1012|%s|bob|Bob|%s|%s|online\n"
+	    "1011|%s|1\n", room, bob_fp, bob_spki, room) < (int)sizeof(f));
 	srv_send(x, f);
 	wait_events(x, SESSION_EV_JOINED, joined);
 }
 
 /* The 1015 bob's sender key sk arrives in, for the server to replay. */
 static void
-bob_key_frame(const struct kd_sender_key *sk, const char *conv,
-    const char *bound, const char *who, const char *fp, const char *spki,
-    EVP_PKEY *signer, char *out, size_t cap)
+bob_key_frame(struct fx *x, const struct kd_sender_key *sk,
+    const char *conv, const char *bound, const char *who, const char *fp,
+    const char *spki, EVP_PKEY *signer, char *out, size_t cap)
 {
 	uint8_t blob[KD_SKD_MAX];
 	size_t n;
@@ -1853,8 +2052,8 @@ bob_key_frame(const struct kd_sender_key *sk, const char *conv,
 	assert_int_equal(kd_sk_distribute(sk, signer, client_key, bound, who,
 	    client_fp, blob, sizeof(blob), &n), 0);
 	t = b64_of(blob, n);
-	assert_true(snprintf(out, cap, "1015|%s|%s|%s|%s|%s|%s\n", conv, who,
-	    who, fp, spki, t) < (int)cap);
+	assert_true(snprintf(out, cap, "1015|%lld|%s|%s|%s|%s|%s|%s\n",
+	    ++x->seq, conv, who, who, fp, spki, t) < (int)cap);
 	free(t);
 }
 
@@ -1881,8 +2080,7 @@ deliver_line(struct fx *x, struct kd_sender_key *sk, const char *conv,
 	char chat[MAX_FRAME], *msg;
 
 	msg = seal_line(sk, bound, sender, "Bob", time_ms, text);
-	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|%s|%s|%s|" TS
-	    "|%s\n", sender, fp, conv, msg) < (int)sizeof(chat));
+	chat_frame(x, chat, sizeof(chat), "Bob", sender, fp, conv, msg);
 	free(msg);
 	srv_send(x, chat);
 }
@@ -1906,19 +2104,24 @@ test_replay_after_rejoin(void **state)
 	assert_int_equal(session_join(x.s, "dev"), 0);
 	srv_join_with_bob(&x, "dev", 2);
 	assert_int_equal(kd_sk_generate(&sk), 0);
-	bob_key_frame(&sk, "dev", "dev", "bob", bob_fp, bob_spki, bob_key, key,
-	    sizeof(key));
+	bob_key_frame(&x, &sk, "dev", "dev", "bob", bob_fp, bob_spki, bob_key,
+	    key, sizeof(key));
 	msg = bob_seal(&sk, "dev", "transfer 100");
-	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|dev|" TS
-	    "|%s\n", bob_fp, msg) < (int)sizeof(chat));
-	free(msg);
+	chat_frame(&x, chat, sizeof(chat), "Bob", "bob", bob_fp, "dev", msg);
 	srv_send(&x, key);
 	srv_send(&x, chat);
 	e = wait_event(&x, SESSION_EV_CHAT);
 	assert_string_equal(e->text, "transfer 100");
 
-	/* Replayed at once: the same key keeps its counter. */
+	/* Replayed at once: its mid is seen, dropped unopened. */
 	srv_send(&x, key);
+	srv_send(&x, chat);
+	srv_expect_nothing(&x, "p0");
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	/* Under another mid: opened, and the key's counter refuses it. */
+	chat_frame_mid(&x, chat, sizeof(chat), outer_mid("not sealed"), "Bob",
+	    "bob", bob_fp, "dev", msg);
+	free(msg);
 	srv_send(&x, chat);
 	e = wait_event(&x, SESSION_EV_UNREADABLE);
 	assert_int_equal(e->err, E_REPLAY);
@@ -1932,10 +2135,18 @@ test_replay_after_rejoin(void **state)
 	srv_join_with_bob(&x, "dev", 3);
 	srv_send(&x, key);
 	srv_send(&x, chat);
+	/* The key was retired with the room; the line (under the other
+	   mid) is a replay of it. */
 	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
-	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
 	assert_int_equal(e->err, E_REPLAY);
-	assert_non_null(strstr(e->text, "replayed"));
+	assert_non_null(strstr(e->text, "replayed message"));
+	e = &x.ev[x.nev - 2];
+	assert_int_equal(e->kind, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_REPLAY);
+	assert_non_null(strstr(e->text, "replayed sender key"));
+	srv_expect_nothing(&x, "p1");
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 3);
 	kd_sk_clear(&sk);
 	fx_end(&x);
 }
@@ -1958,11 +2169,11 @@ test_replay_after_restart(void **state)
 	(void)state;
 	fx_login(&x, 1);
 	assert_int_equal(kd_sk_generate(&sk), 0);
-	bob_key_frame(&sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp, bob_spki,
-	    bob_key, key, sizeof(key));
+	bob_key_frame(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp,
+	    bob_spki, bob_key, key, sizeof(key));
 	msg = bob_seal(&sk, PROTO_LOBBY, "meet at noon");
-	assert_true(snprintf(chat, sizeof(chat), "1002|Bob|bob|%s|" PROTO_LOBBY
-	    "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	chat_frame(&x, chat, sizeof(chat), "Bob", "bob", bob_fp, PROTO_LOBBY,
+	    msg);
 	free(msg);
 	srv_send(&x, key);
 	srv_send(&x, chat);
@@ -2056,7 +2267,7 @@ carol_refused_in(const char *conv, const char *bound, const char *why)
 
 	fx_login(&x, 1);
 	assert_int_equal(kd_sk_generate(&sk), 0);
-	bob_key_frame(&sk, conv, bound, "carol", other_fp, other_spki,
+	bob_key_frame(&x, &sk, conv, bound, "carol", other_fp, other_spki,
 	    other_key, key, sizeof(key));
 	srv_send(&x, key);
 	e = expect_refused(&x, 1, E_UNTRUSTED);
@@ -2104,8 +2315,8 @@ test_forged_nickname(void **state)
 	assert_int_equal(kd_sk_generate(&sk), 0);
 	bob_send_key(&x, &sk);
 	msg = bob_seal(&sk, PROTO_LOBBY, "who am I");
-	assert_true(snprintf(chat, sizeof(chat), "1002|Alice A.|bob|%s|"
-	    PROTO_LOBBY "|" TS "|%s\n", bob_fp, msg) < (int)sizeof(chat));
+	chat_frame(&x, chat, sizeof(chat), "Alice A.", "bob", bob_fp,
+	    PROTO_LOBBY, msg);
 	free(msg);
 	srv_send(&x, chat);
 	e = wait_event(&x, SESSION_EV_CHAT);
@@ -2149,7 +2360,7 @@ test_late_line_and_gap(void **state)
 	bob_deliver(&x, PROTO_LOBBY, m[0]);
 	e = wait_events(&x, SESSION_EV_CHAT, 2);
 	assert_string_equal(e->text, "one");
-	bob_deliver(&x, PROTO_LOBBY, m[0]);
+	bob_deliver_mid(&x, PROTO_LOBBY, m[0], outer_mid("not sealed"));
 	e = wait_events(&x, SESSION_EV_UNREADABLE, 2);
 	assert_int_equal(e->err, E_REPLAY);
 	for (i = 0; i < 3; i++)
@@ -2173,17 +2384,6 @@ srv_expect_key_for(struct fx *x, const char *conv, const char *fp)
 		fail_msg("expected \"%s...\", got \"%.60s\"", want, f);
 }
 
-/* Nothing more went out: the next frame is the answer to a ping. */
-static void
-srv_expect_nothing(struct fx *x, const char *token)
-{
-	char f[64];
-
-	(void)snprintf(f, sizeof(f), "1006|%s\n", token);
-	srv_send(x, f);
-	(void)snprintf(f, sizeof(f), "0006|%s", token);
-	srv_expect(x, f);
-}
 
 /*
  * A hostile server lists a second "alice" key to alice: a ghost device
@@ -2248,8 +2448,8 @@ test_third_party_in_private(void **state)
 	fx_login(&x, 0);
 	assert_int_equal(session_send_chat(x.s, "@bob", "hi bob", 6), 0);
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
-	    "1012|@bob|zed|Zed|%s|%s\n1011|@bob|2\n", bob_fp, bob_spki,
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
+	    "1012|@bob|zed|Zed|%s|%s|online\n1011|@bob|2\n", bob_fp, bob_spki,
 	    other_fp, other_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	srv_expect_key_in(&x, "@bob", BOB_BOUND);
@@ -2346,7 +2546,8 @@ test_held_when_devices_changed(void **state)
 	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "one", 3), 0);
 	srv_handshake(&x, HS_DONE);
 	n = snprintf(f, sizeof(f), "1001|OK|Alice A.\n1012|" PROTO_LOBBY
-	    "|bob|Bob|%s|%s\n1012|" PROTO_LOBBY "|carol|Carol|%s|%s\n1011|"
+	    "|bob|Bob|%s|%s|online\n1012|" PROTO_LOBBY "|carol|Carol|%s|%s|"
+	    "offline\n1011|"
 	    PROTO_LOBBY "|2\n", bob_fp, bob_spki, other_fp, other_spki);
 	assert_true(n > 0 && n < (int)sizeof(f));
 	srv_send(&x, f);
@@ -2402,9 +2603,10 @@ test_held_dropped(void **state)
 }
 
 /* /devices: the set as last listed, this device first. */
+static int bob_online;
 static void
 dev_count(void *arg, const char *user, const char *fp,
-    enum session_trust trust)
+    enum session_trust trust, int online)
 {
 	int *n = arg;
 
@@ -2412,10 +2614,12 @@ dev_count(void *arg, const char *user, const char *fp,
 		assert_string_equal(user, "alice");
 		assert_string_equal(fp, client_fp);
 		assert_int_equal(trust, SESSION_KEY_OWN);
+		assert_int_equal(online, 1);
 	} else {
 		assert_string_equal(user, "bob");
 		assert_string_equal(fp, bob_fp);
 		assert_int_equal(trust, SESSION_KEY_SEEN);
+		assert_int_equal(online, bob_online);
 	}
 	++*n;
 }
@@ -2423,14 +2627,44 @@ dev_count(void *arg, const char *user, const char *fp,
 static void
 test_devices_listed(void **state)
 {
+	const struct rec *e;
+	char f[MAX_FRAME];
 	struct fx x;
 	int n = 0;
 
 	(void)state;
 	fx_login(&x, 1);
+	bob_online = 1;
 	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
 	assert_int_equal(n, 2);
 	assert_int_equal(session_devices(x.s, "@carol", dev_count, &n), 0);
+	/* Offline, bob's device stays in the set (version 3). */
+	assert_true(snprintf(f, sizeof(f), "1003|LEAVE|" PROTO_LOBBY
+	    "|bob|Bob|%s|quit\n", bob_fp) < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_LEAVE);
+	assert_int_equal(e->online, 0);
+	bob_online = 0;
+	n = 0;
+	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	/* Back, as a device added while offline, then online. */
+	assert_true(snprintf(f, sizeof(f), "1003|ADD|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_JOIN);
+	assert_int_equal(e->online, 0);
+	n = 0;
+	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	assert_true(snprintf(f, sizeof(f), "1003|JOIN|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s\n", bob_fp, bob_spki) < (int)sizeof(f));
+	srv_send(&x, f);
+	e = wait_events(&x, SESSION_EV_JOIN, 2);
+	assert_int_equal(e->online, 1);
+	bob_online = 1;
+	n = 0;
+	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	/* No notice of a changed set: JOIN and LEAVE were it. */
+	assert_int_equal(count_events(&x, SESSION_EV_DEVICES_CHANGED), 0);
 	fx_end(&x);
 }
 
@@ -2448,8 +2682,9 @@ test_private_devices_changed(void **state)
 	fx_login(&x, 0);
 	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
-	    "1012|@bob|alice|Alice|%s|%s\n1011|@bob|2\n", bob_fp, bob_spki,
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
+	    "1012|@bob|alice|Alice|%s|%s|offline\n1011|@bob|2\n", bob_fp,
+	    bob_spki,
 	    other_fp, other_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	srv_expect_key_in(&x, "@bob", BOB_BOUND);
@@ -2460,7 +2695,7 @@ test_private_devices_changed(void **state)
 	/* Our other device is gone: a notice, and the line still goes. */
 	assert_int_equal(session_send_chat(x.s, "@bob", "two", 3), 0);
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
 	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	srv_expect_key_in(&x, "@bob", BOB_BOUND);
@@ -2493,7 +2728,7 @@ test_held_private(void **state)
 	fx_login(&x, 0);
 	assert_int_equal(session_send_chat(x.s, "@bob", "one", 3), 0);
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
 	    "1011|@bob|1\n", bob_fp, bob_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	srv_expect_key_in(&x, "@bob", BOB_BOUND);
@@ -2506,7 +2741,7 @@ test_held_private(void **state)
 	srv_handshake(&x, HS_DONE);
 	srv_send(&x, "1001|OK|Alice A.\n1011|" PROTO_LOBBY "|0\n");
 	srv_expect(&x, "0014|bob");
-	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s\n"
+	assert_true(snprintf(f, sizeof(f), "1012|@bob|bob|Bob|%s|%s|online\n"
 	    "1011|@bob|1\n", other_fp, other_spki) < (int)sizeof(f));
 	srv_send(&x, f);
 	e = wait_event(&x, SESSION_EV_HELD);
@@ -2519,6 +2754,365 @@ test_held_private(void **state)
 	srv_expect(&x, "0014|bob");
 	srv_send(&x, f);
 	srv_expect_key_for(&x, "@bob", other_fp);
+	fx_end(&x);
+}
+
+/* ---- issue 16: durable delivery (version 3, wt-client16) */
+
+/* Drive the client (pinging it) until the fake server has seen 0020|seq
+   or more. */
+static void
+wait_ack(struct fx *x, long long seq)
+{
+	int64_t end = session_clock_ms() + WAIT_MS;
+	char token[16];
+	unsigned i = 0;
+
+	while (x->acked < seq) {
+		assert_true(session_clock_ms() < end);
+		(void)snprintf(token, sizeof(token), "w%u", ++i);
+		srv_expect_nothing(x, token);
+		pump(x, 10);
+	}
+}
+
+/*
+ * With a history, a row is acknowledged only once the history holds it
+ * on disk: the fake server opens the file when the 0020 comes.  (A client
+ * that acknowledged at once would lose the line if it died before its
+ * save: the server deletes acknowledged rows.)
+ */
+static void
+test_ack_after_history_saved(void **state)
+{
+	struct kd_sender_key sk;
+	struct fx x;
+
+	(void)state;
+	keep_history = 1;
+	fx_login(&x, 1);
+	assert_int_equal(history_on_disk(&x), 0);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	bob_say(&x, &sk, "keep me");
+	wait_event(&x, SESSION_EV_CHAT);
+	wait_ack(&x, 2);
+	assert_int_equal(x.acked, 2);
+	assert_int_equal(x.saved_at_ack, 1);
+	/* One acknowledgement for both rows. */
+	assert_int_equal(x.nacks, 1);
+	assert_int_equal(session_unsaved(x.s), 0);
+	/* A row refused is acknowledged too: nothing to write for it. */
+	bob_deliver(&x, PROTO_LOBBY, "AAAA");
+	wait_event(&x, SESSION_EV_UNREADABLE);
+	wait_ack(&x, 3);
+	assert_int_equal(x.saved_at_ack, 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * Without a history, rows are acknowledged SESSION_ACK_MS after they are
+ * handled, or at once when SESSION_ACK_ROWS wait.
+ */
+static void
+test_ack_batched(void **state)
+{
+	struct kd_sender_key sk;
+	char f[MAX_FRAME], *msg;
+	const char *mid;
+	size_t i, len;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "once");
+	mid = outer_mid(msg);
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	wait_event(&x, SESSION_EV_CHAT);
+	/* The clock stands still for the client: only the count can send. */
+	skew -= 60000;
+	for (i = 0; i < SESSION_ACK_ROWS + 44; ) {
+		/* Rows of a line seen: dropped unopened, handled. */
+		for (len = 0; i < SESSION_ACK_ROWS + 44 &&
+		    len + 200 < sizeof(f); i++) {
+			chat_frame_mid(&x, f + len, sizeof(f) - len, mid, "Bob",
+			    "bob", bob_fp, PROTO_LOBBY, "AAAA");
+			len += strlen(f + len);
+		}
+		srv_send(&x, f);
+	}
+	srv_expect_nothing(&x, "p1");
+	assert_int_equal(x.nacks, 1);
+	assert_int_equal(x.acked, SESSION_ACK_ROWS);
+	/* The rest once SESSION_ACK_MS have passed. */
+	skew += 60000 + SESSION_ACK_MS;
+	wait_ack(&x, x.seq);
+	assert_int_equal(x.nacks, 2);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	free(msg);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * The connection breaks before the client acknowledged: after the login
+ * the server sends the rows again (the backlog, 1022) with one stored
+ * meanwhile.  Each line is shown once; the end of the backlog is
+ * acknowledged at once and reported with how many lines were new.
+ */
+static void
+test_rows_again_after_reconnect(void **state)
+{
+	char key[MAX_FRAME], a[MAX_FRAME], b[MAX_FRAME], d[MAX_FRAME];
+	char f[4 * MAX_FRAME], *msg;
+	struct kd_sender_key sk;
+	const struct rec *e;
+	struct fx x;
+	int n;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_key_frame(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "bob", bob_fp,
+	    bob_spki, bob_key, key, sizeof(key));
+	msg = bob_seal(&sk, PROTO_LOBBY, "one");
+	chat_frame(&x, a, sizeof(a), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	msg = bob_seal(&sk, PROTO_LOBBY, "two");
+	chat_frame(&x, b, sizeof(b), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	/* No acknowledgement before the break. */
+	skew -= 60000;
+	srv_send(&x, key);
+	srv_send(&x, a);
+	srv_send(&x, b);
+	wait_events(&x, SESSION_EV_CHAT, 2);
+	srv_drop(&x);
+	assert_int_equal(x.nacks, 0);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	skew += 60000;
+	msg = bob_seal(&sk, PROTO_LOBBY, "while you were away");
+	chat_frame(&x, d, sizeof(d), "Bob", "bob", bob_fp, PROTO_LOBBY, msg);
+	free(msg);
+	srv_handshake(&x, HS_DONE);
+	n = snprintf(f, sizeof(f), "1001|OK|Alice A.\n1012|" PROTO_LOBBY
+	    "|bob|Bob|%s|%s|online\n1011|" PROTO_LOBBY "|1\n1022|%lld\n",
+	    bob_fp, bob_spki, x.seq);
+	assert_true(n > 0 && n < (int)sizeof(f));
+	srv_send(&x, f);
+	srv_send(&x, key);
+	srv_send(&x, a);
+	srv_send(&x, b);
+	srv_send(&x, d);
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 1);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 3);
+	e = find_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "while you were away");
+	assert_true(e->backlog);
+	assert_false(x.ev[first_event(&x, SESSION_EV_CHAT)].backlog);
+	/* At the end of the backlog, without waiting. */
+	skew -= 60000;
+	wait_ack(&x, x.seq);
+	assert_int_equal(x.nacks, 1);
+	skew += 60000;
+	/* A live row after it: not of the backlog. */
+	bob_say(&x, &sk, "live");
+	e = wait_events(&x, SESSION_EV_CHAT, 4);
+	assert_false(e->backlog);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_BACKLOG_END), 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/* 1022|0: nothing stored; the backlog is over at once, with no line. */
+static void
+test_empty_backlog(void **state)
+{
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 0);
+	srv_send(&x, "1022|0\n");
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 0);
+	/* Once per login. */
+	srv_send(&x, "1022|0\n");
+	e = wait_event(&x, SESSION_EV_DISCONNECTED);
+	assert_int_equal(e->err, E_MALFORMED);
+	fx_end(&x);
+}
+
+/*
+ * Rows of the backlog: carol's device is no longer in the lobby, but her
+ * key is accepted in known_keys, so what she said (two days ago) before
+ * she left is shown; zed's key was never accepted: refused.  The same
+ * from carol live is refused: she is not a member now.
+ */
+static void
+test_backlog_from_former_member(void **state)
+{
+	struct kd_sender_key sk, zk;
+	char key[MAX_FRAME], preset[128], f[64], spki[SPKI_B64_MAX];
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "carol %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	assert_int_equal(kd_sk_generate(&zk), 0);
+	(void)snprintf(f, sizeof(f), "1022|%lld\n", x.seq + 4);
+	srv_send(&x, f);
+	bob_key_frame(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    other_spki, other_key, key, sizeof(key));
+	srv_send(&x, key);
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    clock_wall_ms() - 2LL * 24 * 3600 * 1000, "see you");
+	assert_int_equal(spki_b64(server_key, spki, sizeof(spki)), 0);
+	bob_key_frame(&x, &zk, PROTO_LOBBY, PROTO_LOBBY, "zed", server_fp,
+	    spki, server_key, key, sizeof(key));
+	srv_send(&x, key);
+	deliver_line(&x, &zk, PROTO_LOBBY, PROTO_LOBBY, "zed", server_fp,
+	    clock_wall_ms(), "trust me");
+	e = wait_event(&x, SESSION_EV_BACKLOG_END);
+	assert_int_equal(e->count, 1);
+	e = find_event(&x, SESSION_EV_CHAT);
+	assert_non_null(e);
+	assert_string_equal(e->user, "carol");
+	assert_string_equal(e->text, "see you");
+	assert_true(e->backlog);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 2);
+	/* Live, carol may not speak in the lobby. */
+	deliver_line(&x, &sk, PROTO_LOBBY, PROTO_LOBBY, "carol", other_fp,
+	    clock_wall_ms(), "still here");
+	e = wait_events(&x, SESSION_EV_UNREADABLE, 3);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	kd_sk_clear(&zk);
+	fx_end(&x);
+}
+
+/*
+ * A hostile server labels a genuine line of bob with another mid than
+ * the one he signed (to have it stored and shown as a new line after its
+ * first copy was acknowledged): refused, reported, not shown.
+ */
+static void
+test_outer_mid_differs(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	struct fx x;
+	char *msg;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "pay 10");
+	bob_deliver_mid(&x, PROTO_LOBBY, msg, outer_mid("not sealed"));
+	free(msg);
+	e = wait_event(&x, SESSION_EV_UNREADABLE);
+	assert_int_equal(e->err, E_INVALID);
+	assert_non_null(strstr(e->text, "another message id"));
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 0);
+	/* The connection stays; the next line reads. */
+	bob_say(&x, &sk, "hello");
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "hello");
+	assert_int_equal(count_events(&x, SESSION_EV_DISCONNECTED), 0);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * A row whose outer mid was seen is dropped before it is opened: even a
+ * body that would not open is not reported (a row sent again after the
+ * client went before its 0020), and it is acknowledged.
+ */
+static void
+test_seen_mid_dropped_unopened(void **state)
+{
+	struct kd_sender_key sk;
+	const struct rec *e;
+	char *msg, mid[E2E_MID_HEX_SIZE];
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	msg = bob_seal(&sk, PROTO_LOBBY, "once");
+	bob_deliver(&x, PROTO_LOBBY, msg);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	e2e_mid_hex(e->mid, mid);
+	assert_string_equal(mid, outer_mid(msg));
+	free(msg);
+	bob_deliver_mid(&x, PROTO_LOBBY, "AAAA", mid);
+	wait_ack(&x, x.seq);
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	assert_int_equal(count_events(&x, SESSION_EV_CHAT), 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * 1021: the server did not store a line.  It is reported (with the
+ * conversation, the code and what it means), not confirmed, and not sent
+ * again after a reconnect.
+ */
+static void
+test_not_stored(void **state)
+{
+	char f[128], msg[WORDING_MAX];
+	struct session_event ev;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	x.hold_confirms = 1;
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "hello", 5), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "hello");
+	(void)snprintf(f, sizeof(f), "1021|%s|full|disk full\n", x.last_outer);
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_NOT_STORED);
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_string_equal(e->code, "full");
+	assert_string_equal(e->reason, "disk full");
+	assert_string_equal(e->text, "hello");
+	assert_true(e->has_mid);
+	assert_memory_equal(e->mid, x.last_mid, E2E_MID_LEN);
+	memset(&ev, 0, sizeof(ev));
+	ev.room = e->room;
+	ev.code = e->code;
+	ev.reason = e->reason;
+	ev.text = e->text;
+	wording_not_stored(msg, sizeof(msg), &ev);
+	assert_non_null(strstr(msg, "#lobby"));
+	assert_non_null(strstr(msg, "storage is full"));
+	assert_non_null(strstr(msg, "hello"));
+	assert_int_equal(count_events(&x, SESSION_EV_SENT), 0);
+	/* Not among the lines sent again after a reconnect. */
+	srv_drop(&x);
+	e = wait_event(&x, SESSION_EV_DISCONNECTED);
+	assert_null(strstr(e->text, "sent again"));
+	srv_handshake(&x, HS_DONE);
+	srv_send(&x, "1001|OK|Alice A.\n");
+	srv_lobby(&x, 1);
+	wait_events(&x, SESSION_EV_JOINED, 2);
+	srv_expect_nothing(&x, "p1");
 	fx_end(&x);
 }
 
@@ -2569,6 +3163,14 @@ main(void)
 		T(test_devices_listed),
 		T(test_private_devices_changed),
 		T(test_held_private),
+		T(test_ack_after_history_saved),
+		T(test_ack_batched),
+		T(test_rows_again_after_reconnect),
+		T(test_empty_backlog),
+		T(test_backlog_from_former_member),
+		T(test_outer_mid_differs),
+		T(test_seen_mid_dropped_unopened),
+		T(test_not_stored),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, setup, teardown);
