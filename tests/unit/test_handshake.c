@@ -77,8 +77,8 @@ test_full_handshake(void **state)
 
 	(void)state;
 	hellos(&r, server_pub_only, server_key);
-	assert_memory_equal(r.ch, "0100|2|", 7);
-	assert_memory_equal(r.sh, "1100|2|", 7);
+	assert_memory_equal(r.ch, "0100|" KD_HS_VERSION "|", 7);
+	assert_memory_equal(r.sh, "1100|" KD_HS_VERSION "|", 7);
 	assert_int_equal(kd_hs_client_keyx(&r.c, r.sh, r.shlen, r.kx,
 	    sizeof(r.kx), &r.kxlen, r.cf, sizeof(r.cf), &r.cflen), 0);
 	assert_memory_equal(r.kx, "0101|", 5);

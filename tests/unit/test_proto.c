@@ -44,9 +44,11 @@ test_op_table(void **state)
 	assert_true(proto_op_from_server(OP_REFUSED));
 	/* The core four of the mission, as docs/PROTOCOL.md numbers them. */
 	assert_int_equal(proto_op_spec(1)->max, 2);
-	assert_int_equal(proto_op_spec(2)->max, 2);
+	assert_int_equal(proto_op_spec(2)->max, 3);      /* version 3: mid */
 	assert_int_equal(proto_op_spec(1001)->max, 2);
-	assert_int_equal(proto_op_spec(1002)->max, 6);
+	assert_int_equal(proto_op_spec(1002)->max, 8);   /* seq, mid */
+	assert_int_equal(proto_op_spec(OP_ACK)->max, 1);
+	assert_int_equal(proto_op_spec(OP_NOT_STORED)->min, 3);
 	assert_int_equal(proto_op_spec(OP_WHO)->min, 0);
 	assert_int_equal(proto_op_spec(OP_WHO)->max, 1);
 }
