@@ -55,6 +55,8 @@ cmd_exit_status(enum session_end end)
 		return 5;
 	case SESSION_NOT_ENROLLED:
 		return 6;
+	case SESSION_REPLACED:
+		return 7;
 	default:
 		return 1;
 	}

@@ -164,6 +164,14 @@ on_closing(struct session *s, char **f, size_t n)
 		cs_fatal(s, SESSION_NOT_ENROLLED, E_NOT_FOUND, NULL,
 		    "the server revoked this client's key or disabled the "
 		    "account: %s", f[1]);
+	else if (strcmp(f[0], proto_close_word(PROTO_CLOSE_REPLACED)) == 0)
+		/* Coming back would close the other one: the two would take
+		   turns for ever.  One device, one connection (5.1). */
+		cs_fatal(s, SESSION_REPLACED, E_STATE, NULL,
+		    "this client folder logged in again elsewhere (another "
+		    "machine or window uses the same folder), so this one "
+		    "ends; give each machine a folder of its own "
+		    "(missive-keys client --device NAME)");
 	else
 		cs_lost(s, E_CLOSED, "the server closed the connection (%s)",
 		    f[0]);

@@ -59,6 +59,7 @@
  *   5  server unreachable: the first connection failed, or the connection
  *      was lost and reconnecting is disabled
  *   6  this client's key is not enrolled on the server
+ *   7  this client folder logged in again elsewhere (1010|replaced)
  */
 #include <errno.h>
 #include <getopt.h>

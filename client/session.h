@@ -82,6 +82,8 @@ enum session_end {
 	                                 connection was lost and reconnecting is
 	                                 disabled */
 	SESSION_NOT_ENROLLED,         /* 1199: the server refused our key */
+	SESSION_REPLACED,             /* 1010|replaced: this device (its
+	                                 folder) logged in again elsewhere */
 	SESSION_FAILED,               /* anything else */
 };
 

@@ -74,7 +74,7 @@ expect_match "/who dev lists its two members" "$(client_out c)" \
 
 # ---- the server cannot read any of it ----
 expect_match "the console logs each message as ciphertext size and prefix" \
-	"$(server_log)" 'chat id=[0-9]+ user=user1 conv=dev bytes=[0-9]+ e2e=[A-Za-z0-9+/]{16}\.\.\.$'
+	"$(server_log)" 'chat id=[0-9]+ user=user1 conv=dev bytes=[0-9]+ devices=[0-9]+ e2e=[A-Za-z0-9+/]{16}\.\.\.$'
 if grep -qE 'MARK-[0-9]' "$T/server.log"; then
 	not_ok "no plaintext in the server's log" "$(grep -E 'MARK-[0-9]' "$T/server.log")"
 else
