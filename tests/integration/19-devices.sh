@@ -14,6 +14,7 @@ server_start
 
 fp1=$(fp_of "$T/c/user1")
 fp2=$(fp_of "$T/c/user2")
+fp3=$(fp_of "$T/c/user3")
 
 expect_eq "missive-keys pins the folder's own key, verified" \
 	"$(cat "$T/c/user1/known_keys")" "user1 $fp1 verified"
@@ -57,9 +58,12 @@ say a "/accept user2 SHA256:nosuchkey"
 wait_until 10 seen a "no key of user2 starts with" || true
 expect_contains "a prefix that fits no key: a clear error" "$(client_out a)" \
 	"no key of user2 starts with SHA256:nosuchkey"
+# user3 is a member of the lobby while offline: its device is listed
+# (version 3) and pinned on first use like user2's.
 expect_eq "... and nothing was accepted" \
 	"$(cat "$T/c/user1/known_keys")" "user1 $fp1 verified
-user2 $fp2 seen"
+user2 $fp2 seen
+user3 $fp3 seen"
 
 say a "/accept user1 ${fp1b:0:20}"
 wait_until 10 seen a "user1's key $fp1b accepted" || true
