@@ -604,6 +604,7 @@ struct listener {
 	const char *user;
 	const char *payload;
 	unsigned nsync, intact, altered;
+	long long backlog;           /* rows up to it came before the runs */
 };
 
 /*
@@ -629,6 +630,9 @@ listener_collect(struct listener *l)
 		if (strcmp(f, stored) == 0)
 			break;
 		if (strncmp(f, "1002|", 5) != 0)
+			continue;
+		if (frame_parse(f, flen, 8, 8, &fr) == 0 &&
+		    strtoll(fr.field[0].p, NULL, 10) <= l->backlog)
 			continue;
 		if (frame_parse(f, flen, 8, 8, &fr) == 0 &&
 		    frame_field_is(&fr.field[7], l->payload))
@@ -697,6 +701,21 @@ await_frame(struct peer *p, const char *until)
 	return found;
 }
 
+/* Wait for 1022|last (the rows stored before this login end at last). */
+static int
+await_backlog(struct peer *p, long long *last)
+{
+	char *f;
+	size_t flen;
+
+	while (next_frame(p, &f, &flen) == 1)
+		if (strncmp(f, "1022|", 5) == 0) {
+			*last = strtoll(f + 5, NULL, 10);
+			return 1;
+		}
+	return 0;
+}
+
 /*
  * One sender session with the byte at offset flipped (offset SIZE_MAX:
  * none).  The login goes first and the rest after its answer, as a client
@@ -759,6 +778,8 @@ cmd_integrity(const char *lconf, const char *password, const char *payload)
 	send_record(&l.p, &l.p.tx, login, (size_t)n, 0);
 	if (!await_frame(&l.p, "1001|OK|"))
 		die("the listener cannot log in");
+	if (!await_backlog(&l.p, &l.backlog))
+		die("the listener got no 1022");
 	/* An untouched run first: the stream works and arrives. */
 	if (!integrity_run(password, payload, SIZE_MAX, &len))
 		die("the untouched stream got no pong");
