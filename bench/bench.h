@@ -1,9 +1,11 @@
 /*
  * missive-bench: what the workloads (bench/missive-bench.c) and the
  * protocol adapters (bench/proto.c) share.  One bench connection speaks
- * one of four protocols: missive (handshake, login, room, records),
- * Redis pub/sub (RESP), MQTT 3.1.1 at QoS 0, or the bare relay
- * (bench/relay.c).  Every protocol carries the same payload bytes.
+ * one of five protocols: missive (handshake, login, room, records,
+ * version 3: stored lines, acknowledged rows), Redis pub/sub (RESP),
+ * Redis Streams (XADD, XREADGROUP, XACK: the durable peer), MQTT 3.1.1
+ * at QoS 0, or the bare relay (bench/relay.c).  Every protocol carries
+ * the same payload bytes.
  */
 #ifndef MISSIVE_BENCH_H
 #define MISSIVE_BENCH_H
@@ -20,7 +22,7 @@
 #define BENCH_FRAME_MAX 65536           /* missive max_frame (default) */
 #define BENCH_TOPIC "bench"
 
-enum proto { P_MISSIVE, P_REDIS, P_MQTT, P_RELAY };
+enum proto { P_MISSIVE, P_REDIS, P_MQTT, P_RELAY, P_STREAMS };
 
 /* What a connection is for. */
 enum role {
@@ -30,6 +32,8 @@ enum role {
 	R_HANDSHAKE,    /* missive: handshake, then close */
 	R_LOGIN,        /* missive: handshake, login, quit */
 	R_IDLE,         /* logged in (missive: out of the lobby), idle */
+	R_ENROL,        /* a member that goes offline: missive, into the
+	                   room and quit; Streams, its consumer group made */
 };
 
 enum bstate {
@@ -56,6 +60,17 @@ struct bconn {
 	struct kd_record_dir tx, rx;
 	int keyed;                      /* tx, rx initialised */
 	unsigned long long got;         /* deliveries counted */
+	/* missive, version 3 */
+	long long backlog;              /* 1022's last: rows up to it are
+	                                   the backlog, not deliveries */
+	long long seq;                  /* highest row received */
+	long long acked;                /* highest 0020 sent */
+	int in_lobby, in_room;          /* listed after login */
+	int answers;                    /* 0011, 0012 not yet answered */
+	unsigned long long backlog_got; /* rows of the backlog received */
+	/* Streams: the XACK of the entries just read */
+	struct buf ack;
+	size_t nack;
 };
 
 struct bench {
@@ -69,15 +84,24 @@ struct bench {
 	const char *prefix;
 	char **secrets;                 /* [naccounts]: login secrets, cached
 	                                   by load-setup (keydist/login.h) */
-	const char *room;               /* NULL: stay out of every room */
+	const char *room;               /* NULL: stay out of every room;
+	                                   Streams: the stream's key */
+	char mid_run[9];                /* 8 hex digits: this run's mids */
+	unsigned batch;                 /* Streams: XREADGROUP's COUNT */
 	/* counters */
 	unsigned long long deliveries, sent;
+	unsigned long long stored;      /* 1020, XADD answered */
+	unsigned long long refused;     /* 1021, an XADD error */
+	int64_t t_stored;               /* when the last one was stored */
 	unsigned long ready, done, failed;
 	unsigned long errors;           /* error frames from the server */
 	/* latency samples, in µs (latency mode) */
 	uint32_t *lat;
 	size_t nlat, caplat;
 	int latency;                    /* payloads carry timestamps */
+	int64_t *sent_at;               /* [sent]: send times (store_latency) */
+	size_t cap_sent_at;
+	int store_latency;              /* samples are send-to-stored */
 	int keep_buffers;               /* no free and malloc of 64 KiB per
 	                                   read (not for 10,000 clients) */
 };
@@ -91,6 +115,15 @@ void bench_payload(char *buf, size_t size, int64_t t, unsigned m);
 
 /* A payload arrived at c. */
 void bench_deliver(struct bconn *c, const char *p, size_t n);
+
+/* The sender's line number k is stored (1020, an XADD's answer). */
+void bench_stored(struct bench *b, unsigned long long k);
+
+/* Line k was sent now (store_latency): 0, or -1 out of memory. */
+int bench_sent_at(struct bench *b, unsigned long long k);
+
+/* Keep one latency sample in µs. */
+void bench_sample(struct bench *b, int64_t ns);
 
 /* Protocol adapters (bench/proto.c). */
 int proto_start(struct bconn *c);

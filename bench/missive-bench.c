@@ -1,10 +1,13 @@
 /*
- * missive-bench: the load generator of bench/run.sh.  One process, one
+ * missive-bench: the load generator of bench/suite.sh.  One process, one
  * epoll loop, many connections to a missive server or to one of its peers
- * (Redis pub/sub, Mosquitto, the bare relay of bench/relay.c), all
- * carrying the same payloads (bench/proto.c).
+ * (Redis pub/sub, Redis Streams, Mosquitto, the bare relay of
+ * bench/relay.c), all carrying the same payloads (bench/proto.c).
  *
  *   missive-bench fanout    -P PROTO -S S [-s SIZES] [-d SECS]
+ *   missive-bench durable   -P missive|streams -S S [-s SIZES] [-d SECS]
+ *   missive-bench stored    -P missive|streams [-S S] [-r RATE] [-s SIZE] [-d SECS]
+ *   missive-bench catchup   -P missive|streams [-n N] [-s SIZE] [--pid PID]
  *   missive-bench latency   -P PROTO [-M MEMBERS] [-r RATE] [-s SIZE] [-d SECS]
  *   missive-bench conns     -P PROTO -n N [--pid PID] [--ramp R]
  *   missive-bench handshake -n N [--parallel P] [--pid PID]
@@ -22,7 +25,17 @@
  * payload size (default 64,1024) the sender publishes for SECS seconds
  * (default 2), never more than a window of messages ahead of the slowest
  * receiver, so that nothing is dropped; then every receiver must have
- * them all.  latency: MEMBERS (default 100) each publish RATE (default
+ * them all; for missive and Streams the window also counts what is not
+ * yet stored (1020, XADD's answer), and the run also waits for that.
+ * durable: the same into a room of S members of which half (the even
+ * members: always the same accounts) are offline: they joined (Streams:
+ * made their consumer group) and left before the run, and their rows are
+ * stored, never read.  stored: one sender, RATE (default 10) lines a
+ * second into such a room of S (default 10) for SECS; percentiles of send
+ * to stored.  catchup: one member away while N (default 1) lines are
+ * stored for it, then it logs in and drains them; time, rate and the
+ * server's RSS before, at its highest and after.  Each mode has a room of
+ * its own (fan10, dur100, ..., a stream per run).  latency: MEMBERS (default 100) each publish RATE (default
  * 10) messages a second for SECS (default 3) into the room; every payload
  * carries its send time and the receivers compute percentiles.  conns: N
  * connections set up (missive: logged in, out of the lobby) and held;
@@ -31,7 +44,7 @@
  * (and log in, quit), with the server's CPU time per cycle.  argon2: the
  * CPU time of one Argon2id hash (default m=19456 KiB, t=2, p=1: missive's).
  *
- * Output: "RESULT" lines of key=value pairs that bench/run.sh collects.
+ * Output: "RESULT" lines of key=value pairs that bench/suite.sh collects.
  * Exit status 0 when nothing was lost and nothing failed, 1 otherwise,
  * 2 usage.
  */
@@ -51,6 +64,7 @@
 #include <unistd.h>
 
 #include <argon2.h>
+#include <openssl/rand.h>
 
 #include "bench/bench.h"
 #include "common/err.h"
@@ -69,7 +83,7 @@
 #define NS 1000000000LL
 
 enum mode { MD_FANOUT, MD_LATENCY, MD_CONNS, MD_HANDSHAKE, MD_LOGIN,
-	MD_ARGON2 };
+	MD_ARGON2, MD_DURABLE, MD_STORED, MD_CATCHUP };
 
 struct opts {
 	enum mode mode;
@@ -89,6 +103,7 @@ struct run {
 	size_t started;                 /* connections begun */
 	int ep;
 	struct sockaddr_in sa;
+	char room[64];                  /* the mode's room (stream) */
 	unsigned long cycles;           /* cycle modes: begun */
 	int64_t deadline;               /* cycle modes with -d */
 };
@@ -97,7 +112,7 @@ static double proc_cpu_s(int pid);
 static long proc_rss_kb(int pid);
 
 static const char *const proto_names[] = { "missive", "redis", "mqtt",
-	"relay" };
+	"relay", "streams" };
 
 int64_t
 bench_now_ns(void)
@@ -120,12 +135,27 @@ bench_payload(char *buf, size_t size, int64_t t, unsigned m)
 }
 
 void
+bench_sample(struct bench *b, int64_t ns)
+{
+	uint32_t *nl;
+
+	if (b->nlat == b->caplat) {
+		b->caplat = b->caplat ? 2 * b->caplat : 65536;
+		if ((nl = realloc(b->lat, b->caplat * sizeof(*nl))) == NULL) {
+			b->caplat = b->nlat;
+			return;
+		}
+		b->lat = nl;
+	}
+	b->lat[b->nlat++] = (uint32_t)(ns / 1000);
+}
+
+void
 bench_deliver(struct bconn *c, const char *p, size_t n)
 {
 	struct bench *b = c->b;
 	unsigned long long t;
 	unsigned long m;
-	uint32_t *nl;
 	char head[21], *end;
 
 	if (b->latency) {
@@ -140,20 +170,35 @@ bench_deliver(struct bconn *c, const char *p, size_t n)
 		t = strtoull(head, &end, 16);
 		if (*end != '\0')
 			return;
-		if (b->nlat == b->caplat) {
-			b->caplat = b->caplat ? 2 * b->caplat : 65536;
-			if ((nl = realloc(b->lat, b->caplat * sizeof(*nl))) ==
-			    NULL) {
-				b->caplat = b->nlat;
-				return;
-			}
-			b->lat = nl;
-		}
-		b->lat[b->nlat++] = (uint32_t)((bench_now_ns() -
-		    (int64_t)t) / 1000);
+		bench_sample(b, bench_now_ns() - (int64_t)t);
 	}
 	c->got++;
 	b->deliveries++;
+}
+
+int
+bench_sent_at(struct bench *b, unsigned long long k)
+{
+	int64_t *n;
+
+	if (k >= b->cap_sent_at) {
+		b->cap_sent_at = b->cap_sent_at ? 2 * b->cap_sent_at : 65536;
+		if ((n = realloc(b->sent_at, b->cap_sent_at * sizeof(*n))) ==
+		    NULL)
+			return -1;
+		b->sent_at = n;
+	}
+	b->sent_at[k] = bench_now_ns();
+	return 0;
+}
+
+void
+bench_stored(struct bench *b, unsigned long long k)
+{
+	b->t_stored = bench_now_ns();
+	if (b->store_latency && k < b->sent)
+		bench_sample(b, b->t_stored - b->sent_at[k]);
+	b->stored++;
 }
 
 /* ---- connections ---- */
@@ -328,14 +373,15 @@ pump(struct run *rn, int ms)
 static void
 start_more(struct run *rn)
 {
-	while (rn->started < rn->n &&
-	    rn->started - rn->b.ready - rn->b.failed < rn->o.ramp)
+	while (rn->started < rn->n && rn->started - rn->b.ready -
+	    rn->b.done - rn->b.failed < rn->o.ramp)
 		if (bc_connect(rn, &rn->c[rn->started++]) != 0)
 			rn->b.failed++;
 }
 
 /*
- * Connect every connection; 0 once all are ready.  With warm, the
+ * Connect every connection; 0 once all are ready (or, members that go
+ * offline, done).  With warm, the
  * server's RSS (--pid) in warm[0] when a tenth are ready, and how many
  * were then in warm[1].
  */
@@ -344,7 +390,7 @@ setup_all(struct run *rn, long *warm)
 {
 	int64_t t0 = bench_now_ns();
 
-	while (rn->b.ready < rn->n) {
+	while (rn->b.ready + rn->b.done < rn->n) {
 		if (warm != NULL && warm[1] == 0 && rn->b.ready >= rn->n / 10) {
 			warm[0] = proc_rss_kb(rn->o.pid);
 			warm[1] = (long)rn->b.ready;
@@ -381,16 +427,50 @@ alloc_conns(struct run *rn, size_t n)
 
 /* ---- fan-out ---- */
 
+/* A connection that receives (online), not the sender. */
+static int
+receives(const struct bconn *c)
+{
+	return c->role == R_SUB || c->role == R_BOTH;
+}
+
+static size_t
+online(const struct run *rn)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rn->n; i++)
+		n += receives(&rn->c[i]);
+	return n;
+}
+
+/* The fewest deliveries at one receiver; for a store-and-forward server
+   also no more than it has stored. */
 static unsigned long long
 min_got(const struct run *rn)
 {
 	unsigned long long m = ULLONG_MAX;
 	size_t i;
 
-	for (i = 1; i < rn->n; i++)
-		if (rn->c[i].got < m)
+	for (i = 0; i < rn->n; i++)
+		if (receives(&rn->c[i]) && rn->c[i].got < m)
 			m = rn->c[i].got;
+	if ((rn->b.proto == P_MISSIVE || rn->b.proto == P_STREAMS) &&
+	    rn->b.stored < m)
+		m = rn->b.stored;
 	return m;
+}
+
+/* Member i of a room with half of its members offline (the even ones:
+   the same accounts in every room); 0 is the sender. */
+static void
+half_offline(struct run *rn)
+{
+	size_t i;
+
+	rn->c[0].role = R_PUB;
+	for (i = 1; i < rn->n; i++)
+		rn->c[i].role = i % 2 ? R_SUB : R_ENROL;
 }
 
 /* CPU seconds this process has used. */
@@ -407,18 +487,34 @@ self_cpu_s(void)
 
 static void
 fanout_report(const struct run *rn, size_t size, unsigned long long sent,
-    unsigned long long want, int64_t ns, double srv_cpu, double own_cpu)
+    unsigned long long want, int64_t ns, int64_t t0, double srv_cpu,
+    double own_cpu)
 {
 	const struct bench *b = &rn->b;
 
-	printf("RESULT mode=fanout proto=%s S=%zu size=%zu sent=%llu "
-	    "delivered=%llu lost=%llu secs=%.3f rate=%.0f server_cpu_s=%.3f "
-	    "server_ns_each=%.0f bench_cpu_s=%.3f\n", proto_names[b->proto],
-	    rn->n - 1, size, sent, b->deliveries, want - b->deliveries,
-	    (double)ns / NS, (double)b->deliveries * NS / (double)ns, srv_cpu,
+	printf("RESULT mode=%s proto=%s S=%zu online=%zu size=%zu sent=%llu "
+	    "delivered=%llu lost=%llu secs=%.3f rate=%.0f stored=%llu "
+	    "refused=%llu stored_rate=%.0f server_cpu_s=%.3f "
+	    "server_ns_each=%.0f bench_cpu_s=%.3f\n",
+	    rn->o.mode == MD_DURABLE ? "durable" : "fanout",
+	    proto_names[b->proto], rn->n - 1, online(rn), size, sent,
+	    b->deliveries, want - b->deliveries, (double)ns / NS,
+	    (double)b->deliveries * NS / (double)ns, b->stored, b->refused,
+	    b->stored && b->t_stored > t0 ? (double)b->stored * NS /
+	    (double)(b->t_stored - t0) : 0, srv_cpu,
 	    b->deliveries ? srv_cpu * 1e9 / (double)b->deliveries : 0,
 	    own_cpu);
 	(void)fflush(stdout);
+}
+
+/* Everything sent has arrived everywhere (and is stored). */
+static int
+all_in(const struct run *rn, unsigned long long sent,
+    unsigned long long want)
+{
+	return rn->b.deliveries >= want &&
+	    ((rn->b.proto != P_MISSIVE && rn->b.proto != P_STREAMS) ||
+	    rn->b.stored + rn->b.refused >= sent);
 }
 
 /* One size: publish for secs, then wait until every receiver has all. */
@@ -428,21 +524,21 @@ fanout_size(struct run *rn, size_t size)
 	static char payload[PAYLOAD_MAX];
 	struct bconn *snd = &rn->c[0];
 	unsigned long long window, sent = 0, low, k, want;
+	size_t i, receivers = online(rn);
 	int64_t t0, t_end, t_last;
 	double cpu0 = proc_cpu_s(rn->o.pid), own0 = self_cpu_s();
-	size_t i;
 
 	/* Per receiver, and at most ~100k deliveries in flight in all:
 	   a slow broker must drain the window within DRAIN_TIMEOUT_NS. */
 	window = WINDOW_BYTES / (size + 160);
-	if (window > WINDOW_DELIVERIES / (rn->n - 1))
-		window = WINDOW_DELIVERIES / (rn->n - 1);
+	if (window > WINDOW_DELIVERIES / receivers)
+		window = WINDOW_DELIVERIES / receivers;
 	if (window < 8)
 		window = 8;
 	bench_payload(payload, size, 0, 0);
 	for (i = 0; i < rn->n; i++)
 		rn->c[i].got = 0;
-	rn->b.deliveries = 0;
+	rn->b.deliveries = rn->b.sent = rn->b.stored = rn->b.refused = 0;
 	t0 = bench_now_ns();
 	t_end = t0 + (int64_t)(rn->o.secs * NS);
 	while (bench_now_ns() < t_end) {
@@ -454,17 +550,18 @@ fanout_size(struct run *rn, size_t size)
 		    rn->b.failed > 0)
 			return -1;
 	}
-	want = sent * (rn->n - 1);
-	while (rn->b.deliveries < want && rn->b.failed == 0 &&
+	want = sent * receivers;
+	while (!all_in(rn, sent, want) && rn->b.failed == 0 &&
 	    bench_now_ns() - t_end < DRAIN_TIMEOUT_NS)
 		if (pump(rn, 10) != 0)
 			return -1;
 	t_last = bench_now_ns();
-	fanout_report(rn, size, sent, want, t_last - t0,
+	fanout_report(rn, size, sent, want, t_last - t0, t0,
 	    proc_cpu_s(rn->o.pid) - cpu0, self_cpu_s() - own0);
-	return rn->b.deliveries == want ? 0 : -1;
+	return all_in(rn, sent, want) && rn->b.refused == 0 ? 0 : -1;
 }
 
+/* fanout: S receivers; durable: S members, half of them offline. */
 static int
 run_fanout(struct run *rn)
 {
@@ -479,6 +576,8 @@ run_fanout(struct run *rn)
 	rn->c[0].role = R_PUB;
 	for (i = 1; i < rn->n; i++)
 		rn->c[i].role = R_SUB;
+	if (rn->o.mode == MD_DURABLE)
+		half_offline(rn);
 	if (setup_all(rn, NULL) != 0)
 		return -1;
 	(void)snprintf(sizes, sizeof(sizes), "%s", rn->o.sizes);
@@ -543,16 +642,18 @@ latency_send(struct run *rn, int64_t *next, int64_t period, size_t size)
 }
 
 static void
-latency_report(struct run *rn, unsigned long long want)
+latency_report(struct run *rn, const char *mode, unsigned members,
+    unsigned long long want)
 {
 	struct bench *b = &rn->b;
 
 	qsort(b->lat, b->nlat, sizeof(*b->lat), cmp_u32);
-	printf("RESULT mode=latency proto=%s members=%u rate=%u sent=%llu "
-	    "delivered=%llu lost=%llu p50=%u p99=%u p999=%u max=%u\n",
-	    proto_names[b->proto], rn->o.members, rn->o.rate, b->sent,
-	    b->deliveries, want - b->deliveries, pct(b, 0.5), pct(b, 0.99),
-	    pct(b, 0.999), b->nlat ? b->lat[b->nlat - 1] : 0);
+	printf("RESULT mode=%s proto=%s members=%u rate=%u sent=%llu "
+	    "stored=%llu refused=%llu delivered=%llu lost=%llu samples=%zu "
+	    "p50=%u p99=%u p999=%u max=%u\n", mode, proto_names[b->proto],
+	    members, rn->o.rate, b->sent, b->stored, b->refused,
+	    b->deliveries, want - b->deliveries, b->nlat, pct(b, 0.5),
+	    pct(b, 0.99), pct(b, 0.999), b->nlat ? b->lat[b->nlat - 1] : 0);
 	(void)fflush(stdout);
 }
 
@@ -598,11 +699,168 @@ run_latency(struct run *rn)
 	    bench_now_ns() - t_end < DRAIN_TIMEOUT_NS)
 		if (pump(rn, 10) != 0)
 			goto out;
-	latency_report(rn, want);
+	latency_report(rn, "latency", rn->o.members, want);
 	r = rn->b.deliveries == want ? 0 : -1;
 out:
 	free(next);
 	return r;
+}
+
+/* ---- the durable send: send to stored ---- */
+
+/* Wait (at most DRAIN_TIMEOUT_NS) until all is in; 1 if it is. */
+static int
+drain(struct run *rn, unsigned long long want)
+{
+	int64_t t = bench_now_ns();
+
+	while (!all_in(rn, rn->b.sent, want) && rn->b.failed == 0 &&
+	    bench_now_ns() - t < DRAIN_TIMEOUT_NS)
+		if (pump(rn, 10) != 0)
+			return 0;
+	return all_in(rn, rn->b.sent, want);
+}
+
+/*
+ * stored: one sender, RATE lines a second for SECS into a room of S
+ * members, half of them offline; the samples are send to 1020 (missive)
+ * or to XADD's answer (Streams, appendfsync always).
+ */
+static int
+run_stored(struct run *rn)
+{
+	char payload[PAYLOAD_MAX];
+	size_t size = strtoul(rn->o.sizes, NULL, 10);
+	int64_t period = NS / rn->o.rate, next, t_end, now;
+	unsigned long long want;
+	int ok;
+
+	if (size < 20 || size > PAYLOAD_MAX || size % 4 != 0 ||
+	    alloc_conns(rn, (size_t)rn->o.s + 1) != 0)
+		return -1;
+	rn->b.keep_buffers = 1;
+	half_offline(rn);
+	if (setup_all(rn, NULL) != 0)
+		return -1;
+	rn->b.store_latency = 1;
+	bench_payload(payload, size, 0, 0);
+	next = bench_now_ns();
+	t_end = next + (int64_t)(rn->o.secs * NS);
+	while ((now = bench_now_ns()) < t_end) {
+		for (; next <= now; next += period)
+			if (proto_publish(&rn->c[0], payload, size) != 0)
+				return -1;
+		if (bc_write(rn, &rn->c[0]) != 0 ||
+		    pump(rn, (int)((next - bench_now_ns() + 999999) /
+		    1000000)) != 0 || rn->b.failed > 0)
+			return -1;
+	}
+	want = rn->b.sent * online(rn);
+	ok = drain(rn, want);
+	latency_report(rn, "stored", rn->o.s, want);
+	return ok && rn->b.refused == 0 ? 0 : -1;
+}
+
+/* ---- catch-up ---- */
+
+#define CATCHUP_WINDOW 1000             /* lines not yet stored */
+#define CATCHUP_BATCH 1000              /* Streams: XREADGROUP COUNT */
+#define RSS_EVERY_MS 50
+
+/* Rows dev has of the backlog (missive: once all of it is in). */
+static unsigned long long
+drained(const struct bconn *dev)
+{
+	if (dev->b->proto != P_MISSIVE)
+		return dev->got;
+	return dev->state == BS_READY ? dev->backlog_got : 0;
+}
+
+/* The sender stores n lines while dev is away. */
+static int
+catchup_fill(struct run *rn, unsigned long long n, size_t size)
+{
+	static char payload[PAYLOAD_MAX];
+	int64_t t0 = bench_now_ns();
+
+	bench_payload(payload, size, 0, 0);
+	while (rn->b.stored < n) {
+		for (; rn->b.sent < n &&
+		    rn->b.sent - rn->b.stored < CATCHUP_WINDOW;)
+			if (proto_publish(&rn->c[0], payload, size) != 0)
+				return -1;
+		if (bc_write(rn, &rn->c[0]) != 0 || pump(rn, 10) != 0 ||
+		    rn->b.failed > 0 || rn->b.refused > 0 ||
+		    bench_now_ns() - t0 > SETUP_TIMEOUT_NS)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * catchup: member 1 joins the room and goes offline, the sender stores
+ * N lines (a window of CATCHUP_WINDOW not yet stored), then member 1
+ * comes back and drains them (missive: 1022, then the backlog, which it
+ * acknowledges as it goes; Streams: XREADGROUP COUNT 1000 and XACK).
+ * The time from its connect to the last row; the server's RSS (--pid)
+ * before, at its highest (every RSS_EVERY_MS) and after.
+ */
+static int
+run_catchup(struct run *rn)
+{
+	size_t size = strtoul(rn->o.sizes, NULL, 10);
+	unsigned long long n = rn->o.n;
+	struct bconn *dev;
+	long rss0, rss, peak, rss1;
+	int64_t f0, f1, t0, t1;
+
+	if (size < 20 || size > PAYLOAD_MAX || size % 4 != 0 ||
+	    alloc_conns(rn, 2) != 0)
+		return -1;
+	rn->b.keep_buffers = 1;
+	rn->b.batch = CATCHUP_BATCH;
+	dev = &rn->c[1];
+	rn->c[0].role = R_PUB;
+	dev->role = R_ENROL;
+	if (setup_all(rn, NULL) != 0)
+		return -1;
+	f0 = bench_now_ns();
+	if (catchup_fill(rn, n, size) != 0) {
+		(void)fprintf(stderr, PROG ": catch-up: %llu of %llu stored\n",
+		    rn->b.stored, n);
+		return -1;
+	}
+	f1 = bench_now_ns();
+	peak = rss0 = proc_rss_kb(rn->o.pid);
+	dev->role = R_SUB;
+	t0 = bench_now_ns();
+	if (bc_connect(rn, dev) != 0)
+		return -1;
+	while (drained(dev) < n) {
+		if (pump(rn, RSS_EVERY_MS) != 0 || rn->b.failed > 0 ||
+		    bench_now_ns() - t0 > SETUP_TIMEOUT_NS) {
+			(void)fprintf(stderr, PROG ": catch-up: %llu of %llu "
+			    "rows\n", dev->got + dev->backlog_got, n);
+			return -1;
+		}
+		if ((rss = proc_rss_kb(rn->o.pid)) > peak)
+			peak = rss;
+	}
+	t1 = bench_now_ns();
+	/* The last acknowledgement goes out; then the server settles. */
+	while (bench_now_ns() - t1 < NS / 2)
+		if (pump(rn, 100) != 0)
+			return -1;
+	rss1 = proc_rss_kb(rn->o.pid);
+	printf("RESULT mode=catchup proto=%s n=%llu rows=%llu size=%zu "
+	    "secs=%.3f rate=%.0f rss_before_kb=%ld rss_peak_kb=%ld "
+	    "rss_after_kb=%ld fill_secs=%.2f fill_rate=%.0f\n",
+	    proto_names[rn->b.proto], n, drained(dev), size,
+	    (double)(t1 - t0) / NS, (double)drained(dev) * NS /
+	    (double)(t1 - t0), rss0, peak, rss1, (double)(f1 - f0) / NS,
+	    (double)n * NS / (double)(f1 - f0));
+	(void)fflush(stdout);
+	return 0;
 }
 
 /* ---- connections ---- */
@@ -822,8 +1080,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	(void)fprintf(stderr,
-	    "usage: " PROG " fanout|latency|conns|handshake|login|argon2 "
-	    "[-P missive|redis|mqtt|relay]\n"
+	    "usage: " PROG " fanout|latency|conns|handshake|login|argon2|"
+	    "durable|stored|catchup\n"
+	    "           [-P missive|redis|mqtt|relay|streams]\n"
 	    "           -a ADDR -p PORT [-S S] [-s SIZES] [-d SECS] [-M MEMBERS] "
 	    "[-r RATE] [-n N]\n"
 	    "           [--parallel P] [--ramp R] [--pid PID] [-m KIB] [-t T]\n"
@@ -849,7 +1108,7 @@ static enum mode
 mode_of(const char *s)
 {
 	static const char *const names[] = { "fanout", "latency", "conns",
-		"handshake", "login", "argon2" };
+		"handshake", "login", "argon2", "durable", "stored", "catchup" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -966,6 +1225,37 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * This run's mids (8 random hex digits ahead of the member and the line
+ * number: a mid used in an earlier run would be taken for a retry) and
+ * the mode's room: its own for each mode and size, since membership is
+ * durable (a room of S members stays one).  A stream gets the run's
+ * digits too, so that no entry or group of an earlier run is in it.
+ */
+static int
+name_run(struct run *rn)
+{
+	static const char *const rooms[] = { "fan", "lat", NULL, NULL, NULL,
+		NULL, "dur", "sto", "catchup" };
+	const char *r = rooms[rn->o.mode];
+	unsigned char rnd[4];
+	unsigned size = rn->o.mode == MD_LATENCY ? rn->o.members : rn->o.s;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -1;
+	(void)snprintf(rn->b.mid_run, sizeof(rn->b.mid_run), "%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	if (r == NULL)
+		return 0;
+	if (rn->o.mode == MD_CATCHUP)
+		size = 0;
+	(void)snprintf(rn->room, sizeof(rn->room), "%s%.0u%s%s", r, size,
+	    rn->b.proto == P_STREAMS ? "-" : "",
+	    rn->b.proto == P_STREAMS ? rn->b.mid_run : "");
+	rn->b.room = rn->room;
+	return 0;
+}
+
 static int
 dispatch(struct run *rn)
 {
@@ -982,6 +1272,12 @@ dispatch(struct run *rn)
 		return run_cycles(rn, R_LOGIN);
 	case MD_ARGON2:
 		return run_argon2(&rn->o);
+	case MD_DURABLE:
+		return run_fanout(rn);
+	case MD_STORED:
+		return run_stored(rn);
+	case MD_CATCHUP:
+		return run_catchup(rn);
 	}
 	return -1;
 }
@@ -1001,6 +1297,7 @@ run_free(struct run *rn)
 	free(rn->b.secrets);
 	free(rn->c);
 	free(rn->b.lat);
+	free(rn->b.sent_at);
 	EVP_PKEY_free(rn->b.server_key);
 	if (rn->ep >= 0)
 		(void)close(rn->ep);
@@ -1013,12 +1310,14 @@ main(int argc, char **argv)
 	    .secs = 2, .sizes = "64,1024", .parallel = 50, .ramp = 64,
 	    .runs = 5, .tcost = 2, .mkib = 19456, .n = 1 },
 	    .b = { .addr = "127.0.0.1", .prefix = LOAD_PREFIX, .first = 1,
-	    .room = "bench" }, .ep = -1 };
+	    .batch = 256 }, .ep = -1 };
 	int r = -1;
 
 	parse(&rn, argc, argv);
 	if (rn.o.mode == MD_HANDSHAKE || rn.o.mode == MD_LOGIN)
 		rn.b.proto = P_MISSIVE;
+	if (name_run(&rn) != 0)
+		return 1;
 	rn.sa.sin_family = AF_INET;
 	rn.sa.sin_port = htons((uint16_t)rn.b.port);
 	raise_nofile();
