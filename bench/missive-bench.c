@@ -531,7 +531,7 @@ fanout_size(struct run *rn, size_t size)
 	/* Per receiver, and at most ~100k deliveries in flight in all:
 	   a slow broker must drain the window within DRAIN_TIMEOUT_NS. */
 	window = WINDOW_BYTES / (size + 160);
-	if (window > WINDOW_DELIVERIES / receivers)
+	if (receivers > 0 && window > WINDOW_DELIVERIES / receivers)
 		window = WINDOW_DELIVERIES / receivers;
 	if (window < 8)
 		window = 8;

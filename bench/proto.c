@@ -204,7 +204,7 @@ m_backlog(struct bconn *c, const char *f, size_t len)
 	    (c->backlog = seq_of(&fr.field[0])) < 0)
 		return -1;
 	c->step = MS_JOIN;
-	if (c->in_lobby && (b->room == NULL || strcmp(b->room, PROTO_LOBBY)) &&
+	if (c->in_lobby && (b->room == NULL || strcmp(b->room, PROTO_LOBBY) != 0) &&
 	    send_op(c, OP_LEAVE, PROTO_LOBBY) != 0)
 		return -1;
 	c->answers = c->in_lobby;
@@ -691,7 +691,7 @@ static int
 st_line(struct bconn *c, const char *p, size_t len)
 {
 	if (c->state == BS_SETUP) {
-		if (*p == '-' && (len < 10 || memcmp(p, "-BUSYGROUP", 10)))
+		if (*p == '-' && (len < 10 || memcmp(p, "-BUSYGROUP", 10) != 0))
 			return -1;
 		if (c->role == R_ENROL) {
 			c->state = BS_DONE;     /* its group stays unread */

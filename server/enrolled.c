@@ -60,14 +60,16 @@ enrolled_seal(struct enrolled *e)
 	if (e->n > 1)
 		qsort(e->keys, e->n, sizeof(*e->keys), by_fp);
 	free(e->by_owner);
-	if ((e->by_owner = calloc(e->n + 1, sizeof(*e->by_owner))) == NULL) {
+	if ((e->by_owner = calloc(e->n + 1,
+	    sizeof(struct enrolled_key *))) == NULL) {
 		enrolled_free(e);
 		return E_NOMEM;
 	}
 	for (i = 0; i < e->n; i++)
 		e->by_owner[i] = &e->keys[i];
 	if (e->n > 1)
-		qsort(e->by_owner, e->n, sizeof(*e->by_owner), by_owner);
+		qsort(e->by_owner, e->n, sizeof(struct enrolled_key *),
+		    by_owner);
 	return 0;
 }
 

@@ -280,7 +280,7 @@ inbox_login(struct conn *c)
 	struct conn *old;
 
 	if (s->online == NULL &&
-	    (s->online = calloc(ONLINE_BUCKETS, sizeof(*s->online))) == NULL)
+	    (s->online = calloc(ONLINE_BUCKETS, sizeof(struct conn *))) == NULL)
 		return E_NOMEM;
 	/* One connection per device: the newest. */
 	if ((old = inbox_online(s, c->dev)) != NULL)

@@ -93,7 +93,7 @@ main(int argc, char **argv)
 	log_info("server key %s (RSA-%d)", fp, EVP_PKEY_get_bits(key));
 	admin_db_params(&cfg, cfg.db_user, cfg.db_password_file, &dbp);
 	/* Rooms and their members are loaded from it: needed at start. */
-	if ((r = db_open(&dbp, &db, err, sizeof(err))) != 0) {
+	if (db_open(&dbp, &db, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}

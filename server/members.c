@@ -21,7 +21,7 @@ members_grow(struct members *m)
 
 	if (m->n < m->nbucket)
 		return 0;
-	if ((b = calloc(nb, sizeof(*b))) == NULL)
+	if ((b = calloc(nb, sizeof(struct member *))) == NULL)
 		return -1;
 	for (i = 0; i < m->nbucket; i++)
 		for (e = m->bucket[i]; e != NULL; e = next) {

@@ -396,23 +396,25 @@ relay_directory_changed(struct server *s, const struct enrolled *old)
 		a = i < old->n ? &old->keys[i] : NULL;
 		b = j < now->n ? &now->keys[j] : NULL;
 		d = a == NULL ? 1 : b == NULL ? -1 : strcmp(a->fp, b->fp);
-		if (d < 0) {
+		if (d < 0 && a != NULL) {
 			/* Gone: an online one is closed, and says so itself. */
 			if (enrolled_usable(a) &&
 			    inbox_online(s, a->key_id) == NULL)
 				device_changed(s, a, 0);
 			i++;
-		} else if (d > 0) {
+		} else if (d > 0 && b != NULL) {
 			if (enrolled_usable(b))
 				device_changed(s, b, 1);
 			j++;
-		} else {
+		} else if (a != NULL && b != NULL) {
 			if (enrolled_usable(a) != enrolled_usable(b) &&
 			    inbox_online(s, a->key_id) == NULL)
 				device_changed(s, enrolled_usable(b) ? b : a,
 				    enrolled_usable(b));
 			i++;
 			j++;
+		} else {
+			break;
 		}
 	}
 }

@@ -198,7 +198,6 @@ server_new(const struct server_config *cfg, EVP_PKEY *key,
 		log_error("server key: %s", err_str(r));
 		goto fail;
 	}
-	r = E_IO;
 	admin_db_params(cfg, cfg->db_user, cfg->db_password_file, &s->auth.db);
 	s->auth.lock_after = (unsigned)cfg->login_lock_after;
 	s->auth.lock_seconds = (unsigned)cfg->login_lock_seconds;

@@ -85,7 +85,8 @@ seq_rehash(struct seq_map *m)
 	struct seq_slot *old = m->slot, *sl;
 	size_t i;
 
-	if ((m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
+	if (m->cap == 0 ||
+	    (m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
 		m->slot = old;
 		return;
 	}

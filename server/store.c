@@ -143,8 +143,6 @@ offer_rows(struct server *s, const struct store_entry *e)
 			inbox_offer(o, e->it.seq[i], e->frame, e->it.len);
 }
 
-static void batch_done(struct worker_job *job);
-
 static void
 entry_done(struct server *s, struct store_entry *e)
 {
@@ -184,11 +182,10 @@ entry_done(struct server *s, struct store_entry *e)
 	entry_free(e);
 }
 
+/* What a batch's commit (or its refusal) means for each of its items. */
 static void
-batch_done(struct worker_job *job)
+batch_finish(struct server *s, struct store_batch *b)
 {
-	struct store_batch *b = WORKER_JOB_OWNER(job, struct store_batch, job);
-	struct server *s = b->srv;
 	struct storage_item *it, *next;
 
 	s->store.busy = NULL;
@@ -207,6 +204,15 @@ batch_done(struct worker_job *job)
 		entry_done(s, entry_of(it));
 	}
 	free(b);
+}
+
+static void
+batch_done(struct worker_job *job)
+{
+	struct store_batch *b = WORKER_JOB_OWNER(job, struct store_batch, job);
+	struct server *s = b->srv;
+
+	batch_finish(s, b);
 	store_kick(s);
 }
 
@@ -230,8 +236,7 @@ store_kick(struct server *s)
 		b->r = E_STATE;
 		for (it = b->head; it != NULL; it = it->next)
 			it->r = E_STATE;
-		s->store.busy = b;
-		batch_done(&b->job);
+		batch_finish(s, b);
 		return;
 	}
 	s->store.busy = b;
