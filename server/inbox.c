@@ -183,7 +183,9 @@ read_done(struct worker_job *job)
 		}
 		c->backlog_told = 1;
 	}
-	for (i = 0; i < j->n; i++) {
+	/* A page may be more than the output queue takes: what does not
+	   fit now is read again once it drains. */
+	for (i = 0; i < j->n && room_for_rows(c); i++) {
 		seq = (long long)be64_load(p);
 		len = be32_load(p + 8);
 		if (seq > c->delivered)
@@ -192,7 +194,7 @@ read_done(struct worker_job *job)
 	}
 	buf_free(&j->rows);
 	/* More to read, or rows came while this read ran: read on. */
-	if (j->n == PAGE_ROWS || c->missed) {
+	if (i < j->n || j->n == PAGE_ROWS || c->missed) {
 		free(j);
 		c->missed = 0;
 		read_next(c);
