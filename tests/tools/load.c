@@ -21,7 +21,8 @@
  * Chat mode.  N clients (default 200) log in, at most R (default 8) at a
  * time.  Each leaves the lobby (where every member would hand every other
  * one its key: O(N^2) keys and RSA operations) and joins its room: account
- * i is in room "load<k>", k = (i - 1) / G + 1, G members per room (default
+ * i is in room "load<k>-<pid>", k = (i - 1) / G + 1 (the process id: the
+ * memberships of an earlier run last), G members per room (default
  * 10; the last room may be smaller).  Once every room is complete, each
  * client sends M (default 20) numbered lines of SIZE bytes (default 64)
  * into its room, and every other member must get each exactly once, in
@@ -64,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -129,6 +131,7 @@ struct client {
 	char room[ROOM_MAX + 1];
 	unsigned first, gsize;          /* the room's first account, size */
 	int logged_in, left_lobby, in_room, ready, quitting;
+	int saw_lobby;                  /* listed in the lobby at login */
 	long long peers;                /* other members in the room */
 	unsigned *hi;                   /* per sender in the room: highest
 	                                   sequence number seen + 1 */
@@ -285,6 +288,8 @@ static void
 on_joined(struct client *c, const struct session_event *ev)
 {
 	if (strcmp(ev->room, c->room) == 0) {
+		/* Every member's device, online or not: what is sent to
+		   one offline now waits in its inbox. */
 		c->in_room = 1;
 		c->peers = ev->count;
 		check_ready(c);
@@ -292,6 +297,7 @@ on_joined(struct client *c, const struct session_event *ev)
 	}
 	if (strcmp(ev->room, PROTO_LOBBY) != 0)
 		return;
+	c->saw_lobby = 1;
 	/* Out of the lobby, into our room; a refusal is an error event. */
 	if (session_leave(c->s, PROTO_LOBBY) != 0 ||
 	    session_join(c->s, c->room) != 0)
@@ -304,7 +310,8 @@ on_presence(struct client *c, const struct session_event *ev)
 	if (strcmp(ev->room, c->room) != 0)
 		return;
 	if (ev->kind == SESSION_EV_JOIN) {
-		c->peers++;
+		/* ADD (a device of a member, offline) changes nothing here. */
+		c->peers += ev->online == 1;
 		check_ready(c);
 		return;
 	}
@@ -332,6 +339,16 @@ chat_event(struct client *c, const struct session_event *ev)
 		if (strcmp(ev->room, PROTO_LOBBY) == 0)
 			c->left_lobby = 1;
 		check_ready(c);
+		break;
+	case SESSION_EV_BACKLOG_END:
+		/* Every room of the account is listed by now: from an earlier
+		   run it may be out of the lobby and in its room already. */
+		if (!c->saw_lobby) {
+			c->left_lobby = 1;
+			if (!c->in_room && session_join(c->s, c->room) != 0)
+				break;
+			check_ready(c);
+		}
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
@@ -497,8 +514,9 @@ chat_setup(struct load *ld)
 		c->first = i / ld->g * ld->g + 1;
 		c->gsize = ld->n - (c->first - 1) < ld->g ?
 		    ld->n - (c->first - 1) : ld->g;
-		(void)snprintf(c->room, sizeof(c->room), "load%u",
-		    i / ld->g + 1);
+		/* Rooms of this run only: memberships outlive a run. */
+		(void)snprintf(c->room, sizeof(c->room), "load%u-%u",
+		    i / ld->g + 1, (unsigned)getpid() % 100000u);
 		bytes = (c->gsize * ld->m + 7) / 8;
 		if ((c->hi = calloc(c->gsize, sizeof(*c->hi))) == NULL ||
 		    (c->seen = calloc(bytes, 1)) == NULL)
