@@ -406,7 +406,12 @@ on_event(void *arg, const struct session_event *ev)
 		    str(ev->text));
 		return;
 	case SESSION_EV_CLOSING:
-		if (strcmp(str(ev->code), "quit") != 0)
+		/* Cycles log an account in again while its last connection
+		   may still be open: the server keeps the newer (one
+		   connection per device), as it should. */
+		if (strcmp(str(ev->code), "quit") != 0 &&
+		    !(c->ld->cycles > 0 && strcmp(str(ev->code),
+		    proto_close_word(PROTO_CLOSE_REPLACED)) == 0))
 			problem(c, PB_SERVER, "server closing: %s: %s",
 			    str(ev->code), str(ev->text));
 		return;
