@@ -230,7 +230,7 @@ xdotool key Return
 wait_until 30 traced "chat-window: shown" || true
 wait_until 20 traced "#lobby *** You are in #lobby" || true
 expect_contains "Enter in the password field logs in: the chat window" \
-	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 1 other connection"
+	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 2 other connections"
 check "the folder is remembered for the next login" \
 	grep -qF "folder=$T/c/user1" "$HOME/.config/missive/gtk.ini"
 
