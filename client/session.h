@@ -126,6 +126,11 @@ enum session_event_kind {
 	                                 ours the server has stored for every
 	                                 device of the conversation (1020;
 	                                 before the peers read it) */
+	SESSION_EV_DELIVERED,         /* mid, and room and text if the line
+	                                 was sent in this session (else
+	                                 NULL): every device the line was
+	                                 stored for has fetched it and
+	                                 written it away (1024) */
 	SESSION_EV_NOT_STORED,        /* room, code (net), reason (net: the
 	                                 server's words), text, mid: a line of
 	                                 ours the server refused to store
