@@ -409,6 +409,7 @@ on_event(void *arg, const struct session_event *ev)
 		}
 		break;
 	case SESSION_EV_SENT:
+	case SESSION_EV_DELIVERED:
 	case SESSION_EV_DONE:
 		break;
 	case SESSION_EV_FATAL:
