@@ -191,6 +191,7 @@ static const struct handler handlers[] = {
 	{ OP_STORED, CS_LOGGED_IN, cs_on_stored },
 	{ OP_NOT_STORED, CS_LOGGED_IN, cs_on_not_stored },
 	{ OP_BACKLOG, CS_LOGGED_IN, cs_on_backlog },
+	{ OP_RECEIPT, CS_LOGGED_IN, cs_on_receipt },
 	{ OP_WHO_END, CS_LOGGED_IN, on_who_end },
 	{ OP_SERVER_PONG, CS_SECURED, on_pong },
 	{ OP_SERVER_PING, CS_SECURED, on_ping },

@@ -321,6 +321,19 @@ history_seen(const struct history *h, struct session *s)
 }
 
 const struct history_record *
+history_find(const struct history *h, const uint8_t id[HISTORY_ID_LEN])
+{
+	struct history_record key;
+	size_t at;
+	int found;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.id, id, HISTORY_ID_LEN);
+	at = locate(h->byid, h->n, &key, cmp_id, &found);
+	return found ? h->byid[at] : NULL;
+}
+
+const struct history_record *
 history_get(const struct history *h, size_t i)
 {
 	return i < h->n ? h->byt[i] : NULL;

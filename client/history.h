@@ -89,6 +89,10 @@ int history_add_event(struct history *h, const struct session_event *ev)
 size_t history_count(const struct history *h);
 const struct history_record *history_get(const struct history *h, size_t i);
 
+/* The record with message id id, or NULL; valid until the next change. */
+const struct history_record *history_find(const struct history *h,
+    const uint8_t id[HISTORY_ID_LEN]);
+
 /*
  * Tell s the message ids of the newest records (at most SESSION_SEEN_MAX),
  * so that a line shown in an earlier session and replayed is dropped.

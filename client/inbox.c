@@ -195,6 +195,24 @@ cs_on_sender_key(struct session *s, char **f, size_t n)
 }
 
 void
+cs_on_receipt(struct session *s, char **f, size_t n)
+{
+	uint8_t mid[E2E_MID_LEN];
+	int64_t seq;
+
+	(void)n;
+	if (row_begin(s, OP_RECEIPT, f[0], &seq) != 0)
+		return;
+	if (e2e_mid_parse(f[1], mid) != 0) {
+		cs_lost(s, E_MALFORMED, "the server sent a %04u frame with a "
+		    "bad message id", OP_RECEIPT);
+		return;
+	}
+	cs_delivered(s, mid);
+	row_done(s, seq, 0);
+}
+
+void
 session_ack_after_save(struct session *s)
 {
 	s->ack_after_save = 1;

@@ -144,6 +144,32 @@ put_conv(FILE *f, const char *conv)
 	put_str(f, conv);
 }
 
+/* A line of ours stored (✓) or fetched by every device (✓✓):
+   "*** ✓ #room: text". */
+static void
+print_mark(const struct ui *ui, const struct session_event *ev)
+{
+	const struct history_record *r = NULL;
+	const char *room = ev->room, *text = ev->text;
+
+	/* A line of an earlier session: the history may know it. */
+	if (room == NULL && ui->app->history != NULL &&
+	    (r = history_find(ui->app->history, ev->mid)) != NULL) {
+		room = r->conv;
+		text = r->text;
+	}
+	(void)fputs(ev->kind == SESSION_EV_SENT ? "*** \u2713 " :
+	    "*** \u2713\u2713 ", stdout);
+	if (room == NULL) {
+		(void)fputs("a line of an earlier session\n", stdout);
+		return;
+	}
+	put_conv(stdout, room);
+	(void)fputs(": ", stdout);
+	put_str(stdout, text);
+	putchar('\n');
+}
+
 /*
  * The sender's signed time as "HH:MM:SS", or "YYYY-MM-DD HH:MM:SS" when
  * it is not today (a line stored while we were away).
@@ -410,6 +436,8 @@ on_event(void *arg, const struct session_event *ev)
 		break;
 	case SESSION_EV_SENT:
 	case SESSION_EV_DELIVERED:
+		print_mark(ui, ev);
+		break;
 	case SESSION_EV_DONE:
 		break;
 	case SESSION_EV_FATAL:

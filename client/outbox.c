@@ -206,6 +206,23 @@ unconfirmed_line(struct session *s, const uint8_t mid[E2E_MID_LEN],
 	return NULL;
 }
 
+/* Keep a stored line (text, size bytes with its NUL, ours now) for the
+   receipt that names it, in place of the oldest. */
+static void
+keep_sent(struct session *s, const uint8_t mid[E2E_MID_LEN],
+    const char *conv, char *text, size_t size)
+{
+	struct cs_sent *slot = &s->sent[s->sent_next];
+
+	if (slot->text != NULL)
+		OPENSSL_clear_free(slot->text, slot->size);
+	memcpy(slot->mid, mid, E2E_MID_LEN);
+	(void)snprintf(slot->conv, sizeof(slot->conv), "%s", conv);
+	slot->text = text;
+	slot->size = size;
+	s->sent_next = (s->sent_next + 1) % CS_SENT_RECENT;
+}
+
 /*
  * Take the line at off out of cv's unconfirmed ones and report it with
  * ev (SENT or NOT_STORED).  The event gets copies: the callback may send,
@@ -241,8 +258,38 @@ settle_line(struct session *s, struct e2e_conv *cv, size_t off,
 	ev->text = copy != NULL ? copy : "";
 	ev->mid = mid;
 	cs_emit(s, ev);
-	if (copy != NULL)
+	if (copy != NULL && ev->kind == SESSION_EV_SENT)
+		keep_sent(s, mid, conv, copy, (size_t)len + 1);
+	else if (copy != NULL)
 		OPENSSL_clear_free(copy, (size_t)len + 1);
+}
+
+void
+cs_delivered(struct session *s, const uint8_t mid[E2E_MID_LEN])
+{
+	struct session_event ev = { .kind = SESSION_EV_DELIVERED, .mid = mid };
+	size_t i;
+
+	for (i = 0; i < CS_SENT_RECENT; i++)
+		if (s->sent[i].text != NULL &&
+		    memcmp(s->sent[i].mid, mid, E2E_MID_LEN) == 0) {
+			ev.room = s->sent[i].conv;
+			ev.text = s->sent[i].text;
+			break;
+		}
+	cs_emit(s, &ev);
+}
+
+void
+cs_sent_free(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < CS_SENT_RECENT; i++)
+		if (s->sent[i].text != NULL) {
+			OPENSSL_clear_free(s->sent[i].text, s->sent[i].size);
+			s->sent[i].text = NULL;
+		}
 }
 
 /*

@@ -188,6 +188,7 @@ session_free(struct session *s)
 	trust_free(s->trust);
 	free(s->warned);
 	cs_devset_free_all(s);
+	cs_sent_free(s);
 	if (s->secret != NULL)
 		OPENSSL_clear_free(s->secret, s->secret_len);
 	free(s->host);

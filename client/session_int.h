@@ -83,6 +83,15 @@ enum cs_backlog {
 	CS_BACKLOG_DONE,              /* all of them came: rows are live */
 };
 
+/* A line of ours the server stored (SESSION_EV_SENT). */
+#define CS_SENT_RECENT 64
+struct cs_sent {
+	uint8_t mid[E2E_MID_LEN];
+	char conv[E2E_CONV_MAX + 1];
+	char *text;                   /* NULL: a free slot */
+	size_t size;                  /* of text, with its NUL */
+};
+
 struct session {
 	session_event_fn *on_event;
 	void *arg;
@@ -164,6 +173,11 @@ struct session {
 	enum cs_backlog backlog;
 	int64_t backlog_last;         /* 1022's: rows up to it are stored */
 	long long backlog_lines;      /* lines of the backlog shown */
+
+	/* Our lines the server stored lately (client/outbox.c): what a
+	   receipt (1024) names, a ring. */
+	struct cs_sent sent[CS_SENT_RECENT];
+	size_t sent_next;
 };
 
 /* A changed peer key reported once per session. */
@@ -328,6 +342,7 @@ int cs_sender_key_row(struct session *s, char **f, int backlog);
 
 /* 1002 and 1015: the row's seq, then the row. */
 void cs_on_chat(struct session *s, char **f, size_t n);
+void cs_on_receipt(struct session *s, char **f, size_t n);
 void cs_on_sender_key(struct session *s, char **f, size_t n);
 
 /* 1022|last: the backlog follows. */
@@ -377,6 +392,13 @@ size_t cs_pending_count(const struct session *s);
    not, and dropped (reported). */
 void cs_on_stored(struct session *s, char **f, size_t n);
 void cs_on_not_stored(struct session *s, char **f, size_t n);
+
+/* Every device has fetched our line mid (1024): SESSION_EV_DELIVERED,
+   with its conversation and text if it was sent in this session. */
+void cs_delivered(struct session *s, const uint8_t mid[E2E_MID_LEN]);
+
+/* Wipe and free the ring of lines stored lately. */
+void cs_sent_free(struct session *s);
 
 /*
  * The connection is gone: put the lines the server has not confirmed back

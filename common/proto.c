@@ -41,6 +41,7 @@ const struct proto_op_spec proto_ops[] = {
 	{ OP_NOT_STORED, 3, 3, "not stored" },
 	{ OP_BACKLOG, 1, 1, "backlog" },
 	{ OP_MISSED, 1, 1, "missed" },
+	{ OP_RECEIPT, 2, 2, "receipt" },
 	{ OP_SERVER_HELLO, 4, 4, "ServerHello" },
 	{ OP_SERVER_FINISHED, 1, 1, "ServerFinished" },
 	{ OP_REFUSED, 2, 2, "refused" },

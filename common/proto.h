@@ -54,6 +54,7 @@ enum proto_op {
 	OP_NOT_STORED = 1021,            /* ... or refused */
 	OP_BACKLOG = 1022,               /* the rows stored while away */
 	OP_MISSED = 1023,                /* ... and those removed unread */
+	OP_RECEIPT = 1024,               /* every device has a line (✓✓) */
 	OP_SERVER_HELLO = 1100,          /* handshake */
 	OP_SERVER_FINISHED = 1102,
 	OP_REFUSED = 1199,

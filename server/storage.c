@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/frame.h"
+#include "common/proto.h"
 
 /* ---- sequence numbers: one statement per device and batch ---- */
 
@@ -179,31 +181,139 @@ store_membership(struct db *db, const struct storage_item *it)
 	    E_DB : 0;
 }
 
+/* ---- rows that go: fetched (acknowledged) or removed unfetched ---- */
+
+struct receipt_list {
+	struct storage_item *it;
+	size_t cap;
+};
+
+static int
+receipt_one(void *arg, const struct db_val *cols)
+{
+	struct receipt_list *l = arg;
+	struct storage_item *it = l->it;
+	struct storage_receipt *v;
+
+	if (cols[2].is_null || cols[2].len != STORAGE_MID_LEN)
+		return E_DB;
+	if (it->nreceipts == l->cap) {
+		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+
+		if ((v = realloc(it->receipts, cap * sizeof(*v))) == NULL)
+			return E_NOMEM;
+		it->receipts = v;
+		l->cap = cap;
+	}
+	v = &it->receipts[it->nreceipts++];
+	v->msg = cols[0].i;
+	v->dev = cols[1].i;
+	memcpy(v->mid, cols[2].buf, STORAGE_MID_LEN);
+	return 0;
+}
+
 /*
- * The rows up to it->ack are handled: each message they name has one
- * device fewer to wait for (its frame is emptied when none is left: the
- * message row stays as the key that makes a late retry idempotent), and
- * the rows go.
+ * The lines among the rows up to upto of dev that no device waits for any
+ * more, and that every device fetched: a receipt row for each sending
+ * device (one that still exists and is not revoked), seqs taken per device
+ * in one statement each (the query sorts them by device).
  */
 static int
-store_ack(struct db *db, const struct storage_item *it)
+store_receipts(struct db *db, struct storage_item *it, long long dev,
+    long long upto)
+{
+	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(upto) };
+	char mid[STORAGE_MID_LEN + 1];
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT(), DB_OUT_STR(mid) };
+	struct receipt_list l = { it, 0 };
+	long long *col[3], first = 0;
+	size_t i, j;
+	int r;
+
+	if ((r = db_query(db, "SELECT m.msg_id, m.sender_key_id, m.mid "
+	    "FROM inbox i JOIN messages m ON m.msg_id = i.msg_id "
+	    "JOIN client_keys k ON k.key_id = m.sender_key_id "
+	    "WHERE i.key_id = ? AND i.seq <= ? AND i.kind = 0 "
+	    "AND m.pending = 0 AND m.dropped = 0 AND m.mid IS NOT NULL "
+	    "AND m.frame <> '' AND k.revoked = 0 "
+	    "ORDER BY m.sender_key_id, m.msg_id", q, 2, cols, 3, receipt_one,
+	    &l)) != 0 || it->nreceipts == 0)
+		return r;
+	for (i = 0; i < it->nreceipts; i = j) {
+		for (j = i; j < it->nreceipts &&
+		    it->receipts[j].dev == it->receipts[i].dev; j++)
+			;
+		if ((r = seq_take(db, it->receipts[i].dev,
+		    (long long)(j - i), &first)) != 0)
+			return r;
+		for (; i < j; i++)
+			it->receipts[i].seq = first++;
+	}
+	for (i = 0; i < 3; i++)
+		if ((col[i] = calloc(it->nreceipts, sizeof(long long))) ==
+		    NULL) {
+			while (i-- > 0)
+				free(col[i]);
+			return E_NOMEM;
+		}
+	for (i = 0; i < it->nreceipts; i++) {
+		col[0][i] = it->receipts[i].dev;
+		col[1][i] = it->receipts[i].seq;
+		col[2][i] = it->receipts[i].msg;
+	}
+	r = db_exec_rows(db, "INSERT INTO inbox (key_id, seq, msg_id, kind) "
+	    "VALUES (?, ?, ?, 1)", col, 3, it->nreceipts);
+	for (i = 0; i < 3; i++)
+		free(col[i]);
+	return r;
+}
+
+/*
+ * The rows up to upto of dev go: each message they carry has one device
+ * fewer to wait for (and, when they were not fetched, one more that never
+ * got it; with receipts, the lines now fetched by all get theirs).  A
+ * message none waits for keeps its row, emptied: it is the key that makes
+ * a late retry idempotent.  *n gets the rows removed.
+ */
+static int
+rows_gone(struct db *db, long long dev, long long upto, int fetched,
+    struct storage_item *receipts, unsigned long long *n)
+{
+	struct db_val p[] = { DB_IN_INT(fetched ? 0 : 1), DB_IN_INT(dev),
+		DB_IN_INT(upto) };
+	const struct db_val *q = p + 1;
+	int r;
+
+	if ((r = db_exec(db, "UPDATE messages m JOIN inbox i "
+	    "ON i.msg_id = m.msg_id SET m.pending = m.pending - 1, "
+	    "m.dropped = m.dropped + ? WHERE i.key_id = ? AND i.seq <= ? "
+	    "AND i.kind = 0 AND m.pending > 0", p, 3, NULL)) != 0 ||
+	    (receipts != NULL &&
+	    (r = store_receipts(db, receipts, dev, upto)) != 0) ||
+	    (r = db_exec(db, "UPDATE messages m JOIN inbox i "
+	    "ON i.msg_id = m.msg_id SET m.frame = '' WHERE i.key_id = ? "
+	    "AND i.seq <= ? AND i.kind = 0 AND m.pending = 0", q, 2,
+	    NULL)) != 0)
+		return r;
+	return db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND seq <= ?",
+	    q, 2, n);
+}
+
+/* The rows up to it->ack are handled. */
+static int
+store_ack(struct db *db, struct storage_item *it)
 {
 	struct db_val p[] = { DB_IN_INT(it->ack), DB_IN_INT(it->dev[0]) };
-	struct db_val q[] = { DB_IN_INT(it->dev[0]), DB_IN_INT(it->ack) };
+	unsigned long long n;
 
+	/* A batch run again starts its receipts anew. */
+	free(it->receipts);
+	it->receipts = NULL;
+	it->nreceipts = 0;
 	if (db_exec(db, "UPDATE device_inbox SET acked_seq = "
-	    "GREATEST(acked_seq, ?) WHERE key_id = ?", p, 2, NULL) != 0 ||
-	    db_exec(db, "UPDATE messages m JOIN inbox i ON i.msg_id = m.msg_id "
-	    "SET m.pending = m.pending - 1 "
-	    "WHERE i.key_id = ? AND i.seq <= ? AND m.pending > 0",
-	    q, 2, NULL) != 0 ||
-	    db_exec(db, "UPDATE messages m JOIN inbox i ON i.msg_id = m.msg_id "
-	    "SET m.frame = '' WHERE i.key_id = ? AND i.seq <= ? "
-	    "AND m.pending = 0", q, 2, NULL) != 0 ||
-	    db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND seq <= ?",
-	    q, 2, NULL) != 0)
+	    "GREATEST(acked_seq, ?) WHERE key_id = ?", p, 2, NULL) != 0)
 		return E_DB;
-	return 0;
+	return rows_gone(db, it->dev[0], it->ack, 1, it, &n);
 }
 
 /* The inbox rows of every stored item, in one statement. */
@@ -339,15 +449,20 @@ storage_read(struct db *db, long long dev, long long after, size_t limit,
     void *arg)
 {
 	struct db_val p[] = { DB_IN_INT(dev) };
-	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(after),
-		DB_IN_INT((long long)limit) };
+	char receipt[FRAME_OPCODE_LEN + 2];
+	struct db_val q[] = { { .type = DB_STR, .str = receipt,
+		.len = FRAME_OPCODE_LEN + 1 }, DB_IN_INT(dev),
+		DB_IN_INT(after), DB_IN_INT((long long)limit) };
 	struct db_val cols[2] = { DB_OUT_INT(), { .type = DB_STR } };
 	struct db_val state[2] = { DB_OUT_INT(), DB_OUT_INT() };
 	struct read_ctx ctx = { fn, arg };
 	long long got[2] = { 0, 0 };
 	int r;
 
-	if ((r = db_query(db, "SELECT next_seq - 1, missed FROM device_inbox "
+	(void)snprintf(receipt, sizeof(receipt), "%04u|", OP_RECEIPT);
+	/* Rows still here are the ones not acknowledged. */
+	if ((r = db_query(db, "SELECT COALESCE((SELECT MAX(seq) FROM inbox "
+	    "WHERE key_id = d.key_id), 0), missed FROM device_inbox d "
 	    "WHERE key_id = ?", p, 1, state, 2, two_ints, got)) != 0)
 		return r;
 	*last = got[0];
@@ -363,10 +478,11 @@ storage_read(struct db *db, long long dev, long long after, size_t limit,
 	if ((cols[1].buf = malloc(frame_max + 1)) == NULL)
 		return E_NOMEM;
 	cols[1].cap = frame_max + 1;
-	r = db_query(db, "SELECT i.seq, m.frame FROM inbox i "
+	r = db_query(db, "SELECT i.seq, IF(i.kind = 1, CONCAT(?, "
+	    "LOWER(HEX(m.mid))), m.frame) FROM inbox i "
 	    "JOIN messages m ON m.msg_id = i.msg_id "
 	    "WHERE i.key_id = ? AND i.seq > ? ORDER BY i.seq LIMIT ?",
-	    q, 3, cols, 2, read_one, &ctx);
+	    q, 4, cols, 2, read_one, &ctx);
 	free(cols[1].buf);
 	return r;
 }
@@ -490,7 +606,8 @@ purge_expired(struct db *db, long long upto, long long *removed)
 	unsigned long long n = 0;
 
 	if (db_exec(db, "UPDATE device_inbox d JOIN (SELECT key_id, "
-	    "COUNT(*) AS n FROM inbox WHERE msg_id <= ? GROUP BY key_id) x "
+	    "COUNT(*) AS n FROM inbox WHERE msg_id <= ? AND kind = 0 "
+	    "GROUP BY key_id) x "
 	    "ON x.key_id = d.key_id SET d.missed = d.missed + x.n", p, 1,
 	    NULL) != 0 ||
 	    db_exec(db, "DELETE FROM inbox WHERE msg_id <= ?", p, 1, &n) != 0 ||
@@ -539,17 +656,11 @@ purge_over_cap(struct db *db, long long max_rows, long long *removed)
 	    "WHERE next_seq - 1 - acked_seq > ? LIMIT ?", p, 3, cols, 2,
 	    over_one, o);
 	for (i = 0; i < o->n && r == 0; i++) {
-		struct db_val q[] = { DB_IN_INT(o->dev[i]),
-			DB_IN_INT(o->upto[i]) };
 		struct db_val m[] = { DB_IN_INT(0), DB_IN_INT(o->dev[i]) };
 
 		n = 0;
-		if ((r = db_exec(db, "UPDATE messages m JOIN inbox i ON "
-		    "i.msg_id = m.msg_id SET m.pending = m.pending - 1 "
-		    "WHERE i.key_id = ? AND i.seq <= ? AND m.pending > 0", q, 2,
-		    NULL)) != 0 ||
-		    (r = db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND "
-		    "seq <= ?", q, 2, &n)) != 0)
+		if ((r = rows_gone(db, o->dev[i], o->upto[i], 0, NULL,
+		    &n)) != 0)
 			break;
 		m[0].i = (long long)n;
 		if (n > 0 && (r = db_exec(db, "UPDATE device_inbox SET "

@@ -27,6 +27,15 @@ enum storage_kind {
 	STORAGE_ACK,         /* device handled its rows up to seq */
 };
 
+/* A line that every device it was stored for has fetched: its sender
+   device gets row seq, delivered as 1024|seq|mid. */
+struct storage_receipt {
+	long long msg;                   /* messages.msg_id */
+	long long dev;                   /* the sending device */
+	long long seq;                   /* the receipt's row */
+	uint8_t mid[STORAGE_MID_LEN];
+};
+
 /* One change, in a batch that commits as one transaction. */
 struct storage_item {
 	struct storage_item *next;
@@ -43,8 +52,12 @@ struct storage_item {
 	/* JOIN and PART */
 	char user[NAME_USER_MAX + 1];
 	char room[STORAGE_ROOM_MAX + 1];
-	/* ACK: dev[0] handled every row up to ack */
+	/* ACK: dev[0] handled every row up to ack; out: the receipts that
+	   made (an array the item's owner frees, kept when the batch fails
+	   but then not committed) */
 	long long ack;
+	struct storage_receipt *receipts;
+	size_t nreceipts;
 	/* Out: 0 stored (LINE: E_EXISTS, it was stored before and nothing
 	   was added), else why the whole batch failed. */
 	int r;
@@ -57,7 +70,8 @@ int storage_commit(struct db *db, struct storage_item *items)
 
 /* The rows of a device after seq `after`, at most `limit`, in order: fn
    gets each frame as stored (at most frame_max bytes; a longer one is an
-   error).  *last gets the highest seq handed out to the device (0: none).
+   error), a receipt as "1024|mid".  *last gets the highest seq of a row
+   of the device still stored, i.e. not acknowledged (0: none).
    With missed not NULL, *missed gets (and the database forgets) how many
    rows were removed before the device fetched them.  fn's non-zero
    return stops and is returned. */

@@ -50,6 +50,7 @@ entry_free(struct store_entry *e)
 	if (e->it.dev != &e->one)
 		free(e->it.dev);
 	free(e->it.seq);
+	free(e->it.receipts);
 	free(e);
 	if (c != NULL) {
 		c->jobs--;
@@ -143,6 +144,39 @@ offer_rows(struct server *s, const struct store_entry *e)
 			inbox_offer(o, e->it.seq[i], e->frame, e->it.len);
 }
 
+/* "1024|mid" (the seq goes in when it is sent), as storage_read()
+   gives it. */
+static void
+receipt_frame(char out[FRAME_OPCODE_LEN + 1 + PROTO_MID_HEX + 1],
+    const uint8_t mid[STORAGE_MID_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i, n;
+
+	n = (size_t)snprintf(out, FRAME_OPCODE_LEN + 2, "%04u|", OP_RECEIPT);
+	for (i = 0; i < STORAGE_MID_LEN; i++) {
+		out[n++] = digits[mid[i] >> 4];
+		out[n++] = digits[mid[i] & 15];
+	}
+	out[n] = '\0';
+}
+
+/* Offer each committed receipt to its sending device, if online. */
+static void
+offer_receipts(struct server *s, const struct storage_item *it)
+{
+	char frame[FRAME_OPCODE_LEN + 1 + PROTO_MID_HEX + 1];
+	struct conn *o;
+	size_t i;
+
+	for (i = 0; i < it->nreceipts; i++) {
+		if ((o = inbox_online(s, it->receipts[i].dev)) == NULL)
+			continue;
+		receipt_frame(frame, it->receipts[i].mid);
+		inbox_offer(o, it->receipts[i].seq, frame, sizeof(frame) - 1);
+	}
+}
+
 static void
 entry_done(struct server *s, struct store_entry *e)
 {
@@ -177,6 +211,8 @@ entry_done(struct server *s, struct store_entry *e)
 		break;
 	case STORAGE_ACK:
 		/* A lost acknowledgement costs a row sent again. */
+		if (e->it.r == 0)
+			offer_receipts(s, &e->it);
 		break;
 	}
 	entry_free(e);

@@ -43,7 +43,7 @@ expect_eq "db dir is 0700" "$(stat -c %a "$MISSIVE_VAR/db")" 700
 
 expect_eq "a fresh datadir has every table" "$(tables)" "$TABLES"
 expect_eq "db.sh version prints the highest migration" "$("$DB" version)" "$HIGHEST"
-expect_eq "the highest migration is 0002-durable" "$HIGHEST" 2
+expect_eq "the highest migration is 0003-receipts" "$HIGHEST" 3
 expect_eq "schema_version: one row per migration" \
 	"$(db_sql "SELECT GROUP_CONCAT(version, '-', name ORDER BY version) FROM schema_version")" "$VERSIONS"
 if grep -q '^#define MISSIVE_SCHEMA_VERSION ' "$REPO/common/db.h"; then
@@ -69,6 +69,7 @@ expect_eq "every column has a comment" \
 expect_eq "commits are flushed to disk (innodb_flush_log_at_trx_commit)" \
 	"$(db_sql 'SELECT @@innodb_flush_log_at_trx_commit')" 1
 check "0002-durable.sql runs again without error" "$DB" sql "$REPO/sql/migrations/0002-durable.sql"
+check "0003-receipts.sql runs again without error" "$DB" sql "$REPO/sql/migrations/0003-receipts.sql"
 expect_eq "... and keeps one lobby" "$(db_sql "SELECT COUNT(*) FROM rooms WHERE room_name = 'lobby'")" 1
 expect_eq "database collation" \
 	"$(db_sql "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='missive'")" \
@@ -202,10 +203,11 @@ expect_eq "erin's room is kept, made by nobody" \
 
 # A migration that stopped half-way (DDL commits statement by statement)
 # is run again in full.
-db_sql "DROP TABLE inbox, messages; DELETE FROM schema_version WHERE version = 2"
+db_sql "DROP TABLE inbox, messages; DELETE FROM schema_version WHERE version >= 2"
 out=$("$DB" migrate 2>&1) && rc=0 || rc=$?
 expect_eq "migrate after a half-done 0002 exits 0" "$rc" 0
 expect_match "... applies 0002 again" "$out" "applying migration 0002-durable.sql"
+expect_match "... and 0003 after it" "$out" "applying migration 0003-receipts.sql"
 expect_eq "... and the tables are all there" "$(tables)" "$TABLES"
 
 # A database made before schema versions: only users and client_keys,
@@ -225,6 +227,7 @@ out=$("$DB" migrate 2>&1) && rc=0 || rc=$?
 expect_eq "old database: db.sh migrate exits 0" "$rc" 0
 expect_match "old database: 0001-base is applied (a no-op)" "$out" "applying migration 0001-base.sql"
 expect_match "old database: 0002-durable is applied" "$out" "applying migration 0002-durable.sql"
+expect_match "old database: 0003-receipts is applied" "$out" "applying migration 0003-receipts.sql"
 expect_eq "old database: now at the highest version" "$("$DB" version)" "$HIGHEST"
 expect_eq "old database: every table" "$(tables)" "$TABLES"
 expect_eq "old database: the users are kept" \

@@ -17,7 +17,7 @@ PORT=$(test_port 20)
 server_setup "$PORT" "limits: { idle_timeout = 0; keepalive_interval = 0; };
 delivery: { retention_days = 1; max_rows_per_device = 20; purge_interval = 1; };"
 device_folder user2 "$T/c/user2b" laptop
-db_sql "DELETE FROM schema_version WHERE version = 2" >/dev/null
+db_sql "DELETE FROM schema_version WHERE version = 3" >/dev/null
 check_fails "missived --check refuses a database not migrated" \
 	"$BIN/missived" -c "$SERVER_CONF" --check
 "$BIN/missived" -c "$SERVER_CONF" --check >"$T/check.out" 2>&1 || true
@@ -92,7 +92,7 @@ $L2
 !await 1022|
 !sync
 EOF
-expect_contains "acknowledged: 1022 still says 1 ..." "$OUT" "< 1022|1"
+expect_contains "acknowledged: 1022 says 0, nothing waits ..." "$OUT" "< 1022|0"
 expect_eq "... and no row is sent again" "$(rows "$OUT" 1002)" ""
 expect_eq "... and its row is gone from the inbox" \
 	"$(db_sql "SELECT COUNT(*) FROM inbox i JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$FP2'" | tail -n 1)" 0
@@ -338,5 +338,96 @@ expect_eq "... and gets the 20 newest, in order" \
 	"$(rows "$OUT" 1002 | wc -w)" 20
 expect_match "... the last being the last line sent" "$OUT" \
 	"^< 1002\|$((last3 + 25))\|$(mid 124)\|"
+
+# ---- receipts: ✓ when stored, ✓✓ once every device has it ----
+# A room of user1 and user3 (one device each now): the receipt is a row
+# of user1's device (1024|seq|mid), sent live or at its next login.
+session rj1 "$C1" <<EOF
+$L1
+!await 1022|
+0011|marks
+!await 1011|marks|
+!sync
+EOF
+session rj3 "$C3" <<EOF
+$L3
+!await 1022|
+0011|marks
+!await 1011|marks|
+!sync
+EOF
+session tick "$C1" <<EOF
+$L1
+!await 1022|
+0002|marks|$(mid 200)|$PAY
+!await 1020|$(mid 200)
+!sync
+EOF
+expect_contains "a line into #marks is stored" "$OUT" "< 1020|$(mid 200)"
+check_fails "... and no receipt while user3 has not fetched it" \
+	grep -qF "< 1024|" "$T/tick.hout"
+seq3=$(db_sql "SELECT i.seq FROM inbox i JOIN messages m ON m.msg_id = i.msg_id JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$FP3' AND m.mid = UNHEX('$(mid 200)')" | tail -n 1)
+session fetch3 "$C3" <<EOF
+$L3
+!await 1002|$seq3|
+0020|$seq3
+!sync
+EOF
+expect_contains "user3 fetches it and acknowledges" "$OUT" "< 1002|$seq3|$(mid 200)|"
+wait_until 20 test "$(db_count "inbox WHERE kind = 1")" -ge 1 || true
+session receipt "$C1" <<EOF
+$L1
+!await 1024|
+!sync
+EOF
+expect_match "user1's next login gets the receipt: 1024|seq|mid" "$OUT" \
+	"^< 1024\|[0-9]+\|$(mid 200)$"
+rseq=$(printf '%s\n' "$OUT" | sed -n "s/^< 1024|\([0-9]*\)|.*/\1/p" | head -n 1)
+expect_eq "... exactly once" "$(grep -c '^< 1024|' "$T/receipt.hout")" 1
+session receipt2 "$C1" <<EOF
+$L1
+!await 1024|
+0020|$rseq
+!sync
+EOF
+session receipt3 "$C1" <<EOF
+$L1
+!await 1022|
+!sync
+EOF
+expect_eq "... and, acknowledged, it does not come again" \
+	"$(grep -c '^< 1024|' "$T/receipt3.hout" || true)" 0
+
+# The real line-mode clients: user1 sees ✓ then ✓✓ for its line while
+# user3 is online, and for a line sent while user3 is away, ✓ at once and
+# ✓✓ when user3 comes back.
+client_start m1 "$T/c/user1"
+client_start m3 "$T/c/user3"
+wait_until 20 seen m1 "you are in #marks" || true
+wait_until 20 seen m3 "you are in #marks" || true
+say m1 "/join marks"
+say m1 "TICKMARK-1 while carol is here"
+wait_until 20 seen m1 "✓✓ #marks: TICKMARK-1" || true
+expect_contains "line mode: ✓ when the line is stored" "$(client_out m1)" \
+	"*** ✓ #marks: TICKMARK-1 while carol is here"
+expect_contains "line mode: ✓✓ when every device has it" "$(client_out m1)" \
+	"*** ✓✓ #marks: TICKMARK-1 while carol is here"
+say m3 "/quit"
+client_wait m3
+say m1 "TICKMARK-2 while carol is away"
+wait_until 20 seen m1 "✓ #marks: TICKMARK-2" || true
+expect_contains "line mode: ✓ for a line to a member away" "$(client_out m1)" \
+	"*** ✓ #marks: TICKMARK-2 while carol is away"
+client_start m3b "$T/c/user3"
+wait_until 20 seen m3b "TICKMARK-2" || true
+wait_until 20 seen m1 "✓✓ #marks: TICKMARK-2" || true
+expect_contains "... and ✓✓ once she is back and has it" "$(client_out m1)" \
+	"*** ✓✓ #marks: TICKMARK-2 while carol is away"
+expect_eq "... each mark once" \
+	"$(grep -c '✓✓ #marks: TICKMARK' "$T/m1.out")" 2
+say m1 "/quit"
+say m3b "/quit"
+client_wait m1
+client_wait m3b
 
 done_testing
