@@ -62,7 +62,11 @@ for n in b c; do
 		"from-alice-1 from-alice-2 from-alice-3 from-alice-4 from-alice-5 "
 done
 expect_eq "alice's own lines are not echoed to her" \
-	"$(grep -c 'from-alice-' "$T/a.out" || true)" 0
+	"$(shown a | grep -c 'from-alice-' || true)" 0
+wait_until 10 seen a "✓ #lobby: from-alice-5" || true
+expect_eq "... she sees each stored instead (✓), in order" \
+	"$(sed -n 's/^\*\*\* ✓ #lobby: \(from-alice-[0-9]\)$/\1/p' "$T/a.out" | tr '\n' ' ')" \
+	"from-alice-1 from-alice-2 from-alice-3 from-alice-4 from-alice-5 "
 expect_match "chat is shown as [HH:MM:SS] #room <nickname> text" "$(client_out c)" \
 	'^\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\] #lobby <Alice> from-alice-1$'
 expect_match "text with | and UTF-8 arrives intact" "$(client_out a)" \

@@ -54,7 +54,7 @@ expect_match "... shown as [HH:MM:SS] #dev <Alice> text" "$(client_out b)" \
 expect_eq "user1 gets user2's #dev line once" "$(grep -c 'DEVMARK-4' "$T/a.out")" 1
 expect_eq "user3, outside #dev, gets none of it" "$(grep -c 'DEVMARK' "$T/c.out" || true)" 0
 expect_eq "nobody gets their own line back" \
-	"$(grep -c 'from alice' "$T/a.out" || true),$(grep -c 'from bob' "$T/b.out" || true)" "0,0"
+	"$(shown a | grep -c 'from alice' || true),$(shown b | grep -c 'from bob' || true)" "0,0"
 expect_eq "both others get the #lobby line once" \
 	"$(grep -c '#lobby <Carol> LOBBYMARK-1' "$T/a.out"),$(grep -c '#lobby <Carol> LOBBYMARK-1' "$T/b.out")" "1,1"
 expect_match "user3 gets user1's private message as @user1" "$(client_out c)" \

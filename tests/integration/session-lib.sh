@@ -113,6 +113,11 @@ client_out() {
 	cat "$T/$1.out"
 }
 
+# NAME's output without the marks of its own lines (*** ✓, *** ✓✓).
+shown() {
+	grep -v '^\*\*\* ✓' "$T/$1.out" || true
+}
+
 client_wait() {
 	local pid=${CLIENT_PID[$1]}
 	RC=timeout
