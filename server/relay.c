@@ -66,14 +66,16 @@ send_room_list(struct conn *c, const struct room *r)
 /* ---- presence ---- */
 
 /*
- * A 1003 to the online connections of r's members: all but `except`, and
- * none of user `skip_user` (NULL: none skipped).
+ * 1003|kind|room|user|nickname|fp|last (last: the spki, or LEAVE's
+ * reason) to the online connections of r's members: all but `except`,
+ * and none of user `skip_user` (NULL: none skipped).
  */
 static void
 room_presence(struct server *s, const struct room *r,
-    const struct conn *except, const char *skip_user, const char *const *v,
-    size_t nv)
+    const struct conn *except, const char *skip_user, const char *kind,
+    const char *user, const char *nick, const char *fp, const char *last)
 {
+	const char *v[] = { kind, room_name(r), user, nick, fp, last };
 	struct user_link *l;
 	struct conn *o;
 	const char *name;
@@ -85,7 +87,8 @@ room_presence(struct server *s, const struct room *r,
 			continue;
 		for (l = users_first(&s->users, name); l != NULL; l = l->next)
 			if ((o = conn_of_link(l)) != except && conn_present(o))
-				send_fields(o, OP_PRESENCE, v, nv);
+				send_fields(o, OP_PRESENCE, v,
+				    sizeof(v) / sizeof(v[0]));
 	}
 }
 
@@ -97,23 +100,16 @@ user_presence(struct server *s, const char *user, const struct room *r,
 {
 	struct enrolled_key *const *d;
 	size_t i, n = enrolled_devices(&s->enrolled, user, &d);
+	const char *kind;
 
 	for (i = 0; i < n; i++) {
 		if (!enrolled_usable(d[i]))
 			continue;
-		if (leave != NULL) {
-			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
-				user, d[i]->nick, d[i]->fp, leave };
-
-			room_presence(s, r, NULL, user, v, 6);
-		} else {
-			const char *v[] = { inbox_online(s, d[i]->key_id) !=
-				NULL ? PROTO_PRESENCE_JOIN : PROTO_PRESENCE_ADD,
-				room_name(r), user, d[i]->nick, d[i]->fp,
-				d[i]->spki };
-
-			room_presence(s, r, NULL, user, v, 6);
-		}
+		kind = leave != NULL ? PROTO_PRESENCE_LEAVE :
+		    inbox_online(s, d[i]->key_id) != NULL ?
+		    PROTO_PRESENCE_JOIN : PROTO_PRESENCE_ADD;
+		room_presence(s, r, NULL, user, kind, user, d[i]->nick,
+		    d[i]->fp, leave != NULL ? leave : d[i]->spki);
 	}
 }
 
@@ -139,21 +135,11 @@ device_presence(struct conn *c, const char *leave)
 	const struct room_client *rc = &c->member->rooms;
 	size_t k;
 
-	for (k = 0; k < rc->nslot; k++) {
-		const struct room *r = rc->slot[k].room;
-
-		if (leave != NULL) {
-			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
-				c->user, c->nick, c->key_fp, leave };
-
-			room_presence(c->srv, r, c, NULL, v, 6);
-		} else {
-			const char *v[] = { PROTO_PRESENCE_JOIN, room_name(r),
-				c->user, c->nick, c->key_fp, c->spki };
-
-			room_presence(c->srv, r, c, NULL, v, 6);
-		}
-	}
+	for (k = 0; k < rc->nslot; k++)
+		room_presence(c->srv, rc->slot[k].room, c, NULL,
+		    leave != NULL ? PROTO_PRESENCE_LEAVE : PROTO_PRESENCE_JOIN,
+		    c->user, c->nick, c->key_fp,
+		    leave != NULL ? leave : c->spki);
 }
 
 /* ---- rooms (docs/PROTOCOL.md 5.2) ---- */
@@ -366,21 +352,11 @@ device_changed(struct server *s, const struct enrolled_key *k, int added)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->rooms.nslot; i++) {
-		const struct room *r = m->rooms.slot[i].room;
-
-		if (added) {
-			const char *v[] = { PROTO_PRESENCE_ADD, room_name(r),
-				k->owner, k->nick, k->fp, k->spki };
-
-			room_presence(s, r, NULL, NULL, v, 6);
-		} else {
-			const char *v[] = { PROTO_PRESENCE_LEAVE, room_name(r),
-				k->owner, k->nick, k->fp, PROTO_LEAVE_REVOKED };
-
-			room_presence(s, r, NULL, NULL, v, 6);
-		}
-	}
+	for (i = 0; i < m->rooms.nslot; i++)
+		room_presence(s, m->rooms.slot[i].room, NULL, NULL,
+		    added ? PROTO_PRESENCE_ADD : PROTO_PRESENCE_LEAVE,
+		    k->owner, k->nick, k->fp,
+		    added ? k->spki : PROTO_LEAVE_REVOKED);
 }
 
 void

@@ -459,7 +459,8 @@ storage_read(struct db *db, long long dev, long long after, size_t limit,
 	long long got[2] = { 0, 0 };
 	int r;
 
-	(void)snprintf(receipt, sizeof(receipt), "%04u|", OP_RECEIPT);
+	(void)snprintf(receipt, sizeof(receipt), "%04u|",
+	    (unsigned)OP_RECEIPT);
 	/* Rows still here are the ones not acknowledged. */
 	if ((r = db_query(db, "SELECT COALESCE((SELECT MAX(seq) FROM inbox "
 	    "WHERE key_id = d.key_id), 0), missed FROM device_inbox d "

@@ -153,7 +153,8 @@ receipt_frame(char out[FRAME_OPCODE_LEN + 1 + PROTO_MID_HEX + 1],
 	static const char digits[] = "0123456789abcdef";
 	size_t i, n;
 
-	n = (size_t)snprintf(out, FRAME_OPCODE_LEN + 2, "%04u|", OP_RECEIPT);
+	n = (size_t)snprintf(out, FRAME_OPCODE_LEN + 2, "%04u|",
+	    (unsigned)OP_RECEIPT);
 	for (i = 0; i < STORAGE_MID_LEN; i++) {
 		out[n++] = digits[mid[i] >> 4];
 		out[n++] = digits[mid[i] & 15];
