@@ -2776,6 +2776,48 @@ wait_ack(struct fx *x, long long seq)
 	}
 }
 
+/* A receipt (1024|seq|mid): every device has our line.  It is a row
+   (acknowledged), names the line sent in this session with its text, or
+   a line of an earlier one without; a bad mid loses the connection. */
+static void
+test_receipt_event(void **state)
+{
+	char f[96];
+	struct fx x;
+	const struct rec *e;
+	size_t i;
+
+	(void)state;
+	fx_login(&x, 1);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "zero", 4), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "zero");
+	wait_event(&x, SESSION_EV_SENT);
+	(void)snprintf(f, sizeof(f), "1024|%lld|%s\n", ++x.seq, x.last_outer);
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_DELIVERED);
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_string_equal(e->text, "zero");
+	assert_true(e->has_mid);
+	assert_memory_equal(e->mid, x.last_mid, E2E_MID_LEN);
+	wait_ack(&x, x.seq);
+	(void)snprintf(f, sizeof(f), "1024|%lld|%s\n", ++x.seq,
+	    "0123456789abcdef0123456789abcdef");
+	srv_send(&x, f);
+	wait_ack(&x, x.seq);
+	assert_int_equal(count_events(&x, SESSION_EV_DELIVERED), 2);
+	for (i = x.nev; x.ev[i - 1].kind != SESSION_EV_DELIVERED; i--)
+		;
+	assert_null(x.ev[i - 1].room);
+	(void)snprintf(f, sizeof(f), "1024|%lld|%s\n", ++x.seq,
+	    "0123456789ABCDEF0123456789abcdef");
+	srv_send(&x, f);
+	e = wait_event(&x, SESSION_EV_DISCONNECTED);
+	assert_int_equal(e->err, E_MALFORMED);
+	assert_int_equal(count_events(&x, SESSION_EV_DELIVERED), 2);
+	fx_end(&x);
+}
+
 /*
  * With a history, a row is acknowledged only once the history holds it
  * on disk: the fake server opens the file when the 0020 comes.  (A client
@@ -3125,6 +3167,7 @@ main(void)
 		T(test_login_chat_quit),
 		T(test_incoming_chat),
 		T(test_sent_event),
+		T(test_receipt_event),
 		T(test_forged_message),
 		T(test_changed_key),
 		T(test_sender_key_rotation),
