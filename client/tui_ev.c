@@ -61,10 +61,22 @@ on_chat(struct tui *t, const struct session_event *ev)
 		    ev->trust != SESSION_KEY_OWN)
 			tui_unverified_add(t, ev->user);
 	}
+	/* Lines stored while we were away: under a divider, once. */
+	if (ev->kind == SESSION_EV_CHAT && ev->backlog && !w->away) {
+		w->away = 1;
+		tui_say(t, w, TA_NOTICE, "*** \xe2\x94\x80\xe2\x94\x80 new "
+		    "since you were away \xe2\x94\x80\xe2\x94\x80");
+	}
 	tui_clock(ev->time_ms, when);
-	tui_say(t, w, ev->kind == SESSION_EV_SENT ? TA_OWN : TA_CHAT,
-	    "%s <%s%s> %s", when, ev->kind == SESSION_EV_CHAT ? ev->display :
-	    ev->nickname, mark, ev->text);
+	if (ev->kind == SESSION_EV_SENT) {
+		/* Shown once stored (1020): ✓; ✓✓ follows when delivered. */
+		tui_say(t, w, TA_OWN, "%s <%s> %s \xe2\x9c\x93", when,
+		    ev->nickname, ev->text);
+		tui_line_mid(w, ev->mid);
+		return;
+	}
+	tui_say(t, w, TA_CHAT, "%s <%s%s> %s", when, ev->display, mark,
+	    ev->text);
 }
 
 static void
@@ -253,6 +265,7 @@ on_connection(struct tui *t, const struct session_event *ev)
 	struct tui_win *st = status_win(t);
 	char msg[WORDING_MAX];
 	const char *why;
+	size_t i;
 
 	switch (ev->kind) {
 	case SESSION_EV_CONNECTING:
@@ -267,6 +280,9 @@ on_connection(struct tui *t, const struct session_event *ev)
 		    "(pinned)", ev->fingerprint);
 		break;
 	case SESSION_EV_LOGGED_IN:
+		/* A new backlog may come: each window's divider again. */
+		for (i = 0; i < t->nwin; i++)
+			t->win[i]->away = 0;
 		(void)snprintf(t->conn, sizeof(t->conn), "connected");
 		tui_say(t, st, TA_NOTICE, "*** logged in as %s", ev->nickname);
 		break;
@@ -341,6 +357,9 @@ tui_on_event(void *arg, const struct session_event *ev)
 	case SESSION_EV_CHAT:
 	case SESSION_EV_SENT:
 		on_chat(t, ev);
+		break;
+	case SESSION_EV_DELIVERED:
+		tui_delivered(t, ev->mid);
 		break;
 	case SESSION_EV_UNREADABLE:
 		tui_say(t, conv_win(t, ev->room), TA_ERROR, "!!! %s",

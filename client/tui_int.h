@@ -34,6 +34,8 @@ enum tui_attr {
 struct tui_line {
 	wchar_t *text;                /* safe to print: no control chars */
 	enum tui_attr attr;
+	uint8_t mid[SESSION_MID_LEN]; /* TA_OWN: the line's message id, to
+	                                 add its ✓✓ when delivered */
 };
 
 struct tui_member {
@@ -52,6 +54,8 @@ struct tui_win {
 	                                 last shown */
 	struct tui_member *mem;
 	size_t nmem;
+	int away;                     /* the "new since you were away"
+	                                 divider is shown (this login) */
 };
 
 struct tui {
@@ -100,6 +104,12 @@ void tui_win_show(struct tui *t, size_t idx);
    '?'); a message or error counts as unread unless w is shown. */
 void tui_say(struct tui *t, struct tui_win *w, enum tui_attr attr,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The last line of w, of ours, has message id mid. */
+void tui_line_mid(struct tui_win *w, const uint8_t *mid);
+
+/* Own line mid (in any window) is delivered: "✓" becomes "✓✓". */
+void tui_delivered(struct tui *t, const uint8_t *mid);
 
 /* Members of a room window. */
 void tui_member_add(struct tui_win *w, const char *user, const char *nick);
