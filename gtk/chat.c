@@ -228,11 +228,18 @@ on_presence(struct gui *g, const struct session_event *ev)
 	}
 	if (ev->kind == SESSION_EV_JOIN) {
 		sidebar_member_add(g, c, ev->user, ev->nickname);
-		chat_notice(g, c, "%s (%s) joined", nick, ev->user);
-	} else {
-		sidebar_member_remove(c, ev->user);
+		chat_notice(g, c, "%s (%s) joined%s", nick, ev->user,
+		    ev->online ? "" : ", on a device that is offline");
+	} else if (ev->online < 0) {
+		sidebar_member_remove(g, c, ev->user);
 		code = gui_clean(ev->code);
 		chat_notice(g, c, "%s (%s) left (%s)", nick, ev->user, code);
+		g_free(code);
+	} else {
+		/* Offline, still a member: its lines are stored for it. */
+		code = gui_clean(ev->code);
+		chat_notice(g, c, "%s (%s) went offline (%s), still a member",
+		    nick, ev->user, code);
 		g_free(code);
 	}
 	if (c == g->cur)
@@ -246,7 +253,9 @@ on_joined(struct gui *g, const struct session_event *ev)
 	int fresh = chat_conv(g, ev->room, 0) == NULL;
 	struct conv *c = chat_conv(g, ev->room, 1);
 
-	chat_notice(g, c, "You are in #%s with %lld other connection%s",
+	/* count: the other devices listed, offline ones included (the
+	   member list says who is online). */
+	chat_notice(g, c, "You are in #%s with %lld other device%s",
 	    ev->room, ev->count, ev->count == 1 ? "" : "s");
 	if (fresh || g->cur == NULL)
 		chat_select(g, c);

@@ -43,10 +43,10 @@ struct conv {
 	                                 at the top of buf */
 };
 
-/* A user in a room: shown once, however many devices it has there. */
+/* A user in a room: shown once, however many devices it has there
+   (their states are the core's: session_devices()). */
 struct member {
 	char *nickname;
-	int devices;                  /* connections in the room */
 };
 
 struct gui {
@@ -139,7 +139,7 @@ void sidebar_read(struct conv *c);
 void sidebar_remove(struct gui *g, struct conv *c);
 void sidebar_member_add(struct gui *g, struct conv *c, const char *user,
     const char *nick);
-void sidebar_member_remove(struct conv *c, const char *user);
+void sidebar_member_remove(struct gui *g, struct conv *c, const char *user);
 
 /* dialogs.c */
 typedef void dialog_fn(struct gui *g, const char *text, const char *arg);

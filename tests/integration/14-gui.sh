@@ -230,7 +230,11 @@ xdotool key Return
 wait_until 30 traced "chat-window: shown" || true
 wait_until 20 traced "#lobby *** You are in #lobby" || true
 expect_contains "Enter in the password field logs in: the chat window" \
-	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 2 other connections"
+	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 2 other devices"
+# user3 (Carol) is a member of #lobby whose only device is offline.
+wait_until 15 traced "Carol (offline)" || true
+expect_contains "the member list keeps an offline member, marked offline" \
+	"$(grep -F 'members: #lobby' "$TRACE")" "Bob, Carol (offline)"
 check "the folder is remembered for the next login" \
 	grep -qF "folder=$T/c/user1" "$HOME/.config/missive/gtk.ini"
 
@@ -259,7 +263,7 @@ typein "/join guiroom"
 xdotool key Return
 wait_until 15 traced "#guiroom *** You are in #guiroom" || true
 expect_contains "/join in the input box joins (creates) the room" \
-	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other"
+	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other devices"
 say b "/join guiroom"
 wait_until 15 traced "Bob (user2) joined" || true
 typein "Hello from the GTK client, ROOMMARK-1"
@@ -274,6 +278,26 @@ expect_contains "... and its replies show" "$(cat "$TRACE")" \
 sleep 0.5
 shot '^missive$' "$T/chat.png"
 
+# click_accept: click Accept Key in the Changed Key dialog.  It is neither
+# the default button nor focused (a stray Enter does not accept): click it,
+# at the right end of the dialog's header bar (no window manager: the
+# dialog draws its own frame).  Its geometry from the window tree:
+# "NAME": (...)  WxH+X+Y.
+click_accept() {
+	local geom dw dx dy rest
+	xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
+	geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
+		"$T/windows.txt" | head -n 1)
+	dw=${geom%%x*}
+	rest=${geom#*+}
+	dx=${geom#*x*+}
+	dx=${dx%%+*}
+	dy=${rest#*+}
+	xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
+	sleep 0.3
+	xdotool click 1 || true
+}
+
 # ---- a second device of user2: the changed-key dialog, accepted ----
 "$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user2 "$T/c/user2b" >/dev/null
@@ -282,6 +306,12 @@ client_start b2 "$T/c/user2b"
 wait_until 20 traced "dialog: changed key of user2" || true
 expect_contains "a new key of user2 opens the Changed Key dialog" \
 	"$(cat "$TRACE")" "dialog: changed key of user2"
+# Version 3: user2's new device is a member of every room of user2 at
+# once, so user2's first device sends nothing there until it accepts it.
+fp2=$("$BIN/missive-keys" fingerprint "$T/c/user2b/user.pub" | awk '{print $2}')
+wait_until 20 seen b "device $fp2" || true
+say b "/accept user2 $fp2"
+wait_until 15 seen b "user2's key $fp2 accepted" || true
 focus 'Changed Key'
 xdotool search --onlyvisible --pid "$GUI_PID" --name . getwindowname %@ \
 	>"$T/windows.txt" 2>&1 || true
@@ -292,21 +322,7 @@ say b "NOTIFYMARK while you look elsewhere"
 wait_until 15 traced "notification: Bob in #guiroom: NOTIFYMARK" || true
 expect_contains "a message while the window is not focused: a notification" \
 	"$(cat "$TRACE")" "notification: Bob in #guiroom: NOTIFYMARK while you look elsewhere"
-# Accept Key is neither the default button nor focused (a stray Enter
-# does not accept): click it, at the right end of the dialog's header bar
-# (no window manager: the dialog draws its own frame).
-# Its geometry from the window tree: "NAME": (...)  WxH+X+Y.
-xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
-geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
-	"$T/windows.txt" | head -n 1)
-dw=${geom%%x*}
-rest=${geom#*+}
-dx=${geom#*x*+}
-dx=${dx%%+*}
-dy=${rest#*+}
-xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
-sleep 0.3
-xdotool click 1 || true
+click_accept
 wait_until 10 traced "Accepted user2's key SHA256:" || true
 expect_contains "clicking Accept Key (not the default) accepts the key shown" \
 	"$(cat "$TRACE")" "Accepted user2's key SHA256:"
@@ -364,6 +380,14 @@ out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--import "$T/gui-export.json" 2>&1) || true
 expect_match "the line mode imports the GUI's export into another folder" \
 	"$out" '^imported [1-9][0-9]* new messages'
+# Version 3: enrolling user1b lists it (offline) in user1's rooms: the GUI
+# asks about this new device of its own account; accepted.
+wait_until 20 traced "dialog: changed key of user1" || true
+focus 'Changed Key'
+click_accept
+wait_until 10 traced "Accepted user1's key SHA256:" || true
+expect_contains "a new device of user1 opens the Changed Key dialog, accepted" \
+	"$(cat "$TRACE")" "Accepted user1's key SHA256:"
 "$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--export-text "$T/user1b.txt" >/dev/null 2>&1 || true
 expect_match "... with the lines exchanged in the window" \
