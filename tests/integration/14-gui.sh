@@ -246,6 +246,17 @@ expect_match "the line-mode client gets the GUI's line" "$(client_out b)" \
 	'^\[..:..:..\] #lobby <Alice> GUIMARK-1 hello from the window$'
 expect_contains "... and the GUI shows it as its own" "$(cat "$TRACE")" \
 	"#lobby <Alice> GUIMARK-1 hello from the window"
+wait_until 10 traced "tick: #lobby ✓" || true
+expect_contains "... marked stored (✓) once the server has it" \
+	"$(cat "$TRACE")" "tick: #lobby ✓"
+# ✓✓ once every device has fetched it (1024), which Bob's line mode does.
+if grep -q '= 1024,' "$REPO/common/proto.h"; then
+	wait_until 10 traced "tick: #lobby ✓✓ GUIMARK-1" || true
+	expect_contains "... then delivered to every device (✓✓)" \
+		"$(cat "$TRACE")" "tick: #lobby ✓✓ GUIMARK-1 hello from the window"
+else
+	echo "# skip: 1024 not in this server (common/proto.h has no opcode 1024): no ✓✓ check"
+fi
 
 say b "REPLYMARK-1 back from the terminal"
 wait_until 15 traced "REPLYMARK-1" || true
@@ -449,6 +460,14 @@ expect_eq "Ctrl+Q quits with status 0" "$RC" 0
 wait_until 10 seen b "Alice (user1) left #lobby" || true
 expect_contains "... after saying goodbye to the server" "$(client_out b)" \
 	"Alice (user1) left #lobby (quit)"
+# A line said in #guiroom (Bob's room) while user1 is away (Bob accepts user1's new
+# device first): the next login shows it under a divider, unread.
+fp1b=$("$BIN/missive-keys" fingerprint "$T/c/user1b/user.pub" | awk '{print $2}')
+wait_until 10 seen b "device $fp1b" || true
+say b "/accept user1 $fp1b"
+wait_until 10 seen b "user1's key $fp1b accepted" || true
+say b "AWAYMARK-1 said while you were away"
+wait_until 10 seen b "AWAYMARK-1" || true
 # ---- a second login: the earlier lines, from the history ----
 lines=$(wc -l <"$TRACE")
 start_gui again
@@ -464,6 +483,10 @@ expect_contains "on the next login #lobby shows the earlier lines as history" \
 	"$(tail -n +"$lines" "$TRACE")" "#lobby (past) <Alice> GUIMARK-1 hello from the window"
 expect_contains "... the replies too" "$(tail -n +"$lines" "$TRACE")" \
 	"#lobby (past) <Bob> REPLYMARK-1 back from the terminal"
+wait_until 20 since_login "AWAYMARK-1" || true
+expect_contains "a line said while away comes under a \"new since\" divider" \
+	"$(tail -n +"$lines" "$TRACE" | grep -A1 -F '*** ── new since you were away ──')" \
+	"AWAYMARK-1 said while you were away"
 sleep 0.5
 shot '^missive$' "$T/chat-history.png"
 focus '^missive$'
