@@ -178,8 +178,9 @@ on_joined(struct tui *t, const struct session_event *ev)
 	struct tui_win *w = conv_win(t, ev->room);
 	size_t idx;
 
+	/* count: the other devices listed, offline ones included. */
 	tui_say(t, w, TA_NOTICE, "*** you are in #%s with %lld other "
-	    "connection%s", ev->room, ev->count, ev->count == 1 ? "" : "s");
+	    "device%s", ev->room, ev->count, ev->count == 1 ? "" : "s");
 	tui_members_clear(w);
 	if (ask_who(t, ev->room) != 0)
 		tui_say(t, w, TA_ERROR, "!!! the member list is not known");
@@ -203,8 +204,10 @@ on_presence(struct tui *t, const struct session_event *ev)
 		    ev->nickname, ev->user, ev->room, ev->fingerprint,
 		    ev->online ? "" : ", offline");
 	} else {
-		/* Gone offline, still a member: the list keeps the user. */
-		if (ev->online < 0)
+		/* Gone offline, still a member: the list keeps the user
+		   (shown offline), and a user with devices left. */
+		if (ev->online < 0 &&
+		    tui_member_state(t, ev->room, ev->user) < 0)
 			tui_member_remove(w, ev->user);
 		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device "
 		    "%s%s", ev->nickname, ev->user, ev->room, ev->code,

@@ -40,8 +40,9 @@ struct tui_line {
 
 struct tui_member {
 	char user[NAME_USER_MAX + 1];
-	char *nick;                   /* sanitized */
-	int devices;                  /* connections of user in the room */
+	char *nick;                   /* sanitized; shown once, however
+	                                 many devices (session_devices()
+	                                 says which are online) */
 };
 
 struct tui_win {
@@ -115,6 +116,10 @@ void tui_delivered(struct tui *t, const uint8_t *mid);
 void tui_member_add(struct tui_win *w, const char *user, const char *nick);
 void tui_member_remove(struct tui_win *w, const char *user);
 void tui_members_clear(struct tui_win *w);
+
+/* user's devices in conv: 1 one is online, 0 all offline, -1 none. */
+int tui_member_state(const struct tui *t, const char *conv,
+    const char *user);
 
 /* Users with keys not verified, for the status line. */
 void tui_unverified_add(struct tui *t, const char *user);

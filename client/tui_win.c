@@ -267,10 +267,8 @@ tui_member_add(struct tui_win *w, const char *user, const char *nick)
 {
 	struct tui_member *m, *v;
 
-	if ((m = member_find(w, user)) != NULL) {
-		m->devices++;
+	if (member_find(w, user) != NULL)
 		return;
-	}
 	if ((v = reallocarray(w->mem, w->nmem + 1, sizeof(*v))) == NULL)
 		return;
 	w->mem = v;
@@ -279,7 +277,6 @@ tui_member_add(struct tui_win *w, const char *user, const char *nick)
 		return;
 	(void)text_sanitize(m->nick, 0);
 	(void)snprintf(m->user, sizeof(m->user), "%s", user);
-	m->devices = 1;
 	w->nmem++;
 }
 
@@ -288,10 +285,36 @@ tui_member_remove(struct tui_win *w, const char *user)
 {
 	struct tui_member *m = member_find(w, user);
 
-	if (m == NULL || --m->devices > 0)
+	if (m == NULL)
 		return;
 	free(m->nick);
 	*m = w->mem[--w->nmem];
+}
+
+struct member_state {
+	const char *user;
+	int state;
+};
+
+static void
+state_add(void *arg, const char *user, const char *fp,
+    enum session_trust trust, int online)
+{
+	struct member_state *m = arg;
+
+	(void)fp;
+	(void)trust;
+	if (strcmp(user, m->user) == 0 && m->state < online)
+		m->state = online != 0;
+}
+
+int
+tui_member_state(const struct tui *t, const char *conv, const char *user)
+{
+	struct member_state m = { .user = user, .state = -1 };
+
+	(void)session_devices(t->s, conv, state_add, &m);
+	return m.state;
 }
 
 void

@@ -225,6 +225,12 @@ wait_until 10 on_screen "AWAYMARK-1" || true
 expect_match "... shown under a \"new since you were away\" divider" \
 	"$(screen | grep -A1 'new since you were away' | tail -n 1)" \
 	'<Bob ✓> AWAYMARK-1 said while you were away'
+# Bob's only device goes offline: he stays in #dev's member list, dimmed.
+say b "/quit"
+client_wait b
+wait_until 10 on_screen "Bob (off)" || true
+expect_contains "a member whose devices are offline stays listed, \"(off)\"" \
+	"$(screen)" "Bob (off)"
 type_line "/quit"
 wait_until 15 test -e "$T/tui2.rc" || true
 expect_eq "... and /quit ends it again with status 0" "$(cat "$T/tui2.rc" 2>&1)" 0
