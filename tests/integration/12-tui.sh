@@ -6,6 +6,9 @@
 # message shows as unread; resizing does not end it.  /export writes a file
 # that --import merges into another client folder of the same user (once:
 # a second import adds nothing), and an altered export is refused.
+# Own lines carry ✓ once stored (✓✓ once delivered, when the server sends
+# 1024); a line said while away comes at the next login, unread, under a
+# "new since you were away" divider; a member gone offline stays, "(off)".
 # Conditions are waited for by polling the pane, never by fixed sleeps.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"

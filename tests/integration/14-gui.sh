@@ -8,7 +8,9 @@
 # same; the history is exported through the file chooser (and imported by
 # the line mode elsewhere), a tampered export is refused through Import
 # History… with nothing added, and the next login shows the earlier lines;
-# Ctrl+Q leaves cleanly.
+# Ctrl+Q leaves cleanly.  Own lines get ✓ once stored (✓✓ when the server
+# sends 1024), offline members stay listed, and a line said while away
+# comes at the next login under a "new since you were away" divider.
 # Screenshots of the login and chat windows are kept in $T (artifacts).
 #
 # What the view shows is observed through MISSIVE_GTK_TRACE (every line the
