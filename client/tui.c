@@ -151,19 +151,27 @@ draw_lines(struct tui *t, int top, int bottom, int cols)
 	}
 }
 
+/* The members, those whose devices are all offline dimmed "(off)". */
 static void
-draw_members(struct tui_win *w, int top, int bottom)
+draw_members(const struct tui *t, struct tui_win *w, int top, int bottom)
 {
-	int x = COLS - MEMBERS_W, y;
+	int x = COLS - MEMBERS_W, y, off;
 	size_t i;
 
 	for (y = top; y < bottom; y++)
 		(void)mvaddch(y, x, ACS_VLINE);
 	(void)mvprintw(top, x + 2, "%zu member%s", w->nmem,
 	    w->nmem == 1 ? "" : "s");
-	for (i = 0; i < w->nmem && top + 1 + (int)i < bottom; i++)
-		(void)mvprintw(top + 1 + (int)i, x + 2, "%.*s", MEMBERS_W - 3,
-		    w->mem[i].nick);
+	for (i = 0; i < w->nmem && top + 1 + (int)i < bottom; i++) {
+		off = tui_member_state(t, w->name, w->mem[i].user) == 0;
+		if (off)
+			attron(A_DIM);
+		(void)mvprintw(top + 1 + (int)i, x + 2, "%.*s%s",
+		    MEMBERS_W - (off ? 9 : 3), w->mem[i].nick,
+		    off ? " (off)" : "");
+		if (off)
+			attroff(A_DIM);
+	}
 }
 
 static void
@@ -264,7 +272,7 @@ draw(struct tui *t)
 	if (w->name[0] != '\0' && w->name[0] != '@' &&
 	    COLS >= MEMBERS_MIN_COLS) {
 		cols = COLS - MEMBERS_W;
-		draw_members(w, 1, bottom);
+		draw_members(t, w, 1, bottom);
 	}
 	draw_lines(t, 1, bottom, cols);
 	draw_status(t, bottom);

@@ -61,10 +61,22 @@ on_chat(struct tui *t, const struct session_event *ev)
 		    ev->trust != SESSION_KEY_OWN)
 			tui_unverified_add(t, ev->user);
 	}
+	/* Lines stored while we were away: under a divider, once. */
+	if (ev->kind == SESSION_EV_CHAT && ev->backlog && !w->away) {
+		w->away = 1;
+		tui_say(t, w, TA_NOTICE, "*** \xe2\x94\x80\xe2\x94\x80 new "
+		    "since you were away \xe2\x94\x80\xe2\x94\x80");
+	}
 	tui_clock(ev->time_ms, when);
-	tui_say(t, w, ev->kind == SESSION_EV_SENT ? TA_OWN : TA_CHAT,
-	    "%s <%s%s> %s", when, ev->kind == SESSION_EV_CHAT ? ev->display :
-	    ev->nickname, mark, ev->text);
+	if (ev->kind == SESSION_EV_SENT) {
+		/* Shown once stored (1020): ✓; ✓✓ follows when delivered. */
+		tui_say(t, w, TA_OWN, "%s <%s> %s \xe2\x9c\x93", when,
+		    ev->nickname, ev->text);
+		tui_line_mid(w, ev->mid);
+		return;
+	}
+	tui_say(t, w, TA_CHAT, "%s <%s%s> %s", when, ev->display, mark,
+	    ev->text);
 }
 
 static void
@@ -166,8 +178,9 @@ on_joined(struct tui *t, const struct session_event *ev)
 	struct tui_win *w = conv_win(t, ev->room);
 	size_t idx;
 
+	/* count: the other devices listed, offline ones included. */
 	tui_say(t, w, TA_NOTICE, "*** you are in #%s with %lld other "
-	    "connection%s", ev->room, ev->count, ev->count == 1 ? "" : "s");
+	    "device%s", ev->room, ev->count, ev->count == 1 ? "" : "s");
 	tui_members_clear(w);
 	if (ask_who(t, ev->room) != 0)
 		tui_say(t, w, TA_ERROR, "!!! the member list is not known");
@@ -191,8 +204,10 @@ on_presence(struct tui *t, const struct session_event *ev)
 		    ev->nickname, ev->user, ev->room, ev->fingerprint,
 		    ev->online ? "" : ", offline");
 	} else {
-		/* Gone offline, still a member: the list keeps the user. */
-		if (ev->online < 0)
+		/* Gone offline, still a member: the list keeps the user
+		   (shown offline), and a user with devices left. */
+		if (ev->online < 0 &&
+		    tui_member_state(t, ev->room, ev->user) < 0)
 			tui_member_remove(w, ev->user);
 		tui_say(t, w, TA_NOTICE, "*** %s (%s) left #%s (%s), device "
 		    "%s%s", ev->nickname, ev->user, ev->room, ev->code,
@@ -253,6 +268,7 @@ on_connection(struct tui *t, const struct session_event *ev)
 	struct tui_win *st = status_win(t);
 	char msg[WORDING_MAX];
 	const char *why;
+	size_t i;
 
 	switch (ev->kind) {
 	case SESSION_EV_CONNECTING:
@@ -267,6 +283,9 @@ on_connection(struct tui *t, const struct session_event *ev)
 		    "(pinned)", ev->fingerprint);
 		break;
 	case SESSION_EV_LOGGED_IN:
+		/* A new backlog may come: each window's divider again. */
+		for (i = 0; i < t->nwin; i++)
+			t->win[i]->away = 0;
 		(void)snprintf(t->conn, sizeof(t->conn), "connected");
 		tui_say(t, st, TA_NOTICE, "*** logged in as %s", ev->nickname);
 		break;
@@ -341,6 +360,9 @@ tui_on_event(void *arg, const struct session_event *ev)
 	case SESSION_EV_CHAT:
 	case SESSION_EV_SENT:
 		on_chat(t, ev);
+		break;
+	case SESSION_EV_DELIVERED:
+		tui_delivered(t, ev->mid);
 		break;
 	case SESSION_EV_UNREADABLE:
 		tui_say(t, conv_win(t, ev->room), TA_ERROR, "!!! %s",

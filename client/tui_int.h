@@ -34,12 +34,15 @@ enum tui_attr {
 struct tui_line {
 	wchar_t *text;                /* safe to print: no control chars */
 	enum tui_attr attr;
+	uint8_t mid[SESSION_MID_LEN]; /* TA_OWN: the line's message id, to
+	                                 add its ✓✓ when delivered */
 };
 
 struct tui_member {
 	char user[NAME_USER_MAX + 1];
-	char *nick;                   /* sanitized */
-	int devices;                  /* connections of user in the room */
+	char *nick;                   /* sanitized; shown once, however
+	                                 many devices (session_devices()
+	                                 says which are online) */
 };
 
 struct tui_win {
@@ -52,6 +55,8 @@ struct tui_win {
 	                                 last shown */
 	struct tui_member *mem;
 	size_t nmem;
+	int away;                     /* the "new since you were away"
+	                                 divider is shown (this login) */
 };
 
 struct tui {
@@ -101,10 +106,20 @@ void tui_win_show(struct tui *t, size_t idx);
 void tui_say(struct tui *t, struct tui_win *w, enum tui_attr attr,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The last line of w, of ours, has message id mid. */
+void tui_line_mid(struct tui_win *w, const uint8_t *mid);
+
+/* Own line mid (in any window) is delivered: "✓" becomes "✓✓". */
+void tui_delivered(struct tui *t, const uint8_t *mid);
+
 /* Members of a room window. */
 void tui_member_add(struct tui_win *w, const char *user, const char *nick);
 void tui_member_remove(struct tui_win *w, const char *user);
 void tui_members_clear(struct tui_win *w);
+
+/* user's devices in conv: 1 one is online, 0 all offline, -1 none. */
+int tui_member_state(const struct tui *t, const char *conv,
+    const char *user);
 
 /* Users with keys not verified, for the status line. */
 void tui_unverified_add(struct tui *t, const char *user);

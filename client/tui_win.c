@@ -72,9 +72,53 @@ win_append(struct tui_win *w, wchar_t *text, enum tui_attr attr)
 		memmove(w->lines, w->lines + 1, (w->n - 1) * sizeof(*w->lines));
 		w->n--;
 	}
+	memset(&w->lines[w->n], 0, sizeof(w->lines[w->n]));
 	w->lines[w->n].text = text;
 	w->lines[w->n].attr = attr;
 	w->n++;
+}
+
+void
+tui_line_mid(struct tui_win *w, const uint8_t *mid)
+{
+	if (w->n > 0 && w->lines[w->n - 1].attr == TA_OWN && mid != NULL)
+		memcpy(w->lines[w->n - 1].mid, mid, SESSION_MID_LEN);
+}
+
+/* Line l of ours gets its second tick (it ends with the first). */
+static void
+line_tick(struct tui_line *l)
+{
+	size_t len = wcslen(l->text);
+	wchar_t *text;
+
+	if (len == 0 || l->text[len - 1] != L'\u2713' ||
+	    (len > 1 && l->text[len - 2] == L'\u2713') ||
+	    (text = calloc(len + 2, sizeof(*text))) == NULL)
+		return;
+	wmemcpy(text, l->text, len);
+	text[len] = L'\u2713';
+	line_free(l);
+	l->text = text;
+}
+
+void
+tui_delivered(struct tui *t, const uint8_t *mid)
+{
+	struct tui_line *l;
+	size_t i, j;
+
+	for (i = 0; i < t->nwin; i++) {
+		for (j = t->win[i]->n; j > 0; j--) {
+			l = &t->win[i]->lines[j - 1];
+			if (l->attr == TA_OWN &&
+			    memcmp(l->mid, mid, SESSION_MID_LEN) == 0) {
+				line_tick(l);
+				t->redraw = 1;
+				return;
+			}
+		}
+	}
 }
 
 void
@@ -223,10 +267,8 @@ tui_member_add(struct tui_win *w, const char *user, const char *nick)
 {
 	struct tui_member *m, *v;
 
-	if ((m = member_find(w, user)) != NULL) {
-		m->devices++;
+	if (member_find(w, user) != NULL)
 		return;
-	}
 	if ((v = reallocarray(w->mem, w->nmem + 1, sizeof(*v))) == NULL)
 		return;
 	w->mem = v;
@@ -235,7 +277,6 @@ tui_member_add(struct tui_win *w, const char *user, const char *nick)
 		return;
 	(void)text_sanitize(m->nick, 0);
 	(void)snprintf(m->user, sizeof(m->user), "%s", user);
-	m->devices = 1;
 	w->nmem++;
 }
 
@@ -244,10 +285,36 @@ tui_member_remove(struct tui_win *w, const char *user)
 {
 	struct tui_member *m = member_find(w, user);
 
-	if (m == NULL || --m->devices > 0)
+	if (m == NULL)
 		return;
 	free(m->nick);
 	*m = w->mem[--w->nmem];
+}
+
+struct member_state {
+	const char *user;
+	int state;
+};
+
+static void
+state_add(void *arg, const char *user, const char *fp,
+    enum session_trust trust, int online)
+{
+	struct member_state *m = arg;
+
+	(void)fp;
+	(void)trust;
+	if (strcmp(user, m->user) == 0 && m->state < online)
+		m->state = online != 0;
+}
+
+int
+tui_member_state(const struct tui *t, const char *conv, const char *user)
+{
+	struct member_state m = { .user = user, .state = -1 };
+
+	(void)session_devices(t->s, conv, state_add, &m);
+	return m.state;
 }
 
 void

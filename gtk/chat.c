@@ -207,6 +207,11 @@ on_chat(struct gui *g, const struct session_event *ev)
 	char *nick = gui_clean(ev->display), *text = gui_clean(ev->text);
 
 	view_mark_live(c, ev->mid);
+	/* Lines stored while we were away: under a divider, once. */
+	if (ev->backlog && !c->away) {
+		c->away = 1;
+		chat_notice(g, c, "── new since you were away ──");
+	}
 	view_line(g, c, ev->time_ms, nick, ev->trust, text);
 	sidebar_unread(g, c);
 	notify(g, ev, nick, text);
@@ -228,11 +233,18 @@ on_presence(struct gui *g, const struct session_event *ev)
 	}
 	if (ev->kind == SESSION_EV_JOIN) {
 		sidebar_member_add(g, c, ev->user, ev->nickname);
-		chat_notice(g, c, "%s (%s) joined", nick, ev->user);
-	} else {
-		sidebar_member_remove(c, ev->user);
+		chat_notice(g, c, "%s (%s) joined%s", nick, ev->user,
+		    ev->online ? "" : ", on a device that is offline");
+	} else if (ev->online < 0) {
+		sidebar_member_remove(g, c, ev->user);
 		code = gui_clean(ev->code);
 		chat_notice(g, c, "%s (%s) left (%s)", nick, ev->user, code);
+		g_free(code);
+	} else {
+		/* Offline, still a member: its lines are stored for it. */
+		code = gui_clean(ev->code);
+		chat_notice(g, c, "%s (%s) went offline (%s), still a member",
+		    nick, ev->user, code);
 		g_free(code);
 	}
 	if (c == g->cur)
@@ -246,7 +258,9 @@ on_joined(struct gui *g, const struct session_event *ev)
 	int fresh = chat_conv(g, ev->room, 0) == NULL;
 	struct conv *c = chat_conv(g, ev->room, 1);
 
-	chat_notice(g, c, "You are in #%s with %lld other connection%s",
+	/* count: the other devices listed, offline ones included (the
+	   member list says who is online). */
+	chat_notice(g, c, "You are in #%s with %lld other device%s",
 	    ev->room, ev->count, ev->count == 1 ? "" : "s");
 	if (fresh || g->cur == NULL)
 		chat_select(g, c);
@@ -319,6 +333,7 @@ chat_event(struct gui *g, const struct session_event *ev)
 	char msg[WORDING_MAX];
 	struct conv *c;
 	char *t;
+	guint i;
 
 	switch (ev->kind) {
 	case SESSION_EV_CONNECTING:
@@ -329,14 +344,22 @@ chat_event(struct gui *g, const struct session_event *ev)
 		break;
 	case SESSION_EV_LOGGED_IN:
 		chat_status(g, "online");
+		/* A new backlog may come: each divider again. */
+		for (i = 0; i < g->convs->len; i++)
+			((struct conv *)g_ptr_array_index(g->convs, i))->away = 0;
 		break;
 	case SESSION_EV_CHAT:
 		on_chat(g, ev);
 		break;
 	case SESSION_EV_SENT:
 		/* Shown when typed (send_input()); now it has its id. */
-		if ((c = chat_conv(g, ev->room, 0)) != NULL)
+		if ((c = chat_conv(g, ev->room, 0)) != NULL) {
 			view_mark_live(c, ev->mid);
+			view_stored(g, c, ev->mid, 1);
+		}
+		break;
+	case SESSION_EV_DELIVERED:
+		view_delivered(g, ev->mid, ev->text);
 		break;
 	case SESSION_EV_UNREADABLE:
 		warn(g, ev, "");
@@ -386,6 +409,8 @@ chat_event(struct gui *g, const struct session_event *ev)
 		dialog_held(g, ev);
 		break;
 	case SESSION_EV_NOT_STORED:
+		if ((c = chat_conv(g, ev->room, 0)) != NULL)
+			view_stored(g, c, NULL, 0);
 		wording_not_stored(msg, sizeof(msg), ev);
 		t = gui_clean(msg);
 		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", t);

@@ -41,12 +41,19 @@ struct conv {
 	                                 live: not repeated from the history */
 	GtkTextMark *past;            /* end of the lines from the history,
 	                                 at the top of buf */
+	GQueue pending;               /* GtkTextMark *: own lines not yet
+	                                 stored, oldest first, each at its
+	                                 " …" */
+	GHashTable *ticks;            /* mid (hex) -> GtkTextMark * at the
+	                                 " ✓" of an own line stored */
+	int away;                     /* the "new since you were away"
+	                                 divider is shown (this login) */
 };
 
-/* A user in a room: shown once, however many devices it has there. */
+/* A user in a room: shown once, however many devices it has there
+   (their states are the core's: session_devices()). */
 struct member {
 	char *nickname;
-	int devices;                  /* connections in the room */
 };
 
 struct gui {
@@ -126,6 +133,9 @@ void view_show(struct gui *g, struct conv *c);
 void view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
     enum session_trust trust, const char *text);
 void view_mark_live(struct conv *c, const uint8_t *mid);
+void view_stored(struct gui *g, struct conv *c, const uint8_t *mid,
+    int stored);
+void view_delivered(struct gui *g, const uint8_t *mid, const char *text);
 
 /* sidebar.c; sidebar_* for chat.c and view.c only */
 struct conv *chat_conv(struct gui *g, const char *name, int create);
@@ -139,7 +149,7 @@ void sidebar_read(struct conv *c);
 void sidebar_remove(struct gui *g, struct conv *c);
 void sidebar_member_add(struct gui *g, struct conv *c, const char *user,
     const char *nick);
-void sidebar_member_remove(struct conv *c, const char *user);
+void sidebar_member_remove(struct gui *g, struct conv *c, const char *user);
 
 /* dialogs.c */
 typedef void dialog_fn(struct gui *g, const char *text, const char *arg);

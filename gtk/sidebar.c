@@ -165,8 +165,35 @@ trust_add(void *arg, const char *fp, enum session_trust t)
 		sum->verified++;
 }
 
+/* How many devices user has in conv, and how many of them are online. */
+struct presence {
+	const char *user;
+	int devices, online;
+};
+
+static void
+presence_add(void *arg, const char *user, const char *fp,
+    enum session_trust t, int online)
+{
+	struct presence *p = arg;
+
+	if (strcmp(user, p->user) == 0) {
+		p->devices++;
+		p->online += online != 0;
+	}
+}
+
+static struct presence
+presence_of(struct gui *g, const char *conv, const char *user)
+{
+	struct presence p = { .user = user };
+
+	(void)session_devices(g->s, conv, presence_add, &p);
+	return p;
+}
+
 static GtkWidget *
-member_row(struct gui *g, const char *user, const char *nick)
+member_row(struct gui *g, const char *user, const char *nick, int online)
 {
 	struct trust_sum sum = { 0 };
 	GtkWidget *box, *l, *mark, *row;
@@ -176,8 +203,10 @@ member_row(struct gui *g, const char *user, const char *nick)
 	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 	gtk_widget_set_margin_top(box, 4);
 	gtk_widget_set_margin_bottom(box, 4);
-	text = g_markup_printf_escaped("%s <span alpha=\"60%%\">%s</span>",
-	    nick, user);
+	/* Offline members stay listed, greyed: their lines are stored. */
+	text = online ? g_markup_printf_escaped("%s <span alpha=\"60%%\">%s"
+	    "</span>", nick, user) : g_markup_printf_escaped("<span alpha="
+	    "\"50%%\">%s %s (offline)</span>", nick, user);
 	l = gtk_label_new(NULL);
 	gtk_label_set_markup(GTK_LABEL(l), text);
 	g_free(text);
@@ -198,7 +227,9 @@ member_row(struct gui *g, const char *user, const char *nick)
 	}
 	row = gtk_list_box_row_new();
 	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
-	gtk_widget_set_tooltip_text(row, "Compare and verify this user's key");
+	gtk_widget_set_tooltip_text(row, online ? "Compare and verify this "
+	    "user's key" : "Offline: what is said here is kept for them. "
+	    "Compare and verify this user's key");
 	g_object_set_data_full(G_OBJECT(row), "user", g_strdup(user), g_free);
 	return row;
 }
@@ -213,13 +244,27 @@ by_nick(gconstpointer a, gconstpointer b, gpointer data)
 	return g_utf8_collate(ma->nickname, mb->nickname);
 }
 
+/* A member's row, its line in the trace ("Bob, Carol (offline)"). */
+static void
+member_append(struct gui *g, GString *names, const char *user,
+    const char *nick)
+{
+	struct presence p = presence_of(g, g->cur->name, user);
+
+	gtk_list_box_append(GTK_LIST_BOX(g->members), member_row(g, user,
+	    nick, p.online > 0));
+	g_string_append_printf(names, "%s%s%s", names->len > 0 ? ", " : "",
+	    nick, p.online > 0 ? "" : " (offline)");
+}
+
 void
 chat_refresh_members(struct gui *g)
 {
 	GtkWidget *child;
 	GPtrArray *users;
+	GString *names;
 	struct member *m;
-	char *title;
+	char *title, *conv;
 	guint i;
 
 	while ((child = gtk_widget_get_first_child(g->members)) != NULL)
@@ -228,32 +273,36 @@ chat_refresh_members(struct gui *g)
 		gtk_label_set_text(GTK_LABEL(g->member_title), "Members");
 		return;
 	}
+	names = g_string_new(NULL);
 	if (g->cur->name[0] == '@') {
 		gtk_label_set_text(GTK_LABEL(g->member_title), "Private");
-		gtk_list_box_append(GTK_LIST_BOX(g->members),
-		    member_row(g, g->cur->name + 1, g->cur->name + 1));
-		return;
-	}
-	users = g_ptr_array_new();
-	{
-		GHashTableIter it;
-		gpointer k, v;
+		member_append(g, names, g->cur->name + 1, g->cur->name + 1);
+	} else {
+		users = g_ptr_array_new();
+		{
+			GHashTableIter it;
+			gpointer k, v;
 
-		g_hash_table_iter_init(&it, g->cur->members);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			g_ptr_array_add(users, k);
+			g_hash_table_iter_init(&it, g->cur->members);
+			while (g_hash_table_iter_next(&it, &k, &v))
+				g_ptr_array_add(users, k);
+		}
+		g_ptr_array_sort_with_data(users, by_nick, g->cur->members);
+		for (i = 0; i < users->len; i++) {
+			m = g_hash_table_lookup(g->cur->members,
+			    g_ptr_array_index(users, i));
+			member_append(g, names, g_ptr_array_index(users, i),
+			    m->nickname);
+		}
+		title = g_strdup_printf("Members (%u)", users->len);
+		gtk_label_set_text(GTK_LABEL(g->member_title), title);
+		g_free(title);
+		g_ptr_array_free(users, TRUE);
 	}
-	g_ptr_array_sort_with_data(users, by_nick, g->cur->members);
-	for (i = 0; i < users->len; i++) {
-		m = g_hash_table_lookup(g->cur->members,
-		    g_ptr_array_index(users, i));
-		gtk_list_box_append(GTK_LIST_BOX(g->members),
-		    member_row(g, g_ptr_array_index(users, i), m->nickname));
-	}
-	title = g_strdup_printf("Members (%u)", users->len);
-	gtk_label_set_text(GTK_LABEL(g->member_title), title);
-	g_free(title);
-	g_ptr_array_free(users, TRUE);
+	conv = sidebar_title(g->cur->name);
+	gui_trace(g, "members: %s %s", conv, names->str);
+	g_free(conv);
+	(void)g_string_free(names, TRUE);
 }
 
 static void
@@ -269,22 +318,20 @@ void
 sidebar_member_add(struct gui *g, struct conv *c, const char *user,
     const char *nick)
 {
-	struct member *m = g_hash_table_lookup(c->members, user);
+	struct member *m;
 
-	if (m == NULL) {
-		m = g_new0(struct member, 1);
-		m->nickname = gui_clean(nick);
-		g_hash_table_insert(c->members, gui_clean(user), m);
-	}
-	m->devices++;
+	if (g_hash_table_contains(c->members, user))
+		return;
+	m = g_new0(struct member, 1);
+	m->nickname = gui_clean(nick);
+	g_hash_table_insert(c->members, gui_clean(user), m);
 }
 
+/* A device of user left c for good: user goes with its last one. */
 void
-sidebar_member_remove(struct conv *c, const char *user)
+sidebar_member_remove(struct gui *g, struct conv *c, const char *user)
 {
-	struct member *m = g_hash_table_lookup(c->members, user);
-
-	if (m != NULL && --m->devices <= 0)
+	if (presence_of(g, c->name, user).devices == 0)
 		(void)g_hash_table_remove(c->members, user);
 }
 

@@ -12,6 +12,13 @@
 
 /* ---- lines in the message view ---- */
 
+/* An own line's tick: each TICK_LEN characters but the last. */
+#define TICK_PENDING " …"             /* typed, not yet stored */
+#define TICK_STORED " ✓"              /* stored for every device */
+#define TICK_REFUSED " ✗"             /* the server refused it */
+#define TICK_DELIVERED " ✓✓"          /* every device fetched it */
+#define TICK_LEN 2
+
 static void
 hms(int64_t ms, char out[16])
 {
@@ -71,6 +78,7 @@ view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
 {
 	char t[16], *title = sidebar_title(c->name);
 	const char *mark = "";
+	GtkTextIter end;
 
 	hms(ms, t);
 	newline(c);
@@ -86,9 +94,91 @@ view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
 	}
 	insert(c, "  ", NULL);
 	insert(c, text, NULL);
+	if (trust == SESSION_KEY_OWN) {
+		/* Shown when typed: pending until the server stores it. */
+		gtk_text_buffer_get_end_iter(c->buf, &end);
+		g_queue_push_tail(&c->pending, gtk_text_buffer_create_mark(
+		    c->buf, NULL, &end, TRUE));
+		insert(c, TICK_PENDING, "tick");
+	}
 	scroll_end(g, c);
 	gui_trace(g, "%s <%s>%s %s", title, nick, mark, text);
 	g_free(title);
+}
+
+static char *
+mid_key(const uint8_t *mid)
+{
+	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
+	size_t i;
+
+	for (i = 0; i < HISTORY_ID_LEN; i++)
+		g_string_append_printf(k, "%02x", mid[i]);
+	return g_string_free(k, FALSE);
+}
+
+/* The tick at mark m (old, in chars) becomes text. */
+static void
+tick_set(struct conv *c, GtkTextMark *m, int old, const char *text)
+{
+	GtkTextIter at, end;
+
+	gtk_text_buffer_get_iter_at_mark(c->buf, &at, m);
+	end = at;
+	(void)gtk_text_iter_forward_chars(&end, old);
+	gtk_text_buffer_delete(c->buf, &at, &end);
+	gtk_text_buffer_insert_with_tags_by_name(c->buf, &at, text, -1,
+	    "tick", NULL);
+}
+
+/*
+ * The oldest own line of c not yet stored is stored (1020: ✓) or
+ * refused (1021: ✗).  Lines of a conversation are answered in the order
+ * they were sent.
+ */
+void
+view_stored(struct gui *g, struct conv *c, const uint8_t *mid, int stored)
+{
+	GtkTextMark *m = g_queue_pop_head(&c->pending);
+	char *title;
+
+	if (m == NULL)
+		return;
+	tick_set(c, m, TICK_LEN, stored ? TICK_STORED : TICK_REFUSED);
+	if (stored && mid != NULL)
+		g_hash_table_insert(c->ticks, mid_key(mid), m);
+	else
+		gtk_text_buffer_delete_mark(c->buf, m);
+	title = sidebar_title(c->name);
+	gui_trace(g, "tick: %s%s", title, stored ? TICK_STORED :
+	    TICK_REFUSED);
+	g_free(title);
+}
+
+/* Own line mid, in whichever conversation, reached every device: ✓✓. */
+void
+view_delivered(struct gui *g, const uint8_t *mid, const char *text)
+{
+	char *k = mid_key(mid), *title, *t;
+	struct conv *c;
+	GtkTextMark *m;
+	guint i;
+
+	for (i = 0; i < g->convs->len; i++) {
+		c = g_ptr_array_index(g->convs, i);
+		if ((m = g_hash_table_lookup(c->ticks, k)) == NULL)
+			continue;
+		tick_set(c, m, TICK_LEN, TICK_DELIVERED);
+		(void)g_hash_table_remove(c->ticks, k);
+		gtk_text_buffer_delete_mark(c->buf, m);
+		title = sidebar_title(c->name);
+		t = gui_clean(text != NULL ? text : "");
+		gui_trace(g, "tick: %s%s %s", title, TICK_DELIVERED, t);
+		g_free(t);
+		g_free(title);
+		break;
+	}
+	g_free(k);
 }
 
 void
@@ -125,17 +215,6 @@ view_show(struct gui *g, struct conv *c)
 /* ---- past messages, from the history ---- */
 
 #define CHAT_PAST 200                 /* the most shown a conversation */
-
-static char *
-mid_key(const uint8_t *mid)
-{
-	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
-	size_t i;
-
-	for (i = 0; i < HISTORY_ID_LEN; i++)
-		g_string_append_printf(k, "%02x", mid[i]);
-	return g_string_free(k, FALSE);
-}
 
 /* A chat line of this session, by its id: not shown again as past. */
 void
@@ -260,6 +339,7 @@ view_tags(struct gui *g)
 		{ "verified", "foreground", "#26a269" },
 		{ "warn", "foreground", "#c01c28" },
 		{ "notice", "foreground", "#77767b" },
+		{ "tick", "foreground", "#26a269" },
 		/* Last: over the others' colours. */
 		{ "past", "foreground", "#9a9996" },
 	};
@@ -293,12 +373,18 @@ view_buffer_new(struct gui *g, struct conv *c)
 	c->past = gtk_text_buffer_create_mark(c->buf, "past", &end, TRUE);
 	c->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
+	c->ticks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	g_queue_init(&c->pending);
 	past_load(g, c);
 }
 
 void
 view_buffer_free(struct conv *c)
 {
+	/* The marks go with the buffer. */
+	g_queue_clear(&c->pending);
+	g_hash_table_destroy(c->ticks);
 	g_object_unref(c->buf);
 	g_hash_table_destroy(c->live);
 }

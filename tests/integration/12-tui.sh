@@ -6,6 +6,9 @@
 # message shows as unread; resizing does not end it.  /export writes a file
 # that --import merges into another client folder of the same user (once:
 # a second import adds nothing), and an altered export is refused.
+# Own lines carry ✓ once stored (✓✓ once delivered, when the server sends
+# 1024); a line said while away comes at the next login, unread, under a
+# "new since you were away" divider; a member gone offline stays, "(off)".
 # Conditions are waited for by polling the pane, never by fixed sleeps.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
@@ -67,6 +70,16 @@ expect_match "... as #dev <Alice>" "$(client_out b)" \
 wait_until 10 on_screen "<Alice> TUIMARK-1" || true
 expect_contains "the TUI shows its own line once the server has it" \
 	"$(screen)" "<Alice> TUIMARK-1 typed in the tui"
+expect_contains "... marked stored (✓)" "$(screen)" \
+	"<Alice> TUIMARK-1 typed in the tui ✓"
+# ✓✓ once every device has fetched it (1024), which Bob's line mode does.
+if grep -q '= 1024,' "$REPO/common/proto.h"; then
+	wait_until 10 on_screen "TUIMARK-1 typed in the tui ✓✓" || true
+	expect_contains "... then delivered to every device (✓✓)" "$(screen)" \
+		"<Alice> TUIMARK-1 typed in the tui ✓✓"
+else
+	echo "# skip: 1024 not in this server (common/proto.h has no opcode 1024): no ✓✓ check"
+fi
 
 keys Up
 wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF 'TUIMARK-1'" || true
@@ -192,6 +205,38 @@ wait_until 15 test -e "$T/tui.rc" || true
 expect_eq "/quit ends the TUI with status 0" "$(cat "$T/tui.rc" 2>&1)" 0
 expect_eq "... and nothing on its standard error" "$(cat "$T/tui.err" 2>&1)" ""
 check "the TUI's history file was written" test -s "$T/c/user1/history"
+
+# A line said in #dev while user1 is away: stored, and at the next login
+# the #dev window counts it unread, under a "new since" divider.
+fp1b=$("$BIN/missive-keys" fingerprint "$T/c/user1b/user.pub" | awk '{print $2}')
+wait_until 20 seen b "device $fp1b, offline" || true
+say b "/accept user1 $fp1b"
+wait_until 10 seen b "user1's key $fp1b accepted" || true
+say b "AWAYMARK-1 said while you were away"
+wait_until 10 seen b "AWAYMARK-1" || true
+tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
+	"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN/missive' \
+	-c '$T/c/user1/client.conf' --password-file '$PW_OK' --tui \
+	2>'$T/tui2.err'; echo \$? >'$T/tui2.rc'"
+register_pid "$(tm display-message -p '#{pid}')"
+wait_until 20 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | head -n 1 | grep -qF '#dev(1)'" || true
+shot away
+expect_contains "the next login marks #dev unread for the line said while away" \
+	"$(screen | head -n 1)" "#dev(1)"
+type_line "/win $(screen | head -n 1 | sed -n 's/.* \([0-9]*\):#dev(1).*/\1/p')"
+wait_until 10 on_screen "AWAYMARK-1" || true
+expect_match "... shown under a \"new since you were away\" divider" \
+	"$(screen | grep -A1 'new since you were away' | tail -n 1)" \
+	'<Bob ✓> AWAYMARK-1 said while you were away'
+# Bob's only device goes offline: he stays in #dev's member list, dimmed.
+say b "/quit"
+client_wait b
+wait_until 10 on_screen "Bob (off)" || true
+expect_contains "a member whose devices are offline stays listed, \"(off)\"" \
+	"$(screen)" "Bob (off)"
+type_line "/quit"
+wait_until 15 test -e "$T/tui2.rc" || true
+expect_eq "... and /quit ends it again with status 0" "$(cat "$T/tui2.rc" 2>&1)" 0
 
 tm kill-server 2>/dev/null || true
 done_testing

@@ -8,7 +8,9 @@
 # same; the history is exported through the file chooser (and imported by
 # the line mode elsewhere), a tampered export is refused through Import
 # History… with nothing added, and the next login shows the earlier lines;
-# Ctrl+Q leaves cleanly.
+# Ctrl+Q leaves cleanly.  Own lines get ✓ once stored (✓✓ when the server
+# sends 1024), offline members stay listed, and a line said while away
+# comes at the next login under a "new since you were away" divider.
 # Screenshots of the login and chat windows are kept in $T (artifacts).
 #
 # What the view shows is observed through MISSIVE_GTK_TRACE (every line the
@@ -230,7 +232,11 @@ xdotool key Return
 wait_until 30 traced "chat-window: shown" || true
 wait_until 20 traced "#lobby *** You are in #lobby" || true
 expect_contains "Enter in the password field logs in: the chat window" \
-	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 2 other connections"
+	"$(cat "$TRACE")" "#lobby *** You are in #lobby with 2 other devices"
+# user3 (Carol) is a member of #lobby whose only device is offline.
+wait_until 15 traced "Carol (offline)" || true
+expect_contains "the member list keeps an offline member, marked offline" \
+	"$(grep -F 'members: #lobby' "$TRACE")" "Bob, Carol (offline)"
 check "the folder is remembered for the next login" \
 	grep -qF "folder=$T/c/user1" "$HOME/.config/missive/gtk.ini"
 
@@ -242,6 +248,17 @@ expect_match "the line-mode client gets the GUI's line" "$(client_out b)" \
 	'^\[..:..:..\] #lobby <Alice> GUIMARK-1 hello from the window$'
 expect_contains "... and the GUI shows it as its own" "$(cat "$TRACE")" \
 	"#lobby <Alice> GUIMARK-1 hello from the window"
+wait_until 10 traced "tick: #lobby ✓" || true
+expect_contains "... marked stored (✓) once the server has it" \
+	"$(cat "$TRACE")" "tick: #lobby ✓"
+# ✓✓ once every device has fetched it (1024), which Bob's line mode does.
+if grep -q '= 1024,' "$REPO/common/proto.h"; then
+	wait_until 10 traced "tick: #lobby ✓✓ GUIMARK-1" || true
+	expect_contains "... then delivered to every device (✓✓)" \
+		"$(cat "$TRACE")" "tick: #lobby ✓✓ GUIMARK-1 hello from the window"
+else
+	echo "# skip: 1024 not in this server (common/proto.h has no opcode 1024): no ✓✓ check"
+fi
 
 say b "REPLYMARK-1 back from the terminal"
 wait_until 15 traced "REPLYMARK-1" || true
@@ -259,7 +276,7 @@ typein "/join guiroom"
 xdotool key Return
 wait_until 15 traced "#guiroom *** You are in #guiroom" || true
 expect_contains "/join in the input box joins (creates) the room" \
-	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other"
+	"$(cat "$TRACE")" "#guiroom *** You are in #guiroom with 0 other devices"
 say b "/join guiroom"
 wait_until 15 traced "Bob (user2) joined" || true
 typein "Hello from the GTK client, ROOMMARK-1"
@@ -274,6 +291,26 @@ expect_contains "... and its replies show" "$(cat "$TRACE")" \
 sleep 0.5
 shot '^missive$' "$T/chat.png"
 
+# click_accept: click Accept Key in the Changed Key dialog.  It is neither
+# the default button nor focused (a stray Enter does not accept): click it,
+# at the right end of the dialog's header bar (no window manager: the
+# dialog draws its own frame).  Its geometry from the window tree:
+# "NAME": (...)  WxH+X+Y.
+click_accept() {
+	local geom dw dx dy rest
+	xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
+	geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
+		"$T/windows.txt" | head -n 1)
+	dw=${geom%%x*}
+	rest=${geom#*+}
+	dx=${geom#*x*+}
+	dx=${dx%%+*}
+	dy=${rest#*+}
+	xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
+	sleep 0.3
+	xdotool click 1 || true
+}
+
 # ---- a second device of user2: the changed-key dialog, accepted ----
 "$BIN/missive-keys" client --no-passphrase --host 127.0.0.1 --port "$PORT" --device laptop \
 	user2 "$T/c/user2b" >/dev/null
@@ -282,6 +319,12 @@ client_start b2 "$T/c/user2b"
 wait_until 20 traced "dialog: changed key of user2" || true
 expect_contains "a new key of user2 opens the Changed Key dialog" \
 	"$(cat "$TRACE")" "dialog: changed key of user2"
+# Version 3: user2's new device is a member of every room of user2 at
+# once, so user2's first device sends nothing there until it accepts it.
+fp2=$("$BIN/missive-keys" fingerprint "$T/c/user2b/user.pub" | awk '{print $2}')
+wait_until 20 seen b "device $fp2" || true
+say b "/accept user2 $fp2"
+wait_until 15 seen b "user2's key $fp2 accepted" || true
 focus 'Changed Key'
 xdotool search --onlyvisible --pid "$GUI_PID" --name . getwindowname %@ \
 	>"$T/windows.txt" 2>&1 || true
@@ -292,21 +335,7 @@ say b "NOTIFYMARK while you look elsewhere"
 wait_until 15 traced "notification: Bob in #guiroom: NOTIFYMARK" || true
 expect_contains "a message while the window is not focused: a notification" \
 	"$(cat "$TRACE")" "notification: Bob in #guiroom: NOTIFYMARK while you look elsewhere"
-# Accept Key is neither the default button nor focused (a stray Enter
-# does not accept): click it, at the right end of the dialog's header bar
-# (no window manager: the dialog draws its own frame).
-# Its geometry from the window tree: "NAME": (...)  WxH+X+Y.
-xwininfo -root -tree >"$T/windows.txt" 2>&1 || true
-geom=$(sed -n 's/.*"Changed Key": ([^)]*)  *\([0-9]*x[0-9]*+[0-9-]*+[0-9-]*\).*/\1/p' \
-	"$T/windows.txt" | head -n 1)
-dw=${geom%%x*}
-rest=${geom#*+}
-dx=${geom#*x*+}
-dx=${dx%%+*}
-dy=${rest#*+}
-xdotool mousemove $((${dx:-0} + ${dw:-500} - 60)) $((${dy:-0} + 26)) || true
-sleep 0.3
-xdotool click 1 || true
+click_accept
 wait_until 10 traced "Accepted user2's key SHA256:" || true
 expect_contains "clicking Accept Key (not the default) accepts the key shown" \
 	"$(cat "$TRACE")" "Accepted user2's key SHA256:"
@@ -364,6 +393,14 @@ out=$("$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--import "$T/gui-export.json" 2>&1) || true
 expect_match "the line mode imports the GUI's export into another folder" \
 	"$out" '^imported [1-9][0-9]* new messages'
+# Version 3: enrolling user1b lists it (offline) in user1's rooms: the GUI
+# asks about this new device of its own account; accepted.
+wait_until 20 traced "dialog: changed key of user1" || true
+focus 'Changed Key'
+click_accept
+wait_until 10 traced "Accepted user1's key SHA256:" || true
+expect_contains "a new device of user1 opens the Changed Key dialog, accepted" \
+	"$(cat "$TRACE")" "Accepted user1's key SHA256:"
 "$BIN/missive" -c "$T/c/user1b/client.conf" --password-file "$PW_OK" \
 	--export-text "$T/user1b.txt" >/dev/null 2>&1 || true
 expect_match "... with the lines exchanged in the window" \
@@ -425,6 +462,14 @@ expect_eq "Ctrl+Q quits with status 0" "$RC" 0
 wait_until 10 seen b "Alice (user1) left #lobby" || true
 expect_contains "... after saying goodbye to the server" "$(client_out b)" \
 	"Alice (user1) left #lobby (quit)"
+# A line said in #guiroom (Bob's room) while user1 is away (Bob accepts user1's new
+# device first): the next login shows it under a divider, unread.
+fp1b=$("$BIN/missive-keys" fingerprint "$T/c/user1b/user.pub" | awk '{print $2}')
+wait_until 10 seen b "device $fp1b" || true
+say b "/accept user1 $fp1b"
+wait_until 10 seen b "user1's key $fp1b accepted" || true
+say b "AWAYMARK-1 said while you were away"
+wait_until 10 seen b "AWAYMARK-1" || true
 # ---- a second login: the earlier lines, from the history ----
 lines=$(wc -l <"$TRACE")
 start_gui again
@@ -440,6 +485,10 @@ expect_contains "on the next login #lobby shows the earlier lines as history" \
 	"$(tail -n +"$lines" "$TRACE")" "#lobby (past) <Alice> GUIMARK-1 hello from the window"
 expect_contains "... the replies too" "$(tail -n +"$lines" "$TRACE")" \
 	"#lobby (past) <Bob> REPLYMARK-1 back from the terminal"
+wait_until 20 since_login "AWAYMARK-1" || true
+expect_contains "a line said while away comes under a \"new since\" divider" \
+	"$(tail -n +"$lines" "$TRACE" | grep -A1 -F '*** ── new since you were away ──')" \
+	"AWAYMARK-1 said while you were away"
 sleep 0.5
 shot '^missive$' "$T/chat-history.png"
 focus '^missive$'
