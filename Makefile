@@ -276,7 +276,8 @@ check: deps
 		tests/run.sh
 
 # The kill loop of tests/integration/21-crash.sh, long: SOAK_KILLS server
-# kills (make check runs 60), counted like there.
+# kills (make check runs 60), counted like there (its header: SEED,
+# RECEIVER_KILLS, DB_KILL).
 SOAK_KILLS ?= 500
 .PHONY: soak
 soak: deps
