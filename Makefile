@@ -275,6 +275,18 @@ check: deps
 		MISSIVE_FUZZ=$(CURDIR)/build/fuzz/fuzz \
 		tests/run.sh
 
+# The kill loop of tests/integration/21-crash.sh, long: SOAK_KILLS server
+# kills (make check runs 60), counted like there (its header: SEED,
+# RECEIVER_KILLS, DB_KILL).
+SOAK_KILLS ?= 500
+.PHONY: soak
+soak: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=san tests
+	$(Q)KILLS=$(SOAK_KILLS) MISSIVE_BIN=$(CURDIR)/build/san/bin \
+		MISSIVE_UNIT=$(CURDIR)/build/san/tests \
+		MISSIVE_TOOLS=$(CURDIR)/build/san/tests/tools \
+		MISSIVE_TEST_FILTER=21-crash MISSIVE_TEST_TIMEOUT=0 tests/run.sh
+
 # Every test again, each program under valgrind memcheck (tests/valgrind/
 # run.sh): one more counted TAP line per test file for its processes' logs.
 check-valgrind: deps

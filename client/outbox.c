@@ -312,6 +312,11 @@ answered(struct session *s, unsigned op, const char *hex,
 	}
 	if ((cv = unconfirmed_line(s, mid, &off)) == NULL)
 		return;
+	/* The sender key that went out with a refused line may have been
+	   refused with it (0015 has no answer): the next line gets a new
+	   one. */
+	if (op == OP_NOT_STORED)
+		cv->changed = 1;
 	ev->user = s->user;
 	ev->nickname = s->nick;
 	ev->time_ms = clock_wall_ms();

@@ -3158,6 +3158,39 @@ test_not_stored(void **state)
 	fx_end(&x);
 }
 
+/*
+ * A refused line's sender key may have been refused with it (a commit that
+ * failed as the database went down: 0015 has no answer), so the next line
+ * goes under a new key, handed out again; else the devices could open none
+ * of the lines stored under the lost one once the database is back
+ * (tests/integration/21-crash.sh with DB_KILL=1).
+ */
+static void
+test_not_stored_new_key(void **state)
+{
+	uint8_t id1[KD_SK_ID_LEN];
+	char f[128];
+	struct fx x;
+
+	(void)state;
+	fx_login(&x, 1);
+	x.hold_confirms = 1;
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "lost", 4), 0);
+	srv_expect_key(&x);
+	srv_expect_text(&x, "lost");
+	memcpy(id1, x.alice_sk.id, sizeof(id1));
+	(void)snprintf(f, sizeof(f), "1021|%s|unavailable|database down\n",
+	    x.last_outer);
+	srv_send(&x, f);
+	wait_event(&x, SESSION_EV_NOT_STORED);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "again", 5), 0);
+	srv_expect_key(&x);
+	assert_int_equal(x.nkeys, 2);
+	assert_memory_not_equal(x.alice_sk.id, id1, sizeof(id1));
+	srv_expect_text(&x, "again");
+	fx_end(&x);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, test_teardown)
 
 int
@@ -3171,6 +3204,7 @@ main(void)
 		T(test_forged_message),
 		T(test_changed_key),
 		T(test_sender_key_rotation),
+		T(test_not_stored_new_key),
 		T(test_private_conversation),
 		T(test_key_mismatch),
 		T(test_not_enrolled),
