@@ -90,6 +90,9 @@ struct bench {
 	unsigned batch;                 /* Streams: XREADGROUP's COUNT */
 	/* counters */
 	unsigned long long deliveries, sent;
+	unsigned long long lines;       /* lines published in this run, never
+	                                   reset: a mid of an earlier size
+	                                   would be taken for a retry */
 	unsigned long long stored;      /* 1020, XADD answered */
 	unsigned long long refused;     /* 1021, an XADD error */
 	int64_t t_stored;               /* when the last one was stored */
@@ -99,7 +102,7 @@ struct bench {
 	uint32_t *lat;
 	size_t nlat, caplat;
 	int latency;                    /* payloads carry timestamps */
-	int64_t *sent_at;               /* [sent]: send times (store_latency) */
+	int64_t *sent_at;               /* [lines]: send times (store_latency) */
 	size_t cap_sent_at;
 	int store_latency;              /* samples are send-to-stored */
 	int keep_buffers;               /* no free and malloc of 64 KiB per

@@ -196,7 +196,7 @@ void
 bench_stored(struct bench *b, unsigned long long k)
 {
 	b->t_stored = bench_now_ns();
-	if (b->store_latency && k < b->sent)
+	if (b->store_latency && k < b->lines)
 		bench_sample(b, b->t_stored - b->sent_at[k]);
 	b->stored++;
 }
@@ -647,7 +647,8 @@ latency_report(struct run *rn, const char *mode, unsigned members,
 {
 	struct bench *b = &rn->b;
 
-	qsort(b->lat, b->nlat, sizeof(*b->lat), cmp_u32);
+	if (b->nlat > 0)
+		qsort(b->lat, b->nlat, sizeof(*b->lat), cmp_u32);
 	printf("RESULT mode=%s proto=%s members=%u rate=%u sent=%llu "
 	    "stored=%llu refused=%llu delivered=%llu lost=%llu samples=%zu "
 	    "p50=%u p99=%u p999=%u max=%u\n", mode, proto_names[b->proto],
@@ -767,13 +768,11 @@ run_stored(struct run *rn)
 #define CATCHUP_BATCH 1000              /* Streams: XREADGROUP COUNT */
 #define RSS_EVERY_MS 50
 
-/* Rows dev has of the backlog (missive: once all of it is in). */
+/* Rows dev has of the backlog (missive: rows up to 1022's last). */
 static unsigned long long
 drained(const struct bconn *dev)
 {
-	if (dev->b->proto != P_MISSIVE)
-		return dev->got;
-	return dev->state == BS_READY ? dev->backlog_got : 0;
+	return dev->b->proto == P_MISSIVE ? dev->backlog_got : dev->got;
 }
 
 /* The sender stores n lines while dev is away. */

@@ -22,7 +22,8 @@
 # BENCH_REPEAT (default 3, at most 7: missive-bench takes 63 characters
 # of sizes) how many times each fan-out and latency figure is made
 # (RESULTS.md gives the median); BENCH_CONNS (default 10000) the
-# connection count of workload (c).
+# connection count of workload (c).  BENCH_ONLY=durable runs the durable
+# workloads (f) alone (with BENCH_CONNS=1100: the keys it needs).
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/session-lib.sh"
 
@@ -36,9 +37,16 @@ REPEAT=${BENCH_REPEAT:-3}
 CONNS=${BENCH_CONNS:-10000}
 CHEAP=$CONNS                    # accounts with the cheap hash
 DEAR=400                        # accounts with missive-admin's hash
-# lib.sh's ports (MISSIVE_TEST_PORT_BASE, default 27400): 27570 to 27574.
+# lib.sh's ports (MISSIVE_TEST_PORT_BASE, default 27400): 27570 to 27575.
 PORT=$(test_port 170) RPORT=$(test_port 171) MPORT=$(test_port 172)
-LPORT=$(test_port 173) W1PORT=$(test_port 174)
+LPORT=$(test_port 173) W1PORT=$(test_port 174) SPORT=$(test_port 175)
+ONLY=${BENCH_ONLY:-}
+# The durable workloads' accounts: the last 1,001 cheap ones, in no room
+# of the live workloads (membership is durable).
+DFIRST=$((CONNS - 1000))
+# missived refuses a message shorter than the shortest real one (168
+# base64 characters, PROTO_MSG_MIN): the small payload on every server.
+SMALL=168
 PEERS=$REPO/bench/peers
 STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 T0=$(date +%s)
@@ -84,11 +92,12 @@ register_pid "$SRV_PID"
 missive_args
 
 . "$PEERS/peers.sh"
-peers_start "$T/peers" "$RPORT" "$MPORT" "$LPORT"
+peers_start "$T/peers" "$RPORT" "$MPORT" "$LPORT" "$SPORT"
 peer_wait "$PORT" missived
 
 # The port and the extra arguments of each protocol.
-declare -A PPORT=([missive]=$PORT [redis]=$RPORT [mqtt]=$MPORT [relay]=$LPORT)
+declare -A PPORT=([missive]=$PORT [redis]=$RPORT [mqtt]=$MPORT [relay]=$LPORT
+	[streams]=$SPORT)
 pargs() {
 	if [ "$1" = missive ]; then
 		printf '%s\n' "${MB_MISSIVE[@]}" --accounts "$CHEAP"
@@ -98,6 +107,45 @@ pargs() {
 }
 pid_of() { [ "$1" = missive ] && echo "$SRV_PID" || echo "${PEER_PID[$1]}"; }
 PROTOS=${BENCH_PROTOS:-relay redis mqtt missive}
+
+# ---- (f) durable delivery, beside Redis Streams (appendfsync always) ----
+
+durable_all() {
+	local s p a
+	for s in 10 100 1000; do
+		for p in streams missive; do
+			log "durable fan-out $p S=$s, half offline"
+			mapfile -t a < <(pargs "$p")
+			[ "$p" = missive ] && a+=(--first "$DFIRST" --accounts 1001)
+			mb durable "${a[@]}" -S "$s" -s "${SIZES%,}" -d "$SECS" \
+				--pid "$(pid_of "$p")"
+		done
+	done
+	for p in streams missive; do
+		log "send to stored: $p, 1,000 lines a second into 100, half offline"
+		mapfile -t a < <(pargs "$p")
+		[ "$p" = missive ] && a+=(--first "$DFIRST" --accounts 101)
+		mb stored "${a[@]}" -S 100 -r 1000 -s "$SMALL" -d 3
+	done
+	for p in streams missive; do
+		log "catch-up of 100,000 rows: $p"
+		mapfile -t a < <(pargs "$p")
+		[ "$p" = missive ] && a+=(--first "$DFIRST" --accounts 2)
+		mb catchup "${a[@]}" -n 100000 -s "$SMALL" --pid "$(pid_of "$p")"
+	done
+}
+SIZES=$(for _ in $(seq "$REPEAT"); do printf '%s,1024,' "$SMALL"; done)
+if [ "$ONLY" = durable ]; then
+	durable_all
+	peers_stop
+	LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+	T1=$(date +%s)
+	. "$REPO/bench/report.sh"
+	report_durable "$RAW" >"$T/durable.md"
+	log "wrote $T/durable.md ($((T1 - T0)) s)"
+	ok "durable benchmarks ran"
+	done_testing
+fi
 
 # ---- (c) connections: first, on a fresh server (a heap that earlier
 # runs have grown would hide the memory the connections take) ----
@@ -110,8 +158,7 @@ done
 
 # ---- (a) fan-out ----
 
-# Each size REPEAT times in one connection set-up: 64,1024,64,1024,...
-SIZES=$(for _ in $(seq "$REPEAT"); do printf '64,1024,'; done)
+# Each size REPEAT times in one connection set-up: 168,1024,168,...
 for s in 10 100 1000; do
 	for p in $PROTOS; do
 		log "fan-out $p S=$s"
@@ -122,13 +169,13 @@ done
 
 # ---- where missived's time goes: perf during one fan-out ----
 
-log "profile: perf record -g on the event loop thread of missived, fan-out S=100, 64 B"
+log "profile: perf record -g on the event loop thread of missived, fan-out S=100, $SMALL B"
 mapfile -t a < <(pargs missive)
 perf record --call-graph dwarf,16384 -F 499 -o "$T/perf.data" \
 	-p "$SRV_PID" >"$T/perf.out" 2>&1 &
 PERF=$!
 register_pid "$PERF"
-mb fanout "${a[@]}" -S 100 -s 64 -d 4 --pid "$SRV_PID"
+mb fanout "${a[@]}" -S 100 -s "$SMALL" -d 4 --pid "$SRV_PID"
 sed -i '$ s/mode=fanout/mode=profiled/' "$RAW"
 kill -INT "$PERF" 2>/dev/null || true
 wait "$PERF" || true
@@ -143,6 +190,8 @@ perf report -i "$T/perf.data" --tid "$SRV_PID" --percentage relative --children 
 	>"$T/perf-children.txt" || true
 [ -n "${BENCH_ONLY_FANOUT:-}" ] && { peers_stop; cat "$T/perf.txt"; exit 0; }
 
+durable_all
+
 # ---- (b) latency, (e) isolation ----
 
 # REPEAT rounds of every server in turn: a tail moves by half from one
@@ -151,12 +200,12 @@ for i in $(seq "$REPEAT"); do
 	for p in $PROTOS; do
 		log "latency $p ($i of $REPEAT)"
 		mapfile -t a < <(pargs "$p")
-		mb latency "${a[@]}" -M 100 -r 10 -d 3
+		mb latency "${a[@]}" -M 100 -r 10 -s "$SMALL" -d 3
 	done
 done
 log "isolation: missive latency idle, then during a login storm"
 mapfile -t a < <(pargs missive)
-mb latency "${a[@]}" -M 100 -r 10 -d 3
+mb latency "${a[@]}" -M 100 -r 10 -s "$SMALL" -d 3
 sed -i '$ s/mode=latency/mode=isolation phase=idle/' "$RAW"
 "$BIN/missive-bench" login "${MB_MISSIVE[@]}" --first $((CHEAP + 1)) \
 	--accounts "$DEAR" -n 100000000 --parallel 200 -d 9 --pid "$SRV_PID" \
@@ -164,7 +213,7 @@ sed -i '$ s/mode=latency/mode=isolation phase=idle/' "$RAW"
 STORM=$!
 register_pid "$STORM"
 sleep 2
-mb latency "${a[@]}" -M 100 -r 10 -d 3
+mb latency "${a[@]}" -M 100 -r 10 -s "$SMALL" -d 3
 sed -i '$ s/mode=latency/mode=isolation phase=storm/' "$RAW"
 wait "$STORM" || log "the login storm exited $?"
 grep '^RESULT' "$T/storm.out" | sed 's/mode=login/mode=storm/' >>"$RAW" || true

@@ -58,7 +58,7 @@ catchup_ok() {
 }
 
 # missived relays no message shorter than the shortest real one (168
-# base64 characters, PROTO_MSG_MIN): not the default 64 B.
+# base64 characters, PROTO_MSG_MIN): not the default 64 B, in any mode.
 result "fan-out into 5 missive receivers" "$MB" fanout "${M[@]}" -S 5 -d 0.3 \
 	-s 168,1024
 fanout_ok missive
@@ -75,15 +75,15 @@ result "5 logins" "$MB" login "${M[@]}" -n 5 --parallel 2 --pid "$SRV_PID"
 expect_match "logins: 5 done, none failed" "$R" ' done=5 failed=0 '
 result "one Argon2id hash timed" "$MB" argon2 -m 8192 -t 1 -n 1
 result "durable fan-out into 6 missive members, 3 offline" "$MB" durable \
-	"${D[@]}" -S 6 -d 0.3 --pid "$SRV_PID"
+	"${D[@]}" -S 6 -d 0.3 -s 168,1024 --pid "$SRV_PID"
 durable_ok missive
 result "send to stored at 50 lines a second" "$MB" stored "${D[@]}" -S 6 \
-	-r 50 -d 0.5
+	-r 50 -d 0.5 -s 168
 stored_ok missive
 # Twice: the second time its rows of the first are acknowledged already.
 for i in 1 2; do
 	result "catch-up of 500 missive rows ($i)" "$MB" catchup "${D[@]}" \
-		-n 500 --pid "$SRV_PID"
+		-n 500 -s 168 --pid "$SRV_PID"
 	catchup_ok missive
 done
 
@@ -98,13 +98,13 @@ if command -v redis-server >/dev/null && command -v mosquitto >/dev/null; then
 	done
 	S=(-P streams -p "$(test_port 184)")
 	result "durable fan-out into 6 Redis Streams groups, 3 unread" "$MB" \
-		durable "${S[@]}" -S 6 -d 0.3 --pid "${PEER_PID[streams]}"
+		durable "${S[@]}" -S 6 -d 0.3 -s 168,1024 --pid "${PEER_PID[streams]}"
 	durable_ok streams
 	result "XADD to reply at 50 lines a second" "$MB" stored "${S[@]}" \
-		-S 6 -r 50 -d 0.5
+		-S 6 -r 50 -d 0.5 -s 168
 	stored_ok streams
 	result "catch-up of 500 Redis Streams entries" "$MB" catchup "${S[@]}" \
-		-n 500 --pid "${PEER_PID[streams]}"
+		-n 500 -s 168 --pid "${PEER_PID[streams]}"
 	catchup_ok streams
 	peers_stop
 else
