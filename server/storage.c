@@ -181,6 +181,31 @@ store_membership(struct db *db, const struct storage_item *it)
 	    E_DB : 0;
 }
 
+/* The three columns (device, seq, message) of rows inserted in one
+   statement (db_exec_rows). */
+static int
+cols_new(long long *col[3], size_t rows)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if ((col[i] = calloc(rows, sizeof(long long))) == NULL) {
+			while (i-- > 0)
+				free(col[i]);
+			return E_NOMEM;
+		}
+	return 0;
+}
+
+static void
+cols_free(long long *col[3])
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		free(col[i]);
+}
+
 /* ---- rows that go: fetched (acknowledged) or removed unfetched ---- */
 
 struct receipt_list {
@@ -249,13 +274,8 @@ store_receipts(struct db *db, struct storage_item *it, long long dev,
 		for (; i < j; i++)
 			it->receipts[i].seq = first++;
 	}
-	for (i = 0; i < 3; i++)
-		if ((col[i] = calloc(it->nreceipts, sizeof(long long))) ==
-		    NULL) {
-			while (i-- > 0)
-				free(col[i]);
-			return E_NOMEM;
-		}
+	if ((r = cols_new(col, it->nreceipts)) != 0)
+		return r;
 	for (i = 0; i < it->nreceipts; i++) {
 		col[0][i] = it->receipts[i].dev;
 		col[1][i] = it->receipts[i].seq;
@@ -263,8 +283,7 @@ store_receipts(struct db *db, struct storage_item *it, long long dev,
 	}
 	r = db_exec_rows(db, "INSERT INTO inbox (key_id, seq, msg_id, kind) "
 	    "VALUES (?, ?, ?, 1)", col, 3, it->nreceipts);
-	for (i = 0; i < 3; i++)
-		free(col[i]);
+	cols_free(col);
 	return r;
 }
 
@@ -328,12 +347,8 @@ store_rows(struct db *db, const struct storage_item *items,
 
 	if (rows == 0)
 		return 0;
-	for (i = 0; i < 3; i++)
-		if ((col[i] = calloc(rows, sizeof(long long))) == NULL) {
-			while (i-- > 0)
-				free(col[i]);
-			return E_NOMEM;
-		}
+	if ((r = cols_new(col, rows)) != 0)
+		return r;
 	for (it = items; it != NULL; it = it->next) {
 		if (it->kind != STORAGE_LINE && it->kind != STORAGE_KEY)
 			continue;
@@ -347,8 +362,7 @@ store_rows(struct db *db, const struct storage_item *items,
 	}
 	r = db_exec_rows(db, "INSERT INTO inbox (key_id, seq, msg_id) "
 	    "VALUES (?, ?, ?)", col, 3, rows);
-	for (i = 0; i < 3; i++)
-		free(col[i]);
+	cols_free(col);
 	return r;
 }
 
