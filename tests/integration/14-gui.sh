@@ -251,11 +251,18 @@ expect_contains "... and the GUI shows it as its own" "$(cat "$TRACE")" \
 wait_until 10 traced "tick: #lobby ✓" || true
 expect_contains "... marked stored (✓) once the server has it" \
 	"$(cat "$TRACE")" "tick: #lobby ✓"
-# ✓✓ once every device has fetched it (1024), which Bob's line mode does.
+# ✓✓ once every device the line was stored for has fetched it (1024):
+# Bob's line mode has, Carol's offline device has not, so not yet.
 if grep -q '= 1024,' "$REPO/common/proto.h"; then
+	check_fails "... not delivered (✓✓) while Carol's device is offline" \
+		grep -qF "tick: #lobby ✓✓ GUIMARK-1" "$TRACE"
+	client_start c "$T/c/user3"
+	wait_until 15 seen c "GUIMARK-1" || true
 	wait_until 10 traced "tick: #lobby ✓✓ GUIMARK-1" || true
-	expect_contains "... then delivered to every device (✓✓)" \
+	expect_contains "... delivered (✓✓) once her device has fetched it" \
 		"$(cat "$TRACE")" "tick: #lobby ✓✓ GUIMARK-1 hello from the window"
+	say c "/quit"
+	client_wait c
 else
 	echo "# skip: 1024 not in this server (common/proto.h has no opcode 1024): no ✓✓ check"
 fi
