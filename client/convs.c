@@ -522,7 +522,8 @@ session_text_max(const struct session *s)
 }
 
 static int
-send_chat(struct session *s, const char *conv, const char *text, size_t len)
+send_chat(struct session *s, const char *conv, const char *text, size_t len,
+    uint8_t *mid_out)
 {
 	struct e2e_conv *cv;
 	const char *why;
@@ -547,6 +548,8 @@ send_chat(struct session *s, const char *conv, const char *text, size_t len)
 		    "(/join %s)", conv, conv);
 	if ((r = kd_random(mid, sizeof(mid))) != 0)
 		return cs_refuse(s, r, "not sent: %s", err_str(r));
+	if (mid_out != NULL)
+		memcpy(mid_out, mid, sizeof(mid));
 	/* Behind lines held for the user, in order. */
 	if (s->state == ST_OPEN && cv->ready && !cs_devset_held(s, conv))
 		return cs_send_line(s, cv, mid, text, len);
@@ -562,8 +565,15 @@ int
 session_send_chat(struct session *s, const char *conv, const char *text,
     size_t len)
 {
+	return session_send_chat_mid(s, conv, text, len, NULL);
+}
+
+int
+session_send_chat_mid(struct session *s, const char *conv, const char *text,
+    size_t len, uint8_t *mid)
+{
 	cs_enter(s);
-	return cs_leave(s, send_chat(s, conv, text, len));
+	return cs_leave(s, send_chat(s, conv, text, len, mid));
 }
 
 static int

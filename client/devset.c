@@ -157,18 +157,27 @@ cs_devset_held(struct session *s, const char *conv)
 	return d != NULL && d->held;
 }
 
+/* conv's device list, if it was ever listed. */
+static const struct cs_devset *
+devset_listed(const struct session *s, const char *conv)
+{
+	const struct cs_devset *d;
+
+	for (d = s->devsets; d != NULL; d = d->next)
+		if (strcmp(d->conv, conv) == 0)
+			return d->known ? d : NULL;
+	return NULL;
+}
+
 size_t
 session_devices(const struct session *s, const char *conv,
     void (*fn)(void *arg, const char *user, const char *fingerprint,
     enum session_trust trust, int online), void *arg)
 {
-	const struct cs_devset *d;
+	const struct cs_devset *d = devset_listed(s, conv);
 	size_t i;
 
-	for (d = s->devsets; d != NULL; d = d->next)
-		if (strcmp(d->conv, conv) == 0)
-			break;
-	if (d == NULL || !d->known)
+	if (d == NULL)
 		return 0;
 	fn(arg, s->user, s->own_fp, SESSION_KEY_OWN, 1);
 	for (i = 0; i < d->ndev; i++)
@@ -176,4 +185,26 @@ session_devices(const struct session *s, const char *conv,
 		    cs_trust_of(s, d->dev[i].user, d->dev[i].fp),
 		    d->dev[i].online);
 	return d->ndev + 1;
+}
+
+size_t
+session_user_devices(const struct session *s, const char *conv,
+    const char *user, size_t *online)
+{
+	const struct cs_devset *d = devset_listed(s, conv);
+	size_t i, n = 0;
+
+	*online = 0;
+	if (d == NULL)
+		return 0;
+	if (strcmp(user, s->user) == 0) {
+		n++;
+		(*online)++;
+	}
+	for (i = 0; i < d->ndev; i++)
+		if (strcmp(d->dev[i].user, user) == 0) {
+			n++;
+			*online += d->dev[i].online != 0;
+		}
+	return n;
 }

@@ -68,7 +68,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -170,22 +169,13 @@ print_mark(const struct ui *ui, const struct session_event *ev)
 	putchar('\n');
 }
 
-/*
- * The sender's signed time as "HH:MM:SS", or "YYYY-MM-DD HH:MM:SS" when
- * it is not today (a line stored while we were away).
- */
+/* The sender's signed time, dated when it is not today. */
 static void
 print_when(int64_t time_ms)
 {
-	char when[32];
-	time_t t = (time_t)(time_ms / 1000), today = time(NULL);
-	struct tm tm, now;
+	char when[WORDING_WHEN_MAX];
 
-	if (localtime_r(&t, &tm) == NULL || localtime_r(&today, &now) == NULL ||
-	    strftime(when, sizeof(when), tm.tm_year == now.tm_year &&
-	    tm.tm_yday == now.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
-	    &tm) == 0)
-		(void)snprintf(when, sizeof(when), "??:??:??");
+	wording_when(time_ms, 1, when);
 	printf("[%s] ", when);
 }
 
@@ -332,10 +322,8 @@ on_event(void *arg, const struct session_event *ev)
 		putchar('\n');
 		break;
 	case SESSION_EV_JOINED:
-		(void)fputs("*** you are in ", stdout);
-		put_conv(stdout, ev->room);
-		printf(" with %lld other connection%s\n", ev->count,
-		    ev->count == 1 ? "" : "s");
+		wording_joined(msg, sizeof(msg), WORDING_TERMINAL, ev);
+		printf("*** %s\n", msg);
 		break;
 	case SESSION_EV_LEFT:
 		(void)fputs("*** you left ", stdout);

@@ -140,7 +140,10 @@ cs_flush_pending(struct session *s, const char *name)
 		if (--cv->npending == 0)
 			buf_free(&cv->pending);
 		(void)get_line(buf_data(&line), &mid, &text, &len);
+		(void)snprintf(s->flushing, sizeof(s->flushing), "%s", name);
+		memcpy(s->flushing_mid, mid, E2E_MID_LEN);
 		(void)cs_send_line(s, cv, mid, text, len);
+		s->flushing[0] = '\0';
 	}
 	buf_free(&line);
 }
@@ -155,8 +158,8 @@ cs_drop_pending(struct session *s, struct e2e_conv *cv, const char *why)
 	buf_free(&cv->unconfirmed);
 	cv->nunconfirmed = 0;
 	if (n > 0 && why != NULL)
-		(void)cs_refuse(s, E_CLOSED, "%zu line%s to %s not sent: %s", n,
-		    n == 1 ? "" : "s", cv->name, why);
+		(void)cs_refuse_lines(s, cv, n, E_CLOSED, "%zu line%s to %s not "
+		    "sent: %s", n, n == 1 ? "" : "s", cv->name, why);
 	return n;
 }
 

@@ -39,19 +39,49 @@ cs_emit(struct session *s, const struct session_event *ev)
 	s->on_event(s->arg, ev);
 }
 
+static int __attribute__((format(printf, 3, 0)))
+refuse(struct session *s, struct session_event *ev, const char *fmt,
+    va_list ap)
+{
+	char msg[CS_MSG_MAX];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	ev->text = msg;
+	cs_emit(s, ev);
+	return ev->err;
+}
+
 int
 cs_refuse(struct session *s, int err, const char *fmt, ...)
 {
 	struct session_event ev = { .kind = SESSION_EV_ERROR, .err = err };
-	char msg[CS_MSG_MAX];
 	va_list ap;
+	int r;
+
+	if (s->flushing[0] != '\0') {
+		ev.room = s->flushing;
+		ev.mid = s->flushing_mid;
+		ev.count = 1;
+	}
+	va_start(ap, fmt);
+	r = refuse(s, &ev, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+cs_refuse_lines(struct session *s, const struct e2e_conv *cv, size_t n,
+    int err, const char *fmt, ...)
+{
+	struct session_event ev = { .kind = SESSION_EV_ERROR, .err = err,
+	    .room = cv->name, .count = (long long)n };
+	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = refuse(s, &ev, fmt, ap);
 	va_end(ap);
-	ev.text = msg;
-	cs_emit(s, &ev);
-	return err;
+	return r;
 }
 
 _Static_assert(SESSION_SECRET_SIZE == KD_LOGIN_B64_LEN + 1,

@@ -196,7 +196,11 @@ enum session_event_kind {
 	SESSION_EV_RECONNECTING,      /* delay_ms */
 	SESSION_EV_ERROR,             /* err, text: a refused command, an
 	                                 ignored frame, or queued lines that
-	                                 will not be sent */
+	                                 will not be sent; for lines of a
+	                                 conversation that waited (accepted
+	                                 by session_send_chat(), never sent)
+	                                 also room and count, and mid when
+	                                 count is 1 */
 	SESSION_EV_DONE,              /* end: the session ended after a quit */
 	SESSION_EV_FATAL,             /* end, err, text (may quote the
 	                                 server): the session ended and will
@@ -314,6 +318,16 @@ int64_t session_timeout(const struct session *s, int64_t now_ms);
 int session_send_chat(struct session *s, const char *conv, const char *text,
     size_t len) __attribute__((warn_unused_result));
 
+/*
+ * session_send_chat(), and on success the line's id in mid
+ * (SESSION_MID_LEN bytes; NULL: not wanted): the mid of its later
+ * SESSION_EV_SENT, NOT_STORED, DELIVERED or ERROR event, for a front end
+ * that shows a line as it is typed.
+ */
+int session_send_chat_mid(struct session *s, const char *conv,
+    const char *text, size_t len, uint8_t *mid)
+    __attribute__((warn_unused_result));
+
 /* The longest chat text, in bytes. */
 size_t session_text_max(const struct session *s);
 
@@ -365,6 +379,13 @@ int session_accept_key(struct session *s, const char *user, const char *fp,
 size_t session_devices(const struct session *s, const char *conv,
     void (*fn)(void *arg, const char *user, const char *fingerprint,
     enum session_trust trust, int online), void *arg);
+
+/*
+ * How many devices user has in conv as last listed (our own user counts
+ * this device), and in *online how many of them are logged in now.
+ */
+size_t session_user_devices(const struct session *s, const char *conv,
+    const char *user, size_t *online);
 
 /*
  * The lines of conv held by SESSION_EV_HELD: send them (to the devices

@@ -151,6 +151,10 @@ struct session {
 	                                 (client/peers.c) */
 	size_t nwarned;
 	struct cs_devset *devsets;    /* client/devset.c */
+	char flushing[E2E_CONV_MAX + 1]; /* a waiting line of this
+	                                 conversation is being sent ("" when
+	                                 not): refusals name it and ... */
+	uint8_t flushing_mid[E2E_MID_LEN]; /* ... the line */
 
 	int64_t now;                  /* the caller's clock, last we heard */
 	int64_t deadline;             /* LOOKUP..LOGIN: give up the attempt;
@@ -265,9 +269,14 @@ void cs_send_quit(struct session *s);
    gone. */
 void cs_quit_if_drained(struct session *s);
 
-/* Report a refused command as an error event; returns err. */
+/* Report a refused command as an error event; returns err.  While a
+   waiting line is sent (s->flushing) the event names it: room, mid. */
 int cs_refuse(struct session *s, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Report n waiting lines of cv dropped, never sent; returns err. */
+int cs_refuse_lines(struct session *s, const struct e2e_conv *cv, size_t n,
+    int err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Refuse a line or request while quitting or over: E_STATE, else 0. */
 int cs_refuse_closing(struct session *s);

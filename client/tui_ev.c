@@ -50,7 +50,7 @@ on_chat(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *w = conv_win(t, ev->room);
 	const char *mark = "";
-	char when[16];
+	char when[TUI_CLOCK_MAX];
 
 	if (ev->kind == SESSION_EV_CHAT) {
 		if (ev->trust == SESSION_KEY_VERIFIED)
@@ -176,11 +176,11 @@ static void
 on_joined(struct tui *t, const struct session_event *ev)
 {
 	struct tui_win *w = conv_win(t, ev->room);
+	char msg[WORDING_MAX];
 	size_t idx;
 
-	/* count: the other devices listed, offline ones included. */
-	tui_say(t, w, TA_NOTICE, "*** you are in #%s with %lld other "
-	    "device%s", ev->room, ev->count, ev->count == 1 ? "" : "s");
+	wording_joined(msg, sizeof(msg), WORDING_TERMINAL, ev);
+	tui_say(t, w, TA_NOTICE, "*** %s", msg);
 	tui_members_clear(w);
 	if (ask_who(t, ev->room) != 0)
 		tui_say(t, w, TA_ERROR, "!!! the member list is not known");

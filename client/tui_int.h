@@ -15,6 +15,7 @@
 #include "client/app.h"
 #include "client/e2e.h"
 #include "client/session.h"
+#include "client/wording.h"
 
 #define TUI_SCROLLBACK 2000     /* lines kept per window */
 #define TUI_INPUT_MAX 2048      /* characters on the input line */
@@ -131,8 +132,10 @@ void tui_recall_add(struct tui *t, const wchar_t *line, size_t len);
 /* Free every window and recalled line. */
 void tui_model_free(struct tui *t);
 
-/* "[HH:MM]" of a time in ms since the epoch, local. */
-void tui_clock(int64_t ms, char out[16]);
+/* "[HH:MM]" of a time in ms since the epoch, local, dated when it is
+   not today ("[YYYY-MM-DD HH:MM]"). */
+#define TUI_CLOCK_MAX (WORDING_WHEN_MAX + 2)
+void tui_clock(int64_t ms, char out[TUI_CLOCK_MAX]);
 
 /* ---- client/tui_ev.c ---- */
 

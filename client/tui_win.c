@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -15,14 +14,12 @@
 #include "common/text.h"
 
 void
-tui_clock(int64_t ms, char out[16])
+tui_clock(int64_t ms, char out[TUI_CLOCK_MAX])
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
+	char when[WORDING_WHEN_MAX];
 
-	if (localtime_r(&secs, &tm) == NULL ||
-	    strftime(out, 16, "[%H:%M]", &tm) == 0)
-		(void)snprintf(out, 16, "[--:--]");
+	wording_when(ms, 0, when);
+	(void)snprintf(out, TUI_CLOCK_MAX, "[%s]", when);
 }
 
 /*
@@ -149,7 +146,7 @@ win_history(struct tui *t, struct tui_win *w)
 {
 	const struct history_record *r;
 	size_t i, n, start, shown = 0;
-	char when[16];
+	char when[TUI_CLOCK_MAX];
 
 	if (t->a->history == NULL)
 		return;
@@ -291,30 +288,14 @@ tui_member_remove(struct tui_win *w, const char *user)
 	*m = w->mem[--w->nmem];
 }
 
-struct member_state {
-	const char *user;
-	int state;
-};
-
-static void
-state_add(void *arg, const char *user, const char *fp,
-    enum session_trust trust, int online)
-{
-	struct member_state *m = arg;
-
-	(void)fp;
-	(void)trust;
-	if (strcmp(user, m->user) == 0 && m->state < online)
-		m->state = online != 0;
-}
-
 int
 tui_member_state(const struct tui *t, const char *conv, const char *user)
 {
-	struct member_state m = { .user = user, .state = -1 };
+	size_t online;
 
-	(void)session_devices(t->s, conv, state_add, &m);
-	return m.state;
+	if (session_user_devices(t->s, conv, user, &online) == 0)
+		return -1;
+	return online > 0;
 }
 
 void

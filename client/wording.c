@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const login_reasons[] = {
 	[PROTO_LOGIN_INVALID] = "the user name or password is wrong, or "
@@ -196,8 +197,37 @@ wording_not_stored(char *out, size_t cap, const struct session_event *ev)
 }
 
 void
+wording_joined(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev)
+{
+	(void)snprintf(out, cap, "%cou are in #%s with %lld other device%s",
+	    ui == WORDING_GUI ? 'Y' : 'y', ev->room, ev->count,
+	    ev->count == 1 ? "" : "s");
+}
+
+void
 wording_backlog(char *out, size_t cap, const struct session_event *ev)
 {
 	(void)snprintf(out, cap, "%lld new line%s while you were away",
 	    ev->count, ev->count == 1 ? "" : "s");
+}
+
+void
+wording_when(int64_t time_ms, int seconds, char out[WORDING_WHEN_MAX])
+{
+	time_t now = time(NULL), t = time_ms > 0 ? (time_t)(time_ms / 1000) :
+	    now;
+	struct tm tm, today;
+	int same_day;
+
+	if (localtime_r(&t, &tm) == NULL || localtime_r(&now, &today) == NULL) {
+		(void)snprintf(out, WORDING_WHEN_MAX, "%s",
+		    seconds ? "??:??:??" : "??:??");
+		return;
+	}
+	same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+	if (strftime(out, WORDING_WHEN_MAX, same_day ?
+	    (seconds ? "%H:%M:%S" : "%H:%M") :
+	    (seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M"), &tm) == 0)
+		(void)snprintf(out, WORDING_WHEN_MAX, "??:??");
 }

@@ -13,6 +13,7 @@
 #define MISSIVE_CLIENT_WORDING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "client/session.h"
 #include "common/proto.h"
@@ -77,6 +78,14 @@ void wording_held(char *out, size_t cap, enum wording_ui ui,
 void wording_not_stored(char *out, size_t cap,
     const struct session_event *ev);
 
+/*
+ * SESSION_EV_JOINED (room, count): "you are in #room with N other
+ * devices", counting the devices listed, offline ones too (capitalised
+ * for the GUI).
+ */
+void wording_joined(char *out, size_t cap, enum wording_ui ui,
+    const struct session_event *ev);
+
 /* SESSION_EV_BACKLOG_END (count > 0): "N new lines while you were away". */
 void wording_backlog(char *out, size_t cap, const struct session_event *ev);
 
@@ -94,5 +103,15 @@ void wording_key_mismatch(char *out, size_t cap, enum wording_ui ui,
  */
 void wording_not_enrolled(char *out, size_t cap,
     const struct session_event *ev, const char *why);
+
+/* Room for wording_when()'s text: "YYYY-MM-DD HH:MM:SS" and its NUL. */
+#define WORDING_WHEN_MAX 32
+
+/*
+ * A time (ms since the epoch; 0 for now) in local time: "HH:MM:SS", or
+ * "HH:MM" without seconds, preceded by "YYYY-MM-DD " when it is not today
+ * (a line stored while we were away, an old line of the history).
+ */
+void wording_when(int64_t time_ms, int seconds, char out[WORDING_WHEN_MAX]);
 
 #endif

@@ -96,6 +96,7 @@ static void
 send_input(struct gui *g)
 {
 	const char *text = gtk_editable_get_text(GTK_EDITABLE(g->entry));
+	uint8_t mid[SESSION_MID_LEN];
 	char *copy, *rest, *sp;
 
 	if (text[0] == '\0' || g->s == NULL)
@@ -134,9 +135,10 @@ send_input(struct gui *g)
 		    "private conversation first.");
 		return;
 	}
-	if (session_send_chat(g->s, g->cur->name, text, strlen(text)) == 0) {
+	if (session_send_chat_mid(g->s, g->cur->name, text, strlen(text),
+	    mid) == 0) {
 		view_line(g, g->cur, g_get_real_time() / 1000, g->nickname,
-		    SESSION_KEY_OWN, text);
+		    SESSION_KEY_OWN, text, mid);
 		gtk_editable_set_text(GTK_EDITABLE(g->entry), "");
 	}
 	/* A refusal came as an error event, shown in the view. */
@@ -212,7 +214,7 @@ on_chat(struct gui *g, const struct session_event *ev)
 		c->away = 1;
 		chat_notice(g, c, "── new since you were away ──");
 	}
-	view_line(g, c, ev->time_ms, nick, ev->trust, text);
+	view_line(g, c, ev->time_ms, nick, ev->trust, text, NULL);
 	sidebar_unread(g, c);
 	notify(g, ev, nick, text);
 	if (g->cur == NULL)
@@ -257,11 +259,11 @@ on_joined(struct gui *g, const struct session_event *ev)
 {
 	int fresh = chat_conv(g, ev->room, 0) == NULL;
 	struct conv *c = chat_conv(g, ev->room, 1);
+	char msg[WORDING_MAX];
 
-	/* count: the other devices listed, offline ones included (the
-	   member list says who is online). */
-	chat_notice(g, c, "You are in #%s with %lld other device%s",
-	    ev->room, ev->count, ev->count == 1 ? "" : "s");
+	/* The member list says who of them is online. */
+	wording_joined(msg, sizeof(msg), WORDING_GUI, ev);
+	chat_notice(g, c, "%s", msg);
 	if (fresh || g->cur == NULL)
 		chat_select(g, c);
 	ask_members(g, ev->room);
@@ -352,7 +354,7 @@ chat_event(struct gui *g, const struct session_event *ev)
 		on_chat(g, ev);
 		break;
 	case SESSION_EV_SENT:
-		/* Shown when typed (send_input()); now it has its id. */
+		/* Shown when typed (send_input()), pending under its id. */
 		if ((c = chat_conv(g, ev->room, 0)) != NULL) {
 			view_mark_live(c, ev->mid);
 			view_stored(g, c, ev->mid, 1);
@@ -409,8 +411,8 @@ chat_event(struct gui *g, const struct session_event *ev)
 		dialog_held(g, ev);
 		break;
 	case SESSION_EV_NOT_STORED:
-		if ((c = chat_conv(g, ev->room, 0)) != NULL)
-			view_stored(g, c, NULL, 0);
+		if ((c = chat_conv(g, ev->room, 0)) != NULL && ev->mid != NULL)
+			view_stored(g, c, ev->mid, 0);
 		wording_not_stored(msg, sizeof(msg), ev);
 		t = gui_clean(msg);
 		chat_notice(g, chat_conv(g, ev->room, 0), "⚠ %s", t);
@@ -420,6 +422,14 @@ chat_event(struct gui *g, const struct session_event *ev)
 		warn(g, ev, "server: ");
 		break;
 	case SESSION_EV_ERROR:
+		/* Lines shown as typed that waited and will not be sent. */
+		if (ev->count > 0 && ev->room != NULL &&
+		    (c = chat_conv(g, ev->room, 0)) != NULL) {
+			if (ev->mid != NULL)
+				view_stored(g, c, ev->mid, 0);
+			else
+				view_refused_all(g, c);
+		}
 		warn(g, ev, "");
 		break;
 	case SESSION_EV_CLOSING:

@@ -41,9 +41,8 @@ struct conv {
 	                                 live: not repeated from the history */
 	GtkTextMark *past;            /* end of the lines from the history,
 	                                 at the top of buf */
-	GQueue pending;               /* GtkTextMark *: own lines not yet
-	                                 stored, oldest first, each at its
-	                                 " …" */
+	GHashTable *pending;          /* mid (hex) -> GtkTextMark * at the
+	                                 " …" of an own line not yet stored */
 	GHashTable *ticks;            /* mid (hex) -> GtkTextMark * at the
 	                                 " ✓" of an own line stored */
 	int away;                     /* the "new since you were away"
@@ -131,10 +130,11 @@ void view_buffer_new(struct gui *g, struct conv *c);
 void view_buffer_free(struct conv *c);
 void view_show(struct gui *g, struct conv *c);
 void view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
-    enum session_trust trust, const char *text);
+    enum session_trust trust, const char *text, const uint8_t *own_mid);
 void view_mark_live(struct conv *c, const uint8_t *mid);
 void view_stored(struct gui *g, struct conv *c, const uint8_t *mid,
     int stored);
+void view_refused_all(struct gui *g, struct conv *c);
 void view_delivered(struct gui *g, const uint8_t *mid, const char *text);
 
 /* sidebar.c; sidebar_* for chat.c and view.c only */

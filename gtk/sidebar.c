@@ -165,33 +165,6 @@ trust_add(void *arg, const char *fp, enum session_trust t)
 		sum->verified++;
 }
 
-/* How many devices user has in conv, and how many of them are online. */
-struct presence {
-	const char *user;
-	int devices, online;
-};
-
-static void
-presence_add(void *arg, const char *user, const char *fp,
-    enum session_trust t, int online)
-{
-	struct presence *p = arg;
-
-	if (strcmp(user, p->user) == 0) {
-		p->devices++;
-		p->online += online != 0;
-	}
-}
-
-static struct presence
-presence_of(struct gui *g, const char *conv, const char *user)
-{
-	struct presence p = { .user = user };
-
-	(void)session_devices(g->s, conv, presence_add, &p);
-	return p;
-}
-
 static GtkWidget *
 member_row(struct gui *g, const char *user, const char *nick, int online)
 {
@@ -249,12 +222,13 @@ static void
 member_append(struct gui *g, GString *names, const char *user,
     const char *nick)
 {
-	struct presence p = presence_of(g, g->cur->name, user);
+	size_t online;
 
+	(void)session_user_devices(g->s, g->cur->name, user, &online);
 	gtk_list_box_append(GTK_LIST_BOX(g->members), member_row(g, user,
-	    nick, p.online > 0));
+	    nick, online > 0));
 	g_string_append_printf(names, "%s%s%s", names->len > 0 ? ", " : "",
-	    nick, p.online > 0 ? "" : " (offline)");
+	    nick, online > 0 ? "" : " (offline)");
 }
 
 void
@@ -331,7 +305,9 @@ sidebar_member_add(struct gui *g, struct conv *c, const char *user,
 void
 sidebar_member_remove(struct gui *g, struct conv *c, const char *user)
 {
-	if (presence_of(g, c->name, user).devices == 0)
+	size_t online;
+
+	if (session_user_devices(g->s, c->name, user, &online) == 0)
 		(void)g_hash_table_remove(c->members, user);
 }
 

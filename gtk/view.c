@@ -19,21 +19,6 @@
 #define TICK_DELIVERED " ✓✓"          /* every device fetched it */
 #define TICK_LEN 2
 
-static void
-hms(int64_t ms, char out[16])
-{
-	GDateTime *dt;
-	char *s;
-
-	if (ms <= 0 || (dt = g_date_time_new_from_unix_local(ms / 1000)) ==
-	    NULL) {
-		dt = g_date_time_new_now_local();
-	}
-	s = g_date_time_format(dt, "%H:%M:%S");
-	g_strlcpy(out, s != NULL ? s : "??:??:??", 16);
-	g_free(s);
-	g_date_time_unref(dt);
-}
 
 static void
 scroll_end(struct gui *g, struct conv *c)
@@ -71,16 +56,29 @@ insert(struct conv *c, const char *text, const char *tag)
 		gtk_text_buffer_insert(c->buf, &end, text, -1);
 }
 
-/* A chat line: time, nickname, the sender's key's trust, text. */
+/* A line id as a hash key: hex. */
+static char *
+mid_key(const uint8_t *mid)
+{
+	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
+	size_t i;
+
+	for (i = 0; i < HISTORY_ID_LEN; i++)
+		g_string_append_printf(k, "%02x", mid[i]);
+	return g_string_free(k, FALSE);
+}
+
+/* A chat line: time, nickname, the sender's key's trust, text; own_mid:
+   our own line as typed, its tick pending (" …") under that id. */
 void
 view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
-    enum session_trust trust, const char *text)
+    enum session_trust trust, const char *text, const uint8_t *own_mid)
 {
-	char t[16], *title = sidebar_title(c->name);
+	char t[WORDING_WHEN_MAX], *title = sidebar_title(c->name);
 	const char *mark = "";
 	GtkTextIter end;
 
-	hms(ms, t);
+	wording_when(ms, 1, t);
 	newline(c);
 	insert(c, t, "time");
 	insert(c, "  ", NULL);
@@ -94,27 +92,16 @@ view_line(struct gui *g, struct conv *c, int64_t ms, const char *nick,
 	}
 	insert(c, "  ", NULL);
 	insert(c, text, NULL);
-	if (trust == SESSION_KEY_OWN) {
+	if (own_mid != NULL) {
 		/* Shown when typed: pending until the server stores it. */
 		gtk_text_buffer_get_end_iter(c->buf, &end);
-		g_queue_push_tail(&c->pending, gtk_text_buffer_create_mark(
-		    c->buf, NULL, &end, TRUE));
+		g_hash_table_insert(c->pending, mid_key(own_mid),
+		    gtk_text_buffer_create_mark(c->buf, NULL, &end, TRUE));
 		insert(c, TICK_PENDING, "tick");
 	}
 	scroll_end(g, c);
 	gui_trace(g, "%s <%s>%s %s", title, nick, mark, text);
 	g_free(title);
-}
-
-static char *
-mid_key(const uint8_t *mid)
-{
-	GString *k = g_string_sized_new((gsize)HISTORY_ID_LEN * 2);
-	size_t i;
-
-	for (i = 0; i < HISTORY_ID_LEN; i++)
-		g_string_append_printf(k, "%02x", mid[i]);
-	return g_string_free(k, FALSE);
 }
 
 /* The tick at mark m (old, in chars) becomes text. */
@@ -131,28 +118,55 @@ tick_set(struct conv *c, GtkTextMark *m, int old, const char *text)
 	    "tick", NULL);
 }
 
-/*
- * The oldest own line of c not yet stored is stored (1020: ✓) or
- * refused (1021: ✗).  Lines of a conversation are answered in the order
- * they were sent.
- */
-void
-view_stored(struct gui *g, struct conv *c, const uint8_t *mid, int stored)
+/* The pending tick at m becomes ✓ (then it waits for ✓✓ under key k,
+   taken) or ✗ (k freed). */
+static void
+tick_answered(struct gui *g, struct conv *c, char *k, GtkTextMark *m,
+    int stored)
 {
-	GtkTextMark *m = g_queue_pop_head(&c->pending);
 	char *title;
 
-	if (m == NULL)
-		return;
 	tick_set(c, m, TICK_LEN, stored ? TICK_STORED : TICK_REFUSED);
-	if (stored && mid != NULL)
-		g_hash_table_insert(c->ticks, mid_key(mid), m);
-	else
+	if (stored) {
+		g_hash_table_insert(c->ticks, k, m);
+	} else {
 		gtk_text_buffer_delete_mark(c->buf, m);
+		g_free(k);
+	}
 	title = sidebar_title(c->name);
 	gui_trace(g, "tick: %s%s", title, stored ? TICK_STORED :
 	    TICK_REFUSED);
 	g_free(title);
+}
+
+/* Own line mid of c is stored (1020: ✓) or will never be (1021, or
+   refused before it was sent: ✗). */
+void
+view_stored(struct gui *g, struct conv *c, const uint8_t *mid, int stored)
+{
+	char *k = mid_key(mid);
+	gpointer key, m;
+
+	if (!g_hash_table_steal_extended(c->pending, k, &key, &m)) {
+		g_free(k);
+		return;
+	}
+	g_free(key);
+	tick_answered(g, c, k, m, stored);
+}
+
+/* Every own line of c not yet stored was dropped (✗). */
+void
+view_refused_all(struct gui *g, struct conv *c)
+{
+	GHashTableIter it;
+	gpointer k, m;
+
+	g_hash_table_iter_init(&it, c->pending);
+	while (g_hash_table_iter_next(&it, &k, &m)) {
+		g_hash_table_iter_steal(&it);
+		tick_answered(g, c, k, m, 0);
+	}
 }
 
 /* Own line mid, in whichever conversation, reached every device: ✓✓. */
@@ -185,14 +199,14 @@ void
 chat_notice(struct gui *g, struct conv *c, const char *fmt, ...)
 {
 	va_list ap;
-	char t[16], *text, *title;
+	char t[WORDING_WHEN_MAX], *text, *title;
 
 	if (c == NULL && (c = g->cur) == NULL)
 		return;
 	va_start(ap, fmt);
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	hms(0, t);
+	wording_when(0, 1, t);
 	newline(c);
 	insert(c, t, "time");
 	insert(c, "  ", NULL);
@@ -375,7 +389,8 @@ view_buffer_new(struct gui *g, struct conv *c)
 	    NULL);
 	c->ticks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
-	g_queue_init(&c->pending);
+	c->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
 	past_load(g, c);
 }
 
@@ -383,7 +398,7 @@ void
 view_buffer_free(struct conv *c)
 {
 	/* The marks go with the buffer. */
-	g_queue_clear(&c->pending);
+	g_hash_table_destroy(c->pending);
 	g_hash_table_destroy(c->ticks);
 	g_object_unref(c->buf);
 	g_hash_table_destroy(c->live);

@@ -2598,6 +2598,54 @@ test_held_dropped(void **state)
 	e = &x.ev[x.nev - 1];
 	assert_int_equal(e->kind, SESSION_EV_ERROR);
 	assert_non_null(strstr(e->text, "not sent"));
+	/* Named, for a front end that showed them as typed. */
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_int_equal(e->count, 1);
+	srv_expect_nothing(&x, "p1");
+	fx_end(&x);
+}
+
+/*
+ * A line that waited and is refused when it would go out names its
+ * conversation and id (the GUI showed it as typed and marks it ✗); one
+ * refused at once names neither.
+ */
+static void
+test_waiting_line_refused(void **state)
+{
+	char preset[128], f[MAX_FRAME];
+	uint8_t mid[SESSION_MID_LEN];
+	const struct rec *e;
+	struct fx x;
+	size_t errors;
+
+	(void)state;
+	(void)snprintf(preset, sizeof(preset), "bob %s seen\n", other_fp);
+	known_keys_preset = preset;
+	fx_login(&x, 1);
+	errors = count_events(&x, SESSION_EV_ERROR);
+	assert_int_equal(session_send_chat(x.s, PROTO_LOBBY, "now", 3),
+	    E_UNTRUSTED);
+	e = wait_events(&x, SESSION_EV_ERROR, errors + 1);
+	assert_null(e->room);
+	assert_int_equal(e->count, 0);
+	assert_false(e->has_mid);
+
+	srv_drop(&x);
+	wait_event(&x, SESSION_EV_RECONNECTING);
+	assert_int_equal(session_send_chat_mid(x.s, PROTO_LOBBY, "later", 5,
+	    mid), 0);
+	errors = count_events(&x, SESSION_EV_ERROR);
+	srv_handshake(&x, HS_DONE);
+	lobby_frames(f, sizeof(f), 1);
+	srv_send(&x, "1001|OK|Alice A.\n");
+	srv_send(&x, f);
+	e = wait_events(&x, SESSION_EV_ERROR, errors + 1);
+	assert_int_equal(e->err, E_UNTRUSTED);
+	assert_string_equal(e->room, PROTO_LOBBY);
+	assert_int_equal(e->count, 1);
+	assert_true(e->has_mid);
+	assert_memory_equal(e->mid, mid, SESSION_MID_LEN);
 	srv_expect_nothing(&x, "p1");
 	fx_end(&x);
 }
@@ -2631,6 +2679,7 @@ test_devices_listed(void **state)
 	char f[MAX_FRAME];
 	struct fx x;
 	int n = 0;
+	size_t on;
 
 	(void)state;
 	fx_login(&x, 1);
@@ -2647,6 +2696,9 @@ test_devices_listed(void **state)
 	bob_online = 0;
 	n = 0;
 	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	assert_int_equal(session_user_devices(x.s, PROTO_LOBBY, "bob", &on),
+	    1);
+	assert_int_equal(on, 0);
 	/* Back, as a device added while offline, then online. */
 	assert_true(snprintf(f, sizeof(f), "1003|ADD|" PROTO_LOBBY
 	    "|bob|Bob|%s|%s\n", bob_fp, bob_spki) < (int)sizeof(f));
@@ -2663,6 +2715,12 @@ test_devices_listed(void **state)
 	bob_online = 1;
 	n = 0;
 	assert_int_equal(session_devices(x.s, PROTO_LOBBY, dev_count, &n), 2);
+	assert_int_equal(session_user_devices(x.s, PROTO_LOBBY, "bob", &on),
+	    1);
+	assert_int_equal(on, 1);
+	assert_int_equal(session_user_devices(x.s, PROTO_LOBBY, "carol", &on),
+	    0);
+	assert_int_equal(session_user_devices(x.s, "@carol", "bob", &on), 0);
 	/* No notice of a changed set: JOIN and LEAVE were it. */
 	assert_int_equal(count_events(&x, SESSION_EV_DEVICES_CHANGED), 0);
 	fx_end(&x);
@@ -3237,6 +3295,7 @@ main(void)
 		T(test_accept_by_fingerprint),
 		T(test_held_when_devices_changed),
 		T(test_held_dropped),
+		T(test_waiting_line_refused),
 		T(test_devices_listed),
 		T(test_private_devices_changed),
 		T(test_held_private),
