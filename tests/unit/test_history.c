@@ -372,9 +372,9 @@ test_keys_field(void **state)
 	char *raw;
 	FILE *f;
 
+	assert_int_equal(unhex(old_file, file), sizeof(file));
 	assert_non_null(f = fopen(fx->file, "wb"));
-	assert_int_equal(fwrite(file, 1, unhex(old_file, file), f),
-	    sizeof(file));
+	assert_int_equal(fwrite(file, 1, sizeof(file), f), sizeof(file));
 	assert_int_equal(fclose(f), 0);
 	h = open_ok(fx, fx->file, "alice", "pw");
 	assert_int_equal(history_count(h), 1);
