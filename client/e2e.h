@@ -1,7 +1,8 @@
 /*
  * End-to-end state of the client core (docs/PROTOCOL.md section 8): the
  * conversations (rooms and private ones), the devices in each, our sender
- * key for each and the peers' sender keys we hold.  Sans I/O: sealing
+ * key for each and the peers' sender keys we hold (which a history keeps
+ * across a restart: e2e_peer_state_put(), _take()).  Sans I/O: sealing
  * appends frames to a buffer, opening takes the fields of a frame.  Whether
  * a peer key is trusted is the caller's business (client/trust.h); this
  * module only checks that a key matches its fingerprint.
