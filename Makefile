@@ -223,7 +223,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL)
 fuzzer = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(1))
 $(eval $(call links,$(call fuzzer,b64 frame),$(LINK_COMMON)))
 $(eval $(call links,$(call fuzzer,handshake record) $(FUZZ_GEN),$(LINK_KEYDIST)))
-$(eval $(call links,$(call fuzzer,client_frames e2e_line history),$(LINK_CLIENT)))
+$(eval $(call links,$(call fuzzer,client_frames e2e_line history peer_state),$(LINK_CLIENT)))
 $(eval $(call links,$(call fuzzer,server_frames),$(LINK_SERVER)))
 $(eval $(call links,$(call fuzzer,config),$(LINK_LIBS)))
 

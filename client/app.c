@@ -136,8 +136,18 @@ app_session(struct app *a, session_event_fn *on_event, void *arg,
 void
 app_history_session(struct app *a, struct session *s)
 {
+	const uint8_t *keys;
+	size_t len;
+	int r;
+
 	history_seen(a->history, s);
 	session_ack_after_save(s);
+	if ((keys = history_keys(a->history, &len)) != NULL &&
+	    (r = session_peer_keys_take(s, keys, len)) != 0)
+		(void)fprintf(stderr, "missive: the peers' sender keys kept in "
+		    "the history do not load (%s): lines stored under them "
+		    "may not open\n", err_str(r));
+	a->keys_gen = session_peer_keys_gen(s);
 }
 
 int
@@ -170,6 +180,32 @@ save_wait_ms(const struct app *a, const struct session *s)
 	return w > least ? w : least;
 }
 
+/* The peer keys of s changed since they were last put in the history. */
+static int
+keys_changed(const struct app *a, const struct session *s)
+{
+	return s != NULL && session_peer_keys_gen(s) != a->keys_gen;
+}
+
+/* Put the peer keys of s in the history, for the save about to be made. */
+static int
+keys_put(struct app *a, const struct session *s, char *err, size_t errlen)
+{
+	struct buf state = BUF_INIT;
+	uint64_t gen = session_peer_keys_gen(s);
+	int r;
+
+	if ((r = session_peer_keys_put(s, &state)) == 0 &&
+	    (r = history_set_keys(a->history, buf_data(&state),
+	    buf_size(&state))) == 0)
+		a->keys_gen = gen;
+	else
+		(void)snprintf(err, errlen, "history not saved: the peers' "
+		    "sender keys: %s", err_str(r));
+	buf_free(&state);
+	return r;
+}
+
 int
 app_save(struct app *a, struct session *s, int64_t now_ms, int force,
     char *err, size_t errlen)
@@ -179,16 +215,22 @@ app_save(struct app *a, struct session *s, int64_t now_ms, int force,
 
 	if (a->history == NULL)
 		return 0;
-	if (!history_dirty(a->history)) {
-		/* Rows handled without a record (refused, dropped), or saved
-		   by an export: on disk as far as they go. */
+	if (!history_dirty(a->history) && !keys_changed(a, s)) {
+		/* Rows handled without a record nor a new key (refused,
+		   dropped), or saved by an export: on disk as far as they
+		   go. */
 		if (s != NULL && session_unsaved(s) > 0)
 			session_history_saved(s);
 		return 0;
 	}
-	if (!force && (a->dirty_since < 0 ||
-	    now_ms - a->dirty_since < save_wait_ms(a, s)))
+	/* A 1015 row adds no record: its key waits for a save all the same
+	   before the row is acknowledged. */
+	if (a->dirty_since < 0)
+		a->dirty_since = now_ms;
+	if (!force && now_ms - a->dirty_since < save_wait_ms(a, s))
 		return 0;
+	if (keys_changed(a, s) && (r = keys_put(a, s, err, errlen)) != 0)
+		return r;
 	/* A failed save is tried again after another wait. */
 	a->dirty_since = now_ms;
 	t0 = session_clock_ms();
@@ -229,10 +271,11 @@ app_save_timeout(const struct app *a, const struct session *s,
 
 	if (a->history == NULL)
 		return -1;
-	if (!history_dirty(a->history))
+	if (!history_dirty(a->history) && !keys_changed(a, s))
 		return s != NULL && session_unsaved(s) > 0 ? 0 : -1;
+	/* app_save() starts the wait. */
 	if (a->dirty_since < 0)
-		return -1;
+		return keys_changed(a, s) ? 0 : -1;
 	left = a->dirty_since + save_wait_ms(a, s) - now_ms;
 	return left > 0 ? left : 0;
 }

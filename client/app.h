@@ -46,6 +46,8 @@ struct app {
 	int64_t save_cost_ms;         /* what the last save took */
 	int save_failed;              /* the last save failed: retry at the
 	                                 slow pace, rows waiting or not */
+	uint64_t keys_gen;            /* session_peer_keys_gen() of the peer
+	                                 keys last put in the history */
 };
 
 #define APP_INIT { .dirty_since = -1 }
@@ -80,7 +82,9 @@ int app_session(struct app *a, session_event_fn *on_event, void *arg,
 
 /*
  * The history (open) is kept for session s: s drops the lines it holds
- * when they come again, and acknowledges rows once app_save() saved them.
+ * when they come again, takes back the peers' sender keys it holds, and
+ * acknowledges rows once app_save() saved them (with the keys as they
+ * stand, so that the rows after those still open after a restart).
  */
 void app_history_session(struct app *a, struct session *s);
 
@@ -92,9 +96,10 @@ int app_record(struct app *a, const struct session_event *ev)
     __attribute__((warn_unused_result));
 
 /*
- * Save the history if a record has waited long enough (see APP_SAVE_MS;
- * at once with force), then tell s (NULL: no session) that it is saved.
- * 0, or E_* with a message in err.
+ * Save the history if a record (or a change of the peers' sender keys of
+ * s) has waited long enough (see APP_SAVE_MS; at once with force), with
+ * the keys of s as they stand, then tell s (NULL: no session) that it is
+ * saved.  0, or E_* with a message in err.
  */
 int app_save(struct app *a, struct session *s, int64_t now_ms, int force,
     char *err, size_t errlen) __attribute__((warn_unused_result));

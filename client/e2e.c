@@ -46,6 +46,7 @@ retire(struct e2e *e, struct e2e_peer_key *p)
 	t->next = p->sk.next;
 	e->retired_next = (e->retired_next + 1) % E2E_RETIRED_MAX;
 	kd_sk_clear(&p->sk);
+	e->peer_gen++;
 }
 
 static const struct e2e_retired *
@@ -510,12 +511,45 @@ peer_slot(struct e2e_conv *cv, const char *user, const char *fp)
 	return p;
 }
 
+/*
+ * Keep the peer key *sk of device (user, fp) in cv (taken from *sk, which
+ * is cleared either way), aged age: as e2e_accept().
+ */
+static int
+peer_keep(struct e2e *e, struct e2e_conv *cv, const char *user,
+    const char *fp, uint64_t age, struct kd_sender_key *sk)
+{
+	struct e2e_peer_key *p;
+	int r;
+
+	if ((p = peer_key(cv, user, sk->id)) != NULL ||
+	    retired(e, user, sk->id) != NULL) {
+		/* Resent: keep the counter.  Other material: refused. */
+		r = p == NULL ? E_REPLAY : kd_sk_same(&p->sk, sk) ? 0 :
+		    E_EXISTS;
+		kd_sk_clear(sk);
+		return r;
+	}
+	if ((p = peer_slot(cv, user, fp)) == NULL) {
+		kd_sk_clear(sk);
+		return E_NOMEM;
+	}
+	(void)snprintf(p->user, sizeof(p->user), "%s", user);
+	(void)snprintf(p->fp, sizeof(p->fp), "%s", fp);
+	p->age = age;
+	if (age > e->ages)
+		e->ages = age;
+	p->sk = *sk;
+	memset(sk, 0, sizeof(*sk));
+	e->peer_gen++;
+	return 0;
+}
+
 int
 e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
     const char *fp, const char *spki, const char *blob)
 {
 	struct kd_sender_key sk;
-	struct e2e_peer_key *p;
 	EVP_PKEY *key;
 	uint8_t *bin;
 	size_t len;
@@ -534,23 +568,157 @@ e2e_accept(struct e2e *e, struct e2e_conv *cv, const char *user,
 	EVP_PKEY_free(key);
 	if (r != 0)
 		return r;
-	if ((p = peer_key(cv, user, sk.id)) != NULL ||
-	    retired(e, user, sk.id) != NULL) {
-		/* Resent: keep the counter.  Other material: refused. */
-		r = p == NULL ? E_REPLAY : kd_sk_same(&p->sk, &sk) ? 0 :
-		    E_EXISTS;
-		kd_sk_clear(&sk);
+	return peer_keep(e, cv, user, fp, e->ages + 1, &sk);
+}
+
+#define STATE_VERSION 1
+
+_Static_assert(KD_SK_SAVED_MAX <= UINT16_MAX, "a saved key's length");
+_Static_assert(E2E_CONV_MAX <= UINT8_MAX && KD_FP_SIZE <= UINT8_MAX,
+    "names of the saved state");
+
+/* m(s) = uint8(len(s)) || s; strings of the state are short. */
+static int
+state_put_name(struct buf *out, const char *s)
+{
+	uint8_t n = (uint8_t)strlen(s);
+	int r;
+
+	if ((r = buf_append(out, &n, 1)) != 0)
 		return r;
+	return buf_append(out, s, n);
+}
+
+/* One key of the state: m(conv) || m(user) || m(fp) || age || key. */
+static int
+state_put_key(struct buf *out, const struct e2e_conv *cv,
+    const struct e2e_peer_key *p)
+{
+	uint8_t b[8 + 2] = { 0 };
+	size_t at;
+	int r;
+
+	if ((r = state_put_name(out, cv->name)) != 0 ||
+	    (r = state_put_name(out, p->user)) != 0 ||
+	    (r = state_put_name(out, p->fp)) != 0)
+		return r;
+	/* The key's length follows it: filled in once it is written. */
+	be64_store(b, p->age);
+	if ((r = buf_append(out, b, sizeof(b))) != 0)
+		return r;
+	at = buf_size(out);
+	if ((r = kd_sk_peer_save(&p->sk, out)) != 0)
+		return r;
+	be16_store(buf_data(out) + at - 2, (uint16_t)(buf_size(out) - at));
+	return 0;
+}
+
+int
+e2e_peer_state_put(const struct e2e *e, struct buf *out)
+{
+	const struct e2e_conv *cv;
+	size_t mark = buf_size(out), i;
+	uint32_t count = 0;
+	uint8_t head[5];
+	int r;
+
+	for (cv = e->convs; cv != NULL; cv = cv->next)
+		count += (uint32_t)cv->npeer;
+	head[0] = STATE_VERSION;
+	be32_store(head + 1, count);
+	if ((r = buf_append(out, head, sizeof(head))) != 0)
+		goto fail;
+	for (cv = e->convs; cv != NULL; cv = cv->next)
+		for (i = 0; i < cv->npeer; i++)
+			if ((r = state_put_key(out, cv, &cv->peer[i])) != 0)
+				goto fail;
+	return 0;
+fail:
+	buf_truncate(out, mark);
+	return r;
+}
+
+/* A reader of the saved state; err once anything did not fit. */
+struct state_rd {
+	const uint8_t *p;
+	size_t left;
+	int err;
+};
+
+static const uint8_t *
+state_get(struct state_rd *rd, size_t n)
+{
+	const uint8_t *v = rd->p;
+
+	if (rd->err || n > rd->left) {
+		rd->err = E_MALFORMED;
+		return NULL;
 	}
-	if ((p = peer_slot(cv, user, fp)) == NULL) {
+	rd->p += n;
+	rd->left -= n;
+	return v;
+}
+
+/* m(s) into out (cap bytes, NUL-ended). */
+static void
+state_get_name(struct state_rd *rd, char *out, size_t cap)
+{
+	const uint8_t *n = state_get(rd, 1), *s;
+
+	out[0] = '\0';
+	if (n == NULL || (s = state_get(rd, *n)) == NULL)
+		return;
+	if (*n >= cap || memchr(s, '\0', *n) != NULL) {
+		rd->err = E_MALFORMED;
+		return;
+	}
+	memcpy(out, s, *n);
+	out[*n] = '\0';
+}
+
+/* One key of the state, checked and kept. */
+static int
+state_take_key(struct e2e *e, struct state_rd *rd)
+{
+	char conv[E2E_CONV_MAX + 1], user[NAME_USER_MAX + 1], fp[KD_FP_SIZE];
+	const uint8_t *age, *len, *blob;
+	struct kd_sender_key sk;
+	struct e2e_conv *cv;
+	int r;
+
+	state_get_name(rd, conv, sizeof(conv));
+	state_get_name(rd, user, sizeof(user));
+	state_get_name(rd, fp, sizeof(fp));
+	age = state_get(rd, 8);
+	len = state_get(rd, 2);
+	if (len == NULL || (blob = state_get(rd, be16_load(len))) == NULL ||
+	    rd->err != 0 || !e2e_conv_name_ok(conv) ||
+	    name_check_user(user) != 0 || fp[0] == '\0')
+		return E_MALFORMED;
+	if ((r = kd_sk_peer_load(blob, be16_load(len), &sk)) != 0)
+		return r;
+	if ((cv = e2e_conv(e, conv, 1)) == NULL) {
 		kd_sk_clear(&sk);
 		return E_NOMEM;
 	}
-	(void)snprintf(p->user, sizeof(p->user), "%s", user);
-	(void)snprintf(p->fp, sizeof(p->fp), "%s", fp);
-	p->age = ++e->ages;
-	p->sk = sk;
-	return 0;
+	return peer_keep(e, cv, user, fp, be64_load(age), &sk);
+}
+
+int
+e2e_peer_state_take(struct e2e *e, const uint8_t *state, size_t len)
+{
+	struct state_rd rd = { state, len, 0 };
+	const uint8_t *head = state_get(&rd, 5);
+	uint32_t count, i;
+	int r;
+
+	if (head == NULL || head[0] != STATE_VERSION)
+		return E_MALFORMED;
+	count = be32_load(head + 1);
+	for (i = 0; i < count; i++)
+		if ((r = state_take_key(e, &rd)) != 0)
+			return r;
+	return rd.left == 0 ? 0 : E_MALFORMED;
 }
 
 int
@@ -710,8 +878,10 @@ e2e_open(struct e2e_conv *cv, const char *user, const char *msg,
 		goto out;
 	line->gap = counter > p->sk.next ? counter - p->sk.next : 0;
 	if ((r = kd_sk_open(&p->sk, cv->bound, user, bin, len, plain, len,
-	    &n)) != 0 ||
-	    (r = e2e_parse_line(plain, n, out, cap, line)) != 0)
+	    &n)) != 0)
+		goto out;
+	cv->owner->peer_gen++;
+	if ((r = e2e_parse_line(plain, n, out, cap, line)) != 0)
 		goto out;
 	line->fp = p->fp;
 	if (line->time_ms > now_ms + E2E_AHEAD_MS ||

@@ -1,7 +1,8 @@
 /*
  * End-to-end state of the client core (docs/PROTOCOL.md section 8): the
  * conversations (rooms and private ones), the devices in each, our sender
- * key for each and the peers' sender keys we hold.  Sans I/O: sealing
+ * key for each and the peers' sender keys we hold (which a history keeps
+ * across a restart: e2e_peer_state_put(), _take()).  Sans I/O: sealing
  * appends frames to a buffer, opening takes the fields of a frame.  Whether
  * a peer key is trusted is the caller's business (client/trust.h); this
  * module only checks that a key matches its fingerprint.
@@ -138,6 +139,8 @@ struct e2e {
 	size_t retired_next;
 	struct e2e_nick nicks[E2E_NICKS_MAX];
 	size_t nicks_next;
+	uint64_t peer_gen;            /* goes up whenever a peer sender key
+	                                 is taken, dropped or moves on */
 };
 
 /* Set up e for user with its private key (a reference is taken). */
@@ -260,6 +263,30 @@ void e2e_seen_add(struct e2e *e, const uint8_t mid[E2E_MID_LEN],
 /* 1 if a line with this message id was received lately (or seen in the
    history). */
 int e2e_seen_has(const struct e2e *e, const uint8_t mid[E2E_MID_LEN]);
+
+/*
+ * The peers' sender keys of every conversation as they stand, appended to
+ * out, so that a restarted client still opens the rows that come after
+ * the ones it acknowledged (docs/SECURITY.md): version 1,
+ *
+ *   0x01 || uint32_be(count) || count * (m(conversation) || m(user) ||
+ *   m(fp) || uint64_be(age) || uint16_be(len) || kd_sk_peer_save())
+ *
+ * with m(s) = uint8(len(s)) || s.  E_NOMEM (out as it was).
+ */
+int e2e_peer_state_put(const struct e2e *e, struct buf *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * Take back the keys e2e_peer_state_put() wrote (len bytes at state),
+ * making the conversations they belong to.  Each key is checked as one
+ * arriving in a 1015 is (a valid conversation and user, not a key
+ * dropped before nor other material under the id of one held, at most
+ * E2E_PEER_KEYS_MAX per device, the oldest retired).  E_MALFORMED,
+ * E_EXISTS, E_REPLAY, E_NOMEM: the keys before the bad one are kept.
+ */
+int e2e_peer_state_take(struct e2e *e, const uint8_t *state, size_t len)
+    __attribute__((warn_unused_result));
 
 /* A message id as 0002's and 1002's field: PROTO_MID_HEX lowercase hex
    digits and a NUL. */

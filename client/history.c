@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "client/e2e.h"
+#include "common/b64.h"
 #include "common/be.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -71,6 +72,9 @@ struct history {
 	struct stat seen;             /* the file as we last read or wrote
 	                                 it (another client may write it) */
 	int have_seen;
+	uint8_t *keys;                /* history_set_keys(), sealed with the
+	                                 records, never exported */
+	size_t nkeys;
 };
 
 /*
@@ -340,6 +344,30 @@ history_get(const struct history *h, size_t i)
 }
 
 int
+history_set_keys(struct history *h, const uint8_t *keys, size_t len)
+{
+	uint8_t *copy = NULL;
+
+	if (len > 0 && (copy = malloc(len)) == NULL)
+		return E_NOMEM;
+	if (len > 0)
+		memcpy(copy, keys, len);
+	if (h->keys != NULL)
+		OPENSSL_clear_free(h->keys, h->nkeys);
+	h->keys = copy;
+	h->nkeys = len;
+	h->dirty = 1;
+	return 0;
+}
+
+const uint8_t *
+history_keys(const struct history *h, size_t *len)
+{
+	*len = h->nkeys;
+	return h->keys;
+}
+
+int
 history_dirty(const struct history *h)
 {
 	return h->dirty;
@@ -357,6 +385,8 @@ history_close(struct history *h)
 	free(h->byt);
 	free(h->byid);
 	free(h->path);
+	if (h->keys != NULL)
+		OPENSSL_clear_free(h->keys, h->nkeys);
 	OPENSSL_clear_free(h, sizeof(*h));
 }
 
@@ -424,6 +454,69 @@ records_json(const struct history *h)
 		}
 	}
 	return a;
+}
+
+/*
+ * The sealed file's plaintext: {"messages": [...], "keys": b64} (keys
+ * only when set); a file of the first version holds the bare array.
+ */
+static json_t *
+file_json(const struct history *h)
+{
+	json_t *doc, *a;
+	char *b64 = NULL;
+	size_t cap = B64_ENCODED_SIZE(h->nkeys);
+	long n;
+
+	if ((a = records_json(h)) == NULL ||
+	    (doc = json_pack("{s:o}", "messages", a)) == NULL)
+		return NULL;
+	if (h->nkeys == 0)
+		return doc;
+	if ((b64 = malloc(cap)) == NULL ||
+	    (n = b64_encode(h->keys, h->nkeys, b64, cap, 1)) < 0 ||
+	    json_object_set_new(doc, "keys", json_stringn(b64,
+	    (size_t)n)) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	if (b64 != NULL)
+		OPENSSL_clear_free(b64, cap);
+	return doc;
+}
+
+/* The records (*msgs) and keys (*keys, b64 or NULL) of the plaintext. */
+static int
+file_parse(json_t *doc, json_t **msgs, const char **keys)
+{
+	*keys = NULL;
+	if (json_is_array(doc)) {
+		*msgs = doc;
+		return 0;
+	}
+	return json_unpack(doc, "{s:o, s?:s !}", "messages", msgs, "keys",
+	    keys) == 0 ? 0 : E_MALFORMED;
+}
+
+/* Replace h's keys with the b64 text keys. */
+static int
+keys_decode(struct history *h, const char *keys)
+{
+	size_t len = strlen(keys), cap = B64_DECODED_MAX(len);
+	uint8_t *bin;
+	long n;
+
+	if ((bin = malloc(cap)) == NULL)
+		return E_NOMEM;
+	if ((n = b64_decode(keys, len, bin, cap)) <= 0) {
+		OPENSSL_clear_free(bin, cap);
+		return E_MALFORMED;
+	}
+	if (h->keys != NULL)
+		OPENSSL_clear_free(h->keys, h->nkeys);
+	h->keys = bin;
+	h->nkeys = (size_t)n;
+	return 0;
 }
 
 static int
@@ -644,17 +737,19 @@ header_get(const struct history *h, const uint8_t *p, size_t len,
 
 /*
  * Open the sealed file (len bytes, header of head bytes) with h's file key
- * and merge its records into h; on error h is as it was.
+ * and merge its records into h, and take its keys if take_keys (the file
+ * we open; another client's save keeps ours); on error h is as it was.
  */
 static int
 unseal_records(struct history *h, const uint8_t *file, size_t len,
-    size_t head, char *err, size_t errlen)
+    size_t head, int take_keys, char *err, size_t errlen)
 {
 	struct history_record **fresh = NULL;
 	size_t clen = len - head - NONCE_LEN - TAG_LEN, nfresh = 0;
+	const char *keys;
 	uint8_t *plain;
 	json_error_t je;
-	json_t *a = NULL;
+	json_t *doc = NULL, *a;
 	int r;
 
 	if ((plain = malloc(clen + 1)) == NULL) {
@@ -671,17 +766,27 @@ unseal_records(struct history *h, const uint8_t *file, size_t len,
 		goto out;
 	}
 	r = E_MALFORMED;
-	if ((a = json_loadb((const char *)plain, clen, JSON_REJECT_DUPLICATES,
-	    &je)) == NULL) {
+	if ((doc = json_loadb((const char *)plain, clen,
+	    JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		say(err, errlen, "history %s is damaged (%s)", h->path, je.text);
 		goto out;
 	}
-	if ((r = records_merge(h, a, &fresh, &nfresh, err, errlen)) != 0)
+	if (file_parse(doc, &a, &keys) != 0) {
+		say(err, errlen, "history %s is damaged (not a message list)",
+		    h->path);
+		goto out;
+	}
+	if ((r = records_merge(h, a, &fresh, &nfresh, err, errlen)) == 0 &&
+	    take_keys && keys != NULL &&
+	    (r = keys_decode(h, keys)) != 0)
+		say(err, errlen, "history %s: its keys: %s", h->path,
+		    err_str(r));
+	if (r != 0)
 		merge_undo(h, fresh, nfresh);
 out:
 	OPENSSL_clear_free(plain, clen + 1);
 	free(fresh);
-	json_decref(a);
+	json_decref(doc);
 	return r;
 }
 
@@ -701,7 +806,7 @@ history_unseal(struct history *h, const char *password, uint8_t *file,
 		say(err, errlen, "history %s: %s", h->path, err_str(r));
 		return r;
 	}
-	r = unseal_records(h, file, len, head, err, errlen);
+	r = unseal_records(h, file, len, head, 1, err, errlen);
 	h->dirty = 0;
 	return r;
 }
@@ -747,7 +852,7 @@ history_reload(struct history *h, char *err, size_t errlen)
 		r = E_EXISTS;
 	}
 	if (r == 0)
-		r = unseal_records(h, file, len, head, err, errlen);
+		r = unseal_records(h, file, len, head, 0, err, errlen);
 	OPENSSL_clear_free(file, len + 1);
 	return r;
 }
@@ -764,7 +869,7 @@ history_save(struct history *h, char *err, size_t errlen)
 	if ((r = history_reload(h, err, errlen)) != 0)
 		return r;
 	r = E_NOMEM;
-	if ((a = records_json(h)) == NULL ||
+	if ((a = file_json(h)) == NULL ||
 	    (plain = json_dumps(a, JSON_COMPACT)) == NULL)
 		goto out;
 	plen = strlen(plain);

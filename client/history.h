@@ -13,9 +13,11 @@
  * big-endian, the whole header authenticated as additional data.  The key
  * comes from the user's password with Argon2id (t_cost, m_kib, lanes and
  * the random salt of the header), then HKDF-SHA256: docs/SECURITY.md says
- * why the password rather than the client key.  The plaintext is the same
- * JSON as an export's "messages".  Every save writes a new nonce to a
- * temporary file, fsyncs it and renames it over the old one.
+ * why the password rather than the client key.  The plaintext is JSON,
+ * {"messages": the same array as an export's, "keys": base64 of the
+ * peers' sender keys (history_set_keys())}; a file of the first version
+ * holds the bare array, and still opens.  Every save writes a new nonce
+ * to a temporary file, fsyncs it and renames it over the old one.
  *
  * Exports are JSON (docs/HISTORY.md) with an HMAC-SHA256 over their
  * canonical form, keyed from the user's password with Argon2id and a salt
@@ -99,7 +101,18 @@ const struct history_record *history_find(const struct history *h,
  */
 void history_seen(const struct history *h, struct session *s);
 
-/* 1 if records were added since the last save (or open). */
+/*
+ * The peers' sender keys the client keeps with its records (an opaque
+ * blob, client/e2e.h): sealed in the file with them, never exported nor
+ * taken from an import.  history_set_keys() copies len bytes (0: none)
+ * and marks h changed (E_NOMEM); history_keys() gives them (NULL and 0 if
+ * none), valid until the next history_set_keys().
+ */
+int history_set_keys(struct history *h, const uint8_t *keys, size_t len)
+    __attribute__((warn_unused_result));
+const uint8_t *history_keys(const struct history *h, size_t *len);
+
+/* 1 if records were added (or keys set) since the last save (or open). */
 int history_dirty(const struct history *h);
 
 /*

@@ -3,7 +3,8 @@
  * 3): the seq each 1002 and 1015 carries, the cumulative acknowledgement
  * (0020) once rows are handled (shown or refused, and saved when the
  * front end keeps a history), and the backlog that 1022 announces after
- * a login.  What a row says is client/convs.c's business.
+ * a login, and the peers' sender keys a history keeps with the rows it
+ * acknowledges.  What a row says is client/convs.c's business.
  */
 #include <stdio.h>
 #include <string.h>
@@ -233,4 +234,22 @@ session_unsaved(const struct session *s)
 {
 	return s->saved_seq < s->handled_seq ?
 	    (size_t)(s->handled_seq - s->saved_seq) : 0;
+}
+
+uint64_t
+session_peer_keys_gen(const struct session *s)
+{
+	return s->e2e.peer_gen;
+}
+
+int
+session_peer_keys_put(const struct session *s, struct buf *out)
+{
+	return e2e_peer_state_put(&s->e2e, out);
+}
+
+int
+session_peer_keys_take(struct session *s, const uint8_t *state, size_t len)
+{
+	return e2e_peer_state_take(&s->e2e, state, len);
 }

@@ -57,6 +57,7 @@
 #include <openssl/evp.h>
 
 #include "client/config.h"
+#include "common/buf.h"
 
 #define SESSION_CONNECT_TIMEOUT_MS 10000  /* lookup + connect + handshake
                                              + login */
@@ -431,6 +432,18 @@ void session_history_saved(struct session *s);
  * front end saves soon (SESSION_ACK_MS, at once when SESSION_ACK_ROWS).
  */
 size_t session_unsaved(const struct session *s);
+
+/*
+ * The peers' sender keys, which a history keeps so that the rows after the
+ * ones acknowledged still open after a restart (client/e2e.h): a number
+ * that changes whenever they do; the keys appended to out (E_NOMEM); the
+ * keys put back, before session_start() (errors of e2e_peer_state_take()).
+ */
+uint64_t session_peer_keys_gen(const struct session *s);
+int session_peer_keys_put(const struct session *s, struct buf *out)
+    __attribute__((warn_unused_result));
+int session_peer_keys_take(struct session *s, const uint8_t *state,
+    size_t len) __attribute__((warn_unused_result));
 
 /* This device's key fingerprint. */
 const char *session_fingerprint(const struct session *s);

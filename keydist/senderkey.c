@@ -541,3 +541,99 @@ out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return r;
 }
+
+int
+kd_sk_peer_save(const struct kd_sender_key *sk, struct buf *out)
+{
+	size_t size = KD_SK_SAVED_HEAD + sk->nskipped * KD_SK_SAVED_SKIP, i;
+	const uint8_t version = KD_SK_SAVED_VERSION;
+	struct wr w;
+	int r;
+
+	if (sk->nskipped > KD_SK_SKIP_MAX)
+		return E_INVALID;
+	/* Written in place: no copy of the keys to wipe. */
+	if ((r = buf_reserve(out, size)) != 0)
+		return r;
+	w = (struct wr){ buf_tail(out), 0, size, 0 };
+	put(&w, &version, 1);
+	put(&w, sk->id, KD_SK_ID_LEN);
+	put(&w, sk->ck, KD_SK_CHAIN_LEN);
+	put(&w, sk->origin, sizeof(sk->origin));
+	put(&w, sk->sign_pub, KD_ED25519_LEN);
+	put_u64(&w, sk->next);
+	put_u16(&w, sk->nskipped);
+	for (i = 0; i < sk->nskipped; i++) {
+		put_u64(&w, sk->skipped[i].counter);
+		put(&w, sk->skipped[i].mk, KD_AEAD_KEY_LEN);
+	}
+	if (w.err != 0) {
+		OPENSSL_cleanse(buf_tail(out), size);
+		return E_INTERNAL;
+	}
+	buf_commit(out, w.len);
+	return 0;
+}
+
+/* The skipped keys of a saved key (n of them at p), checked: below next,
+   oldest first. */
+static int
+load_skipped(struct kd_sender_key *sk, const uint8_t *p, size_t n)
+{
+	struct kd_sk_skipped *k;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	/* kd_sk_clear() frees a full window. */
+	if ((sk->skipped = calloc(KD_SK_SKIP_MAX, sizeof(*sk->skipped))) ==
+	    NULL)
+		return E_NOMEM;
+	for (i = 0; i < n; i++, p += KD_SK_SAVED_SKIP) {
+		k = &sk->skipped[i];
+		k->counter = be64_load(p);
+		if (k->counter >= sk->next ||
+		    (i > 0 && k->counter <= sk->skipped[i - 1].counter))
+			return E_MALFORMED;
+		memcpy(k->mk, p + 8, KD_AEAD_KEY_LEN);
+		sk->nskipped = i + 1;
+	}
+	return 0;
+}
+
+int
+kd_sk_peer_load(const uint8_t *blob, size_t len, struct kd_sender_key *sk)
+{
+	const uint8_t *p = blob;
+	size_t n;
+	int r = E_MALFORMED;
+
+	memset(sk, 0, sizeof(*sk));
+	if (len < KD_SK_SAVED_HEAD || p[0] != KD_SK_SAVED_VERSION)
+		return E_MALFORMED;
+	p++;
+	memcpy(sk->id, p, KD_SK_ID_LEN);
+	p += KD_SK_ID_LEN;
+	memcpy(sk->ck, p, KD_SK_CHAIN_LEN);
+	p += KD_SK_CHAIN_LEN;
+	memcpy(sk->origin, p, sizeof(sk->origin));
+	p += sizeof(sk->origin);
+	memcpy(sk->sign_pub, p, KD_ED25519_LEN);
+	p += KD_ED25519_LEN;
+	sk->next = be64_load(p);
+	n = be16_load(p + 8);
+	p += 8 + 2;
+	if (n > KD_SK_SKIP_MAX || len - KD_SK_SAVED_HEAD !=
+	    n * KD_SK_SAVED_SKIP || sk->next == UINT64_MAX)
+		goto fail;
+	if ((r = load_skipped(sk, p, n)) != 0)
+		goto fail;
+	r = E_MALFORMED;
+	if ((sk->sign = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    sk->sign_pub, KD_ED25519_LEN)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	kd_sk_clear(sk);
+	return r;
+}

@@ -51,6 +51,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/buf.h"
 #include "keydist/aead.h"
 #include "keydist/envelope.h"
 
@@ -146,5 +147,33 @@ int kd_sk_distribute(const struct kd_sender_key *sk, EVP_PKEY *own,
 int kd_sk_accept(EVP_PKEY *own, const char *own_fp, EVP_PKEY *sender_key,
     const char *room, const char *sender, const uint8_t *blob, size_t len,
     struct kd_sender_key *sk) __attribute__((warn_unused_result));
+
+/*
+ * A peer's sender key as it stands, to keep across a restart (the
+ * client's history file): version 1,
+ *
+ *   0x01 || id(8) || ck(32) || origin(32) || sign_pub(32) ||
+ *   uint64_be(next) || uint16_be(n) || n * (uint64_be(counter) || mk(32))
+ *
+ * ck is the chain key of counter next (the earlier ones are gone, so the
+ * saved key opens nothing before it but the n skipped keys, oldest
+ * first).  Appended to out: E_NOMEM.
+ */
+#define KD_SK_SAVED_VERSION 1
+#define KD_SK_SAVED_HEAD (1 + KD_SK_ID_LEN + KD_SK_CHAIN_LEN + 32 +       \
+	KD_ED25519_LEN + 8 + 2)
+#define KD_SK_SAVED_SKIP (8 + KD_AEAD_KEY_LEN)
+#define KD_SK_SAVED_MAX (KD_SK_SAVED_HEAD + KD_SK_SKIP_MAX * KD_SK_SAVED_SKIP)
+int kd_sk_peer_save(const struct kd_sender_key *sk, struct buf *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * The peer sender key saved in blob (len bytes, exactly one) into *sk,
+ * which verifies signatures only.  E_MALFORMED (another version, a bad
+ * length, more than KD_SK_SKIP_MAX skipped keys or ones not below next
+ * and in order, a bad public key), E_NOMEM; on error *sk is cleared.
+ */
+int kd_sk_peer_load(const uint8_t *blob, size_t len, struct kd_sender_key *sk)
+    __attribute__((warn_unused_result));
 
 #endif

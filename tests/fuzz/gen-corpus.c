@@ -397,6 +397,63 @@ gen_e2e_line(void)
 	    "B\xc3\xb6" "b \xe2\x9c\x93", "gr\xc3\xbc\xc3\x9f" "e"));
 }
 
+/* One key of a peer state (docs/HISTORY.md) into b. */
+static void
+state_key(struct buf *b, const char *conv, const char *user, const char *fp,
+    uint64_t age, const struct kd_sender_key *sk)
+{
+	const char *name[3] = { conv, user, fp };
+	struct buf key = BUF_INIT;
+	uint8_t n[8];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		add_byte(b, (uint8_t)strlen(name[i]));
+		add(b, name[i], strlen(name[i]));
+	}
+	be64_store(n, age);
+	add(b, n, 8);
+	if (kd_sk_peer_save(sk, &key) != 0)
+		die("kd_sk_peer_save");
+	be16_store(n, (uint16_t)buf_size(&key));
+	add(b, n, 2);
+	add(b, buf_data(&key), buf_size(&key));
+	buf_free(&key);
+}
+
+/* The peers' keys a history keeps: one key moved on, with keys skipped,
+   in a room; two of one device in a private conversation. */
+static void
+gen_peer_state(void)
+{
+	struct kd_sender_key sk[3];
+	struct buf b = BUF_INIT;
+	uint8_t head[5] = { 1 };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (kd_sk_generate(&sk[i]) != 0)
+			die("kd_sk_generate");
+	sk[0].next = 7;
+	if ((sk[0].skipped = calloc(KD_SK_SKIP_MAX,
+	    sizeof(*sk[0].skipped))) == NULL)
+		die("out of memory");
+	sk[0].skipped[0].counter = 2;
+	sk[0].skipped[1].counter = 5;
+	sk[0].nskipped = 2;
+	be32_store(head + 1, 3);
+	add(&b, head, sizeof(head));
+	state_key(&b, "dev", "bob", bob_fp, 1, &sk[0]);
+	state_key(&b, "@bob", "bob", bob_fp, 2, &sk[1]);
+	state_key(&b, "@bob", "bob", bob_fp, 3, &sk[2]);
+	seed_buf("peer_state", "three", &b);
+	be32_store(head + 1, 0);
+	add(&b, head, sizeof(head));
+	seed_buf("peer_state", "none", &b);
+	for (i = 0; i < 3; i++)
+		kd_sk_clear(&sk[i]);
+}
+
 static void
 gen_client_frames(void)
 {
@@ -599,6 +656,7 @@ main(int argc, char **argv)
 	gen_config();
 	gen_client_frames();
 	gen_e2e_line();
+	gen_peer_state();
 	gen_server_frames();
 	EVP_PKEY_free(server_key);
 	EVP_PKEY_free(alice_key);

@@ -3,7 +3,8 @@
  * keys and the frames it produces: a room round trip, rotation when a
  * member leaves or joins (a former member with its old keys cannot read on,
  * a new one cannot read back), a forgery by a member who holds the
- * sender's AES key, replays, private conversations bound to both users.
+ * sender's AES key, replays, private conversations bound to both users,
+ * the peers' keys put away and taken back after a restart.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -524,6 +525,82 @@ test_resent_key_keeps_counter(void **state)
 	sealed_free(&s);
 }
 
+/*
+ * Bob's peer keys put away and taken back by a new e2e (a restart): the
+ * lines after the ones he opened open, those before are replays; the
+ * state is checked as a 1015 is.
+ */
+static void
+test_peer_state_round_trip(void **state)
+{
+	struct party *const to_bob[] = { &bob };
+	struct party *const to_alice[] = { &alice };
+	struct e2e_conv *a = conv_with(&alice, "dev", to_bob, 1);
+	struct e2e_conv *ap = conv_with(&alice, "@bob", to_bob, 1);
+	struct e2e_conv *b = conv_with(&bob, "dev", to_alice, 1);
+	struct e2e_conv *bp = conv_with(&bob, "@alice", to_alice, 1);
+	struct sealed s1, s2, p1, p2;
+	struct buf st = BUF_INIT;
+	char text[64];
+	uint64_t gen;
+	size_t i;
+
+	(void)state;
+	seal(&alice, a, "one", &s1);
+	seal(&alice, a, "two", &s2);
+	seal(&alice, ap, "private one", &p1);
+	seal(&alice, ap, "private two", &p2);
+	gen = bob.e2e.peer_gen;
+	assert_int_equal(accept_for(&bob, b, &alice, &s1), 0);
+	assert_int_equal(accept_for(&bob, bp, &alice, &p1), 0);
+	assert_true(bob.e2e.peer_gen > gen);
+	gen = bob.e2e.peer_gen;
+	assert_int_equal(open_text(b, &alice, s1.msg, text, sizeof(text)), 0);
+	assert_int_equal(open_text(bp, &alice, p1.msg, text, sizeof(text)), 0);
+	assert_true(bob.e2e.peer_gen > gen);
+	assert_int_equal(e2e_peer_state_put(&bob.e2e, &st), 0);
+
+	/* Bob restarts: no conversation yet, then the keys come back. */
+	e2e_fini(&bob.e2e);
+	assert_int_equal(e2e_init(&bob.e2e, bob.key, bob.user), 0);
+	assert_int_equal(e2e_peer_state_take(&bob.e2e, buf_data(&st),
+	    buf_size(&st)), 0);
+	assert_non_null(b = e2e_conv(&bob.e2e, "dev", 0));
+	assert_non_null(bp = e2e_conv(&bob.e2e, "@alice", 0));
+	assert_string_equal(bp->bound, "@alice,bob");
+	assert_int_equal(open_text(b, &alice, s1.msg, text, sizeof(text)),
+	    E_REPLAY);
+	assert_int_equal(open_text(b, &alice, s2.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "two");
+	assert_int_equal(open_text(bp, &alice, p2.msg, text, sizeof(text)), 0);
+	assert_string_equal(text, "private two");
+	/* The same state again: the same keys, their counters kept. */
+	assert_int_equal(e2e_peer_state_take(&bob.e2e, buf_data(&st),
+	    buf_size(&st)), 0);
+	assert_int_equal(open_text(b, &alice, s2.msg, text, sizeof(text)),
+	    E_REPLAY);
+	/* A key dropped since (Alice's device left) is not taken back. */
+	assert_int_equal(e2e_device_add(b, "alice", "alice", alice.fp,
+	    alice.spki, 1), 0);
+	assert_int_equal(e2e_device_add(bp, "alice", "alice", alice.fp,
+	    alice.spki, 1), 0);
+	e2e_device_remove(b, "alice", alice.fp);
+	e2e_device_remove(bp, "alice", alice.fp);
+	assert_int_equal(e2e_peer_state_take(&bob.e2e, buf_data(&st),
+	    buf_size(&st)), E_REPLAY);
+	/* Cut anywhere: refused, nothing read past the end. */
+	e2e_fini(&bob.e2e);
+	assert_int_equal(e2e_init(&bob.e2e, bob.key, bob.user), 0);
+	for (i = 0; i < buf_size(&st); i++)
+		assert_int_not_equal(e2e_peer_state_take(&bob.e2e,
+		    buf_data(&st), i), 0);
+	buf_free(&st);
+	sealed_free(&s1);
+	sealed_free(&s2);
+	sealed_free(&p1);
+	sealed_free(&p2);
+}
+
 /* A chat line's plaintext: a NUL in the nickname is refused (fuzzed). */
 static void
 test_parse_line(void **state)
@@ -696,6 +773,8 @@ main(void)
 		    start, stop),
 		cmocka_unit_test_setup_teardown(test_nick_misleads, start,
 		    stop),
+		cmocka_unit_test_setup_teardown(test_peer_state_round_trip,
+		    start, stop),
 		cmocka_unit_test_setup_teardown(test_parse_line, start, stop),
 		cmocka_unit_test_setup_teardown(test_device_states, start,
 		    stop),

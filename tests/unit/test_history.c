@@ -1,5 +1,6 @@
 /*
- * Unit tests for client/history: the sealed file, JSON export and import.
+ * Unit tests for client/history: the sealed file (with the peers' keys
+ * field; a file of the first version), JSON export and import.
  * Every test works in its own directory made with mkdtemp under $TMPDIR
  * (or /tmp), with a cheap Argon2id setting.
  */
@@ -342,6 +343,84 @@ test_two_writers(void **state)
 	history_close(h2);
 }
 
+/*
+ * A history file of the first version (its plaintext the bare message
+ * array), made by the code before the keys field with history_set_kdf(1,
+ * 64, 1): alice's, password "pw", one record from bob in dev.
+ */
+static const char old_file[] =
+	"4d53564849535431000000010000004000000001c1df887ef9c0e32f60cab631"
+	"d2c3fb4b05616c696365ff92d694968fcdef528bb8391ee3357a6394486ce983"
+	"5e5fe7420d9aafce578b9838a40180fb95aef5c4f1030868d99555d592dc0cef"
+	"97e7fb01f593e10196d0708f8ca7e9870894d9acea6d62affa22619dc7cd2042"
+	"425d4f4a8ec58f76b90483a0e22bb630b930aaf95b8baddb880c9ae1fa974f05"
+	"fac01e345a374c7434c6fb5d84c8e2025aebc5757699c7097ed0c6d203eb451e"
+	"ab05b3bba9c67021d0455dd62b21928fbf462d7b08537592a975c91c52b1f827"
+	"1fa3f2c792c39bba0d448af79a0ba69a8ddc0840c3";
+
+/* The peers' keys: sealed with the records, kept across save and open,
+   never in an export, not taken from an import; an old file opens. */
+static void
+test_keys_field(void **state)
+{
+	static const uint8_t keys[] = "peer sender keys, opaque here";
+	struct fx *fx = *state;
+	struct history *h, *g;
+	uint8_t file[sizeof(old_file) / 2];
+	size_t len, added;
+	const uint8_t *got;
+	char *raw;
+	FILE *f;
+
+	assert_int_equal(unhex(old_file, file), sizeof(file));
+	assert_non_null(f = fopen(fx->file, "wb"));
+	assert_int_equal(fwrite(file, 1, sizeof(file), f), sizeof(file));
+	assert_int_equal(fclose(f), 0);
+	h = open_ok(fx, fx->file, "alice", "pw");
+	assert_int_equal(history_count(h), 1);
+	assert_string_equal(history_get(h, 0)->text, "old format");
+	assert_null(history_keys(h, &len));
+	assert_int_equal(len, 0);
+	assert_false(history_dirty(h));
+	/* Setting keys is a change to save. */
+	assert_int_equal(history_set_keys(h, keys, sizeof(keys)), 0);
+	assert_true(history_dirty(h));
+	assert_int_equal(history_save(h, fx->err, sizeof(fx->err)), 0);
+	raw = slurp(fx->file, &len);
+	assert_false(contains(raw, len, "keys", 4));
+	free(raw);
+	g = open_ok(fx, fx->file, "alice", "pw");
+	assert_non_null(got = history_keys(g, &len));
+	assert_int_equal(len, sizeof(keys));
+	assert_memory_equal(got, keys, sizeof(keys));
+	assert_same_all(h, g);
+	history_close(g);
+	/* Exports leave them out. */
+	assert_int_equal(history_export_json(h, fx->json, fx->err,
+	    sizeof(fx->err)), 0);
+	raw = slurp(fx->json, &len);
+	assert_false(contains(raw, len, "keys", 4));
+	free(raw);
+	assert_int_equal(history_export_text(h, fx->text, fx->err,
+	    sizeof(fx->err)), 0);
+	raw = slurp(fx->text, &len);
+	assert_false(contains(raw, len, "keys", 4));
+	free(raw);
+	/* An import brings records, never keys; the keys there stay. */
+	g = open_ok(fx, fx->other, "alice", "pw");
+	assert_int_equal(history_set_keys(g, keys, 4), 0);
+	assert_int_equal(history_import(g, fx->json, &added, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(added, 1);
+	history_close(g);
+	g = open_ok(fx, fx->other, "alice", "pw");
+	assert_non_null(got = history_keys(g, &len));
+	assert_int_equal(len, 4);
+	assert_memory_equal(got, keys, 4);
+	history_close(g);
+	history_close(h);
+}
+
 static void
 test_export_round_trip(void **state)
 {
@@ -523,6 +602,7 @@ main(void)
 		T(test_file_round_trip),
 		T(test_file_refused),
 		T(test_two_writers),
+		T(test_keys_field),
 		T(test_export_round_trip),
 		T(test_import_merges),
 		T(test_import_refused),

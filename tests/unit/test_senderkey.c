@@ -1,7 +1,7 @@
 /*
  * Unit tests: sender keys (keydist/senderkey.c): distribution between
  * users, messages in order, replays, forgeries by another member, binding
- * to room and sender, rotation.
+ * to room and sender, rotation, a peer's key saved and loaded again.
  */
 #define _GNU_SOURCE                  /* memmem() */
 #include <setjmp.h>
@@ -293,6 +293,71 @@ test_same_key(void **state)
 	kd_sk_clear(&c);
 }
 
+/* A peer key saved and loaded again: the same key, where it stood. */
+static void
+test_peer_save_load(void **state)
+{
+	struct kd_sender_key own, at_bob, loaded;
+	struct buf saved = BUF_INIT;
+	uint8_t m[4][128], out[128], *bad;
+	size_t l[4], n, i, len;
+
+	(void)state;
+	assert_int_equal(kd_sk_generate(&own), 0);
+	share(&own, bob, bob_fp, &at_bob);
+	for (i = 0; i < 4; i++)
+		l[i] = seal(&own, "kept", m[i], sizeof(m[i]));
+	/* 2 opened: 0 and 1 skipped, 3 ahead. */
+	assert_int_equal(kd_sk_open(&at_bob, "lobby", "alice", m[2], l[2], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(kd_sk_peer_save(&at_bob, &saved), 0);
+	len = buf_size(&saved);
+	assert_int_equal(len, KD_SK_SAVED_HEAD + 2 * KD_SK_SAVED_SKIP);
+	assert_int_equal(kd_sk_peer_load(buf_data(&saved), len, &loaded), 0);
+	assert_true(kd_sk_same(&loaded, &at_bob));
+	assert_int_equal(loaded.next, 3);
+	assert_int_equal(loaded.nskipped, 2);
+	/* What came after the save opens; what was opened before does not. */
+	assert_int_equal(kd_sk_open(&loaded, "lobby", "alice", m[3], l[3], out,
+	    sizeof(out), &n), 0);
+	assert_memory_equal(out, "kept", 4);
+	assert_int_equal(kd_sk_open(&loaded, "lobby", "alice", m[2], l[2], out,
+	    sizeof(out), &n), E_REPLAY);
+	assert_int_equal(kd_sk_open(&loaded, "lobby", "alice", m[1], l[1], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(kd_sk_open(&loaded, "lobby", "alice", m[0], l[0], out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(loaded.nskipped, 0);
+	kd_sk_clear(&loaded);
+	/* Every truncation, a byte more, and damage to the counts: refused. */
+	bad = buf_data(&saved);
+	for (i = 0; i < len; i++)
+		assert_int_equal(kd_sk_peer_load(bad, i, &loaded),
+		    E_MALFORMED);
+	assert_int_equal(buf_append(&saved, "x", 1), 0);
+	bad = buf_data(&saved);
+	assert_int_equal(kd_sk_peer_load(bad, len + 1, &loaded), E_MALFORMED);
+	bad[0] = 2;
+	assert_int_equal(kd_sk_peer_load(bad, len, &loaded), E_MALFORMED);
+	bad[0] = KD_SK_SAVED_VERSION;
+	/* Skipped keys out of order, or not below next. */
+	bad[KD_SK_SAVED_HEAD + 7] = 1;
+	bad[KD_SK_SAVED_HEAD + KD_SK_SAVED_SKIP + 7] = 0;
+	assert_int_equal(kd_sk_peer_load(bad, len, &loaded), E_MALFORMED);
+	bad[KD_SK_SAVED_HEAD + KD_SK_SAVED_SKIP + 7] = 3;
+	assert_int_equal(kd_sk_peer_load(bad, len, &loaded), E_MALFORMED);
+	bad[KD_SK_SAVED_HEAD + KD_SK_SAVED_SKIP + 7] = 2;
+	assert_int_equal(kd_sk_peer_load(bad, len, &loaded), 0);
+	kd_sk_clear(&loaded);
+	/* More skipped keys than kept. */
+	bad[KD_SK_SAVED_HEAD - 2] = 0xff;
+	assert_int_equal(kd_sk_peer_load(bad, len, &loaded), E_MALFORMED);
+	assert_true(loaded.sign == NULL && loaded.skipped == NULL);
+	buf_free(&saved);
+	kd_sk_clear(&own);
+	kd_sk_clear(&at_bob);
+}
+
 int
 main(void)
 {
@@ -304,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_rotation_shuts_out_former_member),
 		cmocka_unit_test(test_ratchet_late_and_gaps),
 		cmocka_unit_test(test_same_key),
+		cmocka_unit_test(test_peer_save_load),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,6 +43,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/frame.h"
 #include "common/proto.h"
 #include "keydist/channel.h"
@@ -69,6 +70,8 @@ static int64_t skew;                   /* added to the client's clock */
 static long long reconnect_max_ms = 40; /* for the next fx_start() */
 static const char *known_keys_preset;  /* for the next fx_start() */
 static int keep_history;               /* for the next fx_start() */
+static char *history_preset;           /* ... with this file (its bytes) */
+static size_t history_preset_len;
 static char cur_dir[64];               /* the running test's folder */
 
 /*
@@ -134,6 +137,7 @@ struct fx {
 	struct app app;                /* ... kept as the front ends do */
 	size_t saved_at_ack;           /* records in the history file when
 	                                  the last 0020 came */
+	size_t keys_at_ack;            /* ... and bytes of its peer keys */
 };
 
 static char *
@@ -415,9 +419,10 @@ srv_record(struct fx *x, struct kd_record_dir *d)
 /* The next frame from the client (opened with d), without its LF. */
 static void srv_send(struct fx *, const char *);
 
-/* How many records the history file holds now (0 if there is none). */
+/* How many records the history file holds now (0 if there is none),
+   and (keys not NULL) how many bytes of peer keys. */
 static size_t
-history_on_disk(const struct fx *x)
+history_on_disk(const struct fx *x, size_t *keys)
 {
 	struct history *h;
 	char err[256];
@@ -426,6 +431,8 @@ history_on_disk(const struct fx *x)
 	assert_int_equal(history_open(x->history, "alice", PASSWORD, &h, err,
 	    sizeof(err)), 0);
 	n = history_count(h);
+	if (keys != NULL)
+		(void)history_keys(h, keys);
 	history_close(h);
 	return n;
 }
@@ -451,7 +458,7 @@ srv_takes(struct fx *x, const char *frame)
 		x->acked = seq;
 		x->nacks++;
 		if (x->history[0] != '\0')
-			x->saved_at_ack = history_on_disk(x);
+			x->saved_at_ack = history_on_disk(x, &x->keys_at_ack);
 		return 1;
 	}
 	if (strncmp(frame, "0002|", 5) != 0 ||
@@ -945,6 +952,12 @@ fx_start_on(struct fx *x, const char *host, EVP_PKEY *pinned, int listening)
 	if (keep_history) {
 		(void)snprintf(x->history, sizeof(x->history), "%s/history",
 		    x->dir);
+		if (history_preset != NULL) {
+			assert_non_null(f = fopen(x->history, "wb"));
+			assert_int_equal(fwrite(history_preset, 1,
+			    history_preset_len, f), history_preset_len);
+			assert_int_equal(fclose(f), 0);
+		}
 		assert_int_equal(history_open(x->history, "alice", PASSWORD,
 		    &x->app.history, err, sizeof(err)), 0);
 		app_history_session(&x->app, x->s);
@@ -1074,6 +1087,8 @@ test_teardown(void **state)
 	remove_dir();
 	known_keys_preset = NULL;
 	keep_history = 0;
+	free(history_preset);
+	history_preset = NULL;
 	reconnect_max_ms = 40;
 	return 0;
 }
@@ -2891,7 +2906,7 @@ test_ack_after_history_saved(void **state)
 	(void)state;
 	keep_history = 1;
 	fx_login(&x, 1);
-	assert_int_equal(history_on_disk(&x), 0);
+	assert_int_equal(history_on_disk(&x, NULL), 0);
 	assert_int_equal(kd_sk_generate(&sk), 0);
 	bob_send_key(&x, &sk);
 	bob_say(&x, &sk, "keep me");
@@ -2907,6 +2922,49 @@ test_ack_after_history_saved(void **state)
 	wait_event(&x, SESSION_EV_UNREADABLE);
 	wait_ack(&x, 3);
 	assert_int_equal(x.saved_at_ack, 1);
+	kd_sk_clear(&sk);
+	fx_end(&x);
+}
+
+/*
+ * A 1015 row is acknowledged only once the history holds its key, even
+ * with no record to write for it; the client is killed after the
+ * acknowledgement (no save on the way out), and the one restarted from
+ * that history opens the line bob sent next under the same key, which
+ * the server sends again since it was not acknowledged.
+ */
+static void
+test_keys_kept_across_restart(void **state)
+{
+	struct kd_sender_key sk;
+	char *after;
+	const struct rec *e;
+	struct fx x;
+
+	(void)state;
+	keep_history = 1;
+	fx_login(&x, 1);
+	assert_int_equal(kd_sk_generate(&sk), 0);
+	bob_send_key(&x, &sk);
+	wait_ack(&x, 1);
+	assert_int_equal(x.saved_at_ack, 0);
+	assert_true(x.keys_at_ack > 0);
+	bob_say(&x, &sk, "before");
+	wait_event(&x, SESSION_EV_CHAT);
+	wait_ack(&x, 2);
+	after = bob_seal(&sk, PROTO_LOBBY, "after");
+	/* SIGKILL: the history as it is on disk, nothing saved at the end. */
+	assert_int_equal(file_read_all(x.history, HISTORY_FILE_MAX,
+	    &history_preset, &history_preset_len, NULL, NULL, 0), 0);
+	fx_end(&x);
+
+	keep_history = 1;
+	fx_login(&x, 1);
+	bob_deliver(&x, PROTO_LOBBY, after);
+	e = wait_event(&x, SESSION_EV_CHAT);
+	assert_string_equal(e->text, "after");
+	assert_int_equal(count_events(&x, SESSION_EV_UNREADABLE), 0);
+	free(after);
 	kd_sk_clear(&sk);
 	fx_end(&x);
 }
@@ -3300,6 +3358,7 @@ main(void)
 		T(test_private_devices_changed),
 		T(test_held_private),
 		T(test_ack_after_history_saved),
+		T(test_keys_kept_across_restart),
 		T(test_ack_batched),
 		T(test_rows_again_after_reconnect),
 		T(test_empty_backlog),
