@@ -279,27 +279,42 @@ cols_free(long long *col[3])
 
 /* ---- rows that go: fetched (acknowledged) or removed unfetched ---- */
 
-struct receipt_list {
+/* The messages that no device waits for any more, among rows that go:
+   their frames to empty, and (it not NULL) the receipts they make. */
+struct done_list {
 	struct storage_item *it;
-	size_t cap;
+	long long *msg;
+	size_t n, cap, rcap;
 };
 
 static int
-receipt_one(void *arg, const struct db_val *cols)
+done_one(void *arg, const struct db_val *cols)
 {
-	struct receipt_list *l = arg;
+	struct done_list *l = arg;
 	struct storage_item *it = l->it;
 	struct storage_receipt *v;
+	long long *m;
 
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+
+		if ((m = realloc(l->msg, cap * sizeof(*m))) == NULL)
+			return E_NOMEM;
+		l->msg = m;
+		l->cap = cap;
+	}
+	l->msg[l->n++] = cols[0].i;
+	if (it == NULL || cols[3].i == 0)
+		return 0;
 	if (cols[2].is_null || cols[2].len != STORAGE_MID_LEN)
 		return E_DB;
-	if (it->nreceipts == l->cap) {
-		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+	if (it->nreceipts == l->rcap) {
+		size_t cap = l->rcap == 0 ? 16 : 2 * l->rcap;
 
 		if ((v = realloc(it->receipts, cap * sizeof(*v))) == NULL)
 			return E_NOMEM;
 		it->receipts = v;
-		l->cap = cap;
+		l->rcap = cap;
 	}
 	v = &it->receipts[it->nreceipts++];
 	v->msg = cols[0].i;
@@ -309,34 +324,19 @@ receipt_one(void *arg, const struct db_val *cols)
 }
 
 /*
- * The lines among the rows up to upto of dev that no device waits for any
- * more, and that every device fetched: a receipt row for each sending
- * device (one that still exists and is not revoked), seqs taken per device
- * in one statement each (the query sorts them by device).
+ * A receipt row for the sending device of each line of it->receipts
+ * (sorted by that device): seqs taken for all the devices at once.
  */
 static int
-store_receipts(struct db *db, struct storage_item *it, long long dev,
-    long long upto)
+store_receipts(struct db *db, struct storage_item *it)
 {
-	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(upto) };
-	char mid[STORAGE_MID_LEN + 1];
-	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT(), DB_OUT_STR(mid) };
-	struct receipt_list l = { it, 0 };
 	struct seq_slot *sl;
 	long long *col[3];
 	size_t i, j, n;
 	int r;
 
-	if ((r = db_query(db, "SELECT m.msg_id, m.sender_key_id, m.mid "
-	    "FROM inbox i JOIN messages m ON m.msg_id = i.msg_id "
-	    "JOIN client_keys k ON k.key_id = m.sender_key_id "
-	    "WHERE i.key_id = ? AND i.seq <= ? AND i.kind = 0 "
-	    "AND m.pending = 0 AND m.dropped = 0 AND m.mid IS NOT NULL "
-	    "AND m.frame <> '' AND k.revoked = 0 "
-	    "ORDER BY m.sender_key_id, m.msg_id", q, 2, cols, 3, receipt_one,
-	    &l)) != 0 || it->nreceipts == 0)
-		return r;
-	/* The seqs, per sending device (the query sorted them so). */
+	if (it->nreceipts == 0)
+		return 0;
 	if ((sl = calloc(it->nreceipts, sizeof(*sl))) == NULL)
 		return E_NOMEM;
 	for (i = 0, n = 0; i < it->nreceipts; i = j, n++) {
@@ -368,9 +368,13 @@ store_receipts(struct db *db, struct storage_item *it, long long dev,
 /*
  * The rows up to upto of dev go: each message they carry has one device
  * fewer to wait for (and, when they were not fetched, one more that never
- * got it; with receipts, the lines now fetched by all get theirs).  A
- * message none waits for keeps its row, emptied: it is the key that makes
- * a late retry idempotent.  *n gets the rows removed.
+ * got it; with receipts, the lines now fetched by all get theirs: those
+ * none of whose rows was removed unfetched, whose sending device exists
+ * and is not revoked).  A message none waits for keeps its row, emptied:
+ * it is the key that makes a late retry idempotent.  One read finds both
+ * the messages to empty and the receipts (sorted by sending device), so
+ * the rows are walked three times: count down, read, delete.  *n gets
+ * the rows removed.
  */
 static int
 rows_gone(struct db *db, long long dev, long long upto, int fetched,
@@ -379,21 +383,36 @@ rows_gone(struct db *db, long long dev, long long upto, int fetched,
 	struct db_val p[] = { DB_IN_INT(fetched ? 0 : 1), DB_IN_INT(dev),
 		DB_IN_INT(upto) };
 	const struct db_val *q = p + 1;
+	char mid[STORAGE_MID_LEN + 1];
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT(), DB_OUT_STR(mid),
+		DB_OUT_INT() };
+	struct done_list l = { receipts, NULL, 0, 0, 0 };
+	long long *col[1];
 	int r;
 
 	if ((r = db_exec(db, "UPDATE messages m JOIN inbox i "
 	    "ON i.msg_id = m.msg_id SET m.pending = m.pending - 1, "
 	    "m.dropped = m.dropped + ? WHERE i.key_id = ? AND i.seq <= ? "
 	    "AND i.kind = 0 AND m.pending > 0", p, 3, NULL)) != 0 ||
-	    (receipts != NULL &&
-	    (r = store_receipts(db, receipts, dev, upto)) != 0) ||
-	    (r = db_exec(db, "UPDATE messages m JOIN inbox i "
-	    "ON i.msg_id = m.msg_id SET m.frame = '' WHERE i.key_id = ? "
-	    "AND i.seq <= ? AND i.kind = 0 AND m.pending = 0", q, 2,
-	    NULL)) != 0)
-		return r;
-	return db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND seq <= ?",
-	    q, 2, n);
+	    (r = db_query(db, "SELECT m.msg_id, m.sender_key_id, m.mid, "
+	    "COALESCE(m.dropped = 0 AND m.mid IS NOT NULL AND "
+	    "k.revoked = 0, 0) FROM inbox i "
+	    "JOIN messages m ON m.msg_id = i.msg_id "
+	    "LEFT JOIN client_keys k ON k.key_id = m.sender_key_id "
+	    "WHERE i.key_id = ? AND i.seq <= ? AND i.kind = 0 "
+	    "AND m.pending = 0 AND m.frame <> '' "
+	    "ORDER BY m.sender_key_id, m.msg_id", q, 2, cols, 4, done_one,
+	    &l)) != 0 ||
+	    (receipts != NULL && (r = store_receipts(db, receipts)) != 0))
+		goto out;
+	col[0] = l.msg;
+	if ((r = db_exec_rows(db, "UPDATE messages SET frame = '' "
+	    "WHERE msg_id = ?", col, 1, l.n)) == 0)
+		r = db_exec(db, "DELETE FROM inbox WHERE key_id = ? "
+		    "AND seq <= ?", q, 2, n);
+out:
+	free(l.msg);
+	return r;
 }
 
 /* The rows up to it->ack are handled. */
