@@ -61,31 +61,60 @@ verdict() {
 	}'
 }
 
-report_fanout() {
-	local raw=$1 s size r q m v rq rm rr all=met
-	echo "| S | payload | bare relay | Redis | Mosquitto | missive | missive ÷ Redis | ÷ Mosquitto | ÷ relay (≥ 60%) | lost (missive) | target |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+# sum RAW FIELD KEY=VALUE...: the total of FIELD over such lines.
+sum() { all "$@" | awk '{ n += $1 } END { print n + 0 }'; }
+
+# cells FN ARGS...: FN ARGS... S SIZE for every cell of the fan-out
+# tables (S receivers, SIZE bytes).
+cells() {
+	local s size
 	for s in 10 100 1000; do
 		for size in 168 1024; do
-			r=$(med "$raw" rate mode=fanout proto=relay S=$s size=$size)
-			q=$(med "$raw" rate mode=fanout proto=redis S=$s size=$size)
-			m=$(med "$raw" rate mode=fanout proto=mqtt S=$s size=$size)
-			v=$(med "$raw" rate mode=fanout proto=missive S=$s size=$size)
-			rq=$(calc "$v / $q")
-			rm=$(calc "$v / $m")
-			rr=$(calc "$v / $r")
-			ok=$(awk -v a="$rq" -v b="$rm" -v c="$rr" 'BEGIN {
-				print (a != "-" && a >= 1 && b >= 1 && c >= 0.6) ?
-				    "**met**" : "**missed**" }')
-			[ "$ok" = "**met**" ] || all=missed
-			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-				"$s" "$size" "$(mega "$r")" "$(mega "$q")" \
-				"$(mega "$m")" "$(mega "$v")" "$(pcent "$rq")" \
-				"$(pcent "$rm")" "$(pcent "$rr")" \
-				"$(all "$raw" lost mode=fanout proto=missive S=$s size=$size |
-					awk '{ n += $1 } END { print n + 0 }')" "$ok"
+			"$@" "$s" "$size"
 		done
 	done
+}
+
+# fanout_row RAW S SIZE: a row of the fan-out table; a missed target
+# sets the caller's all.
+fanout_row() {
+	local raw=$1 s=$2 size=$3 r q m v rq rm rr ok
+	r=$(med "$raw" rate mode=fanout proto=relay S=$s size=$size)
+	q=$(med "$raw" rate mode=fanout proto=redis S=$s size=$size)
+	m=$(med "$raw" rate mode=fanout proto=mqtt S=$s size=$size)
+	v=$(med "$raw" rate mode=fanout proto=missive S=$s size=$size)
+	rq=$(calc "$v / $q")
+	rm=$(calc "$v / $m")
+	rr=$(calc "$v / $r")
+	ok=$(awk -v a="$rq" -v b="$rm" -v c="$rr" 'BEGIN {
+		print (a != "-" && a >= 1 && b >= 1 && c >= 0.6) ?
+		    "**met**" : "**missed**" }')
+	[ "$ok" = "**met**" ] || all=missed
+	printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$s" "$size" "$(mega "$r")" "$(mega "$q")" \
+		"$(mega "$m")" "$(mega "$v")" "$(pcent "$rq")" \
+		"$(pcent "$rm")" "$(pcent "$rr")" \
+		"$(sum "$raw" lost mode=fanout proto=missive S=$s size=$size)" "$ok"
+}
+
+# cpu_row RAW S SIZE: a row of the server CPU table.
+cpu_row() {
+	local raw=$1 s=$2 size=$3 r q m v
+	r=$(med "$raw" server_ns_each mode=fanout proto=relay S=$s size=$size)
+	q=$(med "$raw" server_ns_each mode=fanout proto=redis S=$s size=$size)
+	m=$(med "$raw" server_ns_each mode=fanout proto=mqtt S=$s size=$size)
+	v=$(med "$raw" server_ns_each mode=fanout proto=missive S=$s size=$size)
+	printf '| %s | %s B | %s ns | %s ns | %s ns | %s ns | %s | %s |\n' \
+		"$s" "$size" "$r" "$q" "$m" "$v" \
+		"$(calc "int($v / $q * 100 + 0.5)")%" \
+		"$(calc "int($v / $r * 100 + 0.5)")%"
+}
+
+report_fanout() {
+	local raw=$1 all=met
+	echo "| S | payload | bare relay | Redis | Mosquitto | missive | missive ÷ Redis | ÷ Mosquitto | ÷ relay (≥ 60%) | lost (missive) | target |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	cells fanout_row "$raw"
 	echo
 	echo "Fan-out target overall: **$all**."
 	echo
@@ -96,42 +125,33 @@ report_fanout() {
 	echo
 	echo "| S | payload | bare relay | Redis | Mosquitto | missive | missive ÷ Redis | missive ÷ relay |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for s in 10 100 1000; do
-		for size in 168 1024; do
-			r=$(med "$raw" server_ns_each mode=fanout proto=relay S=$s size=$size)
-			q=$(med "$raw" server_ns_each mode=fanout proto=redis S=$s size=$size)
-			m=$(med "$raw" server_ns_each mode=fanout proto=mqtt S=$s size=$size)
-			v=$(med "$raw" server_ns_each mode=fanout proto=missive S=$s size=$size)
-			printf '| %s | %s B | %s ns | %s ns | %s ns | %s ns | %s | %s |\n' \
-				"$s" "$size" "$r" "$q" "$m" "$v" \
-				"$(calc "int($v / $q * 100 + 0.5)")%" \
-				"$(calc "int($v / $r * 100 + 0.5)")%"
-		done
-	done
+	cells cpu_row "$raw"
+}
+
+# durable_row RAW S SIZE: a row of the durable fan-out table; a missed
+# target sets the caller's all.
+durable_row() {
+	local raw=$1 s=$2 size=$3 qs qd vs vd r ok
+	qs=$(med "$raw" stored_rate mode=durable proto=streams S=$s size=$size)
+	qd=$(med "$raw" rate mode=durable proto=streams S=$s size=$size)
+	vs=$(med "$raw" stored_rate mode=durable proto=missive S=$s size=$size)
+	vd=$(med "$raw" rate mode=durable proto=missive S=$s size=$size)
+	r=$(calc "$vs / $qs")
+	ok=$(verdict "$r" ">=" 1)
+	[ "$ok" = "**met**" ] || all=missed
+	printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$s" "$size" "$qs" "$qd" "$vs" "$vd" "$(pcent "$r")" \
+		"$(sum "$raw" lost mode=durable proto=missive S=$s size=$size)" \
+		"$(sum "$raw" refused mode=durable proto=missive S=$s size=$size)" \
+		"$ok"
 }
 
 # report_durable RAW: the tables of (f), durable delivery.
 report_durable() {
-	local raw=$1 s size qs qd vs vd r all=met p99 rss0 rss1 grow
+	local raw=$1 all=met p99 rss0 rss1 grow
 	echo "| S (half offline) | payload | Streams stored msg/s | Streams deliveries/s | missive stored msg/s | missive deliveries/s | missive ÷ Streams (stored msg/s, ≥ 100%) | lost (missive) | refused (missive) | target |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
-	for s in 10 100 1000; do
-		for size in 168 1024; do
-			qs=$(med "$raw" stored_rate mode=durable proto=streams S=$s size=$size)
-			qd=$(med "$raw" rate mode=durable proto=streams S=$s size=$size)
-			vs=$(med "$raw" stored_rate mode=durable proto=missive S=$s size=$size)
-			vd=$(med "$raw" rate mode=durable proto=missive S=$s size=$size)
-			r=$(calc "$vs / $qs")
-			ok=$(verdict "$r" ">=" 1)
-			[ "$ok" = "**met**" ] || all=missed
-			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-				"$s" "$size" "$qs" "$qd" "$vs" "$vd" "$(pcent "$r")" \
-				"$(all "$raw" lost mode=durable proto=missive S=$s size=$size |
-					awk '{ n += $1 } END { print n + 0 }')" \
-				"$(all "$raw" refused mode=durable proto=missive S=$s size=$size |
-					awk '{ n += $1 } END { print n + 0 }')" "$ok"
-		done
-	done
+	cells durable_row "$raw"
 	echo
 	echo "Durable fan-out target (missive's stored messages/s ≥ Redis Streams'"
 	echo "in every cell): **$all**."
@@ -195,10 +215,8 @@ report_latency() {
 			"$(med "$raw" p999 mode=latency proto=$p)" \
 			"$(med "$raw" max mode=latency proto=$p)" \
 			"$(all "$raw" p99 mode=latency proto=$p | paste -sd ' ')" \
-			"$(all "$raw" delivered mode=latency proto=$p |
-				awk '{ n += $1 } END { print n + 0 }')" \
-			"$(all "$raw" lost mode=latency proto=$p |
-				awk '{ n += $1 } END { print n + 0 }')"
+			"$(sum "$raw" delivered mode=latency proto=$p)" \
+			"$(sum "$raw" lost mode=latency proto=$p)"
 	done
 	echo
 	echo "Target, missive p99 ≤ Redis p99 (medians): $(verdict \

@@ -12,9 +12,22 @@
 #include "common/secret.h"
 
 #define DB_MAX_BINDS 16
+#define DB_CACHED 16                 /* statements kept prepared */
+
+/*
+ * A statement that runs again and again (the writer's, many per batch)
+ * is prepared once per connection: each prepare and close is a round
+ * trip of its own.  It is found by its text.
+ */
+struct db_cached {
+	char *sql;
+	MYSQL_STMT *stmt;
+};
 
 struct db {
 	MYSQL *conn;
+	struct db_cached cached[DB_CACHED];
+	size_t ncached;
 	char error[256];
 };
 
@@ -97,8 +110,14 @@ db_open(const struct db_params *p, struct db **out, char *err, size_t errlen)
 void
 db_close(struct db *db)
 {
+	size_t i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < db->ncached; i++) {
+		mysql_stmt_close(db->cached[i].stmt);
+		free(db->cached[i].sql);
+	}
 	mysql_close(db->conn);
 	free(db);
 }
@@ -121,28 +140,75 @@ stmt_fail(struct db *db, MYSQL_STMT *stmt)
 	return db_code(errnum);
 }
 
-/* Prepare sql and bind params; *out is the statement to execute. */
+/* sql prepared: from the cache if use_cache and it is there (*cached
+   then), else made now. */
 static int
-stmt_prepare(struct db *db, const char *sql, const struct db_val *params,
-    size_t nparams, MYSQL_STMT **out)
+stmt_get(struct db *db, const char *sql, size_t nparams, int use_cache,
+    MYSQL_STMT **out, int *cached)
 {
-	MYSQL_BIND bind[DB_MAX_BINDS];
 	MYSQL_STMT *stmt;
 	size_t i;
 	int r;
 
 	*out = NULL;
+	*cached = 0;
+	for (i = 0; use_cache && i < db->ncached; i++)
+		if (strcmp(db->cached[i].sql, sql) == 0) {
+			*out = db->cached[i].stmt;
+			*cached = 1;
+			return 0;
+		}
 	if (nparams > DB_MAX_BINDS)
 		return E_INVALID;
 	if ((stmt = mysql_stmt_init(db->conn)) == NULL)
 		return stmt_fail(db, NULL);
-	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0)
-		goto fail;
+	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
+		r = stmt_fail(db, stmt);
+		mysql_stmt_close(stmt);
+		return r;
+	}
 	if (mysql_stmt_param_count(stmt) != nparams) {
 		(void)snprintf(db->error, sizeof(db->error), "parameter count");
 		mysql_stmt_close(stmt);
 		return E_INTERNAL;
 	}
+	*out = stmt;
+	return 0;
+}
+
+/* Done with a statement of stmt_get(.., use_cache = 1, ..): keep it
+   prepared (it ran, and there is room), or close it.  One that failed
+   goes: the failure may have been the connection's. */
+static void
+stmt_put(struct db *db, const char *sql, MYSQL_STMT *stmt, int cached,
+    int ok)
+{
+	size_t i;
+
+	if (cached && ok)
+		return;
+	if (cached) {
+		for (i = 0; db->cached[i].stmt != stmt; i++)
+			;
+		free(db->cached[i].sql);
+		db->cached[i] = db->cached[--db->ncached];
+	} else if (ok && db->ncached < DB_CACHED &&
+	    (db->cached[db->ncached].sql = strdup(sql)) != NULL) {
+		db->cached[db->ncached++].stmt = stmt;
+		return;
+	}
+	mysql_stmt_close(stmt);
+}
+
+/* Bind params to stmt and run it once. */
+static int
+stmt_run(struct db *db, MYSQL_STMT *stmt, const struct db_val *params,
+    size_t nparams)
+{
+	MYSQL_BIND bind[DB_MAX_BINDS];
+	unsigned int single = 0;
+	size_t i;
+
 	memset(bind, 0, sizeof(bind));
 	for (i = 0; i < nparams; i++) {
 		if (params[i].type == DB_INT) {
@@ -156,16 +222,12 @@ stmt_prepare(struct db *db, const char *sql, const struct db_val *params,
 			bind[i].buffer_length = params[i].len;
 		}
 	}
-	if (nparams > 0 && mysql_stmt_bind_param(stmt, bind) != 0)
-		goto fail;
-	if (mysql_stmt_execute(stmt) != 0)
-		goto fail;
-	*out = stmt;
+	/* A cached statement may have run with arrays (db_exec_rows). */
+	if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &single) != 0 ||
+	    (nparams > 0 && mysql_stmt_bind_param(stmt, bind) != 0) ||
+	    mysql_stmt_execute(stmt) != 0)
+		return stmt_fail(db, stmt);
 	return 0;
-fail:
-	r = stmt_fail(db, stmt);
-	mysql_stmt_close(stmt);
-	return r;
 }
 
 int
@@ -173,16 +235,19 @@ db_exec_id(struct db *db, const char *sql, const struct db_val *params,
     size_t nparams, unsigned long long *affected, unsigned long long *id)
 {
 	MYSQL_STMT *stmt;
-	int r;
+	int cached, r;
 
-	if ((r = stmt_prepare(db, sql, params, nparams, &stmt)) != 0)
+	if ((r = stmt_get(db, sql, nparams, 1, &stmt, &cached)) != 0)
 		return r;
-	if (affected != NULL)
-		*affected = (unsigned long long)mysql_stmt_affected_rows(stmt);
-	if (id != NULL)
-		*id = (unsigned long long)mysql_stmt_insert_id(stmt);
-	mysql_stmt_close(stmt);
-	return 0;
+	if ((r = stmt_run(db, stmt, params, nparams)) == 0) {
+		if (affected != NULL)
+			*affected = (unsigned long long)
+			    mysql_stmt_affected_rows(stmt);
+		if (id != NULL)
+			*id = (unsigned long long)mysql_stmt_insert_id(stmt);
+	}
+	stmt_put(db, sql, stmt, cached, r == 0);
+	return r;
 }
 
 int
@@ -200,36 +265,25 @@ db_exec_rows(struct db *db, const char *sql, long long *const *col,
 	unsigned int rows = (unsigned int)nrows;
 	MYSQL_STMT *stmt;
 	size_t j;
-	int r = 0;
+	int cached, r;
 
 	if (ncols == 0 || ncols > DB_MAX_BINDS || nrows > 0xFFFFFFFFu)
 		return E_INVALID;
 	if (nrows == 0)
 		return 0;
-	if ((stmt = mysql_stmt_init(db->conn)) == NULL)
-		return stmt_fail(db, NULL);
+	if ((r = stmt_get(db, sql, ncols, 1, &stmt, &cached)) != 0)
+		return r;
 	memset(bind, 0, sizeof(bind));
 	for (j = 0; j < ncols; j++) {
 		bind[j].buffer_type = MYSQL_TYPE_LONGLONG;
 		bind[j].buffer = col[j];
 	}
-	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0)
-		goto fail;
-	if (mysql_stmt_param_count(stmt) != ncols) {
-		(void)snprintf(db->error, sizeof(db->error), "parameter count");
-		r = E_INTERNAL;
-		goto out;
-	}
 	/* Column-wise arrays: the default bind type. */
 	if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
 	    mysql_stmt_bind_param(stmt, bind) != 0 ||
 	    mysql_stmt_execute(stmt) != 0)
-		goto fail;
-	goto out;
-fail:
-	r = stmt_fail(db, stmt);
-out:
-	mysql_stmt_close(stmt);
+		r = stmt_fail(db, stmt);
+	stmt_put(db, sql, stmt, cached, r == 0);
 	return r;
 }
 
@@ -273,8 +327,12 @@ db_query(struct db *db, const char *sql, const struct db_val *params,
 
 	if (ncols > DB_MAX_BINDS)
 		return E_INVALID;
-	if ((r = stmt_prepare(db, sql, params, nparams, &stmt)) != 0)
+	/* Not cached: its result is read row by row, and may be left
+	   half read. */
+	if ((r = stmt_get(db, sql, nparams, 0, &stmt, &f)) != 0)
 		return r;
+	if ((r = stmt_run(db, stmt, params, nparams)) != 0)
+		goto out;
 	if (mysql_stmt_field_count(stmt) != ncols) {
 		(void)snprintf(db->error, sizeof(db->error), "column count");
 		r = E_INTERNAL;

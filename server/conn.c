@@ -305,6 +305,7 @@ conn_release(struct conn *c)
 	if (c->fd >= 0 || c->jobs > 0 || c->dirty)
 		return;
 	protocol_free(c);
+	store_conn_free(c);
 	kd_record_clear(&c->rx);
 	kd_record_clear(&c->tx);
 	buf_free(&c->in);

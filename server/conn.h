@@ -93,6 +93,8 @@ struct conn {
 	long long delivered;                 /* the highest seq sent to it */
 	long long acked;                     /* ... and acknowledged by it */
 	struct storage_item *ack_item;       /* its 0020 in the open batch */
+	struct store_lost *keys_lost;        /* conversations whose sender
+	                                        key was not stored (store.c) */
 	int live;                            /* backlog done: rows go out as
 	                                        they are committed */
 	int reading;                         /* a backlog page is read */

@@ -20,6 +20,7 @@
 /* A conversation as c named it: a room c's user is in, or @user. */
 struct conv {
 	const struct frame_field *name;      /* as sent */
+	char spelled[STORE_CONV_MAX + 1];    /* ... as a string */
 	struct room *room;                   /* NULL for @user */
 	char user[NAME_USER_MAX + 1];
 };
@@ -40,10 +41,14 @@ conv_resolve(struct conn *c, const struct frame_field *f, struct conv *cv,
 			*why = "invalid user name";
 			return -1;
 		}
-		return 0;
+	} else if ((cv->room = relay_my_room(c, f, why)) == NULL) {
+		*code = PROTO_ERR_ROOM;
+		return -1;
 	}
-	*code = PROTO_ERR_ROOM;
-	return (cv->room = relay_my_room(c, f, why)) == NULL ? -1 : 0;
+	/* Valid, so short enough. */
+	(void)snprintf(cv->spelled, sizeof(cv->spelled), "%.*s",
+	    (int)f->len, f->p);
+	return 0;
 }
 
 /* Whether device k belongs to conversation cv (for c). */
@@ -202,7 +207,7 @@ on_chat(struct conn *c, const struct frame *f)
 	    "e2e=%.*s...", (unsigned long long)c->id, c->user,
 	    (int)cv.name->len, cv.name->p, msg->len, ndev,
 	    (int)(msg->len < 16 ? msg->len : 16), msg->p);
-	store_line(c, mid, midhex, line, len, dev, ndev);
+	store_line(c, cv.spelled, mid, midhex, line, len, dev, ndev);
 }
 
 void
@@ -260,5 +265,5 @@ on_sender_key(struct conn *c, const struct frame *f)
 	log_debug("keys id=%llu user=%s conv=%.*s to=%s bytes=%zu",
 	    (unsigned long long)c->id, c->user, (int)cv.name->len, cv.name->p,
 	    want, blob->len);
-	store_key(c, line, len, k->key_id);
+	store_key(c, cv.spelled, line, len, k->key_id);
 }

@@ -49,26 +49,96 @@ seq_map_init(struct seq_map *m, const struct storage_item *items)
 	    E_NOMEM : 0;
 }
 
-/*
- * Take n seqs for dev: the row lock on its device_inbox row makes a second
- * writer (another node) wait until this transaction ends, so seqs are
- * handed out and committed in the same order.  *first gets the first.
- */
+/* Raise next_seq by sl->n for each device of sl[0..n) (sorted), in one
+   statement; a new row starts at 1. */
 static int
-seq_take(struct db *db, long long dev, long long n, long long *first)
+seq_bump(struct db *db, const struct seq_slot *sl, size_t n)
 {
-	struct db_val p[] = { DB_IN_INT(dev), DB_IN_INT(n + 1), DB_IN_INT(n) };
-	unsigned long long affected = 0, id = 0;
+	long long *col[2];
+	size_t i;
 	int r;
 
-	if ((r = db_exec_id(db, "INSERT INTO device_inbox (key_id, next_seq) "
+	if ((col[0] = calloc(n, sizeof(long long))) == NULL)
+		return E_NOMEM;
+	if ((col[1] = calloc(n, sizeof(long long))) == NULL) {
+		free(col[0]);
+		return E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		col[0][i] = sl[i].dev;
+		col[1][i] = sl[i].n + 1;
+	}
+	r = db_exec_rows(db, "INSERT INTO device_inbox (key_id, next_seq) "
 	    "VALUES (?, ?) ON DUPLICATE KEY UPDATE "
-	    "next_seq = LAST_INSERT_ID(next_seq + ?)", p, 3, &affected,
-	    &id)) != 0)
+	    "next_seq = next_seq + VALUES(next_seq) - 1", col, 2, n);
+	free(col[0]);
+	free(col[1]);
+	return r;
+}
+
+/* The sorted slots whose next_seq a read fills in. */
+struct seq_read {
+	struct seq_slot *sl;
+	size_t n, found;
+};
+
+static int
+by_dev_key(const void *key, const void *slot)
+{
+	long long x = *(const long long *)key;
+	long long y = ((const struct seq_slot *)slot)->dev;
+
+	return (x > y) - (x < y);
+}
+
+static int
+seq_slot_read(void *arg, const struct db_val *cols)
+{
+	struct seq_read *rd = arg;
+	struct seq_slot *sl = bsearch(&cols[0].i, rd->sl, rd->n,
+	    sizeof(*rd->sl), by_dev_key);
+
+	/* Another device in the range: not ours. */
+	if (sl == NULL)
+		return 0;
+	sl->next = cols[1].i - sl->n;
+	rd->found++;
+	return sl->next >= 1 ? 0 : E_DB;
+}
+
+/*
+ * Take sl->n seqs for each device of sl[0..n) (sorted by device, no
+ * twice): sl->next gets the first.  The row lock on each device_inbox row
+ * makes a second writer (another node) wait until this transaction ends,
+ * so seqs are handed out and committed in the same order.  Two round
+ * trips for the lot (more where the devices are sparse): the rows are
+ * read back a range at a time, and a range takes in other devices only
+ * where the batch's are far apart.
+ */
+static int
+seq_take(struct db *db, struct seq_slot *sl, size_t n)
+{
+	struct db_val p[2], cols[] = { DB_OUT_INT(), DB_OUT_INT() };
+	struct seq_read rd = { sl, n, 0 };
+	size_t i, j;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = seq_bump(db, sl, n)) != 0)
 		return r;
-	/* 1: a new row, seqs from 1; 2: updated, id is the new next_seq. */
-	*first = affected == 1 ? 1 : (long long)id - n;
-	return *first >= 1 ? 0 : E_DB;
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n &&
+		    sl[j].dev - sl[i].dev <= 4 * (long long)(j - i) + 64; j++)
+			;
+		p[0] = (struct db_val)DB_IN_INT(sl[i].dev);
+		p[1] = (struct db_val)DB_IN_INT(sl[j - 1].dev);
+		if ((r = db_query(db, "SELECT key_id, next_seq FROM "
+		    "device_inbox WHERE key_id BETWEEN ? AND ?", p, 2, cols, 2,
+		    seq_slot_read, &rd)) != 0)
+			return r;
+	}
+	return rd.found == n ? 0 : E_DB;
 }
 
 static int
@@ -81,16 +151,17 @@ by_dev(const void *a, const void *b)
 }
 
 /* Put the slots back where seq_slot() finds them (after the sort). */
-static void
+static int
 seq_rehash(struct seq_map *m)
 {
 	struct seq_slot *old = m->slot, *sl;
 	size_t i;
 
-	if (m->cap == 0 ||
-	    (m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
+	if (m->cap == 0)
+		return 0;
+	if ((m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
 		m->slot = old;
-		return;
+		return E_NOMEM;
 	}
 	for (i = 0; i < m->cap; i++)
 		if (old[i].dev != 0) {
@@ -98,6 +169,7 @@ seq_rehash(struct seq_map *m)
 			*sl = old[i];
 		}
 	free(old);
+	return 0;
 }
 
 static int
@@ -121,13 +193,12 @@ seq_assign(struct db *db, struct storage_item *items, size_t *rows)
 				sl->n++;
 			}
 	/* Rows locked in one order (by device), so that two writers wait
-	   for each other instead of deadlocking. */
+	   for each other instead of deadlocking; the free slots sort first. */
 	qsort(m.slot, m.cap, sizeof(*m.slot), by_dev);
-	for (i = 0; i < m.cap && r == 0; i++)
-		if (m.slot[i].dev != 0)
-			r = seq_take(db, m.slot[i].dev, m.slot[i].n,
-			    &m.slot[i].next);
-	seq_rehash(&m);
+	for (i = 0; i < m.cap && m.slot[i].dev == 0; i++)
+		;
+	if ((r = seq_take(db, m.slot + i, m.cap - i)) == 0)
+		r = seq_rehash(&m);
 	for (it = items; it != NULL && r == 0; it = it->next)
 		if ((it->kind == STORAGE_LINE || it->kind == STORAGE_KEY) &&
 		    it->r == 0)
@@ -208,27 +279,42 @@ cols_free(long long *col[3])
 
 /* ---- rows that go: fetched (acknowledged) or removed unfetched ---- */
 
-struct receipt_list {
+/* The messages that no device waits for any more, among rows that go:
+   their frames to empty, and (it not NULL) the receipts they make. */
+struct done_list {
 	struct storage_item *it;
-	size_t cap;
+	long long *msg;
+	size_t n, cap, rcap;
 };
 
 static int
-receipt_one(void *arg, const struct db_val *cols)
+done_one(void *arg, const struct db_val *cols)
 {
-	struct receipt_list *l = arg;
+	struct done_list *l = arg;
 	struct storage_item *it = l->it;
 	struct storage_receipt *v;
+	long long *m;
 
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+
+		if ((m = realloc(l->msg, cap * sizeof(*m))) == NULL)
+			return E_NOMEM;
+		l->msg = m;
+		l->cap = cap;
+	}
+	l->msg[l->n++] = cols[0].i;
+	if (it == NULL || cols[3].i == 0)
+		return 0;
 	if (cols[2].is_null || cols[2].len != STORAGE_MID_LEN)
 		return E_DB;
-	if (it->nreceipts == l->cap) {
-		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+	if (it->nreceipts == l->rcap) {
+		size_t cap = l->rcap == 0 ? 16 : 2 * l->rcap;
 
 		if ((v = realloc(it->receipts, cap * sizeof(*v))) == NULL)
 			return E_NOMEM;
 		it->receipts = v;
-		l->cap = cap;
+		l->rcap = cap;
 	}
 	v = &it->receipts[it->nreceipts++];
 	v->msg = cols[0].i;
@@ -238,43 +324,35 @@ receipt_one(void *arg, const struct db_val *cols)
 }
 
 /*
- * The lines among the rows up to upto of dev that no device waits for any
- * more, and that every device fetched: a receipt row for each sending
- * device (one that still exists and is not revoked), seqs taken per device
- * in one statement each (the query sorts them by device).
+ * A receipt row for the sending device of each line of it->receipts
+ * (sorted by that device): seqs taken for all the devices at once.
  */
 static int
-store_receipts(struct db *db, struct storage_item *it, long long dev,
-    long long upto)
+store_receipts(struct db *db, struct storage_item *it)
 {
-	struct db_val q[] = { DB_IN_INT(dev), DB_IN_INT(upto) };
-	char mid[STORAGE_MID_LEN + 1];
-	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT(), DB_OUT_STR(mid) };
-	struct receipt_list l = { it, 0 };
-	long long *col[3], first = 0;
-	size_t i, j;
+	struct seq_slot *sl;
+	long long *col[3];
+	size_t i, j, n;
 	int r;
 
-	if ((r = db_query(db, "SELECT m.msg_id, m.sender_key_id, m.mid "
-	    "FROM inbox i JOIN messages m ON m.msg_id = i.msg_id "
-	    "JOIN client_keys k ON k.key_id = m.sender_key_id "
-	    "WHERE i.key_id = ? AND i.seq <= ? AND i.kind = 0 "
-	    "AND m.pending = 0 AND m.dropped = 0 AND m.mid IS NOT NULL "
-	    "AND m.frame <> '' AND k.revoked = 0 "
-	    "ORDER BY m.sender_key_id, m.msg_id", q, 2, cols, 3, receipt_one,
-	    &l)) != 0 || it->nreceipts == 0)
-		return r;
-	for (i = 0; i < it->nreceipts; i = j) {
+	if (it->nreceipts == 0)
+		return 0;
+	if ((sl = calloc(it->nreceipts, sizeof(*sl))) == NULL)
+		return E_NOMEM;
+	for (i = 0, n = 0; i < it->nreceipts; i = j, n++) {
 		for (j = i; j < it->nreceipts &&
 		    it->receipts[j].dev == it->receipts[i].dev; j++)
 			;
-		if ((r = seq_take(db, it->receipts[i].dev,
-		    (long long)(j - i), &first)) != 0)
-			return r;
-		for (; i < j; i++)
-			it->receipts[i].seq = first++;
+		sl[n] = (struct seq_slot){ it->receipts[i].dev,
+		    (long long)(j - i), 0 };
 	}
-	if ((r = cols_new(col, it->nreceipts)) != 0)
+	if ((r = seq_take(db, sl, n)) == 0)
+		for (i = 0, n = 0; i < it->nreceipts; n++)
+			for (; i < it->nreceipts &&
+			    it->receipts[i].dev == sl[n].dev; i++)
+				it->receipts[i].seq = sl[n].next++;
+	free(sl);
+	if (r != 0 || (r = cols_new(col, it->nreceipts)) != 0)
 		return r;
 	for (i = 0; i < it->nreceipts; i++) {
 		col[0][i] = it->receipts[i].dev;
@@ -290,9 +368,13 @@ store_receipts(struct db *db, struct storage_item *it, long long dev,
 /*
  * The rows up to upto of dev go: each message they carry has one device
  * fewer to wait for (and, when they were not fetched, one more that never
- * got it; with receipts, the lines now fetched by all get theirs).  A
- * message none waits for keeps its row, emptied: it is the key that makes
- * a late retry idempotent.  *n gets the rows removed.
+ * got it; with receipts, the lines now fetched by all get theirs: those
+ * none of whose rows was removed unfetched, whose sending device exists
+ * and is not revoked).  A message none waits for keeps its row, emptied:
+ * it is the key that makes a late retry idempotent.  One read finds both
+ * the messages to empty and the receipts (sorted by sending device), so
+ * the rows are walked three times: count down, read, delete.  *n gets
+ * the rows removed.
  */
 static int
 rows_gone(struct db *db, long long dev, long long upto, int fetched,
@@ -301,21 +383,36 @@ rows_gone(struct db *db, long long dev, long long upto, int fetched,
 	struct db_val p[] = { DB_IN_INT(fetched ? 0 : 1), DB_IN_INT(dev),
 		DB_IN_INT(upto) };
 	const struct db_val *q = p + 1;
+	char mid[STORAGE_MID_LEN + 1];
+	struct db_val cols[] = { DB_OUT_INT(), DB_OUT_INT(), DB_OUT_STR(mid),
+		DB_OUT_INT() };
+	struct done_list l = { receipts, NULL, 0, 0, 0 };
+	long long *col[1];
 	int r;
 
 	if ((r = db_exec(db, "UPDATE messages m JOIN inbox i "
 	    "ON i.msg_id = m.msg_id SET m.pending = m.pending - 1, "
 	    "m.dropped = m.dropped + ? WHERE i.key_id = ? AND i.seq <= ? "
 	    "AND i.kind = 0 AND m.pending > 0", p, 3, NULL)) != 0 ||
-	    (receipts != NULL &&
-	    (r = store_receipts(db, receipts, dev, upto)) != 0) ||
-	    (r = db_exec(db, "UPDATE messages m JOIN inbox i "
-	    "ON i.msg_id = m.msg_id SET m.frame = '' WHERE i.key_id = ? "
-	    "AND i.seq <= ? AND i.kind = 0 AND m.pending = 0", q, 2,
-	    NULL)) != 0)
-		return r;
-	return db_exec(db, "DELETE FROM inbox WHERE key_id = ? AND seq <= ?",
-	    q, 2, n);
+	    (r = db_query(db, "SELECT m.msg_id, m.sender_key_id, m.mid, "
+	    "COALESCE(m.dropped = 0 AND m.mid IS NOT NULL AND "
+	    "k.revoked = 0, 0) FROM inbox i "
+	    "JOIN messages m ON m.msg_id = i.msg_id "
+	    "LEFT JOIN client_keys k ON k.key_id = m.sender_key_id "
+	    "WHERE i.key_id = ? AND i.seq <= ? AND i.kind = 0 "
+	    "AND m.pending = 0 AND m.frame <> '' "
+	    "ORDER BY m.sender_key_id, m.msg_id", q, 2, cols, 4, done_one,
+	    &l)) != 0 ||
+	    (receipts != NULL && (r = store_receipts(db, receipts)) != 0))
+		goto out;
+	col[0] = l.msg;
+	if ((r = db_exec_rows(db, "UPDATE messages SET frame = '' "
+	    "WHERE msg_id = ?", col, 1, l.n)) == 0)
+		r = db_exec(db, "DELETE FROM inbox WHERE key_id = ? "
+		    "AND seq <= ?", q, 2, n);
+out:
+	free(l.msg);
+	return r;
 }
 
 /* The rows up to it->ack are handled. */

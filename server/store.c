@@ -16,12 +16,15 @@
 #define STORE_RETRY_MS 1000          /* after a failed commit */
 #define STORE_TRIES 3                /* runs of a batch rolled back */
 
+_Static_assert(STORE_CONV_MAX >= ROOM_NAME_MAX, "a room fits a conv");
+
 /* An item with what the loop does once it is committed. */
 struct store_entry {
 	struct storage_item it;
 	struct conn *c;                  /* sender or acknowledger, held by
 	                                    c->jobs until done; or NULL */
 	char midhex[PROTO_MID_HEX + 1];
+	char conv[STORE_CONV_MAX + 1];   /* LINE and KEY: as c named it */
 	char *frame;                     /* owned */
 	long long one;                   /* dev[0] of a key or an ack */
 };
@@ -32,6 +35,13 @@ struct store_batch {
 	struct storage_item *head, **tail;
 	size_t n;
 	int r;
+};
+
+/* A conversation of a connection whose sender key was not stored. */
+struct store_lost {
+	struct store_lost *next;
+	int r;                           /* why */
+	char conv[STORE_CONV_MAX + 1];
 };
 
 static struct store_entry *
@@ -112,24 +122,140 @@ conn_alive(const struct conn *c)
 	return c != NULL && c->fd >= 0 && !c->dead;
 }
 
+/* Why a line was not stored, with its code. */
+static const char *
+refusal_of(int r, enum proto_error *code)
+{
+	if (r == E_NOMEM) {
+		*code = PROTO_ERR_BUSY;
+		return "the server is out of memory";
+	}
+	if (r == E_DB_FULL) {
+		*code = PROTO_ERR_FULL;
+		return "the server's storage is full; send it again later";
+	}
+	*code = PROTO_ERR_UNAVAILABLE;
+	return "the server cannot store messages now (database "
+	    "unavailable); send it again later";
+}
+
 static void
 line_refused(struct conn *c, const char *midhex, int r)
 {
+	enum proto_error code;
+	const char *why = refusal_of(r, &code);
+
+	if (conn_alive(c))
+		SEND(c, OP_NOT_STORED, midhex, proto_error_word(code), why);
+}
+
+/* A line of a conversation whose sender key was not stored: nobody
+   could open it. */
+static void
+line_keyless(struct conn *c, const char *midhex, int r)
+{
+	enum proto_error code;
+	const char *why = refusal_of(r, &code);
+	char msg[160];
+
 	if (!conn_alive(c))
 		return;
-	if (r == E_NOMEM)
-		SEND(c, OP_NOT_STORED, midhex,
-		    proto_error_word(PROTO_ERR_BUSY),
-		    "the server is out of memory");
-	else if (r == E_DB_FULL)
-		SEND(c, OP_NOT_STORED, midhex,
-		    proto_error_word(PROTO_ERR_FULL),
-		    "the server's storage is full; send it again later");
-	else
-		SEND(c, OP_NOT_STORED, midhex,
-		    proto_error_word(PROTO_ERR_UNAVAILABLE),
-		    "the server cannot store messages now (database "
-		    "unavailable); send it again later");
+	(void)snprintf(msg, sizeof(msg), "your sender key for this "
+	    "conversation was not stored (%s)", why);
+	SEND(c, OP_NOT_STORED, midhex, proto_error_word(code), msg);
+}
+
+static struct store_lost **
+lost_find(struct conn *c, const char *conv)
+{
+	struct store_lost **l;
+
+	for (l = &c->keys_lost; *l != NULL; l = &(*l)->next)
+		if (strcmp((*l)->conv, conv) == 0)
+			break;
+	return l;
+}
+
+/* c sends a new sender key for conv: its lines there may be stored. */
+static void
+lost_clear(struct conn *c, const char *conv)
+{
+	struct store_lost **l = lost_find(c, conv), *gone;
+
+	if ((gone = *l) != NULL) {
+		*l = gone->next;
+		free(gone);
+	}
+}
+
+/* Refuse c's lines of conv waiting in the open batch: a device that
+   missed the key could not open them. */
+static void
+refuse_waiting(struct server *s, const struct conn *c, const char *conv,
+    int r)
+{
+	struct store_batch *b = s->store.open;
+	struct storage_item **p, *it;
+	struct store_entry *e;
+
+	if (b == NULL)
+		return;
+	for (p = &b->head; (it = *p) != NULL;) {
+		e = entry_of(it);
+		if (it->kind != STORAGE_LINE || e->c != c ||
+		    strcmp(e->conv, conv) != 0) {
+			p = &it->next;
+			continue;
+		}
+		*p = it->next;
+		b->n--;
+		line_keyless(e->c, e->midhex, r);
+		entry_free(e);
+	}
+	b->tail = p;
+}
+
+/*
+ * c's sender key for conv was not stored (r): until c sends a new one,
+ * its lines there are refused (1021), those waiting in the open batch
+ * at once.  The client answers a 1021 with a new key.
+ */
+static void
+key_lost(struct conn *c, const char *conv, int r)
+{
+	struct store_lost **l = lost_find(c, conv);
+
+	refuse_waiting(c->srv, c, conv, r);
+	if (!conn_alive(c))
+		return;              /* its next session has keys of its own */
+	if (*l != NULL) {
+		(*l)->r = r;
+		return;
+	}
+	log_error("store: a sender key of id=%llu user=%s for %s was not "
+	    "stored (%s): its lines there are refused until it sends a new "
+	    "one", (unsigned long long)c->id, c->user, conv, err_str(r));
+	if ((*l = calloc(1, sizeof(**l))) == NULL) {
+		/* Not marked: the lines come to no harm but they cannot be
+		   opened either; the conn is closed so that they are sent
+		   again, under a new key. */
+		conn_fail(c, PROTO_CLOSE_ERROR, 1, "out of memory");
+		return;
+	}
+	(*l)->r = r;
+	(void)snprintf((*l)->conv, sizeof((*l)->conv), "%s", conv);
+}
+
+void
+store_conn_free(struct conn *c)
+{
+	struct store_lost *l, *next;
+
+	for (l = c->keys_lost; l != NULL; l = next) {
+		next = l->next;
+		free(l);
+	}
+	c->keys_lost = NULL;
 }
 
 /* Offer a committed row to each receiving device that is online. */
@@ -195,6 +321,8 @@ entry_done(struct server *s, struct store_entry *e)
 	case STORAGE_KEY:
 		if (e->it.r == 0)
 			offer_rows(s, e);
+		else
+			key_lost(e->c, e->conv, e->it.r);
 		break;
 	case STORAGE_JOIN:
 	case STORAGE_PART:
@@ -312,18 +440,30 @@ queue_rows(struct conn *c, struct store_entry *e, char *frame, size_t len,
 	    (b = batch_open(c->srv)) == NULL) {
 		if (e->it.kind == STORAGE_LINE)
 			line_refused(c, e->midhex, E_NOMEM);
+		else
+			key_lost(c, e->conv, E_NOMEM);
 		entry_free(e);
 		return;
 	}
+	if (e->it.kind == STORAGE_KEY)
+		lost_clear(c, e->conv);
 	batch_add(b, e);
 }
 
 void
-store_line(struct conn *c, const uint8_t mid[STORAGE_MID_LEN],
-    const char *midhex, char *frame, size_t len, long long *dev, size_t ndev)
+store_line(struct conn *c, const char *conv,
+    const uint8_t mid[STORAGE_MID_LEN], const char *midhex, char *frame,
+    size_t len, long long *dev, size_t ndev)
 {
+	const struct store_lost *lost = *lost_find(c, conv);
 	struct store_entry *e;
 
+	if (lost != NULL) {
+		free(frame);
+		free(dev);
+		line_keyless(c, midhex, lost->r);
+		return;
+	}
 	if ((e = entry_new(c, STORAGE_LINE)) == NULL) {
 		free(frame);
 		free(dev);
@@ -332,18 +472,22 @@ store_line(struct conn *c, const uint8_t mid[STORAGE_MID_LEN],
 	}
 	memcpy(e->it.mid, mid, STORAGE_MID_LEN);
 	(void)snprintf(e->midhex, sizeof(e->midhex), "%s", midhex);
+	(void)snprintf(e->conv, sizeof(e->conv), "%s", conv);
 	queue_rows(c, e, frame, len, dev, ndev);
 }
 
 void
-store_key(struct conn *c, char *frame, size_t len, long long dev)
+store_key(struct conn *c, const char *conv, char *frame, size_t len,
+    long long dev)
 {
 	struct store_entry *e;
 
 	if ((e = entry_new(c, STORAGE_KEY)) == NULL) {
 		free(frame);
+		key_lost(c, conv, E_NOMEM);
 		return;
 	}
+	(void)snprintf(e->conv, sizeof(e->conv), "%s", conv);
 	e->one = dev;
 	queue_rows(c, e, frame, len, &e->one, 1);
 }

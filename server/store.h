@@ -8,7 +8,9 @@
  * MariaDB.  When a batch has committed, its lines are acknowledged to
  * their senders (1020) and offered to the receiving devices that are
  * online (server/inbox.c); when it failed, its lines are refused (1021)
- * and its membership changes are tried again.  Loop thread only.
+ * and its membership changes are tried again.  A sender key that was not
+ * stored makes its connection's lines of that conversation refused too,
+ * until it sends a new key: no device could open them.  Loop thread only.
  */
 #ifndef MISSIVE_STORE_H
 #define MISSIVE_STORE_H
@@ -22,6 +24,10 @@ struct server;
 struct conn;
 struct worker_pool;
 struct store_batch;
+struct store_lost;
+
+/* A conversation as 0002 and 0015 name it: "room" or "@user". */
+#define STORE_CONV_MAX (1 + NAME_USER_MAX)
 
 struct store {
 	struct worker_pool *pool;        /* one thread: the writer */
@@ -49,13 +55,20 @@ void store_kick(struct server *s);
 
 /*
  * Queue c's line (mid, its hex for the answer) or sender key for the
- * devices dev[0..ndev): frame ("1002|..." or "1015|...", no seq) and dev
- * become the store's (freed by it, also on failure).  A line gets 1020 or
- * 1021 when its batch is done (at once, out of memory).
+ * devices dev[0..ndev) of conversation conv: frame ("1002|..." or
+ * "1015|...", no seq) and dev become the store's (freed by it, also on
+ * failure).  A line gets 1020 or 1021 when its batch is done (at once,
+ * out of memory, or while a sender key of c for conv is lost: one whose
+ * batch failed, until c queues a new one).
  */
-void store_line(struct conn *c, const uint8_t mid[STORAGE_MID_LEN],
-    const char *midhex, char *frame, size_t len, long long *dev, size_t ndev);
-void store_key(struct conn *c, char *frame, size_t len, long long dev);
+void store_line(struct conn *c, const char *conv,
+    const uint8_t mid[STORAGE_MID_LEN], const char *midhex, char *frame,
+    size_t len, long long *dev, size_t ndev);
+void store_key(struct conn *c, const char *conv, char *frame, size_t len,
+    long long dev);
+
+/* Free what the store keeps for c (its lost keys). */
+void store_conn_free(struct conn *c);
 
 /* Queue a durable join or leave of user in room. */
 void store_membership(struct server *s, enum storage_kind kind,

@@ -9,7 +9,9 @@
 # device of a user that was offline, one connection per device, the
 # refusals (1021, 1009), retention (rows past their age or past the
 # device's cap are removed and the device is told how many: 1023), the
-# key directory's changes (ADD, LEAVE revoked), and the schema check.
+# key directory's changes (ADD, LEAVE revoked), the schema check, and a
+# sender key lost in a commit that failed with MariaDB down (the sender's
+# next lines there refused until it sends a new key).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
@@ -429,5 +431,56 @@ say m1 "/quit"
 say m3b "/quit"
 client_wait m1
 client_wait m3b
+
+
+# ---- a sender key alone in a failed commit (MariaDB down) ----
+# user1's 0015 for user2's device is the only item of a batch whose commit
+# fails.  Its next line in the lobby, once the database is back, would be
+# stored under a key user2's device never got: it is refused (1021) until
+# user1 sends a new key, then stored behind that key.
+DB_PID=$(tr -dc '0-9' <"$T/var/db/mariadbd.pid")
+KEYBLOB2=$(printf 'QkJC%.0s' $(seq 1 300))
+failed_commits() { grep -c 'store: cannot commit' "$T/server4.log" || true; }
+commits_failed=$(failed_commits)
+db_up() { db_sql "SELECT 1" >/dev/null 2>&1; }
+keylost_feed() {
+	echo "$L1"
+	echo "!await 1022|"
+	wait_until 20 grep -q "^< 1022|" "$T/keylost.hout" || true
+	kill -KILL "$DB_PID"
+	wait_until 20 _gone "$DB_PID" || true
+	echo "0015|lobby|$FP2|$KEYBLOB"
+	echo "!sync"
+	wait_until 20 test "$(failed_commits)" -gt "$commits_failed" || true
+	"$REPO/scripts/db.sh" start >/dev/null
+	wait_until 30 db_up || true
+	echo "0002|lobby|$(mid 300)|$PAY"
+	echo "!sync"
+	echo "0015|lobby|$FP2|$KEYBLOB2"
+	echo "0002|lobby|$(mid 300)|$PAY"
+	echo "!await 1020|$(mid 300)"
+}
+keylost_feed | H "$C1" script >"$T/keylost.hout" 2>&1 || true
+OUT=$(cat "$T/keylost.hout")
+expect_eq "a sender key alone in a commit that failed: logged once" \
+	"$(grep -c 'store: a sender key of id=[0-9]* user=user1 for lobby was not stored' "$T/server4.log")" 1
+expect_match "... the next line, the database back, is refused (1021)" \
+	"$OUT" "^< 1021\|$(mid 300)\|unavailable\|your sender key for this conversation was not stored"
+expect_contains "... and stored once a new key came first (1020)" "$OUT" \
+	"< 1020|$(mid 300)"
+seq300=$(db_sql "SELECT i.seq FROM inbox i JOIN messages m ON m.msg_id = i.msg_id JOIN client_keys k ON k.key_id = i.key_id WHERE k.fingerprint = '$FP2' AND m.mid = UNHEX('$(mid 300)')" | tail -n 1)
+# (logins are refused a little longer: the server's own check of the
+# database has to see it back)
+for _ in $(seq 1 "$(scaled 20)"); do
+	session keylost2 "$C2" <<EOF
+$L2
+!await 1002|$seq300|
+!sync
+EOF
+	case $OUT in *"< 1001|ERR|unavailable"*) sleep 1 ;; *) break ;; esac
+done
+expect_match "user2's device gets the new key just ahead of the line" "$OUT" \
+	"^< 1015\|$((seq300 - 1))\|lobby\|user1\|.*\|$KEYBLOB2$"
+expect_eq "... and the line once" "$(grep -c "^< 1002|[0-9]*|$(mid 300)|" "$T/keylost2.hout")" 1
 
 done_testing

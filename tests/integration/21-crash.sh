@@ -6,8 +6,8 @@
 # SIGKILLed and restarted now and then, so is the network link of a sender and of a
 # receiver (each goes through a tests/tools/fault-proxy that forwards half
 # a chunk, then is SIGKILLed and restarted: the server alive, half a record
-# and then the end), and with DB_KILL=1 MariaDB is SIGKILLed and restarted
-# once, half way.  Then it counts.
+# and then the end), and MariaDB is SIGKILLed and restarted once, half way
+# (not with DB_KILL=0).  Then it counts.
 #
 #   user1 (Alice)  sends r1-NNNNNN into #lobby and p1-NNNNNN to user2
 #                  (through a fault-proxy)
@@ -34,15 +34,12 @@
 #            history at start, so the lines after it that it had not
 #            acknowledged, which come again, still open (before that, they
 #            were lost: "sent under a key we were not given").
-#   DB_KILL=1  kill MariaDB once.  Off by default: a sender key (0015)
-#            sent as the database goes down is dropped with the failed
-#            commit, unanswered, and the sender's next lines under it,
-#            stored once the database is back and confirmed (1020), cannot
-#            be opened by anybody: lost.  The client now takes a new key
-#            after a 1021 ("fix:" commit), which covers a key refused with
-#            a line; a key alone in a failed commit is still lost.  On once
-#            the server handles that.  MariaDB stays down until a sender
-#            was refused a line.
+#   DB_KILL=0  do not kill MariaDB (default 1: once, half way; it stays
+#            down until a sender was refused a line).  Lines refused
+#            (1021) while it is down are not counted; a sender key lost
+#            with a commit that failed makes the server refuse the
+#            sender's next lines there until it sends a new key, so that
+#            none is stored under a key a device never got.
 #   INJECT_FAULTS=1  checks the checker: before counting, user2's output
 #            loses its first line of r1, shows the next two swapped and
 #            the fourth twice, which must count as 1 lost, 1 reordered
@@ -209,7 +206,7 @@ for ((k = 1; k <= KILLS; k++)); do
 		sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
 		cut_link "$([ $((RANDOM % 2)) -eq 0 ] && echo user1 || echo user2b)"
 	fi
-	if [ "${DB_KILL:-0}" != 0 ] && [ "$k" -eq $(((KILLS + 1) / 2)) ]; then
+	if [ "${DB_KILL:-1}" != 0 ] && [ "$k" -eq $(((KILLS + 1) / 2)) ]; then
 		# Killed while lines flow (not while everybody logs in again).
 		shown=$(grep -c ' r[13]-' "$T/user2.${CINST[user2]}.out" || true)
 		wait_until 20 more_shown $((shown + 10)) || true
@@ -231,7 +228,7 @@ reap "$FEED3"
 read -r _ R1 _ P1 <"$T/user1.fed"
 read -r _ R3 _ _ <"$T/user3.fed"
 printf '# %d server kills, %d client kills, %d link cuts, %d MariaDB restarts in %d s; fed r1 %d, p1 %d, r3 %d\n' \
-	"$KILLS" "$client_kills" "$cuts" "${DB_KILL:-0}" $((SECONDS - START)) \
+	"$KILLS" "$client_kills" "$cuts" "${DB_KILL:-1}" $((SECONDS - START)) \
 	"$R1" "$P1" "$R3"
 
 # The last line of each stream shows that everything before it that will
