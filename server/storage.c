@@ -287,35 +287,43 @@ struct done_list {
 	size_t n, cap, rcap;
 };
 
+/* Room in *v (of *cap elements of size, n used) for one more: 0 or
+   E_NOMEM (*v unchanged). */
+static int
+grow_one(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap == 0 ? 16 : 2 * *cap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if ((p = realloc(*v, want * size)) == NULL)
+		return E_NOMEM;
+	*v = p;
+	*cap = want;
+	return 0;
+}
+
 static int
 done_one(void *arg, const struct db_val *cols)
 {
 	struct done_list *l = arg;
 	struct storage_item *it = l->it;
 	struct storage_receipt *v;
-	long long *m;
+	void *p = l->msg;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
-
-		if ((m = realloc(l->msg, cap * sizeof(*m))) == NULL)
-			return E_NOMEM;
-		l->msg = m;
-		l->cap = cap;
-	}
+	if (grow_one(&p, &l->cap, l->n, sizeof(*l->msg)) != 0)
+		return E_NOMEM;
+	l->msg = p;
 	l->msg[l->n++] = cols[0].i;
 	if (it == NULL || cols[3].i == 0)
 		return 0;
 	if (cols[2].is_null || cols[2].len != STORAGE_MID_LEN)
 		return E_DB;
-	if (it->nreceipts == l->rcap) {
-		size_t cap = l->rcap == 0 ? 16 : 2 * l->rcap;
-
-		if ((v = realloc(it->receipts, cap * sizeof(*v))) == NULL)
-			return E_NOMEM;
-		it->receipts = v;
-		l->rcap = cap;
-	}
+	p = it->receipts;
+	if (grow_one(&p, &l->rcap, it->nreceipts, sizeof(*it->receipts)) != 0)
+		return E_NOMEM;
+	it->receipts = p;
 	v = &it->receipts[it->nreceipts++];
 	v->msg = cols[0].i;
 	v->dev = cols[1].i;
