@@ -122,6 +122,16 @@ db_close(struct db *db)
 	free(db);
 }
 
+int
+db_ping(struct db *db)
+{
+	if (mysql_ping(db->conn) == 0)
+		return 0;
+	(void)snprintf(db->error, sizeof(db->error), "%s",
+	    mysql_error(db->conn));
+	return E_DB_UNAVAILABLE;
+}
+
 const char *
 db_error(struct db *db)
 {

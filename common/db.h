@@ -55,6 +55,13 @@ int db_open(const struct db_params *p, struct db **out, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 void db_close(struct db *db);
 
+/*
+ * Check that the connection still reaches the server (one round trip):
+ * 0, or E_DB_UNAVAILABLE for a connection the server has dropped (it was
+ * restarted, or closed an idle session).
+ */
+int db_ping(struct db *db) __attribute__((warn_unused_result));
+
 /* The last error text of this connection (for logs; never holds secrets). */
 const char *db_error(struct db *db);
 

@@ -9,12 +9,21 @@
 #include "keydist/login.h"
 #include "server/accounts.h"
 
+/* After a connection attempt that took this long to fail (a host that
+   does not answer), jobs do not try again before DB_RETRY_MS: each try
+   would hold a worker that long.  One refused at once (MariaDB not up on
+   its socket yet) is tried again by the next job, so that the first
+   logins after MariaDB is back are not refused. */
+#define DB_SLOW_FAIL_MS 100
 #define DB_RETRY_MS 1000
+/* A connection unused for longer is checked before a job uses it. */
+#define DB_IDLE_CHECK_MS 1000
 
 struct auth_ctx {
 	const struct auth_settings *set;
 	struct db *db;               /* NULL while the database is away */
 	uint64_t retry_ms;           /* no new attempt before this */
+	uint64_t used_ms;            /* when a job last took db */
 };
 
 void *
@@ -37,19 +46,34 @@ auth_thread_fini(void *wctx)
 	free(ctx);
 }
 
-/* This thread's connection, (re)opened if it is time to try. */
+/*
+ * This thread's connection, (re)opened if it is time to try.  One that sat
+ * idle is pinged first: after MariaDB restarts, every thread still holds a
+ * connection to the old server, and without the check the first job of
+ * each (a login, a handshake) would fail with "unavailable" although the
+ * database is back.
+ */
 static struct db *
 auth_db(struct auth_ctx *ctx)
 {
+	uint64_t now = clock_ms();
 	char err[256];
-	uint64_t now;
 
-	if (ctx->db != NULL)
-		return ctx->db;
-	if ((now = clock_ms()) < ctx->retry_ms)
-		return NULL;
-	if (db_open(&ctx->set->db, &ctx->db, err, sizeof(err)) != 0)
-		ctx->retry_ms = now + DB_RETRY_MS;
+	if (ctx->db != NULL && now - ctx->used_ms > DB_IDLE_CHECK_MS &&
+	    db_ping(ctx->db) != 0) {
+		db_close(ctx->db);
+		ctx->db = NULL;
+	}
+	if (ctx->db == NULL) {
+		if (now < ctx->retry_ms)
+			return NULL;
+		if (db_open(&ctx->set->db, &ctx->db, err, sizeof(err)) != 0) {
+			if (clock_ms() - now >= DB_SLOW_FAIL_MS)
+				ctx->retry_ms = now + DB_RETRY_MS;
+			return NULL;
+		}
+	}
+	ctx->used_ms = now;
 	return ctx->db;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults with real processes: the server killed (SIGKILL) in the middle of
 # a stream of lines and restarted, MariaDB killed in the middle of one and
-# restarted, the server out of file descriptors, and its log's disk full.
+# restarted, MariaDB restarted while the server is idle, the server out of
+# file descriptors, and its log's disk full.
 # Throughout, user1 streams numbered lines to user2, who must get every one
 # exactly once and in order, but those the server refused (1021) while
 # MariaDB was dead, which user1 is told of (docs/PROTOCOL.md 5.5).
@@ -108,6 +109,25 @@ expect_contains "once MariaDB is back, the waiting client logs in by itself" \
 	"$(client_out c)" "logged in"
 expect_match "the server logged the outage" "$(cat "$T/server2.log")" \
 	'database.*(unavailable|unreachable|lost|down)'
+
+# ---- MariaDB restarted while the server is idle ----
+# The worker threads still hold connections to the old MariaDB: the first
+# line and the first login after it is back must not be refused as
+# "unavailable".
+kill -TERM "${CLIENT_PID[c]}"
+client_wait c
+"$REPO/scripts/db.sh" stop >/dev/null
+"$REPO/scripts/db.sh" start >/dev/null
+say a "after-restart"
+wait_until 20 seen b "after-restart" || true
+expect_eq "after MariaDB restarted, the next line is stored" \
+	"$(grep -c 'after-restart' "$T/a.out" "$T/b.out" | grep -c ':1$')" 2
+expect_eq "... and not refused" "$(grep -c 'was not stored' "$T/a.out")" \
+	"$(refused | grep -c s-)"
+client_start e "$T/c/user3"
+wait_until 30 seen e "logged in" || true
+expect_eq "... and the next login is not refused" \
+	"$(grep -c 'logged in\|unavailable' "$T/e.out")" 1
 
 # ---- out of file descriptors: refuse cleanly, recover ----
 kill -TERM "$SRV_PID"
