@@ -231,12 +231,13 @@ app_save(struct app *a, struct session *s, int64_t now_ms, int force,
 		return 0;
 	if (keys_changed(a, s) && (r = keys_put(a, s, err, errlen)) != 0)
 		return r;
-	/* A failed save is tried again after another wait. */
-	a->dirty_since = now_ms;
 	t0 = session_clock_ms();
 	r = history_save(a->history, err, errlen);
 	a->save_cost_ms = session_clock_ms() - t0;
 	a->save_failed = r != 0;
+	/* A failed save is tried again after another wait; after one that
+	   worked, the next record starts the wait anew. */
+	a->dirty_since = r != 0 ? now_ms : -1;
 	if (r == 0 && s != NULL)
 		session_history_saved(s);
 	return r;
@@ -254,7 +255,7 @@ app_file(struct app *a, int op, const char *file, size_t *added, char *err,
 		    "not open)");
 		return E_STATE;
 	}
-	if ((r = app_save(a, NULL, 0, 1, err, errlen)) != 0)
+	if ((r = app_save(a, NULL, session_clock_ms(), 1, err, errlen)) != 0)
 		return r;
 	if (op == 'i')
 		return history_import(a->history, file, added, err, errlen);
