@@ -137,6 +137,7 @@ void
 app_history_session(struct app *a, struct session *s)
 {
 	const uint8_t *keys;
+	const char *cur;
 	size_t len;
 	int r;
 
@@ -148,6 +149,36 @@ app_history_session(struct app *a, struct session *s)
 		    "the history do not load (%s): lines stored under them "
 		    "may not open\n", err_str(r));
 	a->keys_gen = session_peer_keys_gen(s);
+	a->restoring = (cur = history_current(a->history)) != NULL;
+	(void)snprintf(a->restore, sizeof(a->restore), "%s",
+	    a->restoring ? cur : "");
+}
+
+void
+app_set_current(struct app *a, const char *conv)
+{
+	if (a->history == NULL || history_set_current(a->history, conv) != 0)
+		return;
+	if (history_dirty(a->history) && a->dirty_since < 0)
+		a->dirty_since = session_clock_ms();
+}
+
+int
+app_restore(struct app *a, const struct session *s,
+    const struct session_event *ev, const char **conv)
+{
+	if (ev->kind != SESSION_EV_BACKLOG_END || !a->restoring)
+		return 0;
+	a->restoring = 0;
+	*conv = a->restore;
+	return a->restore[0] == '@' || session_in_room(s, a->restore) ? 1 :
+	    -1;
+}
+
+const char *
+app_restoring(const struct app *a)
+{
+	return a->restoring ? a->restore : NULL;
 }
 
 int
@@ -291,6 +322,7 @@ app_free(struct app *a)
 	EVP_PKEY_free(a->key);
 	EVP_PKEY_free(a->server);
 	a->key = a->server = NULL;
+	a->restoring = 0;
 	if (a->have_cfg)
 		client_config_free(&a->cfg);
 	a->have_cfg = 0;

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "client/config.h"
+#include "client/e2e.h"
 #include "client/history.h"
 #include "client/session.h"
 #include "keydist/keys.h"
@@ -48,6 +49,9 @@ struct app {
 	                                 slow pace, rows waiting or not */
 	uint64_t keys_gen;            /* session_peer_keys_gen() of the peer
 	                                 keys last put in the history */
+	char restore[E2E_CONV_MAX + 1]; /* the conversation current at the
+	                                 last save (app_restore()) */
+	int restoring;                /* restore waits for the first login */
 };
 
 #define APP_INIT { .dirty_since = -1 }
@@ -113,6 +117,29 @@ int app_save(struct app *a, struct session *s, int64_t now_ms, int force,
  */
 int app_file(struct app *a, int op, const char *file, size_t *added,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * The conversation the front end shows is conv ("room" or "@user"): kept
+ * in the history (no history: nothing), so that the next start can go
+ * back to it; a change waits for the next save like a record.  A name the
+ * core would not take is not kept.
+ */
+void app_set_current(struct app *a, const char *conv);
+
+/*
+ * Going back to the conversation current at the last save (read by
+ * app_history_session()).  A room is ours again only once the server has
+ * listed our rooms, at the first login: app_restore(), called with every
+ * event, returns 0 until that login's SESSION_EV_BACKLOG_END (the rooms
+ * come before it) and after it; at it, 1 with *conv the conversation to go
+ * back to (a private one, or a room we are still in), or -1 with *conv
+ * the room that is not ours any more (stay where the front end is).
+ * *conv stays valid until app_free().  app_restoring() gives the
+ * conversation still to settle, or NULL.
+ */
+int app_restore(struct app *a, const struct session *s,
+    const struct session_event *ev, const char **conv);
+const char *app_restoring(const struct app *a);
 
 /* Milliseconds until app_save() has work (for s, or NULL), or -1. */
 int64_t app_save_timeout(const struct app *a, const struct session *s,

@@ -75,6 +75,8 @@ struct history {
 	uint8_t *keys;                /* history_set_keys(), sealed with the
 	                                 records, never exported */
 	size_t nkeys;
+	char current[E2E_CONV_MAX + 1]; /* history_set_current(), sealed
+	                                 like keys; "" if none */
 };
 
 /*
@@ -368,6 +370,24 @@ history_keys(const struct history *h, size_t *len)
 }
 
 int
+history_set_current(struct history *h, const char *conv)
+{
+	if (!e2e_conv_name_ok(conv))
+		return E_MALFORMED;
+	if (strcmp(h->current, conv) != 0) {
+		(void)snprintf(h->current, sizeof(h->current), "%s", conv);
+		h->dirty = 1;
+	}
+	return 0;
+}
+
+const char *
+history_current(const struct history *h)
+{
+	return h->current[0] != '\0' ? h->current : NULL;
+}
+
+int
 history_dirty(const struct history *h)
 {
 	return h->dirty;
@@ -457,8 +477,9 @@ records_json(const struct history *h)
 }
 
 /*
- * The sealed file's plaintext: {"messages": [...], "keys": b64} (keys
- * only when set); a file of the first version holds the bare array.
+ * The sealed file's plaintext: {"messages": [...], "keys": b64,
+ * "current": conv} (keys and current only when set); a file of the first
+ * version holds the bare array.
  */
 static json_t *
 file_json(const struct history *h)
@@ -471,6 +492,11 @@ file_json(const struct history *h)
 	if ((a = records_json(h)) == NULL ||
 	    (doc = json_pack("{s:o}", "messages", a)) == NULL)
 		return NULL;
+	if (h->current[0] != '\0' && json_object_set_new(doc, "current",
+	    json_string(h->current)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	if (h->nkeys == 0)
 		return doc;
 	if ((b64 = malloc(cap)) == NULL ||
@@ -485,17 +511,28 @@ file_json(const struct history *h)
 	return doc;
 }
 
-/* The records (*msgs) and keys (*keys, b64 or NULL) of the plaintext. */
+/*
+ * The records (*msgs), keys (*keys, b64 or NULL) and current conversation
+ * (*current, NULL if none) of the plaintext.  A current conversation that
+ * is not a string or not a valid name is ignored: it only saves a click.
+ */
 static int
-file_parse(json_t *doc, json_t **msgs, const char **keys)
+file_parse(json_t *doc, json_t **msgs, const char **keys,
+    const char **current)
 {
-	*keys = NULL;
+	json_t *cur = NULL;
+
+	*keys = *current = NULL;
 	if (json_is_array(doc)) {
 		*msgs = doc;
 		return 0;
 	}
-	return json_unpack(doc, "{s:o, s?:s !}", "messages", msgs, "keys",
-	    keys) == 0 ? 0 : E_MALFORMED;
+	if (json_unpack(doc, "{s:o, s?:s, s?:o !}", "messages", msgs, "keys",
+	    keys, "current", &cur) != 0)
+		return E_MALFORMED;
+	if (json_is_string(cur) && e2e_conv_name_ok(json_string_value(cur)))
+		*current = json_string_value(cur);
+	return 0;
 }
 
 /* Replace h's keys with the b64 text keys. */
@@ -737,16 +774,18 @@ header_get(const struct history *h, const uint8_t *p, size_t len,
 
 /*
  * Open the sealed file (len bytes, header of head bytes) with h's file key
- * and merge its records into h, and take its keys if take_keys (the file
- * we open; another client's save keeps ours); on error h is as it was.
+ * and merge its records into h, and take its keys and current
+ * conversation if ours (the file we open; another client's save keeps
+ * ours, and gives only a current conversation to an h that has none); on
+ * error h is as it was.
  */
 static int
 unseal_records(struct history *h, const uint8_t *file, size_t len,
-    size_t head, int take_keys, char *err, size_t errlen)
+    size_t head, int ours, char *err, size_t errlen)
 {
 	struct history_record **fresh = NULL;
 	size_t clen = len - head - NONCE_LEN - TAG_LEN, nfresh = 0;
-	const char *keys;
+	const char *keys, *current;
 	uint8_t *plain;
 	json_error_t je;
 	json_t *doc = NULL, *a;
@@ -771,18 +810,20 @@ unseal_records(struct history *h, const uint8_t *file, size_t len,
 		say(err, errlen, "history %s is damaged (%s)", h->path, je.text);
 		goto out;
 	}
-	if (file_parse(doc, &a, &keys) != 0) {
+	if (file_parse(doc, &a, &keys, &current) != 0) {
 		say(err, errlen, "history %s is damaged (not a message list)",
 		    h->path);
 		goto out;
 	}
 	if ((r = records_merge(h, a, &fresh, &nfresh, err, errlen)) == 0 &&
-	    take_keys && keys != NULL &&
+	    ours && keys != NULL &&
 	    (r = keys_decode(h, keys)) != 0)
 		say(err, errlen, "history %s: its keys: %s", h->path,
 		    err_str(r));
 	if (r != 0)
 		merge_undo(h, fresh, nfresh);
+	else if (current != NULL && (ours || h->current[0] == '\0'))
+		(void)snprintf(h->current, sizeof(h->current), "%s", current);
 out:
 	OPENSSL_clear_free(plain, clen + 1);
 	free(fresh);

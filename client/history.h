@@ -15,8 +15,9 @@
  * the random salt of the header), then HKDF-SHA256: docs/SECURITY.md says
  * why the password rather than the client key.  The plaintext is JSON,
  * {"messages": the same array as an export's, "keys": base64 of the
- * peers' sender keys (history_set_keys())}; a file of the first version
- * holds the bare array, and still opens.  Every save writes a new nonce
+ * peers' sender keys (history_set_keys()), "current": the conversation
+ * shown last (history_set_current())}; a file of the first version holds
+ * the bare array, and still opens.  Every save writes a new nonce
  * to a temporary file, fsyncs it and renames it over the old one.
  *
  * Exports are JSON (docs/HISTORY.md) with an HMAC-SHA256 over their
@@ -112,7 +113,21 @@ int history_set_keys(struct history *h, const uint8_t *keys, size_t len)
     __attribute__((warn_unused_result));
 const uint8_t *history_keys(const struct history *h, size_t *len);
 
-/* 1 if records were added (or keys set) since the last save (or open). */
+/*
+ * The conversation the front end showed last ("room" or "@user"), so that
+ * a restart goes back to it: sealed like the keys, never exported nor
+ * taken from an import (nor from another client's save, unless h has
+ * none); a file whose value is not a valid name opens without one.
+ * history_set_current() marks h changed if conv differs (E_MALFORMED: not
+ * a valid name, nothing kept); history_current() gives it, or NULL if
+ * none was set or read.
+ */
+int history_set_current(struct history *h, const char *conv)
+    __attribute__((warn_unused_result));
+const char *history_current(const struct history *h);
+
+/* 1 if records were added (or keys or the current conversation set)
+   since the last save (or open). */
 int history_dirty(const struct history *h);
 
 /*

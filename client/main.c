@@ -265,6 +265,44 @@ list_print(struct ui *ui, const char *what, long long count)
 	buf_free(&ui->who);
 }
 
+/* Plain lines go to room from now on, and a restart comes back to it. */
+static void
+set_room(struct ui *ui, const char *room)
+{
+	(void)snprintf(ui->room, sizeof(ui->room), "%s", room);
+	app_set_current(ui->app, room);
+}
+
+/*
+ * A room other than the lobby (current at the last save): until the
+ * first login has listed our rooms, no line is read (it could be for
+ * that room).  Private conversations are never current in the line mode.
+ */
+static int
+restorable(const char *conv)
+{
+	return conv != NULL && conv[0] != '@' && strcmp(conv, PROTO_LOBBY) != 0;
+}
+
+/* At the first login's end of backlog: back to that room if still ours. */
+static void
+restore_room(struct ui *ui, const struct session_event *ev)
+{
+	const char *conv;
+	int r;
+
+	if ((r = app_restore(ui->app, ui->s, ev, &conv)) == 0 ||
+	    !restorable(conv))
+		return;
+	(void)fputs(r > 0 ? "*** current room: " : "*** you are no longer in ",
+	    stdout);
+	put_conv(stdout, conv);
+	if (r < 0)
+		(void)fputs(": lines go to #" PROTO_LOBBY, stdout);
+	putchar('\n');
+	set_room(ui, r > 0 ? conv : PROTO_LOBBY);
+}
+
 static void
 print_key(void *arg, const char *fp, enum session_trust t)
 {
@@ -330,8 +368,7 @@ on_event(void *arg, const struct session_event *ev)
 		put_conv(stdout, ev->room);
 		putchar('\n');
 		if (strcmp(ev->room, ui->room) == 0)
-			(void)snprintf(ui->room, sizeof(ui->room), "%s",
-			    PROTO_LOBBY);
+			set_room(ui, PROTO_LOBBY);
 		break;
 	case SESSION_EV_JOIN:
 	case SESSION_EV_LEAVE:
@@ -421,6 +458,7 @@ on_event(void *arg, const struct session_event *ev)
 			wording_backlog(msg, sizeof(msg), ev);
 			printf("*** %s\n", msg);
 		}
+		restore_room(ui, ev);
 		break;
 	case SESSION_EV_SENT:
 	case SESSION_EV_DELIVERED:
@@ -548,7 +586,7 @@ command(struct ui *ui, char *line, size_t len)
 	if (strcmp(name, "join") == 0) {
 		arg = cmd_room_arg(&rest);
 		if ((r = session_join(ui->s, arg)) == 0)
-			(void)snprintf(ui->room, sizeof(ui->room), "%s", arg);
+			set_room(ui, arg);
 		return r;
 	}
 	if (strcmp(name, "leave") == 0) {
@@ -690,7 +728,8 @@ run(struct ui *ui)
 	while (session_end(ui->s) == SESSION_RUNNING) {
 		n = 0;
 		in = sx = -1;
-		if (ui->input_open) {
+		if (ui->input_open &&
+		    !restorable(app_restoring(ui->app))) {
 			pfd[n].fd = STDIN_FILENO;
 			pfd[n].events = POLLIN;
 			in = n++;

@@ -192,6 +192,28 @@ on_joined(struct tui *t, const struct session_event *ev)
 	}
 }
 
+/* Show conv's window, opened (with its history) if need be. */
+static void
+show_conv(struct tui *t, const char *conv)
+{
+	size_t idx;
+
+	if (tui_win_open(t, conv) != NULL &&
+	    tui_win_find(t, conv, &idx) != NULL)
+		tui_win_show(t, idx);
+}
+
+/* At the first login's end of backlog: back to the conversation shown
+   at the last save, if it is still ours. */
+static void
+on_restore(struct tui *t, const struct session_event *ev)
+{
+	const char *conv;
+
+	if (app_restore(t->a, t->s, ev, &conv) > 0)
+		show_conv(t, conv);
+}
+
 static void
 on_presence(struct tui *t, const struct session_event *ev)
 {
@@ -377,6 +399,7 @@ tui_on_event(void *arg, const struct session_event *ev)
 			wording_backlog(msg, sizeof(msg), ev);
 			tui_say(t, status_win(t), TA_NOTICE, "*** %s", msg);
 		}
+		on_restore(t, ev);
 		break;
 	case SESSION_EV_JOINED:
 		on_joined(t, ev);
@@ -524,7 +547,6 @@ static int
 cmd_msg(struct tui *t, const char *user, const char *text)
 {
 	char conv[E2E_CONV_MAX + 2];
-	size_t idx;
 
 	if (user[0] == '\0') {
 		tui_say(t, cur_win(t), TA_ERROR, "!!! usage: /msg USER [text]");
@@ -537,9 +559,7 @@ cmd_msg(struct tui *t, const char *user, const char *text)
 		    user);
 		return E_INVALID;
 	}
-	if (tui_win_open(t, conv) != NULL &&
-	    tui_win_find(t, conv, &idx) != NULL)
-		tui_win_show(t, idx);
+	show_conv(t, conv);
 	if (text[0] == '\0')
 		return 0;
 	return session_send_chat(t->s, conv, text, strlen(text));

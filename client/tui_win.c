@@ -246,6 +246,9 @@ tui_win_show(struct tui *t, size_t idx)
 	t->cur = idx;
 	t->win[idx]->unread = 0;
 	t->redraw = 1;
+	/* A restart comes back to the conversation (not to status). */
+	if (t->win[idx]->name[0] != '\0')
+		app_set_current(t->a, t->win[idx]->name);
 }
 
 static struct tui_member *

@@ -5,7 +5,8 @@
 # no plaintext (while the same search finds the keys it does hold).  A
 # member who leaves is not handed the next sender key.  A new key for a
 # user blocks sending until it is accepted.  Envelopes between users open
-# with the openssl command line.
+# with the openssl command line.  A restarted client comes back to the
+# room current when it quit, unless it left that room meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 
@@ -174,8 +175,43 @@ check "openssl dgst (PSS) verifies user1's signature over it" \
 	openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
 	-verify "$T/c/user1/user.pub" -signature "$env/sig.bin" "$env/signed.bin"
 
-for n in a b b2 c; do say $n "/quit"; done
-for n in a b b2 c; do
+# ---- a restart comes back to the current room, if it is still ours ----
+say c "/quit"
+client_wait c
+client_start c2 "$T/c/user3"
+# Typed at once: the line mode reads it once the login has listed the rooms.
+say c2 "RESTOREMARK-1 typed after the restart"
+wait_until 20 seen a "RESTOREMARK-1" || true
+expect_contains "user3, restarted, is back in #dev, the room current at its quit" \
+	"$(client_out c2)" "*** current room: #dev"
+expect_contains "... and the line typed goes there" "$(client_out a)" \
+	"#dev <Carol> RESTOREMARK-1 typed after the restart"
+expect_eq "... not to the lobby" "$(grep -c RESTOREMARK-1 "$T/b.out" || true)" 0
+say c2 "/quit"
+client_wait c2
+# user3 leaves #dev from another device meanwhile: the lobby it is.
+device_folder user3 "$T/c/user3b" tablet
+fp3b=$(fp_of "$T/c/user3b")
+client_start c3b "$T/c/user3b"
+wait_until 20 seen c3b "you are in #dev" || true
+say c3b "/leave dev"
+wait_until 10 seen c3b "you left #dev" || true
+say c3b "/quit"
+client_wait c3b
+client_start c4 "$T/c/user3"
+# The tablet and user2's laptop are in the lobby: accept both keys first.
+say c4 "/accept user3 $fp3b"
+say c4 "/accept user2 $fp2b"
+say c4 "RESTOREMARK-2 after leaving on the tablet"
+wait_until 20 seen b "RESTOREMARK-2" || true
+expect_contains "a room left from another device meanwhile: the restart stays in #lobby" \
+	"$(client_out c4)" "*** you are no longer in #dev: lines go to #lobby"
+expect_contains "... and the line typed goes to the lobby" "$(client_out b)" \
+	"#lobby <Carol> RESTOREMARK-2 after leaving on the tablet"
+expect_eq "... not to #dev" "$(grep -c '#dev <Carol> RESTOREMARK-2' "$T/a.out" || true)" 0
+
+for n in a b b2 c4; do say $n "/quit"; done
+for n in a b b2 c4; do
 	client_wait $n
 	expect_eq "client $n quits with status 0" "$RC" 0
 done

@@ -9,6 +9,8 @@
 # Own lines carry ✓ once stored (✓✓ once delivered, when the server sends
 # 1024); a line said while away comes at the next login, unread, under a
 # "new since you were away" divider; a member gone offline stays, "(off)".
+# A restart shows the window shown at the last quit (a private one, then
+# a room once the login lists it).
 # Conditions are waited for by polling the pane, never by fixed sleeps.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
@@ -199,7 +201,9 @@ expect_contains "... with a clear message" "$out" "was altered"
 expect_eq "... and the history file is unchanged" \
 	"$(sha256sum <"$T/c/user1b/history")" "$before"
 
-# /quit leaves cleanly.
+# /quit leaves cleanly, from @user2: the next start comes back to it.
+keys M-4
+wait_until 5 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF '[@user2]'" || true
 type_line "/quit"
 wait_until 15 test -e "$T/tui.rc" || true
 expect_eq "/quit ends the TUI with status 0" "$(cat "$T/tui.rc" 2>&1)" 0
@@ -223,6 +227,10 @@ wait_until 20 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | head -n 1 | grep -
 shot away
 expect_contains "the next login marks #dev unread for the line said while away" \
 	"$(screen | head -n 1)" "#dev(1)"
+wait_until 10 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF '[@user2]'" || true
+expect_eq "... and shows @user2, the window shown at the last quit" \
+	"$(input_row | sed 's/ *$//')" "[@user2]"
+expect_contains "... with its history" "$(screen)" "PMMARK-1 private to alice"
 type_line "/win $(screen | head -n 1 | sed -n 's/.* \([0-9]*\):#dev(1).*/\1/p')"
 wait_until 10 on_screen "AWAYMARK-1" || true
 expect_match "... shown under a \"new since you were away\" divider" \
@@ -237,6 +245,35 @@ expect_contains "a member whose devices are offline stays listed, \"(off)\"" \
 type_line "/quit"
 wait_until 15 test -e "$T/tui2.rc" || true
 expect_eq "... and /quit ends it again with status 0" "$(cat "$T/tui2.rc" 2>&1)" 0
+
+# It quit in #dev: the next start shows #dev once the login lists it, and
+# a line typed there reaches Bob, back in #dev too (his line mode's
+# current room when he quit).
+client_start b3 "$T/c/user2"
+wait_until 20 seen b3 "*** current room: #dev" || true
+expect_contains "the line mode comes back to #dev as well" "$(client_out b3)" \
+	"*** current room: #dev"
+tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
+	"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN/missive' \
+	-c '$T/c/user1/client.conf' --password-file '$PW_OK' --tui \
+	2>'$T/tui3.err'; echo \$? >'$T/tui3.rc'"
+register_pid "$(tm display-message -p '#{pid}')"
+wait_until 20 sh -c "tmux -L '$SOCK' capture-pane -p -t tui | tail -n 1 | grep -qF '[#dev]'" || true
+shot restored
+expect_eq "a restart shows #dev, the room shown at the last quit" \
+	"$(input_row | sed 's/ *$//')" "[#dev]"
+# user1's laptop folder (the import's) is listed in #dev: accept it.
+type_line "/accept user1 $fp1b"
+wait_until 10 on_screen "user1's key $fp1b accepted" || true
+type_line "TUIMARK-2 typed after the restart"
+wait_until 10 seen b3 "TUIMARK-2" || true
+expect_match "... and a line typed there reaches #dev" "$(client_out b3)" \
+	'^\[..:..:..\] #dev <Alice> TUIMARK-2 typed after the restart$'
+type_line "/quit"
+wait_until 15 test -e "$T/tui3.rc" || true
+expect_eq "... and /quit ends it with status 0" "$(cat "$T/tui3.rc" 2>&1)" 0
+say b3 "/quit"
+client_wait b3
 
 tm kill-server 2>/dev/null || true
 done_testing

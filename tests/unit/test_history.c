@@ -1,6 +1,7 @@
 /*
  * Unit tests for client/history: the sealed file (with the peers' keys
- * field; a file of the first version), JSON export and import.
+ * and current conversation fields; a file of the first version), JSON
+ * export and import.
  * Every test works in its own directory made with mkdtemp under $TMPDIR
  * (or /tmp), with a cheap Argon2id setting.
  */
@@ -18,9 +19,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <argon2.h>
+
 #include "client/history.h"
 #include "common/err.h"
 #include "common/file.h"
+#include "keydist/aead.h"
+#include "keydist/hkdf.h"
 
 #include "tests/unit/util.h"
 
@@ -381,6 +386,7 @@ test_keys_field(void **state)
 	assert_string_equal(history_get(h, 0)->text, "old format");
 	assert_null(history_keys(h, &len));
 	assert_int_equal(len, 0);
+	assert_null(history_current(h));
 	assert_false(history_dirty(h));
 	/* Setting keys is a change to save. */
 	assert_int_equal(history_set_keys(h, keys, sizeof(keys)), 0);
@@ -394,6 +400,8 @@ test_keys_field(void **state)
 	assert_int_equal(len, sizeof(keys));
 	assert_memory_equal(got, keys, sizeof(keys));
 	assert_same_all(h, g);
+	/* A file with keys but no current conversation opens without one. */
+	assert_null(history_current(g));
 	history_close(g);
 	/* Exports leave them out. */
 	assert_int_equal(history_export_json(h, fx->json, fx->err,
@@ -419,6 +427,138 @@ test_keys_field(void **state)
 	assert_memory_equal(got, keys, 4);
 	history_close(g);
 	history_close(h);
+}
+
+/*
+ * Replace the plaintext of alice's sealed file (password "pw", the test's
+ * Argon2id cost) with plain, sealed as history.c does: the only way to
+ * make a file with values history_save() would never write.
+ */
+static void
+reseal(struct fx *fx, const char *plain)
+{
+	static const char info[] = "missive history file v1";
+	size_t len, head = 37 + 5, plen = strlen(plain);
+	uint8_t raw[32], key[KD_AEAD_KEY_LEN], *out;
+	char *file = slurp(fx->file, &len);
+
+	assert_true(len >= head + KD_AEAD_IV_LEN + KD_AEAD_TAG_LEN);
+	assert_int_equal(argon2id_hash_raw(1, 64, 1, "pw", 2, file + 20, 16,
+	    raw, sizeof(raw)), ARGON2_OK);
+	assert_int_equal(kd_hkdf_sha256(NULL, 0, raw, sizeof(raw),
+	    (const uint8_t *)info, strlen(info), key, sizeof(key)), 0);
+	assert_non_null(out = malloc(head + KD_AEAD_IV_LEN + plen +
+	    KD_AEAD_TAG_LEN));
+	memcpy(out, file, head + KD_AEAD_IV_LEN);
+	assert_int_equal(kd_aead_seal(key, out + head, out,
+	    head + KD_AEAD_IV_LEN, (const uint8_t *)plain, plen,
+	    out + head + KD_AEAD_IV_LEN), 0);
+	write_file(fx->file, (const char *)out, head + KD_AEAD_IV_LEN +
+	    plen + KD_AEAD_TAG_LEN);
+	free(out);
+	free(file);
+}
+
+/* The current conversation: kept across save and open, only valid names,
+   never in an export nor taken from an import. */
+static void
+test_current_field(void **state)
+{
+	struct fx *fx = *state;
+	struct history *h = open_ok(fx, fx->file, "alice", "pw"), *g;
+	size_t len, added;
+	char *raw;
+
+	assert_null(history_current(h));
+	assert_int_equal(history_set_current(h, "@bob"), 0);
+	assert_true(history_dirty(h));
+	assert_int_equal(history_set_current(h, "no room!"), E_MALFORMED);
+	assert_int_equal(history_set_current(h, "@"), E_MALFORMED);
+	assert_int_equal(history_set_current(h, ""), E_MALFORMED);
+	assert_string_equal(history_current(h), "@bob");
+	add_n(h, 3);
+	assert_int_equal(history_save(h, fx->err, sizeof(fx->err)), 0);
+	/* The same again is no change. */
+	assert_int_equal(history_set_current(h, "@bob"), 0);
+	assert_false(history_dirty(h));
+	g = open_ok(fx, fx->file, "alice", "pw");
+	assert_string_equal(history_current(g), "@bob");
+	assert_same_all(h, g);
+	history_close(g);
+	assert_int_equal(history_set_current(h, "dev"), 0);
+	assert_true(history_dirty(h));
+	assert_int_equal(history_save(h, fx->err, sizeof(fx->err)), 0);
+	g = open_ok(fx, fx->file, "alice", "pw");
+	assert_string_equal(history_current(g), "dev");
+	/* Another client's save keeps ours. */
+	assert_int_equal(history_set_current(g, "ops"), 0);
+	assert_int_equal(history_save(g, fx->err, sizeof(fx->err)), 0);
+	history_close(g);
+	assert_int_equal(history_set_current(h, "@carol"), 0);
+	assert_int_equal(history_save(h, fx->err, sizeof(fx->err)), 0);
+	g = open_ok(fx, fx->file, "alice", "pw");
+	assert_string_equal(history_current(g), "@carol");
+	history_close(g);
+	/* Exports leave it out; an import does not bring it. */
+	assert_int_equal(history_export_json(h, fx->json, fx->err,
+	    sizeof(fx->err)), 0);
+	raw = slurp(fx->json, &len);
+	assert_false(contains(raw, len, "current", 7));
+	assert_false(contains(raw, len, "carol", 5));
+	free(raw);
+	g = open_ok(fx, fx->other, "alice", "pw");
+	assert_int_equal(history_import(g, fx->json, &added, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(added, 3);
+	assert_null(history_current(g));
+	history_close(g);
+	g = open_ok(fx, fx->other, "alice", "pw");
+	assert_null(history_current(g));
+	history_close(g);
+	history_close(h);
+}
+
+/* A current conversation that is not a valid name is ignored: the file
+   opens all the same, without one. */
+static void
+test_current_bad(void **state)
+{
+	static const char *const bad[] = {
+		"\"no room!\"", "\"@\"", "\"\"", "5", "null", "[\"dev\"]",
+		"\"#dev\"", "\"Dev\"",
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",   /* 33 characters */
+	};
+	struct fx *fx = *state;
+	struct history *h = open_ok(fx, fx->file, "alice", "pw");
+	char plain[256];
+	size_t i;
+
+	assert_int_equal(history_save(h, fx->err, sizeof(fx->err)), 0);
+	history_close(h);
+	/* The helper itself: a good value is read. */
+	reseal(fx, "{\"messages\":[],\"current\":\"@bob\"}");
+	h = open_ok(fx, fx->file, "alice", "pw");
+	assert_string_equal(history_current(h), "@bob");
+	history_close(h);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		(void)snprintf(plain, sizeof(plain), "{\"messages\":[],"
+		    "\"current\":%s}", bad[i]);
+		reseal(fx, plain);
+		h = open_ok(fx, fx->file, "alice", "pw");
+		assert_null(history_current(h));
+		assert_false(history_dirty(h));
+		history_close(h);
+	}
+	/* Members still may not appear twice, nor unknown ones at all. */
+	reseal(fx, "{\"messages\":[],\"current\":\"dev\",\"current\":\"ops\"}");
+	h = NULL;
+	assert_int_equal(history_open(fx->file, "alice", "pw", &h, fx->err,
+	    sizeof(fx->err)), E_MALFORMED);
+	assert_null(h);
+	reseal(fx, "{\"messages\":[],\"current\":\"dev\",\"room\":\"ops\"}");
+	assert_int_equal(history_open(fx->file, "alice", "pw", &h, fx->err,
+	    sizeof(fx->err)), E_MALFORMED);
+	assert_null(h);
 }
 
 static void
@@ -603,6 +743,8 @@ main(void)
 		T(test_file_refused),
 		T(test_two_writers),
 		T(test_keys_field),
+		T(test_current_field),
+		T(test_current_bad),
 		T(test_export_round_trip),
 		T(test_import_merges),
 		T(test_import_refused),
