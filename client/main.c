@@ -16,7 +16,11 @@
  * history and exit (0, or 1 with the reason on standard error) without
  * connecting.  Otherwise it connects, logs in (into the room
  * "lobby"), and sends each line of standard input as a chat message to
- * the current room, end-to-end encrypted.  Commands:
+ * the current room, end-to-end encrypted.  The current room is kept in
+ * the history: after a restart it is the one current at the last save,
+ * if the first login lists it among our rooms ("*** current room: #x";
+ * standard input is read only once that is settled), else "lobby".
+ * Commands:
  *
  *   /join ROOM        join a room (with or without '#'); it becomes current
  *   /leave [ROOM]     leave a room (default: the current one)

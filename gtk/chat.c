@@ -333,6 +333,7 @@ void
 chat_event(struct gui *g, const struct session_event *ev)
 {
 	char msg[WORDING_MAX];
+	const char *conv;
 	struct conv *c;
 	char *t;
 	guint i;
@@ -368,6 +369,12 @@ chat_event(struct gui *g, const struct session_event *ev)
 		break;
 	case SESSION_EV_JOINED:
 		on_joined(g, ev);
+		break;
+	case SESSION_EV_BACKLOG_END:
+		/* The first login's: back to the conversation shown at the
+		   last save, if it is still ours. */
+		if (app_restore(&g->a, g->s, ev, &conv) > 0)
+			chat_select(g, chat_conv(g, conv, 1));
 		break;
 	case SESSION_EV_LEFT:
 		left(g, ev->room);

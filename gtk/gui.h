@@ -78,7 +78,8 @@ struct gui {
 	int logging_out;              /* back to the login window after */
 	char *nickname;
 
-	/* History (client/app.h): only a.history and a.dirty_since are
+	/* History (client/app.h): only a.history, a.dirty_since and the
+	   current conversation (app_set_current(), app_restore()) are
 	   used; the folder's configuration is cfg above. */
 	struct app a;
 	char *history_err;            /* why it did not open, or NULL */

@@ -123,11 +123,17 @@ sidebar_remove(struct gui *g, struct conv *c)
 void
 chat_select(struct gui *g, struct conv *c)
 {
+	char *title = sidebar_title(c->name);
+
+	gui_trace(g, "shown: %s", title);
+	g_free(title);
 	if (gtk_list_box_get_selected_row(GTK_LIST_BOX(g->conv_list)) !=
 	    GTK_LIST_BOX_ROW(c->row))
 		gtk_list_box_select_row(GTK_LIST_BOX(g->conv_list),
 		    GTK_LIST_BOX_ROW(c->row));
 	g->cur = c;
+	/* A restart comes back to it (client/app.h). */
+	app_set_current(&g->a, c->name);
 	view_show(g, c);
 	sidebar_read(c);
 	chat_refresh_members(g);

@@ -7,7 +7,8 @@
 # appears in the message view; a room joined from the input box works the
 # same; the history is exported through the file chooser (and imported by
 # the line mode elsewhere), a tampered export is refused through Import
-# History… with nothing added, and the next login shows the earlier lines;
+# History… with nothing added, and the next login shows the earlier lines
+# and the conversation shown at the quit;
 # Ctrl+Q leaves cleanly.  Own lines get ✓ once stored (✓✓ when the server
 # sends 1024), offline members stay listed, and a line said while away
 # comes at the next login under a "new since you were away" divider.
@@ -463,6 +464,10 @@ done
 
 # ---- Ctrl+Q: a clean goodbye, and no sanitizer report ----
 focus '^missive$'
+# Shown at the quit: the next login comes back to it.
+typein "/msg user2"
+xdotool key Return
+wait_until 10 traced "shown: @user2" || true
 xdotool key ctrl+q
 gui_status
 expect_eq "Ctrl+Q quits with status 0" "$RC" 0
@@ -496,6 +501,12 @@ wait_until 20 since_login "AWAYMARK-1" || true
 expect_contains "a line said while away comes under a \"new since\" divider" \
 	"$(tail -n +"$lines" "$TRACE" | grep -A1 -F '*** ── new since you were away ──')" \
 	"AWAYMARK-1 said while you were away"
+last_shown() { tail -n +"$lines" "$TRACE" | grep '^shown: ' | tail -n 1; }
+# shellcheck disable=SC2317 # called through wait_until
+shown_is() { [ "$(last_shown)" = "shown: $1" ]; }
+wait_until 10 shown_is @user2 || true
+expect_eq "the next login shows @user2 again, the conversation shown at the quit" \
+	"$(last_shown)" "shown: @user2"
 sleep 0.5
 shot '^missive$' "$T/chat-history.png"
 focus '^missive$'
