@@ -89,7 +89,7 @@ test_wait_starts_at_first_unsaved(void **state)
 	struct fx *fx = *state;
 	uint8_t mid[SESSION_MID_LEN];
 	struct session_event ev = line(mid, 1);
-	int64_t long_ago = session_clock_ms() - 10 * APP_SAVE_MS, left;
+	int64_t long_ago = session_clock_ms() - (int64_t)10 * APP_SAVE_MS, left;
 
 	assert_int_equal(app_save_timeout(&fx->app, NULL, session_clock_ms()),
 	    -1);
