@@ -154,13 +154,22 @@ app_history_session(struct app *a, struct session *s)
 	    a->restoring ? cur : "");
 }
 
+/* Something not saved yet is in the history: the save wait starts, if
+   it has not. */
+static void
+save_wait_start(struct app *a)
+{
+	if (a->dirty_since < 0)
+		a->dirty_since = session_clock_ms();
+}
+
 void
 app_set_current(struct app *a, const char *conv)
 {
-	if (a->history == NULL || history_set_current(a->history, conv) != 0)
-		return;
-	if (history_dirty(a->history) && a->dirty_since < 0)
-		a->dirty_since = session_clock_ms();
+	if (a->history != NULL &&
+	    history_set_current(a->history, conv) == 0 &&
+	    history_dirty(a->history))
+		save_wait_start(a);
 }
 
 int
@@ -188,9 +197,8 @@ app_record(struct app *a, const struct session_event *ev)
 
 	if (a->history == NULL)
 		return 0;
-	if ((r = history_add_event(a->history, ev)) == 1 &&
-	    a->dirty_since < 0)
-		a->dirty_since = session_clock_ms();
+	if ((r = history_add_event(a->history, ev)) == 1)
+		save_wait_start(a);
 	return r < 0 ? r : 0;
 }
 
